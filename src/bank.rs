@@ -1,0 +1,125 @@
+//! The retrieval bank: N rows of (location, key, value). Keys are L2-normalised when the
+//! bank is built; values may have any width.
+
+use burn::tensor::{DType, Device, Tensor};
+
+use crate::error::{Error, Result};
+use crate::format::{FileReader, FileWriter, StorageDtype, BANK_FORMAT};
+use crate::geo::unit_vector;
+use crate::weights::matrix_on_device;
+
+/// A bank on the host.
+#[derive(Clone, Debug)]
+pub struct Bank {
+    /// `rows × 2`: longitude, latitude in degrees.
+    pub locs: Vec<f32>,
+    /// `rows × key_dim`, unit rows.
+    pub keys: Vec<f32>,
+    /// `rows × value_dim`.
+    pub values: Vec<f32>,
+    pub key_dim: usize,
+    pub value_dim: usize,
+    /// [`crate::Encoder::id`] of the encoder whose space the keys live in.
+    pub encoder_id: String,
+}
+
+impl Bank {
+    /// Builds a bank, normalising the keys and checking every value.
+    pub fn new(locs: Vec<f32>, mut keys: Vec<f32>, values: Vec<f32>, key_dim: usize, value_dim: usize, encoder_id: &str) -> Result<Self> {
+        let rows = locs.len() / 2;
+        if rows == 0 {
+            return Err(Error::Invalid("a bank needs at least one row".into()));
+        }
+        if key_dim == 0 || value_dim == 0 || keys.len() != rows * key_dim || values.len() != rows * value_dim || locs.len() != rows * 2 {
+            return Err(Error::Mismatch(format!(
+                "bank parts disagree: {} locations, {} key values (width {key_dim}), {} values (width {value_dim})",
+                locs.len() / 2,
+                keys.len(),
+                values.len()
+            )));
+        }
+        for (name, data) in [("locations", &locs), ("keys", &keys), ("values", &values)] {
+            if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+                return Err(Error::format("bank", format!("{name}: row {} holds a non-finite value", i / (data.len() / rows))));
+            }
+        }
+        for (i, ll) in locs.chunks_exact(2).enumerate() {
+            if !(-90.0..=90.0).contains(&ll[1]) {
+                return Err(Error::format("bank", format!("location row {i}: latitude {} outside [-90, 90]", ll[1])));
+            }
+        }
+        for (i, row) in keys.chunks_exact_mut(key_dim).enumerate() {
+            let norm = row.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                return Err(Error::format("bank", format!("key row {i} is all zeros and cannot be normalised")));
+            }
+            row.iter_mut().for_each(|v| *v = (*v as f64 / norm) as f32);
+        }
+        Ok(Self { locs, keys, values, key_dim, value_dim, encoder_id: encoder_id.to_string() })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.locs.len() / 2
+    }
+
+    /// Serialises to our bank file, keys and values in `dtype`, locations in f32.
+    pub fn to_bytes(&self, dtype: StorageDtype) -> Result<Vec<u8>> {
+        let n = self.rows();
+        let mut w = FileWriter::new(BANK_FORMAT, dtype);
+        w.meta("rows", n).meta("key_dim", self.key_dim).meta("value_dim", self.value_dim).meta("encoder_id", &self.encoder_id);
+        w.add_exact("locs", &[n, 2], &self.locs);
+        w.add("keys", &[n, self.key_dim], &self.keys);
+        w.add("values", &[n, self.value_dim], &self.values);
+        w.to_bytes()
+    }
+
+    /// Parses our bank file (`what` names it in errors).
+    pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self> {
+        let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
+        let (n, kd, vd): (usize, usize, usize) = (r.meta_parse("rows")?, r.meta_parse("key_dim")?, r.meta_parse("value_dim")?);
+        let locs = r.tensor("locs", 2)?;
+        let keys = r.tensor("keys", 2)?;
+        let values = r.tensor("values", 2)?;
+        for (name, t, cols) in [("locs", &locs, 2), ("keys", &keys, kd), ("values", &values, vd)] {
+            if t.shape != [n, cols] {
+                return Err(Error::format(what, format!("tensor {name:?} has shape {:?}, metadata says [{n}, {cols}]", t.shape)));
+            }
+        }
+        Self::new(locs.data, keys.data, values.data, kd, vd, r.meta_str("encoder_id")?)
+    }
+}
+
+/// A bank uploaded to a device in f32: keys `[N, key_dim]`, values `[N, value_dim]` and the
+/// unit vectors of the locations `[N, 3]`.
+pub struct DeviceBank {
+    pub keys: Tensor<2>,
+    pub values: Tensor<2>,
+    pub xyz: Tensor<2>,
+    pub rows: usize,
+    pub key_dim: usize,
+    pub value_dim: usize,
+    /// Host copy of the locations, for explaining results.
+    pub locs: Vec<f32>,
+}
+
+impl DeviceBank {
+    /// Uploads `bank` to `device`.
+    pub fn new(bank: &Bank, device: &Device) -> Self {
+        let n = bank.rows();
+        let xyz: Vec<f32> = bank
+            .locs
+            .chunks_exact(2)
+            .flat_map(|ll| unit_vector(ll[0] as f64, ll[1] as f64).map(|v| v as f32))
+            .collect();
+        Self {
+            keys: matrix_on_device(bank.keys.clone(), [n, bank.key_dim], device, DType::F32),
+            values: matrix_on_device(bank.values.clone(), [n, bank.value_dim], device, DType::F32),
+            xyz: matrix_on_device(xyz, [n, 3], device, DType::F32),
+            rows: n,
+            key_dim: bank.key_dim,
+            value_dim: bank.value_dim,
+            locs: bank.locs.clone(),
+        }
+    }
+}

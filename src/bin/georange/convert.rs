@@ -1,0 +1,66 @@
+//! `georange convert …` and `georange info`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use georange::convert::{ckpt, range_database};
+use georange::{Bank, Encoder, Error, Result, StorageDtype};
+
+#[derive(Subcommand)]
+pub enum ConvertCommand {
+    /// A SatCLIP Lightning checkpoint (and optionally a RANGE database .npz) →
+    /// DIR/encoder.safetensors (and DIR/bank.safetensors).
+    Satclip {
+        /// The SatCLIP checkpoint, e.g. satclip-vit16-l40.ckpt.
+        #[arg(long)]
+        ckpt: PathBuf,
+        /// The RANGE database, e.g. range_db_large.npz (optional: encoder only).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Storage precision of the large tensors: f32, f16 or int8 (per-row scales).
+        #[arg(long, default_value = "f32")]
+        dtype: StorageDtype,
+    },
+}
+
+pub fn run(cmd: ConvertCommand) -> Result<()> {
+    match cmd {
+        ConvertCommand::Satclip { ckpt, db, out, dtype } => {
+            let encoder = ckpt::satclip_checkpoint(&ckpt)?;
+            std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+            write(&out.join("encoder.safetensors"), &encoder.to_bytes(dtype)?)?;
+            if let Some(db) = db {
+                let bank = range_database(&db, &encoder)?;
+                write(&out.join("bank.safetensors"), &bank.to_bytes(dtype)?)?;
+                eprintln!("bank: {} rows, keys {}-d, values {}-d", bank.rows(), bank.key_dim, bank.value_dim);
+            }
+            eprintln!("encoder: {} ({} outputs), id {}, written to {}", encoder.arch.name(), encoder.embed_dim(), encoder.id, out.display());
+            Ok(())
+        }
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+pub fn info(file: &Path) -> Result<()> {
+    let bytes = georange::error::read_file(file)?;
+    let what = file.display().to_string();
+    match Encoder::from_bytes(&bytes, &what) {
+        Ok(e) => {
+            println!("encoder {} {} → {}-d, id {}", e.arch.name(), e.arch.params_json(), e.embed_dim(), e.id);
+            Ok(())
+        }
+        Err(enc_err) => match Bank::from_bytes(&bytes, &what) {
+            Ok(b) => {
+                println!("bank: {} rows, keys {}-d, values {}-d, encoder {}", b.rows(), b.key_dim, b.value_dim, b.encoder_id);
+                Ok(())
+            }
+            Err(_) => Err(enc_err),
+        },
+    }
+}

@@ -1,0 +1,93 @@
+//! `georange embed`: CSV of points → float32 .npy of embeddings.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use georange::convert::npy::write_npy;
+use georange::error::read_file;
+use georange::{Backend, Bank, Encoder, Error, Model, Result, Variant};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args)]
+pub struct EmbedArgs {
+    /// Encoder file (encoder.safetensors).
+    #[arg(long)]
+    encoder: PathBuf,
+    /// Bank file (bank.safetensors); needed for range and range+.
+    #[arg(long)]
+    bank: Option<PathBuf>,
+    /// encoder (raw encoder output), range or range+.
+    #[arg(long, default_value = "range+")]
+    model: String,
+    /// RANGE+ mix: 1 = semantic (high frequency), 0 = geographic (smooth).
+    #[arg(long, default_value_t = 0.5)]
+    beta: f32,
+    /// CSV with a header naming `lon` and `lat` columns (any order, other columns ignored).
+    #[arg(long)]
+    input: PathBuf,
+    /// Output .npy (float32, rows × dim, rows in input order).
+    #[arg(long)]
+    output: PathBuf,
+    /// cpu or wgpu.
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    /// Points per batch.
+    #[arg(long, default_value_t = 4096)]
+    batch: usize,
+}
+
+pub fn run(a: EmbedArgs) -> Result<()> {
+    let variant = Variant::parse(&a.model, a.beta)?;
+    let (device, dtype) = Backend::parse(&a.backend)?.device()?;
+    if a.batch == 0 {
+        return Err(Error::Invalid("--batch must be at least 1".into()));
+    }
+    let encoder = Encoder::from_bytes(&read_file(&a.encoder)?, &a.encoder.display().to_string())?;
+    let bank = match (&a.bank, variant) {
+        (Some(p), _) => Some(Bank::from_bytes(&read_file(p)?, &p.display().to_string())?),
+        (None, Variant::Encoder) => None,
+        (None, _) => return Err(Error::Invalid(format!("--model {} needs --bank", a.model))),
+    };
+    let points = read_points(&a.input)?;
+    let model = Model::new(&encoder, bank.as_ref(), &device, dtype)?;
+    let rows = points.len() / 2;
+    let bar = ProgressBar::new(rows as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let out = model
+        .embed(&points, variant, a.batch, &mut |done| bar.set_position(done as u64))
+        .map_err(|e| match e {
+            Error::Coordinate { row, reason } => Error::Invalid(format!("{}: data row {} (line {}): {reason}", a.input.display(), row + 1, row + 2)),
+            other => other,
+        })?;
+    bar.finish_and_clear();
+    write_npy(&a.output, &out, rows, model.dim(variant))?;
+    eprintln!("wrote {} × {} to {}", rows, model.dim(variant), a.output.display());
+    Ok(())
+}
+
+/// Reads (lon, lat) pairs from a CSV whose header names `lon` and `lat`.
+fn read_points(path: &Path) -> Result<Vec<f64>> {
+    let what = path.display().to_string();
+    let bytes = read_file(path)?;
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(&bytes[..]);
+    let headers = rdr.headers().map_err(|e| Error::format(&what, e))?.clone();
+    let col = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+    let (lon, lat) = match (col(&["lon", "longitude", "lng"]), col(&["lat", "latitude"])) {
+        (Some(lon), Some(lat)) => (lon, lat),
+        _ => return Err(Error::format(&what, format!("the header must name lon and lat columns, found {:?}", headers.iter().collect::<Vec<_>>()))),
+    };
+    let mut points = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| Error::format(&what, e))?;
+        for c in [lon, lat] {
+            let cell = rec.get(c).unwrap_or("");
+            let v: f64 = cell.parse().map_err(|_| Error::format(&what, format!("data row {} (line {}): {:?} is not a number", i + 1, i + 2, cell)))?;
+            points.push(v);
+        }
+    }
+    if points.is_empty() {
+        return Err(Error::format(&what, "no data rows: nothing to embed"));
+    }
+    Ok(points)
+}

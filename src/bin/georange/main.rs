@@ -1,0 +1,49 @@
+//! The `georange` command line: convert official files, embed points from a CSV.
+
+mod convert;
+mod embed;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// RANGE geo-embeddings: convert SatCLIP checkpoints and RANGE databases, embed points.
+#[derive(Parser)]
+#[command(name = "georange", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert official model files into georange's encoder and bank files.
+    #[command(subcommand)]
+    Convert(convert::ConvertCommand),
+    /// Embed the points of a CSV file (columns named lon and lat) into a float32 .npy.
+    Embed(embed::EmbedArgs),
+    /// Print the metadata of a georange encoder or bank file.
+    Info {
+        /// An encoder.safetensors or bank.safetensors file.
+        file: std::path::PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal failure ({info}); please report this as a bug");
+    }));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(c) => convert::run(c),
+        Command::Embed(a) => embed::run(a),
+        Command::Info { file } => convert::info(&file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

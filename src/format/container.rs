@@ -1,0 +1,276 @@
+//! Reading and writing one safetensors file with georange metadata and a content hash.
+
+use std::collections::{BTreeMap, HashMap};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use sha2::{Digest, Sha256};
+
+use super::quant::{dequantize_rows, quantize_rows, StorageDtype};
+use super::FORMAT_VERSION;
+use crate::error::{Error, Result};
+
+/// A decoded tensor: shape and row-major f32 values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl Stored {
+    /// Rows and columns of a 2-D tensor.
+    pub fn dims2(&self) -> (usize, usize) {
+        match self.shape[..] {
+            [r, c] => (r, c),
+            _ => (0, 0),
+        }
+    }
+}
+
+struct Pending {
+    name: String,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+/// Builds a georange safetensors file.
+pub struct FileWriter {
+    format: &'static str,
+    dtype: StorageDtype,
+    meta: BTreeMap<String, String>,
+    tensors: Vec<Pending>,
+}
+
+impl FileWriter {
+    /// A writer for a file of the given format whose large tensors use `dtype`.
+    pub fn new(format: &'static str, dtype: StorageDtype) -> Self {
+        Self {
+            format,
+            dtype,
+            meta: BTreeMap::new(),
+            tensors: Vec::new(),
+        }
+    }
+
+    /// Sets a metadata entry.
+    pub fn meta(&mut self, key: &str, value: impl ToString) -> &mut Self {
+        self.meta.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// Adds a tensor stored in the file's precision (f32, f16, or int8 with per-row scales in
+    /// `NAME.scale`). 1-D tensors are kept in f32 whatever the precision.
+    pub fn add(&mut self, name: &str, shape: &[usize], data: &[f32]) -> &mut Self {
+        match (self.dtype, shape.len()) {
+            (StorageDtype::F16, 2..) => {
+                let bytes = data.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect();
+                self.push(name, Dtype::F16, shape, bytes);
+            }
+            (StorageDtype::Int8, 2..) => {
+                let cols = shape[1..].iter().product();
+                let (q, scales) = quantize_rows(data, cols);
+                self.push(name, Dtype::I8, shape, q.iter().map(|v| *v as u8).collect());
+                self.add_exact(&format!("{name}.scale"), &[shape[0]], &scales);
+            }
+            _ => {
+                self.add_exact(name, shape, data);
+            }
+        }
+        self
+    }
+
+    /// Adds a tensor kept in f32 whatever the file's precision (coordinates, biases).
+    pub fn add_exact(&mut self, name: &str, shape: &[usize], data: &[f32]) -> &mut Self {
+        let bytes = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.push(name, Dtype::F32, shape, bytes);
+        self
+    }
+
+    fn push(&mut self, name: &str, dtype: Dtype, shape: &[usize], bytes: Vec<u8>) {
+        self.tensors.push(Pending {
+            name: name.to_string(),
+            dtype,
+            shape: shape.to_vec(),
+            bytes,
+        });
+    }
+
+    /// Serialises the file, adding `format`, `version`, `dtype` and `content_hash`.
+    pub fn to_bytes(mut self) -> Result<Vec<u8>> {
+        let hash = content_hash(self.tensors.iter().map(|t| (t.name.as_str(), t.dtype, t.shape.clone(), &t.bytes[..])));
+        let (format, dtype) = (self.format, self.dtype.name());
+        self.meta("format", format).meta("version", FORMAT_VERSION).meta("dtype", dtype);
+        self.meta("content_hash", hash);
+        let mut views = Vec::with_capacity(self.tensors.len());
+        for t in &self.tensors {
+            let view = TensorView::new(t.dtype, t.shape.clone(), &t.bytes)
+                .map_err(|e| Error::format(&t.name, format!("cannot serialise: {e}")))?;
+            views.push((t.name.clone(), view));
+        }
+        let meta: HashMap<String, String> = self.meta.into_iter().collect();
+        safetensors::serialize(views, Some(meta)).map_err(|e| Error::format(format, format!("cannot serialise: {e}")))
+    }
+}
+
+/// Hash of the tensors of a file: SHA-256 over each tensor in name order, as
+/// `name \0 dtype \0 shape (u64 LE each) data`. Metadata is not included.
+fn content_hash<'a>(tensors: impl Iterator<Item = (&'a str, Dtype, Vec<usize>, &'a [u8])>) -> String {
+    let mut sorted: Vec<_> = tensors.collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = Sha256::new();
+    for (name, dtype, shape, bytes) in sorted {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(format!("{dtype:?}").as_bytes());
+        h.update([0]);
+        for d in &shape {
+            h.update((*d as u64).to_le_bytes());
+        }
+        h.update(bytes);
+    }
+    hex(&h.finalize())
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A parsed georange file, its hash verified.
+pub struct FileReader<'a> {
+    what: String,
+    st: SafeTensors<'a>,
+    meta: HashMap<String, String>,
+}
+
+impl<'a> FileReader<'a> {
+    /// Parses `bytes` (named `what` in errors) as a file of format `format`, checks the
+    /// version and verifies the content hash.
+    pub fn parse(bytes: &'a [u8], what: &str, format: &str) -> Result<Self> {
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| Error::format(what, format!("not a georange {format} file (safetensors: {e:?})")))?;
+        let (_, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| Error::format(what, format!("unreadable safetensors header: {e:?}")))?;
+        let meta = header.metadata().clone().unwrap_or_default();
+        let reader = Self {
+            what: what.to_string(),
+            st,
+            meta,
+        };
+        let found = reader.meta.get("format").map(String::as_str).unwrap_or("(none)");
+        if found != format {
+            return Err(Error::format(what, format!("is a {found:?} file, expected {format:?}")));
+        }
+        let version = reader.meta_str("version")?;
+        if version != FORMAT_VERSION {
+            return Err(Error::format(what, format!("format version {version} is not supported (this build reads {FORMAT_VERSION})")));
+        }
+        let names = reader.st.names();
+        let actual = content_hash(names.iter().filter_map(|n| {
+            let t = reader.st.tensor(n).ok()?;
+            Some((*n, t.dtype(), t.shape().to_vec(), t.data()))
+        }));
+        if actual != reader.meta_str("content_hash")? {
+            return Err(Error::format(what, "content hash does not match: the file is corrupt or was edited"));
+        }
+        Ok(reader)
+    }
+
+    /// A metadata entry, or an error naming it.
+    pub fn meta_str(&self, key: &str) -> Result<&str> {
+        self.meta
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| Error::format(&self.what, format!("metadata has no {key:?}")))
+    }
+
+    /// A metadata entry parsed into `T`.
+    pub fn meta_parse<T: std::str::FromStr>(&self, key: &str) -> Result<T> {
+        let raw = self.meta_str(key)?;
+        raw.parse()
+            .map_err(|_| Error::format(&self.what, format!("metadata {key:?} = {raw:?} is not valid")))
+    }
+
+    /// Whether the file holds a tensor of this name.
+    pub fn has(&self, name: &str) -> bool {
+        self.st.tensor(name).is_ok()
+    }
+
+    /// Decodes a tensor to f32 (dequantising int8 and f16), checking its rank and that every
+    /// value is finite.
+    pub fn tensor(&self, name: &str, rank: usize) -> Result<Stored> {
+        let what = format!("{}: tensor {name:?}", self.what);
+        let view = self.st.tensor(name).map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        let shape = view.shape().to_vec();
+        if shape.len() != rank {
+            return Err(Error::format(&what, format!("has shape {shape:?}, expected rank {rank}")));
+        }
+        let bytes = view.data();
+        let data: Vec<f32> = match view.dtype() {
+            Dtype::F32 => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            Dtype::F16 => bytes.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
+            Dtype::I8 => {
+                let scales = self.tensor(&format!("{name}.scale"), 1)?;
+                if scales.shape[0] != shape[0] {
+                    return Err(Error::format(&what, "int8 scale count does not match the rows"));
+                }
+                let cols = shape[1..].iter().product();
+                let q: Vec<i8> = bytes.iter().map(|b| *b as i8).collect();
+                dequantize_rows(&q, &scales.data, cols)
+            }
+            other => return Err(Error::format(&what, format!("unsupported dtype {other:?}"))),
+        };
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::format(&what, format!("value {i} is not finite ({})", data[i])));
+        }
+        Ok(Stored { shape, data })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(dtype: StorageDtype) -> Vec<u8> {
+        let mut w = FileWriter::new("georange-test", dtype);
+        w.meta("answer", 42);
+        w.add("m", &[2, 3], &[1.0, -2.0, 3.0, 0.5, 0.25, -0.125]);
+        w.add("b", &[3], &[1.0, 2.0, 3.0]);
+        w.to_bytes().unwrap()
+    }
+
+    #[test]
+    fn round_trips_every_dtype() {
+        for dtype in [StorageDtype::F32, StorageDtype::F16, StorageDtype::Int8] {
+            let bytes = sample(dtype);
+            let r = FileReader::parse(&bytes, "t", "georange-test").unwrap();
+            assert_eq!(r.meta_parse::<u32>("answer").unwrap(), 42);
+            assert_eq!(r.meta_str("dtype").unwrap(), dtype.name());
+            let m = r.tensor("m", 2).unwrap();
+            assert_eq!(m.shape, vec![2, 3]);
+            let tol = if dtype == StorageDtype::Int8 { 0.02 } else { 1e-3 };
+            for (a, b) in m.data.iter().zip([1.0, -2.0, 3.0, 0.5, 0.25, -0.125]) {
+                assert!((a - b).abs() <= tol * b.abs().max(1.0), "{dtype:?}: {a} vs {b}");
+            }
+            assert_eq!(r.tensor("b", 1).unwrap().data, vec![1.0, 2.0, 3.0]);
+        }
+    }
+
+    #[test]
+    fn a_flipped_data_byte_fails_the_hash() {
+        let mut bytes = sample(StorageDtype::F32);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        let err = FileReader::parse(&bytes, "t", "georange-test").err().unwrap();
+        assert!(err.to_string().contains("content hash"), "{err}");
+    }
+
+    #[test]
+    fn wrong_format_and_garbage_are_named() {
+        let bytes = sample(StorageDtype::F32);
+        let err = FileReader::parse(&bytes, "t", "georange-bank").err().unwrap();
+        assert!(err.to_string().contains("expected \"georange-bank\""), "{err}");
+        let err = FileReader::parse(b"hello world, not a file", "t", "georange-bank").err().unwrap();
+        assert!(err.to_string().contains("not a georange"), "{err}");
+    }
+}

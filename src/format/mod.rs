@@ -1,0 +1,16 @@
+//! Our file formats: an encoder file and a bank file, each one safetensors file whose
+//! `__metadata__` block names the format, its version, the architecture and a content hash.
+//! `docs/FORMAT.md` describes the layout for readers in other languages.
+
+mod container;
+mod quant;
+
+pub use container::{hex, FileReader, FileWriter, Stored};
+pub use quant::StorageDtype;
+
+/// Format name of encoder files (`__metadata__.format`).
+pub const ENCODER_FORMAT: &str = "georange-encoder";
+/// Format name of bank files (`__metadata__.format`).
+pub const BANK_FORMAT: &str = "georange-bank";
+/// The one version of both formats this build reads and writes.
+pub const FORMAT_VERSION: &str = "1";

@@ -1,0 +1,24 @@
+//! georange: RANGE geo-embeddings (CVPR 2025, "Retrieval Augmented Neural Fields for
+//! Multi-Resolution Geo-Embeddings") on CPU and GPU through burn.
+//!
+//! A point (lon, lat) goes through a location encoder (SatCLIP: spherical harmonics and a
+//! SIREN) to `q`; RANGE adds a softmax-weighted average of the values of a retrieval bank,
+//! streamed tile by tile. See `ARCHITECTURE.md`.
+
+pub mod attention;
+pub mod backend;
+pub mod bank;
+pub mod convert;
+pub mod encoder;
+pub mod error;
+pub mod format;
+pub mod geo;
+pub mod model;
+pub mod weights;
+
+pub use backend::Backend;
+pub use bank::Bank;
+pub use encoder::Encoder;
+pub use error::{Error, Result};
+pub use format::StorageDtype;
+pub use model::{Model, Variant};

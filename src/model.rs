@@ -1,0 +1,167 @@
+//! An encoder, optionally a bank, and the variant that combines them: the whole embedding.
+
+use burn::tensor::{DType, Device, Tensor};
+
+use crate::attention::{stream, tile_rows, Against, BankView, HeadSpec};
+use crate::bank::{Bank, DeviceBank};
+use crate::encoder::{DeviceEncoder, Encoder};
+use crate::error::{Error, Result};
+use crate::geo::{unit_vector, validate_points};
+
+/// RANGE's softmax temperature (`softmax(15 · cos)`).
+pub const RANGE_SCALE: f32 = 15.0;
+/// RANGE+'s semantic head temperature.
+pub const RANGE_PLUS_SEMANTIC_SCALE: f32 = 12.0;
+/// RANGE+'s geographic head temperature (`softmax(40 · xyz·xyz)`).
+pub const RANGE_PLUS_GEO_SCALE: f32 = 40.0;
+
+/// What to compute for each point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Variant {
+    /// The encoder's raw, un-normalised output.
+    Encoder,
+    /// `concat(softmax(15·cos(q, K)) · V, q)`.
+    Range,
+    /// `concat(β·softmax(12·cos(q, K))·V + (1−β)·softmax(40·xyz·xyz_bank)·V, q)`.
+    RangePlus { beta: f32 },
+}
+
+impl Variant {
+    /// Parses `encoder`, `range` or `range+` (β applies to `range+` only).
+    pub fn parse(name: &str, beta: f32) -> Result<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "encoder" => Ok(Variant::Encoder),
+            "range" => Ok(Variant::Range),
+            "range+" | "rangeplus" | "range-plus" => {
+                if !(0.0..=1.0).contains(&beta) {
+                    return Err(Error::Invalid(format!("beta must lie in [0, 1], got {beta}")));
+                }
+                Ok(Variant::RangePlus { beta })
+            }
+            other => Err(Error::Invalid(format!("unknown model {other:?} (expected encoder, range or range+)"))),
+        }
+    }
+}
+
+/// Score-block budget per head and tile, in elements (16 MB of f32).
+const TILE_BUDGET: usize = 4 << 20;
+
+/// A loaded model on a device.
+pub struct Model {
+    encoder: DeviceEncoder,
+    bank: Option<DeviceBank>,
+    device: Device,
+}
+
+impl Model {
+    /// Uploads an encoder and, for RANGE, a bank to `device`. The encoder computes in
+    /// `encoder_dtype`; retrieval is f32. A bank whose keys are not in this encoder's space
+    /// (another width, or built by another encoder) is refused.
+    pub fn new(encoder: &Encoder, bank: Option<&Bank>, device: &Device, encoder_dtype: DType) -> Result<Self> {
+        if let Some(b) = bank {
+            check_pair(encoder, b)?;
+        }
+        Ok(Self {
+            encoder: DeviceEncoder::new(encoder, device, encoder_dtype)?,
+            bank: bank.map(|b| DeviceBank::new(b, device)),
+            device: device.clone(),
+        })
+    }
+
+    /// Width of each output row for `variant`.
+    pub fn dim(&self, variant: Variant) -> usize {
+        match (variant, &self.bank) {
+            (Variant::Encoder, _) | (_, None) => self.encoder.embed_dim(),
+            (_, Some(b)) => b.value_dim + self.encoder.embed_dim(),
+        }
+    }
+
+    /// Embeds flat `[lon0, lat0, …]` degrees in batches of `batch` points; `progress` hears
+    /// the number of points done after each batch. Returns `points × dim` row-major f32.
+    pub fn embed(&self, lonlat: &[f64], variant: Variant, batch: usize, progress: &mut dyn FnMut(usize)) -> Result<Vec<f32>> {
+        let points = validate_points(lonlat)?;
+        if variant != Variant::Encoder && self.bank.is_none() {
+            return Err(Error::Invalid("RANGE and RANGE+ need a bank".into()));
+        }
+        let dim = self.dim(variant);
+        let mut out = Vec::with_capacity(points.len() / 2 * dim);
+        let mut done = 0;
+        for chunk in points.chunks(batch.max(1) * 2) {
+            let rows = self.embed_batch(chunk, variant)?;
+            out.extend(read_f32(rows)?);
+            done += chunk.len() / 2;
+            progress(done);
+        }
+        Ok(out)
+    }
+
+    /// One batch as a device tensor `[points, dim]`, f32.
+    pub fn embed_batch(&self, lonlat: &[f64], variant: Variant) -> Result<Tensor<2>> {
+        let raw = self.encoder.forward(lonlat);
+        let bank = match (variant, &self.bank) {
+            (Variant::Encoder, _) => return Ok(raw.cast(DType::F32)),
+            (_, Some(b)) => b,
+            (_, None) => return Err(Error::Invalid("RANGE and RANGE+ need a bank".into())),
+        };
+        let norm = raw.clone().powi_scalar(2).sum_dim(1).sqrt();
+        let q = (raw / norm).cast(DType::F32);
+        let heads: Vec<(HeadSpec, f32)> = match variant {
+            Variant::Range => vec![(HeadSpec { scale: RANGE_SCALE, against: Against::Keys }, 1.0)],
+            Variant::RangePlus { beta } => [
+                (HeadSpec { scale: RANGE_PLUS_SEMANTIC_SCALE, against: Against::Keys }, beta),
+                (HeadSpec { scale: RANGE_PLUS_GEO_SCALE, against: Against::Locations }, 1.0 - beta),
+            ]
+            .into_iter()
+            .filter(|(_, w)| *w > 0.0)
+            .collect(),
+            Variant::Encoder => Vec::new(),
+        };
+        let queries: Vec<Tensor<2>> = heads
+            .iter()
+            .map(|(h, _)| match h.against {
+                Against::Keys => q.clone(),
+                Against::Locations => self.query_xyz(lonlat),
+            })
+            .collect();
+        let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
+        let n = lonlat.len() / 2;
+        let view = BankView { keys: &bank.keys, xyz: &bank.xyz, values: &bank.values, rows: bank.rows };
+        let outs = stream(&view, &queries, &specs, tile_rows(n, bank.rows, TILE_BUDGET));
+        let high = outs
+            .into_iter()
+            .zip(&heads)
+            .map(|(o, (_, w))| o.mul_scalar(*w))
+            .reduce(|a, b| a + b)
+            .ok_or_else(|| Error::Invalid("no attention head".into()))?;
+        Ok(Tensor::cat(vec![high, q], 1))
+    }
+
+    fn query_xyz(&self, lonlat: &[f64]) -> Tensor<2> {
+        let xyz: Vec<f32> = lonlat.chunks_exact(2).flat_map(|p| unit_vector(p[0], p[1]).map(|v| v as f32)).collect();
+        crate::weights::matrix_on_device(xyz, [lonlat.len() / 2, 3], &self.device, DType::F32)
+    }
+}
+
+/// Refuses an encoder and bank that do not belong together.
+pub fn check_pair(encoder: &Encoder, bank: &Bank) -> Result<()> {
+    if bank.key_dim != encoder.embed_dim() {
+        return Err(Error::Mismatch(format!(
+            "the bank's keys are {}-d but the encoder outputs {}-d",
+            bank.key_dim,
+            encoder.embed_dim()
+        )));
+    }
+    if bank.encoder_id != encoder.id {
+        return Err(Error::Mismatch(format!(
+            "the bank was built for encoder {} but this encoder is {}",
+            bank.encoder_id, encoder.id
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a device tensor back as f32 (synchronously; native only).
+fn read_f32(t: Tensor<2>) -> Result<Vec<f32>> {
+    let data = t.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+}

@@ -1,0 +1,82 @@
+//! The one place where weight names meet tensors, and where PyTorch's layout becomes burn's.
+//!
+//! Files (ours and the official ones) keep PyTorch's conventions: a dense layer `NAME` has
+//! `NAME.weight` of shape `[outputs, inputs]` and `NAME.bias` of shape `[outputs]`. burn
+//! multiplies `x · W` with `W` as `[inputs, outputs]`, so [`dense_on_device`] transposes once,
+//! at load.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::{DType, Device, Tensor, TensorData};
+
+use crate::encoder::arch::LayerSpec;
+use crate::error::{Error, Result};
+use crate::format::Stored;
+
+/// Host weights by name.
+pub type Weights = BTreeMap<String, Stored>;
+
+/// Name of a layer's weight matrix.
+pub fn weight_name(layer: &str) -> String {
+    format!("{layer}.weight")
+}
+
+/// Name of a layer's bias vector.
+pub fn bias_name(layer: &str) -> String {
+    format!("{layer}.bias")
+}
+
+/// Checks that `weights` holds exactly the tensors of `layers` with the right shapes.
+pub fn check_layers(weights: &Weights, layers: &[LayerSpec], what: &str) -> Result<()> {
+    for l in layers {
+        expect_shape(weights, &weight_name(&l.name), &[l.outputs, l.inputs], what)?;
+        expect_shape(weights, &bias_name(&l.name), &[l.outputs], what)?;
+    }
+    Ok(())
+}
+
+/// Checks that tensor `name` exists with shape `shape`.
+pub fn expect_shape(weights: &Weights, name: &str, shape: &[usize], what: &str) -> Result<()> {
+    match weights.get(name) {
+        None => Err(Error::format(what, format!("missing tensor {name:?}"))),
+        Some(t) if t.shape != shape => Err(Error::format(
+            what,
+            format!("tensor {name:?} has shape {:?}, expected {shape:?}", t.shape),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A dense layer on a device: `W` as `[inputs, outputs]` and `b` as `[1, outputs]`.
+pub struct DeviceDense {
+    pub weight: Tensor<2>,
+    pub bias: Tensor<2>,
+}
+
+/// Moves layer `spec`'s weights to `device` in `dtype`, transposing PyTorch's `[out, in]`.
+pub fn dense_on_device(weights: &Weights, spec: &LayerSpec, device: &Device, dtype: DType) -> Result<DeviceDense> {
+    let w = get(weights, &weight_name(&spec.name))?;
+    let b = get(weights, &bias_name(&spec.name))?;
+    let (rows, cols) = (spec.outputs, spec.inputs);
+    let mut transposed = vec![0.0f32; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            transposed[c * rows + r] = w.data[r * cols + c];
+        }
+    }
+    Ok(DeviceDense {
+        weight: matrix_on_device(transposed, [cols, rows], device, dtype),
+        bias: matrix_on_device(b.data.clone(), [1, rows], device, dtype),
+    })
+}
+
+/// A host matrix as a device tensor of `dtype`.
+pub fn matrix_on_device(data: Vec<f32>, shape: [usize; 2], device: &Device, dtype: DType) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(data, shape), (device, dtype))
+}
+
+fn get<'a>(weights: &'a Weights, name: &str) -> Result<&'a Stored> {
+    weights
+        .get(name)
+        .ok_or_else(|| Error::format("encoder", format!("missing tensor {name:?}")))
+}
