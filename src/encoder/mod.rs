@@ -48,10 +48,24 @@ impl Encoder {
         w.meta("architecture", self.arch.name())
             .meta("hparams", self.arch.params_json())
             .meta("encoder_id", &self.id);
+        let sensitive = self.sensitive_tensors();
         for (name, t) in &self.weights {
-            w.add(name, &t.shape, &t.data);
+            let precision = if dtype == StorageDtype::Int8 && sensitive.contains(name) { StorageDtype::F16 } else { dtype };
+            w.add_as(name, &t.shape, &t.data, precision);
         }
         w.to_bytes()
+    }
+
+    /// Weights whose errors the network amplifies: those of a sine layer with w0 > 1 (SIREN's
+    /// first layer multiplies by 30, so an int8 step there becomes a large phase error).
+    /// int8 files keep them in f16.
+    fn sensitive_tensors(&self) -> Vec<String> {
+        self.arch
+            .layers()
+            .iter()
+            .filter(|l| matches!(l.activation, arch::Activation::Sine(w0) if w0 > 1.0))
+            .map(|l| crate::weights::weight_name(&l.name))
+            .collect()
     }
 
     /// Parses our encoder file (`what` names it in errors).

@@ -61,7 +61,13 @@ impl FileWriter {
     /// Adds a tensor stored in the file's precision (f32, f16, or int8 with per-row scales in
     /// `NAME.scale`). 1-D tensors are kept in f32 whatever the precision.
     pub fn add(&mut self, name: &str, shape: &[usize], data: &[f32]) -> &mut Self {
-        match (self.dtype, shape.len()) {
+        self.add_as(name, shape, data, self.dtype)
+    }
+
+    /// Like [`add`](Self::add) but in `dtype` rather than the file's precision (for a tensor
+    /// that needs more precision than the rest).
+    pub fn add_as(&mut self, name: &str, shape: &[usize], data: &[f32], dtype: StorageDtype) -> &mut Self {
+        match (dtype, shape.len()) {
             (StorageDtype::F16, 2..) => {
                 let bytes = data.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect();
                 self.push(name, Dtype::F16, shape, bytes);

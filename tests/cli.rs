@@ -1,0 +1,142 @@
+//! The command line as a user runs it: conversion, embedding, and one-line errors.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn georange(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_georange")).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked") && !stderr.contains("internal failure"), "panic: {stderr}");
+    (out.status.success(), stderr)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("georange-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Converts the L40 fixtures once per call into a fresh directory.
+fn convert(dir: &str, dtype: &str) -> PathBuf {
+    let out = tmp(dir);
+    let (ok, err) = georange(&[
+        "convert", "satclip", "--ckpt", s(&fixture(L40.ckpt)), "--db", s(&fixture(L40.db)), "--out", s(&out), "--dtype", dtype,
+    ]);
+    assert!(ok, "{err}");
+    out
+}
+
+/// Runs `embed` and expects a one-line error containing `needle`.
+fn expect_error(args: &[&str], needle: &str) {
+    let (ok, err) = georange(args);
+    assert!(!ok, "expected failure for {args:?}");
+    let line = err.trim();
+    assert_eq!(line.lines().count(), 1, "not one line: {line}");
+    assert!(line.starts_with("error: ") && line.contains(needle), "{line:?} lacks {needle:?}");
+}
+
+#[test]
+fn convert_then_embed_matches_the_reference() {
+    let dir = convert("f32", "f32");
+    for (model, beta, tag) in [("encoder", "0.5", "encoder"), ("range", "0.5", "range"), ("range+", "0.5", "rangeplus_b05"), ("range+", "0", "rangeplus_b0")] {
+        let out = dir.join(format!("{tag}.npy"));
+        let (ok, err) = georange(&[
+            "embed", "--encoder", s(&dir.join("encoder.safetensors")), "--bank", s(&dir.join("bank.safetensors")),
+            "--model", model, "--beta", beta, "--input", s(&fixture("queries.csv")), "--output", s(&out), "--batch", "7",
+        ]);
+        assert!(ok, "{err}");
+        let got = georange::convert::npy::read_npy(&out).unwrap();
+        let want = golden(&L40, tag);
+        assert_eq!((got.rows, got.cols), (want.rows, want.cols));
+        let lats = abs_lat();
+        for i in 0..got.rows {
+            let r = i * got.cols..(i + 1) * got.cols;
+            let c = cosine(&got.data[r.clone()], &want.data[r.clone()]);
+            assert!(c >= 0.999, "{tag} row {i}: cosine {c}");
+            // The encoder's norm must match too (the raw output is not normalised); above 60°
+            // the reference's own rounding noise leaves only the cosine bound.
+            let (a, b) = (norm(&got.data[r.clone()]), norm(&want.data[r]));
+            assert!(lats[i] >= 60.0 || (a - b).abs() <= 1e-3 * b, "{tag} row {i}: norm {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn convert_without_db_writes_only_the_encoder() {
+    let out = tmp("enc-only");
+    let (ok, err) = georange(&["convert", "satclip", "--ckpt", s(&fixture(L10.ckpt)), "--out", s(&out)]);
+    assert!(ok, "{err}");
+    assert!(out.join("encoder.safetensors").exists());
+    assert!(!out.join("bank.safetensors").exists());
+}
+
+#[test]
+fn longitudes_wrap() {
+    let dir = convert("wrap", "int8");
+    let csv = tmp("wrap.csv");
+    std::fs::write(&csv, "lat,lon\n10,200\n10,-160\n-5,-190\n-5,170\n").unwrap();
+    let out = tmp("wrap.npy");
+    let (ok, err) = georange(&["embed", "--encoder", s(&dir.join("encoder.safetensors")), "--bank", s(&dir.join("bank.safetensors")),
+        "--input", s(&csv), "--output", s(&out)]);
+    assert!(ok, "{err}");
+    let m = georange::convert::npy::read_npy(&out).unwrap();
+    let row = |i: usize| &m.data[i * m.cols..(i + 1) * m.cols];
+    assert!(max_abs(row(0), row(1)) < 1e-5 && max_abs(row(2), row(3)) < 1e-5);
+}
+
+#[test]
+fn bad_inputs_give_one_line_errors() {
+    let dir = convert("bad", "f32");
+    let enc = dir.join("encoder.safetensors");
+    let bank = dir.join("bank.safetensors");
+    let q = fixture("queries.csv");
+    let out = tmp("bad.npy");
+    let embed = |enc: &Path, bank: &Path, input: &Path| {
+        vec!["embed".to_string(), "--encoder".into(), s(enc).into(), "--bank".into(), s(bank).into(), "--input".into(), s(input).into(), "--output".into(), s(&out).into()]
+    };
+    let run = |args: Vec<String>, needle: &str| expect_error(&args.iter().map(String::as_str).collect::<Vec<_>>(), needle);
+
+    // Files that are missing, truncated or of another kind.
+    let missing = tmp("nope.ckpt");
+    expect_error(&["convert", "satclip", "--ckpt", s(&missing), "--out", s(&tmp("x"))], "nope.ckpt");
+    let truncated = tmp("truncated.ckpt");
+    let bytes = std::fs::read(fixture(L40.ckpt)).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    expect_error(&["convert", "satclip", "--ckpt", s(&truncated), "--out", s(&tmp("x"))], "truncated.ckpt");
+    expect_error(&["convert", "satclip", "--ckpt", s(&q), "--out", s(&tmp("x"))], "not a");
+    expect_error(&["convert", "satclip", "--ckpt", s(&fixture(L40.ckpt)), "--db", s(&fixture(L40.ckpt)), "--out", s(&tmp("x"))], "no array \"locs\"");
+    expect_error(&["convert", "satclip", "--ckpt", s(&fixture(L10.ckpt)), "--db", s(&fixture(L40.db)), "--out", s(&tmp("x"))], "256-d");
+    expect_error(&["convert", "satclip", "--ckpt", s(&fixture("satclip_nan.ckpt")), "--out", s(&tmp("x"))], "non-finite");
+    let cut = tmp("cut.safetensors");
+    let b = std::fs::read(&enc).unwrap();
+    std::fs::write(&cut, &b[..b.len() - 100]).unwrap();
+    run(embed(&cut, &bank, &q), "cut.safetensors");
+    run(embed(&bank, &bank, &q), "expected \"georange-encoder\"");
+
+    // An encoder and a bank that do not belong together.
+    let other = tmp("l10");
+    assert!(georange(&["convert", "satclip", "--ckpt", s(&fixture(L10.ckpt)), "--db", s(&fixture(L10.db)), "--out", s(&other)]).0);
+    run(embed(&other.join("encoder.safetensors"), &bank, &q), "mismatch");
+
+    // Coordinates and CSVs.
+    let csv = |name: &str, text: &str| {
+        let p = tmp(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    run(embed(&enc, &bank, &csv("lat.csv", "lon,lat\n1,2\n3,100\n")), "line 3");
+    run(embed(&enc, &bank, &csv("lat2.csv", "lon,lat\n1,2\n3,-90.5\n")), "outside [-90, 90]");
+    run(embed(&enc, &bank, &csv("nan.csv", "lon,lat\nNaN,2\n")), "finite");
+    run(embed(&enc, &bank, &csv("inf.csv", "lon,lat\n1,2\n5,inf\n")), "line 3");
+    run(embed(&enc, &bank, &csv("empty.csv", "lon,lat\n")), "no data rows");
+    run(embed(&enc, &bank, &csv("nocol.csv", "x,y\n1,2\n")), "lon and lat");
+    run(embed(&enc, &bank, &csv("text.csv", "lon,lat\n1,abc\n")), "not a number");
+    expect_error(&["embed", "--encoder", s(&enc), "--model", "range", "--input", s(&q), "--output", s(&out)], "needs --bank");
+    expect_error(&["embed", "--encoder", s(&enc), "--bank", s(&bank), "--beta", "1.5", "--input", s(&q), "--output", s(&out)], "beta");
+}
