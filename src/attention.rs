@@ -55,7 +55,10 @@ pub fn stream(bank: &BankView, queries: &[Tensor<2>], heads: &[HeadSpec], tile: 
                 Against::Keys => bank.keys,
                 Against::Locations => bank.xyz,
             };
-            let scores = q.clone().matmul(k.clone().narrow(0, start, len).transpose()).mul_scalar(spec.scale);
+            let scores = q
+                .clone()
+                .matmul(k.clone().narrow(0, start, len).transpose())
+                .mul_scalar(spec.scale);
             let tile_max = scores.clone().max_dim(1);
             let (m, alpha) = match &state[h] {
                 None => (tile_max, None),
@@ -81,16 +84,16 @@ pub fn stream(bank: &BankView, queries: &[Tensor<2>], heads: &[HeadSpec], tile: 
                     acc: s.acc * alpha + contrib,
                     m,
                 },
-                _ => Head { m, l: sum, acc: contrib },
+                _ => Head {
+                    m,
+                    l: sum,
+                    acc: contrib,
+                },
             });
         }
         start += len;
     }
-    state
-        .into_iter()
-        .flatten()
-        .map(|s| s.acc / s.l)
-        .collect()
+    state.into_iter().flatten().map(|s| s.acc / s.l).collect()
 }
 
 /// A bank tile length that keeps each head's `batch × tile` score block near `budget`

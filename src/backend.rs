@@ -19,7 +19,9 @@ impl Backend {
         match name {
             "cpu" => Ok(Backend::Cpu),
             "wgpu" | "webgpu" | "gpu" => Ok(Backend::Wgpu),
-            other => Err(Error::Invalid(format!("unknown backend {other:?} (expected cpu or wgpu)"))),
+            other => Err(Error::Invalid(format!(
+                "unknown backend {other:?} (expected cpu or wgpu)"
+            ))),
         }
     }
 
@@ -28,7 +30,8 @@ impl Backend {
         match self {
             Backend::Cpu => Ok((Device::flex(), DType::F64)),
             Backend::Wgpu => Err(Error::Invalid(
-                "this build has no wgpu backend (the WebGPU path is not part of this build yet); use --backend cpu".into(),
+                "this build has no wgpu backend (the WebGPU path is not part of this build yet); use --backend cpu"
+                    .into(),
             )),
         }
     }

@@ -4,7 +4,7 @@
 use burn::tensor::{DType, Device, Tensor};
 
 use crate::error::{Error, Result};
-use crate::format::{FileReader, FileWriter, StorageDtype, BANK_FORMAT};
+use crate::format::{BANK_FORMAT, FileReader, FileWriter, StorageDtype};
 use crate::geo::unit_vector;
 use crate::weights::matrix_on_device;
 
@@ -25,12 +25,24 @@ pub struct Bank {
 
 impl Bank {
     /// Builds a bank, normalising the keys and checking every value.
-    pub fn new(locs: Vec<f32>, mut keys: Vec<f32>, values: Vec<f32>, key_dim: usize, value_dim: usize, encoder_id: &str) -> Result<Self> {
+    pub fn new(
+        locs: Vec<f32>,
+        mut keys: Vec<f32>,
+        values: Vec<f32>,
+        key_dim: usize,
+        value_dim: usize,
+        encoder_id: &str,
+    ) -> Result<Self> {
         let rows = locs.len() / 2;
         if rows == 0 {
             return Err(Error::Invalid("a bank needs at least one row".into()));
         }
-        if key_dim == 0 || value_dim == 0 || keys.len() != rows * key_dim || values.len() != rows * value_dim || locs.len() != rows * 2 {
+        if key_dim == 0
+            || value_dim == 0
+            || keys.len() != rows * key_dim
+            || values.len() != rows * value_dim
+            || locs.len() != rows * 2
+        {
             return Err(Error::Mismatch(format!(
                 "bank parts disagree: {} locations, {} key values (width {key_dim}), {} values (width {value_dim})",
                 locs.len() / 2,
@@ -40,22 +52,38 @@ impl Bank {
         }
         for (name, data) in [("locations", &locs), ("keys", &keys), ("values", &values)] {
             if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-                return Err(Error::format("bank", format!("{name}: row {} holds a non-finite value", i / (data.len() / rows))));
+                return Err(Error::format(
+                    "bank",
+                    format!("{name}: row {} holds a non-finite value", i / (data.len() / rows)),
+                ));
             }
         }
         for (i, ll) in locs.chunks_exact(2).enumerate() {
             if !(-90.0..=90.0).contains(&ll[1]) {
-                return Err(Error::format("bank", format!("location row {i}: latitude {} outside [-90, 90]", ll[1])));
+                return Err(Error::format(
+                    "bank",
+                    format!("location row {i}: latitude {} outside [-90, 90]", ll[1]),
+                ));
             }
         }
         for (i, row) in keys.chunks_exact_mut(key_dim).enumerate() {
             let norm = row.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
             if norm == 0.0 {
-                return Err(Error::format("bank", format!("key row {i} is all zeros and cannot be normalised")));
+                return Err(Error::format(
+                    "bank",
+                    format!("key row {i} is all zeros and cannot be normalised"),
+                ));
             }
             row.iter_mut().for_each(|v| *v = (*v as f64 / norm) as f32);
         }
-        Ok(Self { locs, keys, values, key_dim, value_dim, encoder_id: encoder_id.to_string() })
+        Ok(Self {
+            locs,
+            keys,
+            values,
+            key_dim,
+            value_dim,
+            encoder_id: encoder_id.to_string(),
+        })
     }
 
     /// Number of rows.
@@ -67,7 +95,10 @@ impl Bank {
     pub fn to_bytes(&self, dtype: StorageDtype) -> Result<Vec<u8>> {
         let n = self.rows();
         let mut w = FileWriter::new(BANK_FORMAT, dtype);
-        w.meta("rows", n).meta("key_dim", self.key_dim).meta("value_dim", self.value_dim).meta("encoder_id", &self.encoder_id);
+        w.meta("rows", n)
+            .meta("key_dim", self.key_dim)
+            .meta("value_dim", self.value_dim)
+            .meta("encoder_id", &self.encoder_id);
         w.add_exact("locs", &[n, 2], &self.locs);
         w.add("keys", &[n, self.key_dim], &self.keys);
         w.add("values", &[n, self.value_dim], &self.values);
@@ -77,13 +108,20 @@ impl Bank {
     /// Parses our bank file (`what` names it in errors).
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self> {
         let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
-        let (n, kd, vd): (usize, usize, usize) = (r.meta_parse("rows")?, r.meta_parse("key_dim")?, r.meta_parse("value_dim")?);
+        let (n, kd, vd): (usize, usize, usize) = (
+            r.meta_parse("rows")?,
+            r.meta_parse("key_dim")?,
+            r.meta_parse("value_dim")?,
+        );
         let locs = r.tensor("locs", 2)?;
         let keys = r.tensor("keys", 2)?;
         let values = r.tensor("values", 2)?;
         for (name, t, cols) in [("locs", &locs, 2), ("keys", &keys, kd), ("values", &values, vd)] {
             if t.shape != [n, cols] {
-                return Err(Error::format(what, format!("tensor {name:?} has shape {:?}, metadata says [{n}, {cols}]", t.shape)));
+                return Err(Error::format(
+                    what,
+                    format!("tensor {name:?} has shape {:?}, metadata says [{n}, {cols}]", t.shape),
+                ));
             }
         }
         Self::new(locs.data, keys.data, values.data, kd, vd, r.meta_str("encoder_id")?)

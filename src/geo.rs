@@ -3,23 +3,32 @@
 use crate::error::{Error, Result};
 
 /// Checks flat `[lon0, lat0, lon1, lat1, …]` degrees and returns them with longitudes wrapped
-/// into [−180, 180). Errors name the first bad row: NaN or infinite values, latitude outside
+/// (see [`wrap_longitude`]). Errors name the first bad row: NaN or infinite values, latitude outside
 /// [−90, 90], an odd length or an empty input.
 pub fn validate_points(lonlat: &[f64]) -> Result<Vec<f64>> {
     if lonlat.is_empty() {
         return Err(Error::Invalid("no points to embed".into()));
     }
     if lonlat.len() % 2 != 0 {
-        return Err(Error::Invalid(format!("coordinates come in (lon, lat) pairs, got {} numbers", lonlat.len())));
+        return Err(Error::Invalid(format!(
+            "coordinates come in (lon, lat) pairs, got {} numbers",
+            lonlat.len()
+        )));
     }
     let mut out = Vec::with_capacity(lonlat.len());
     for (row, p) in lonlat.chunks_exact(2).enumerate() {
         let (lon, lat) = (p[0], p[1]);
         if !lon.is_finite() || !lat.is_finite() {
-            return Err(Error::Coordinate { row, reason: format!("coordinates must be finite, got lon {lon}, lat {lat}") });
+            return Err(Error::Coordinate {
+                row,
+                reason: format!("coordinates must be finite, got lon {lon}, lat {lat}"),
+            });
         }
         if !(-90.0..=90.0).contains(&lat) {
-            return Err(Error::Coordinate { row, reason: format!("latitude {lat} is outside [-90, 90]") });
+            return Err(Error::Coordinate {
+                row,
+                reason: format!("latitude {lat} is outside [-90, 90]"),
+            });
         }
         out.push(wrap_longitude(lon));
         out.push(lat);
@@ -27,9 +36,11 @@ pub fn validate_points(lonlat: &[f64]) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-/// Wraps a longitude into [−180, 180).
+/// Wraps a longitude outside [−180, 180] into [−180, 180); ±180 itself is kept, since an
+/// encoder that is not periodic in longitude (GeoCLIP) tells the two apart, as the
+/// reference does.
 pub fn wrap_longitude(lon: f64) -> f64 {
-    if (-180.0..180.0).contains(&lon) {
+    if (-180.0..=180.0).contains(&lon) {
         lon
     } else {
         (lon + 180.0).rem_euclid(360.0) - 180.0
@@ -48,11 +59,18 @@ mod tests {
 
     #[test]
     fn wraps_and_names_bad_rows() {
-        assert_eq!(validate_points(&[200.0, 10.0, -190.0, 0.0, 180.0, 5.0]).unwrap(), vec![-160.0, 10.0, 170.0, 0.0, -180.0, 5.0]);
+        assert_eq!(
+            validate_points(&[200.0, 10.0, -190.0, 0.0, 180.0, 5.0]).unwrap(),
+            vec![-160.0, 10.0, 170.0, 0.0, 180.0, 5.0]
+        );
         let e = validate_points(&[0.0, 0.0, 1.0, 100.0]).unwrap_err().to_string();
         assert!(e.contains("row 1") && e.contains("latitude 100"), "{e}");
         let e = validate_points(&[f64::NAN, 0.0]).unwrap_err().to_string();
         assert!(e.contains("row 0") && e.contains("finite"), "{e}");
+        assert_eq!(
+            validate_points(&[540.0, 1.0, -540.0, 2.0]).unwrap(),
+            vec![-180.0, 1.0, -180.0, 2.0]
+        );
         assert!(validate_points(&[]).is_err());
         assert!(validate_points(&[1.0, 2.0, 3.0]).is_err());
     }

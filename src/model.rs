@@ -2,7 +2,7 @@
 
 use burn::tensor::{DType, Device, Tensor};
 
-use crate::attention::{stream, tile_rows, Against, BankView, HeadSpec};
+use crate::attention::{Against, BankView, HeadSpec, stream, tile_rows};
 use crate::bank::{Bank, DeviceBank};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
@@ -38,7 +38,9 @@ impl Variant {
                 }
                 Ok(Variant::RangePlus { beta })
             }
-            other => Err(Error::Invalid(format!("unknown model {other:?} (expected encoder, range or range+)"))),
+            other => Err(Error::Invalid(format!(
+                "unknown model {other:?} (expected encoder, range or range+)"
+            ))),
         }
     }
 }
@@ -78,7 +80,13 @@ impl Model {
 
     /// Embeds flat `[lon0, lat0, …]` degrees in batches of `batch` points; `progress` hears
     /// the number of points done after each batch. Returns `points × dim` row-major f32.
-    pub fn embed(&self, lonlat: &[f64], variant: Variant, batch: usize, progress: &mut dyn FnMut(usize)) -> Result<Vec<f32>> {
+    pub fn embed(
+        &self,
+        lonlat: &[f64],
+        variant: Variant,
+        batch: usize,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<f32>> {
         let points = validate_points(lonlat)?;
         if variant != Variant::Encoder && self.bank.is_none() {
             return Err(Error::Invalid("RANGE and RANGE+ need a bank".into()));
@@ -106,10 +114,28 @@ impl Model {
         let norm = raw.clone().powi_scalar(2).sum_dim(1).sqrt();
         let q = (raw / norm).cast(DType::F32);
         let heads: Vec<(HeadSpec, f32)> = match variant {
-            Variant::Range => vec![(HeadSpec { scale: RANGE_SCALE, against: Against::Keys }, 1.0)],
+            Variant::Range => vec![(
+                HeadSpec {
+                    scale: RANGE_SCALE,
+                    against: Against::Keys,
+                },
+                1.0,
+            )],
             Variant::RangePlus { beta } => [
-                (HeadSpec { scale: RANGE_PLUS_SEMANTIC_SCALE, against: Against::Keys }, beta),
-                (HeadSpec { scale: RANGE_PLUS_GEO_SCALE, against: Against::Locations }, 1.0 - beta),
+                (
+                    HeadSpec {
+                        scale: RANGE_PLUS_SEMANTIC_SCALE,
+                        against: Against::Keys,
+                    },
+                    beta,
+                ),
+                (
+                    HeadSpec {
+                        scale: RANGE_PLUS_GEO_SCALE,
+                        against: Against::Locations,
+                    },
+                    1.0 - beta,
+                ),
             ]
             .into_iter()
             .filter(|(_, w)| *w > 0.0)
@@ -125,7 +151,12 @@ impl Model {
             .collect();
         let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
         let n = lonlat.len() / 2;
-        let view = BankView { keys: &bank.keys, xyz: &bank.xyz, values: &bank.values, rows: bank.rows };
+        let view = BankView {
+            keys: &bank.keys,
+            xyz: &bank.xyz,
+            values: &bank.values,
+            rows: bank.rows,
+        };
         let outs = stream(&view, &queries, &specs, tile_rows(n, bank.rows, TILE_BUDGET));
         let high = outs
             .into_iter()
@@ -137,7 +168,10 @@ impl Model {
     }
 
     fn query_xyz(&self, lonlat: &[f64]) -> Tensor<2> {
-        let xyz: Vec<f32> = lonlat.chunks_exact(2).flat_map(|p| unit_vector(p[0], p[1]).map(|v| v as f32)).collect();
+        let xyz: Vec<f32> = lonlat
+            .chunks_exact(2)
+            .flat_map(|p| unit_vector(p[0], p[1]).map(|v| v as f32))
+            .collect();
         crate::weights::matrix_on_device(xyz, [lonlat.len() / 2, 3], &self.device, DType::F32)
     }
 }
@@ -163,5 +197,32 @@ pub fn check_pair(encoder: &Encoder, bank: &Bank) -> Result<()> {
 /// Reads a device tensor back as f32 (synchronously; native only).
 fn read_f32(t: Tensor<2>) -> Result<Vec<f32>> {
     let data = t.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
-    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+    data.convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::Backend(format!("{e:?}")))
+}
+
+/// Builds a bank whose keys are `encoder`'s outputs at `lonlat` (normalised) and whose values
+/// are the caller's `value_dim`-wide rows, one per location. Runs the encoder on `device` in
+/// batches of `batch` points.
+pub fn build_bank(
+    encoder: &Encoder,
+    lonlat: &[f64],
+    values: Vec<f32>,
+    value_dim: usize,
+    (device, dtype): (&Device, DType),
+    batch: usize,
+) -> Result<Bank> {
+    let points = validate_points(lonlat)?;
+    let rows = points.len() / 2;
+    if value_dim == 0 || values.len() != rows * value_dim {
+        return Err(Error::Mismatch(format!(
+            "{rows} locations but {} values of width {value_dim}",
+            values.len() / value_dim.max(1)
+        )));
+    }
+    let model = Model::new(encoder, None, device, dtype)?;
+    let keys = model.embed(&points, Variant::Encoder, batch, &mut |_| {})?;
+    let locs: Vec<f32> = points.iter().map(|v| *v as f32).collect();
+    Bank::new(locs, keys, values, encoder.embed_dim(), value_dim, &encoder.id)
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::encoder::arch::LayerSpec;
+use crate::encoder::arch::{Architecture, LayerSpec, RffSpec};
 use crate::error::{Error, Result};
 use crate::format::Stored;
 
@@ -26,11 +26,26 @@ pub fn bias_name(layer: &str) -> String {
     format!("{layer}.bias")
 }
 
-/// Checks that `weights` holds exactly the tensors of `layers` with the right shapes.
-pub fn check_layers(weights: &Weights, layers: &[LayerSpec], what: &str) -> Result<()> {
-    for l in layers {
-        expect_shape(weights, &weight_name(&l.name), &[l.outputs, l.inputs], what)?;
-        expect_shape(weights, &bias_name(&l.name), &[l.outputs], what)?;
+/// Every tensor an architecture needs: name, PyTorch shape, and whether it must stay exact
+/// (f32) in compact files.
+pub fn tensor_specs(arch: &Architecture) -> Vec<(String, Vec<usize>, bool)> {
+    let mut out = Vec::new();
+    for branch in arch.branches() {
+        if let Some(r) = &branch.rff {
+            out.push((r.name.clone(), vec![r.features, r.inputs], true));
+        }
+        for l in &branch.layers {
+            out.push((weight_name(&l.name), vec![l.outputs, l.inputs], false));
+            out.push((bias_name(&l.name), vec![l.outputs], false));
+        }
+    }
+    out
+}
+
+/// Checks that `weights` holds every tensor of `arch` with the right shape.
+pub fn check_weights(weights: &Weights, arch: &Architecture, what: &str) -> Result<()> {
+    for (name, shape, _) in tensor_specs(arch) {
+        expect_shape(weights, &name, &shape, what)?;
     }
     Ok(())
 }
@@ -68,6 +83,20 @@ pub fn dense_on_device(weights: &Weights, spec: &LayerSpec, device: &Device, dty
         weight: matrix_on_device(transposed, [cols, rows], device, dtype),
         bias: matrix_on_device(b.data.clone(), [1, rows], device, dtype),
     })
+}
+
+/// A Fourier map on a device: PyTorch's B `[features, inputs]` transposed to `[inputs,
+/// features]` and multiplied by 2π, so that `v · Bᵀ2π` is one matmul.
+pub fn rff_on_device(weights: &Weights, spec: &RffSpec, device: &Device, dtype: DType) -> Result<Tensor<2>> {
+    let b = get(weights, &spec.name)?;
+    let (rows, cols) = (spec.features, spec.inputs);
+    let mut t = vec![0.0f64; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = b.data[r * cols + c] as f64;
+        }
+    }
+    Ok(Tensor::from_data(TensorData::new(t, [cols, rows]), (device, dtype)).mul_scalar(2.0 * std::f64::consts::PI))
 }
 
 /// A host matrix as a device tensor of `dtype`.

@@ -6,9 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn georange(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_georange")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_georange"))
+        .args(args)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("panicked") && !stderr.contains("internal failure"), "panic: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal failure"),
+        "panic: {stderr}"
+    );
     (out.status.success(), stderr)
 }
 
@@ -26,7 +32,16 @@ fn s(p: &Path) -> &str {
 fn convert(dir: &str, dtype: &str) -> PathBuf {
     let out = tmp(dir);
     let (ok, err) = georange(&[
-        "convert", "satclip", "--ckpt", s(&fixture(L40.ckpt)), "--db", s(&fixture(L40.db)), "--out", s(&out), "--dtype", dtype,
+        "convert",
+        "satclip",
+        "--ckpt",
+        s(&fixture(L40.ckpt)),
+        "--db",
+        s(&fixture(L40.db)),
+        "--out",
+        s(&out),
+        "--dtype",
+        dtype,
     ]);
     assert!(ok, "{err}");
     out
@@ -38,17 +53,38 @@ fn expect_error(args: &[&str], needle: &str) {
     assert!(!ok, "expected failure for {args:?}");
     let line = err.trim();
     assert_eq!(line.lines().count(), 1, "not one line: {line}");
-    assert!(line.starts_with("error: ") && line.contains(needle), "{line:?} lacks {needle:?}");
+    assert!(
+        line.starts_with("error: ") && line.contains(needle),
+        "{line:?} lacks {needle:?}"
+    );
 }
 
 #[test]
 fn convert_then_embed_matches_the_reference() {
     let dir = convert("f32", "f32");
-    for (model, beta, tag) in [("encoder", "0.5", "encoder"), ("range", "0.5", "range"), ("range+", "0.5", "rangeplus_b05"), ("range+", "0", "rangeplus_b0")] {
+    for (model, beta, tag) in [
+        ("encoder", "0.5", "encoder"),
+        ("range", "0.5", "range"),
+        ("range+", "0.5", "rangeplus_b05"),
+        ("range+", "0", "rangeplus_b0"),
+    ] {
         let out = dir.join(format!("{tag}.npy"));
         let (ok, err) = georange(&[
-            "embed", "--encoder", s(&dir.join("encoder.safetensors")), "--bank", s(&dir.join("bank.safetensors")),
-            "--model", model, "--beta", beta, "--input", s(&fixture("queries.csv")), "--output", s(&out), "--batch", "7",
+            "embed",
+            "--encoder",
+            s(&dir.join("encoder.safetensors")),
+            "--bank",
+            s(&dir.join("bank.safetensors")),
+            "--model",
+            model,
+            "--beta",
+            beta,
+            "--input",
+            s(&fixture("queries.csv")),
+            "--output",
+            s(&out),
+            "--batch",
+            "7",
         ]);
         assert!(ok, "{err}");
         let got = georange::convert::npy::read_npy(&out).unwrap();
@@ -62,7 +98,10 @@ fn convert_then_embed_matches_the_reference() {
             // The encoder's norm must match too (the raw output is not normalised); above 60°
             // the reference's own rounding noise leaves only the cosine bound.
             let (a, b) = (norm(&got.data[r.clone()]), norm(&want.data[r]));
-            assert!(lats[i] >= 60.0 || (a - b).abs() <= 1e-3 * b, "{tag} row {i}: norm {a} vs {b}");
+            assert!(
+                lats[i] >= 60.0 || (a - b).abs() <= 1e-3 * b,
+                "{tag} row {i}: norm {a} vs {b}"
+            );
         }
     }
 }
@@ -82,8 +121,17 @@ fn longitudes_wrap() {
     let csv = tmp("wrap.csv");
     std::fs::write(&csv, "lat,lon\n10,200\n10,-160\n-5,-190\n-5,170\n").unwrap();
     let out = tmp("wrap.npy");
-    let (ok, err) = georange(&["embed", "--encoder", s(&dir.join("encoder.safetensors")), "--bank", s(&dir.join("bank.safetensors")),
-        "--input", s(&csv), "--output", s(&out)]);
+    let (ok, err) = georange(&[
+        "embed",
+        "--encoder",
+        s(&dir.join("encoder.safetensors")),
+        "--bank",
+        s(&dir.join("bank.safetensors")),
+        "--input",
+        s(&csv),
+        "--output",
+        s(&out),
+    ]);
     assert!(ok, "{err}");
     let m = georange::convert::npy::read_npy(&out).unwrap();
     let row = |i: usize| &m.data[i * m.cols..(i + 1) * m.cols];
@@ -98,21 +146,72 @@ fn bad_inputs_give_one_line_errors() {
     let q = fixture("queries.csv");
     let out = tmp("bad.npy");
     let embed = |enc: &Path, bank: &Path, input: &Path| {
-        vec!["embed".to_string(), "--encoder".into(), s(enc).into(), "--bank".into(), s(bank).into(), "--input".into(), s(input).into(), "--output".into(), s(&out).into()]
+        vec![
+            "embed".to_string(),
+            "--encoder".into(),
+            s(enc).into(),
+            "--bank".into(),
+            s(bank).into(),
+            "--input".into(),
+            s(input).into(),
+            "--output".into(),
+            s(&out).into(),
+        ]
     };
-    let run = |args: Vec<String>, needle: &str| expect_error(&args.iter().map(String::as_str).collect::<Vec<_>>(), needle);
+    let run =
+        |args: Vec<String>, needle: &str| expect_error(&args.iter().map(String::as_str).collect::<Vec<_>>(), needle);
 
     // Files that are missing, truncated or of another kind.
     let missing = tmp("nope.ckpt");
-    expect_error(&["convert", "satclip", "--ckpt", s(&missing), "--out", s(&tmp("x"))], "nope.ckpt");
+    expect_error(
+        &["convert", "satclip", "--ckpt", s(&missing), "--out", s(&tmp("x"))],
+        "nope.ckpt",
+    );
     let truncated = tmp("truncated.ckpt");
     let bytes = std::fs::read(fixture(L40.ckpt)).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    expect_error(&["convert", "satclip", "--ckpt", s(&truncated), "--out", s(&tmp("x"))], "truncated.ckpt");
+    expect_error(
+        &["convert", "satclip", "--ckpt", s(&truncated), "--out", s(&tmp("x"))],
+        "truncated.ckpt",
+    );
     expect_error(&["convert", "satclip", "--ckpt", s(&q), "--out", s(&tmp("x"))], "not a");
-    expect_error(&["convert", "satclip", "--ckpt", s(&fixture(L40.ckpt)), "--db", s(&fixture(L40.ckpt)), "--out", s(&tmp("x"))], "no array \"locs\"");
-    expect_error(&["convert", "satclip", "--ckpt", s(&fixture(L10.ckpt)), "--db", s(&fixture(L40.db)), "--out", s(&tmp("x"))], "256-d");
-    expect_error(&["convert", "satclip", "--ckpt", s(&fixture("satclip_nan.ckpt")), "--out", s(&tmp("x"))], "non-finite");
+    expect_error(
+        &[
+            "convert",
+            "satclip",
+            "--ckpt",
+            s(&fixture(L40.ckpt)),
+            "--db",
+            s(&fixture(L40.ckpt)),
+            "--out",
+            s(&tmp("x")),
+        ],
+        "no array \"locs\"",
+    );
+    expect_error(
+        &[
+            "convert",
+            "satclip",
+            "--ckpt",
+            s(&fixture(L10.ckpt)),
+            "--db",
+            s(&fixture(L40.db)),
+            "--out",
+            s(&tmp("x")),
+        ],
+        "256-d",
+    );
+    expect_error(
+        &[
+            "convert",
+            "satclip",
+            "--ckpt",
+            s(&fixture("satclip_nan.ckpt")),
+            "--out",
+            s(&tmp("x")),
+        ],
+        "non-finite",
+    );
     let cut = tmp("cut.safetensors");
     let b = std::fs::read(&enc).unwrap();
     std::fs::write(&cut, &b[..b.len() - 100]).unwrap();
@@ -121,7 +220,19 @@ fn bad_inputs_give_one_line_errors() {
 
     // An encoder and a bank that do not belong together.
     let other = tmp("l10");
-    assert!(georange(&["convert", "satclip", "--ckpt", s(&fixture(L10.ckpt)), "--db", s(&fixture(L10.db)), "--out", s(&other)]).0);
+    assert!(
+        georange(&[
+            "convert",
+            "satclip",
+            "--ckpt",
+            s(&fixture(L10.ckpt)),
+            "--db",
+            s(&fixture(L10.db)),
+            "--out",
+            s(&other)
+        ])
+        .0
+    );
     run(embed(&other.join("encoder.safetensors"), &bank, &q), "mismatch");
 
     // Coordinates and CSVs.
@@ -131,12 +242,43 @@ fn bad_inputs_give_one_line_errors() {
         p
     };
     run(embed(&enc, &bank, &csv("lat.csv", "lon,lat\n1,2\n3,100\n")), "line 3");
-    run(embed(&enc, &bank, &csv("lat2.csv", "lon,lat\n1,2\n3,-90.5\n")), "outside [-90, 90]");
+    run(
+        embed(&enc, &bank, &csv("lat2.csv", "lon,lat\n1,2\n3,-90.5\n")),
+        "outside [-90, 90]",
+    );
     run(embed(&enc, &bank, &csv("nan.csv", "lon,lat\nNaN,2\n")), "finite");
     run(embed(&enc, &bank, &csv("inf.csv", "lon,lat\n1,2\n5,inf\n")), "line 3");
     run(embed(&enc, &bank, &csv("empty.csv", "lon,lat\n")), "no data rows");
     run(embed(&enc, &bank, &csv("nocol.csv", "x,y\n1,2\n")), "lon and lat");
     run(embed(&enc, &bank, &csv("text.csv", "lon,lat\n1,abc\n")), "not a number");
-    expect_error(&["embed", "--encoder", s(&enc), "--model", "range", "--input", s(&q), "--output", s(&out)], "needs --bank");
-    expect_error(&["embed", "--encoder", s(&enc), "--bank", s(&bank), "--beta", "1.5", "--input", s(&q), "--output", s(&out)], "beta");
+    expect_error(
+        &[
+            "embed",
+            "--encoder",
+            s(&enc),
+            "--model",
+            "range",
+            "--input",
+            s(&q),
+            "--output",
+            s(&out),
+        ],
+        "needs --bank",
+    );
+    expect_error(
+        &[
+            "embed",
+            "--encoder",
+            s(&enc),
+            "--bank",
+            s(&bank),
+            "--beta",
+            "1.5",
+            "--input",
+            s(&q),
+            "--output",
+            s(&out),
+        ],
+        "beta",
+    );
 }

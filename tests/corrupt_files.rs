@@ -13,7 +13,10 @@ fn truncated_and_flipped_encoder_and_bank_files_are_refused() {
         let e = enc.to_bytes(dtype).unwrap();
         let b = bank.to_bytes(dtype).unwrap();
         for cut in (0..e.len()).step_by(e.len() / 97 + 1) {
-            assert!(Encoder::from_bytes(&e[..cut], "e").is_err(), "encoder cut at {cut} accepted");
+            assert!(
+                Encoder::from_bytes(&e[..cut], "e").is_err(),
+                "encoder cut at {cut} accepted"
+            );
         }
         for cut in (0..b.len()).step_by(b.len() / 97 + 1) {
             assert!(Bank::from_bytes(&b[..cut], "b").is_err(), "bank cut at {cut} accepted");
@@ -23,7 +26,11 @@ fn truncated_and_flipped_encoder_and_bank_files_are_refused() {
             x[at] ^= 0x5a;
             if let Ok(got) = Encoder::from_bytes(&x, "e") {
                 // Only a flip in ignorable header whitespace could pass; it must not change weights.
-                assert_eq!(got.weights, Encoder::from_bytes(&e, "e").unwrap().weights, "flip at {at} changed the model");
+                assert_eq!(
+                    got.weights,
+                    Encoder::from_bytes(&e, "e").unwrap().weights,
+                    "flip at {at} changed the model"
+                );
             }
         }
     }

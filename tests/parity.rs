@@ -31,12 +31,20 @@ fn check_rows(got: &[f32], want: &Golden, high_dim: usize, label: &str) {
         let ctx = format!("{label} row {i} |lat| {lat:.2}");
         assert!(cosine(g, w) >= 0.999, "{ctx}: row cosine {}", cosine(g, w));
         if *lat < 30.0 {
-            assert!(max_abs(gq, wq) <= 1e-6 * norm(wq).max(1.0), "{ctx}: q max|Δ| {}", max_abs(gq, wq));
+            assert!(
+                max_abs(gq, wq) <= 1e-6 * norm(wq).max(1.0),
+                "{ctx}: q max|Δ| {}",
+                max_abs(gq, wq)
+            );
             if high_dim > 0 {
                 assert!(rel(gh, wh) <= 1e-5, "{ctx}: high rel {}", rel(gh, wh));
             }
         } else if *lat < 60.0 {
-            assert!(max_abs(gq, wq) <= 5e-4 * norm(wq).max(1.0), "{ctx}: q max|Δ| {}", max_abs(gq, wq));
+            assert!(
+                max_abs(gq, wq) <= 5e-4 * norm(wq).max(1.0),
+                "{ctx}: q max|Δ| {}",
+                max_abs(gq, wq)
+            );
             if high_dim > 0 {
                 assert!(rel(gh, wh) <= 1e-3, "{ctx}: high rel {}", rel(gh, wh));
             }
@@ -78,15 +86,30 @@ fn compact_files_stay_close() {
         let (e32, b32) = converted(set, StorageDtype::F32);
         for dtype in [StorageDtype::F16, StorageDtype::Int8] {
             let (e, b) = converted(set, dtype);
-            for (tag, variant) in [("encoder", Variant::Encoder), ("range", Variant::Range), ("rangeplus_b05", Variant::RangePlus { beta: 0.5 })] {
+            for (tag, variant) in [
+                ("encoder", Variant::Encoder),
+                ("range", Variant::Range),
+                ("rangeplus_b05", Variant::RangePlus { beta: 0.5 }),
+            ] {
                 let (exact, dim) = embed(&e32, &b32, variant);
                 let (got, _) = embed(&e, &b, variant);
                 let want = golden(set, tag);
                 for i in 0..exact.len() / dim {
                     let r = i * dim..(i + 1) * dim;
-                    let (c_exact, c_ref) = (cosine(&got[r.clone()], &exact[r.clone()]), cosine(&got[r.clone()], &want.data[r]));
-                    assert!(c_exact >= 0.9999, "{} {tag} {dtype:?} row {i}: cosine to f32 {c_exact}", set.golden);
-                    assert!(c_ref >= 0.999, "{} {tag} {dtype:?} row {i}: cosine to reference {c_ref}", set.golden);
+                    let (c_exact, c_ref) = (
+                        cosine(&got[r.clone()], &exact[r.clone()]),
+                        cosine(&got[r.clone()], &want.data[r]),
+                    );
+                    assert!(
+                        c_exact >= 0.9999,
+                        "{} {tag} {dtype:?} row {i}: cosine to f32 {c_exact}",
+                        set.golden
+                    );
+                    assert!(
+                        c_ref >= 0.999,
+                        "{} {tag} {dtype:?} row {i}: cosine to reference {c_ref}",
+                        set.golden
+                    );
                 }
             }
         }

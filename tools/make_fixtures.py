@@ -124,6 +124,59 @@ def goldens(prefix, ckpt, db, q):
         np.save(f"{prefix}_{tag}.npy", out.astype(np.float32))
 
 
+def geoclip_fixtures(q):
+    """Goldens of GeoCLIP's real pretrained location encoder (PyPI `geoclip` 1.3.0) at the
+    query set, in float32 (as GeoCLIP runs) and float64 (the same code with the model and the
+    input in double; GeoCLIP's output buffer stays float32). Plus a RANGE bank over GeoCLIP
+    at 2,000 points of its GPS gallery with random values, and RANGE / RANGE+ outputs for it
+    computed straightforwardly in float64."""
+    from geoclip import LocationEncoder
+    import geoclip
+
+    enc = LocationEncoder().eval()
+    # georange wraps longitudes outside [-180, 180] first; GeoCLIP is not periodic, so feed
+    # it the wrapped values.
+    lon = q[:, 0].copy()
+    out = (lon < -180) | (lon > 180)
+    lon[out] = np.mod(lon[out] + 180, 360) - 180
+    q = np.stack([lon, q[:, 1]], 1)
+    latlon = torch.tensor(q[:, ::-1].copy())  # GeoCLIP takes (lat, lon)
+    with torch.no_grad():
+        np.save(os.path.join(OUT, "golden_geoclip_f32.npy"), enc(latlon.float()).numpy())
+        enc64 = LocationEncoder().double().eval()
+        out64 = enc64(latlon).double().numpy()
+    np.save(os.path.join(OUT, "golden_geoclip_f64.npy"), out64)
+
+    gallery = os.path.join(os.path.dirname(geoclip.__file__), "model", "gps_gallery", "coordinates_100K.csv")
+    g = np.loadtxt(gallery, delimiter=",", skiprows=1)[:2000]  # LAT, LON
+    with open(os.path.join(OUT, "geoclip_gallery_2k.csv"), "w") as f:
+        f.write("lat,lon\n")
+        for lat, lon in g:
+            f.write(f"{float(lat)!r},{float(lon)!r}\n")
+    rng = np.random.default_rng(21)
+    values = (0.5 + rng.standard_normal((len(g), 48))).astype(np.float32)
+    np.save(os.path.join(OUT, "geoclip_values_2k.npy"), values)
+    with torch.no_grad():
+        keys = enc64(torch.tensor(g)).double().numpy()
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+    qn = out64 / np.linalg.norm(out64, axis=1, keepdims=True)
+    v = values.astype(np.float64)
+
+    def softmax_v(scores):
+        w = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return (w / w.sum(axis=1, keepdims=True)) @ v
+
+    def xyz(lon, lat):
+        lon, lat = np.radians(lon), np.radians(lat)
+        return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], 1)
+
+    rng_range = np.concatenate([softmax_v(15 * qn @ keys.T), qn], 1)
+    geo = softmax_v(40 * xyz(q[:, 0], q[:, 1]) @ xyz(g[:, 1], g[:, 0]).T)
+    rng_plus = np.concatenate([0.5 * softmax_v(12 * qn @ keys.T) + 0.5 * geo, qn], 1)
+    np.save(os.path.join(OUT, "golden_geoclip_range_f64.npy"), rng_range)
+    np.save(os.path.join(OUT, "golden_geoclip_rangeplus_b05_f64.npy"), rng_plus)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)
@@ -144,6 +197,8 @@ def main():
     db2 = os.path.join(OUT, "range_db_l10_f64.npz")
     make_database(db2, enc2, 200, 40, np.float64, seed=4)
     goldens(os.path.join(OUT, "golden_l10"), ck2, db2, q)
+    geoclip_fixtures(q)
+
     # 3) A checkpoint with a NaN weight, which a converter must refuse.
     torch.manual_seed(5)
     nan_ck = os.path.join(OUT, "satclip_nan.ckpt")

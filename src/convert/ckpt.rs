@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use pytorch_reader::{DType, PickleValue, PytorchReader};
+use pytorch_reader::{PickleValue, PytorchReader};
 
 use crate::encoder::{Architecture, Encoder, SatClipParams};
 use crate::error::{Error, Result};
-use crate::format::Stored;
-use crate::weights::Weights;
 
 /// Where the location encoder's weights live in the state dict.
 pub const LOCATION_PREFIX: &str = "model.location.nnet.";
@@ -28,24 +26,12 @@ pub fn satclip_checkpoint(path: &Path) -> Result<Encoder> {
     };
     let arch = Architecture::SatClip(satclip_params(&hp, &what)?);
 
-    let reader = PytorchReader::with_top_level_key(path, "state_dict")
-        .map_err(|e| Error::format(&what, format!("cannot read state_dict: {e}")))?;
-    let mut weights = Weights::new();
-    for (name, tensor) in reader.tensors() {
-        let Some(local) = name.strip_prefix(LOCATION_PREFIX) else { continue };
-        let bytes = tensor.read().map_err(|e| Error::format(&what, e))?;
-        let data: Vec<f32> = match tensor.dtype() {
-            DType::F32 => bytes.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect(),
-            DType::F64 => bytes
-                .chunks_exact(8)
-                .map(|c| f64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
-                .collect(),
-            other => return Err(Error::format(&what, format!("tensor {name:?} has dtype {other:?}, expected f32 or f64"))),
-        };
-        weights.insert(local.to_string(), Stored { shape: tensor.shape().to_vec(), data });
-    }
+    let weights = super::torch::state_dict(path, Some("state_dict"), LOCATION_PREFIX)?;
     if weights.is_empty() {
-        return Err(Error::format(&what, format!("state_dict has no {LOCATION_PREFIX}* tensors: not a SatCLIP checkpoint")));
+        return Err(Error::format(
+            &what,
+            format!("state_dict has no {LOCATION_PREFIX}* tensors: not a SatCLIP checkpoint"),
+        ));
     }
     Encoder::new(arch, weights).map_err(|e| Error::format(&what, e))
 }
@@ -53,19 +39,31 @@ pub fn satclip_checkpoint(path: &Path) -> Result<Encoder> {
 fn satclip_params(hp: &HashMap<String, PickleValue>, what: &str) -> Result<SatClipParams> {
     let text = |key: &str| match hp.get(key) {
         Some(PickleValue::String(s)) => Ok(s.clone()),
-        other => Err(Error::format(what, format!("hyper-parameter {key:?} is {other:?}, expected a string"))),
+        other => Err(Error::format(
+            what,
+            format!("hyper-parameter {key:?} is {other:?}, expected a string"),
+        )),
     };
     let int = |key: &str| match hp.get(key) {
         Some(PickleValue::Int(v)) if *v > 0 => Ok(*v as usize),
-        other => Err(Error::format(what, format!("hyper-parameter {key:?} is {other:?}, expected a positive integer"))),
+        other => Err(Error::format(
+            what,
+            format!("hyper-parameter {key:?} is {other:?}, expected a positive integer"),
+        )),
     };
     let le_type = text("le_type")?;
     if le_type != "sphericalharmonics" {
-        return Err(Error::format(what, format!("le_type {le_type:?} is not supported (only sphericalharmonics)")));
+        return Err(Error::format(
+            what,
+            format!("le_type {le_type:?} is not supported (only sphericalharmonics)"),
+        ));
     }
     let pe_type = text("pe_type")?;
     if pe_type != "siren" {
-        return Err(Error::format(what, format!("pe_type {pe_type:?} is not supported (only siren)")));
+        return Err(Error::format(
+            what,
+            format!("pe_type {pe_type:?} is not supported (only siren)"),
+        ));
     }
     Ok(SatClipParams {
         legendre_polys: int("legendre_polys")?,

@@ -2,7 +2,9 @@
 //! the official formats (a Lightning checkpoint, a NumPy archive) that only the CLI meets.
 
 pub mod ckpt;
+pub mod geoclip;
 pub mod npy;
+mod torch;
 
 use std::path::Path;
 
@@ -19,13 +21,19 @@ pub fn range_database(path: &Path, encoder: &Encoder) -> Result<Bank> {
     let values = npz.matrix("image_embeddings")?;
     let what = path.display().to_string();
     if locs.cols != 2 {
-        return Err(Error::format(&what, format!("locs has {} columns, expected 2 (lon, lat)", locs.cols)));
+        return Err(Error::format(
+            &what,
+            format!("locs has {} columns, expected 2 (lon, lat)", locs.cols),
+        ));
     }
     if keys.rows != locs.rows || values.rows != locs.rows {
-        return Err(Error::format(&what, format!(
-            "row counts disagree: locs {}, satclip_embeddings {}, image_embeddings {}",
-            locs.rows, keys.rows, values.rows
-        )));
+        return Err(Error::format(
+            &what,
+            format!(
+                "row counts disagree: locs {}, satclip_embeddings {}, image_embeddings {}",
+                locs.rows, keys.rows, values.rows
+            ),
+        ));
     }
     if keys.cols != encoder.embed_dim() {
         return Err(Error::Mismatch(format!(

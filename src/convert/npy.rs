@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
 use std::path::Path;
 
-use npyz::{npz::NpzArchive, NpyFile, Order, WriterBuilder};
+use npyz::{NpyFile, Order, WriterBuilder, npz::NpzArchive};
 
 use crate::error::{Error, Result};
 
@@ -63,8 +63,18 @@ fn read_matrix<R: Read>(npy: NpyFile<R>, what: &str) -> Result<Matrix> {
     let bad = |e: std::io::Error| Error::format(what, format!("truncated or unreadable data ({e})"));
     let data: Vec<f32> = match descr.as_str() {
         "'<f4'" | "'>f4'" => npy.into_vec::<f32>().map_err(bad)?,
-        "'<f8'" | "'>f8'" => npy.into_vec::<f64>().map_err(bad)?.into_iter().map(|v| v as f32).collect(),
-        other => return Err(Error::format(what, format!("has dtype {other}, expected float32 or float64"))),
+        "'<f8'" | "'>f8'" => npy
+            .into_vec::<f64>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
+        other => {
+            return Err(Error::format(
+                what,
+                format!("has dtype {other}, expected float32 or float64"),
+            ));
+        }
     };
     if data.len() != rows * cols {
         return Err(Error::format(what, "data length does not match its shape"));

@@ -131,7 +131,13 @@ mod tests {
 
     #[test]
     fn matches_the_analytic_table_at_low_degree() {
-        for &(lon, lat) in &[(0.0, 0.0), (-73.9, 40.7), (151.2, -33.9), (179.9, 89.0), (-180.0, -90.0)] {
+        for &(lon, lat) in &[
+            (0.0, 0.0),
+            (-73.9, 40.7),
+            (151.2, -33.9),
+            (179.9, 89.0),
+            (-180.0, -90.0),
+        ] {
             let mut got = [0.0; 9];
             evaluate(lon, lat, 3, Convention::Analytic, &mut got);
             let want = analytic_low_degree(lon, lat);
@@ -165,7 +171,11 @@ mod tests {
         for a in 0..n {
             for b in 0..n {
                 let want = if a == b { 1.0 } else { 0.0 };
-                assert!((gram[a * n + b] - want).abs() < 1e-3, "gram[{a},{b}] = {}", gram[a * n + b]);
+                assert!(
+                    (gram[a * n + b] - want).abs() < 1e-3,
+                    "gram[{a},{b}] = {}",
+                    gram[a * n + b]
+                );
             }
         }
     }

@@ -4,13 +4,14 @@
 pub mod arch;
 mod device;
 pub mod harmonics;
+pub mod projection;
 
-pub use arch::{Activation, Architecture, LayerSpec, SatClipParams};
+pub use arch::{Activation, Architecture, BranchSpec, GeoClipParams, LayerSpec, RffSpec, SatClipParams};
 pub use device::DeviceEncoder;
 
 use crate::error::{Error, Result};
-use crate::format::{FileReader, FileWriter, StorageDtype, ENCODER_FORMAT};
-use crate::weights::{check_layers, Weights};
+use crate::format::{ENCODER_FORMAT, FileReader, FileWriter, StorageDtype};
+use crate::weights::{Weights, check_weights, tensor_specs};
 
 /// An encoder's architecture and weights, on the host.
 #[derive(Clone, Debug)]
@@ -27,10 +28,13 @@ impl Encoder {
     /// every value is finite.
     pub fn new(arch: Architecture, weights: Weights) -> Result<Self> {
         arch.check()?;
-        check_layers(&weights, &arch.layers(), arch.name())?;
+        check_weights(&weights, &arch, arch.name())?;
         for (name, t) in &weights {
             if let Some(v) = t.data.iter().find(|v| !v.is_finite()) {
-                return Err(Error::format(format!("encoder tensor {name:?}"), format!("holds a non-finite value ({v})")));
+                return Err(Error::format(
+                    format!("encoder tensor {name:?}"),
+                    format!("holds a non-finite value ({v})"),
+                ));
             }
         }
         let id = weights_id(&weights);
@@ -49,9 +53,14 @@ impl Encoder {
             .meta("hparams", self.arch.params_json())
             .meta("encoder_id", &self.id);
         let sensitive = self.sensitive_tensors();
-        for (name, t) in &self.weights {
-            let precision = if dtype == StorageDtype::Int8 && sensitive.contains(name) { StorageDtype::F16 } else { dtype };
-            w.add_as(name, &t.shape, &t.data, precision);
+        for (name, _, exact) in tensor_specs(&self.arch) {
+            let Some(t) = self.weights.get(&name) else { continue };
+            let precision = match (exact, dtype) {
+                (true, _) => StorageDtype::F32,
+                (false, StorageDtype::Int8) if sensitive.contains(&name) => StorageDtype::F16,
+                (false, d) => d,
+            };
+            w.add_as(&name, &t.shape, &t.data, precision);
         }
         w.to_bytes()
     }
@@ -73,13 +82,11 @@ impl Encoder {
         let r = FileReader::parse(bytes, what, ENCODER_FORMAT)?;
         let arch = Architecture::from_meta(r.meta_str("architecture")?, r.meta_str("hparams")?)?;
         let mut weights = Weights::new();
-        for spec in arch.layers() {
-            for (name, rank) in [(crate::weights::weight_name(&spec.name), 2), (crate::weights::bias_name(&spec.name), 1)] {
-                let t = r.tensor(&name, rank)?;
-                weights.insert(name, t);
-            }
+        for (name, shape, _) in tensor_specs(&arch) {
+            let t = r.tensor(&name, shape.len())?;
+            weights.insert(name, t);
         }
-        check_layers(&weights, &arch.layers(), what)?;
+        check_weights(&weights, &arch, what)?;
         let id = r.meta_str("encoder_id")?.to_string();
         Ok(Self { arch, weights, id })
     }

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use sha2::{Digest, Sha256};
 
-use super::quant::{dequantize_rows, quantize_rows, StorageDtype};
 use super::FORMAT_VERSION;
+use super::quant::{StorageDtype, dequantize_rows, quantize_rows};
 use crate::error::{Error, Result};
 
 /// A decoded tensor: shape and row-major f32 values.
@@ -69,7 +69,10 @@ impl FileWriter {
     pub fn add_as(&mut self, name: &str, shape: &[usize], data: &[f32], dtype: StorageDtype) -> &mut Self {
         match (dtype, shape.len()) {
             (StorageDtype::F16, 2..) => {
-                let bytes = data.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect();
+                let bytes = data
+                    .iter()
+                    .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+                    .collect();
                 self.push(name, Dtype::F16, shape, bytes);
             }
             (StorageDtype::Int8, 2..) => {
@@ -103,9 +106,15 @@ impl FileWriter {
 
     /// Serialises the file, adding `format`, `version`, `dtype` and `content_hash`.
     pub fn to_bytes(mut self) -> Result<Vec<u8>> {
-        let hash = content_hash(self.tensors.iter().map(|t| (t.name.as_str(), t.dtype, t.shape.clone(), &t.bytes[..])));
+        let hash = content_hash(
+            self.tensors
+                .iter()
+                .map(|t| (t.name.as_str(), t.dtype, t.shape.clone(), &t.bytes[..])),
+        );
         let (format, dtype) = (self.format, self.dtype.name());
-        self.meta("format", format).meta("version", FORMAT_VERSION).meta("dtype", dtype);
+        self.meta("format", format)
+            .meta("version", FORMAT_VERSION)
+            .meta("dtype", dtype);
         self.meta("content_hash", hash);
         let mut views = Vec::with_capacity(self.tensors.len());
         for t in &self.tensors {
@@ -169,7 +178,10 @@ impl<'a> FileReader<'a> {
         }
         let version = reader.meta_str("version")?;
         if version != FORMAT_VERSION {
-            return Err(Error::format(what, format!("format version {version} is not supported (this build reads {FORMAT_VERSION})")));
+            return Err(Error::format(
+                what,
+                format!("format version {version} is not supported (this build reads {FORMAT_VERSION})"),
+            ));
         }
         let names = reader.st.names();
         let actual = content_hash(names.iter().filter_map(|n| {
@@ -177,7 +189,10 @@ impl<'a> FileReader<'a> {
             Some((*n, t.dtype(), t.shape().to_vec(), t.data()))
         }));
         if actual != reader.meta_str("content_hash")? {
-            return Err(Error::format(what, "content hash does not match: the file is corrupt or was edited"));
+            return Err(Error::format(
+                what,
+                "content hash does not match: the file is corrupt or was edited",
+            ));
         }
         Ok(reader)
     }
@@ -206,15 +221,27 @@ impl<'a> FileReader<'a> {
     /// value is finite.
     pub fn tensor(&self, name: &str, rank: usize) -> Result<Stored> {
         let what = format!("{}: tensor {name:?}", self.what);
-        let view = self.st.tensor(name).map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        let view = self
+            .st
+            .tensor(name)
+            .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
         let shape = view.shape().to_vec();
         if shape.len() != rank {
-            return Err(Error::format(&what, format!("has shape {shape:?}, expected rank {rank}")));
+            return Err(Error::format(
+                &what,
+                format!("has shape {shape:?}, expected rank {rank}"),
+            ));
         }
         let bytes = view.data();
         let data: Vec<f32> = match view.dtype() {
-            Dtype::F32 => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
-            Dtype::F16 => bytes.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
+            Dtype::F32 => bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            Dtype::F16 => bytes
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
             Dtype::I8 => {
                 let scales = self.tensor(&format!("{name}.scale"), 1)?;
                 if scales.shape[0] != shape[0] {
@@ -276,7 +303,9 @@ mod tests {
         let bytes = sample(StorageDtype::F32);
         let err = FileReader::parse(&bytes, "t", "georange-bank").err().unwrap();
         assert!(err.to_string().contains("expected \"georange-bank\""), "{err}");
-        let err = FileReader::parse(b"hello world, not a file", "t", "georange-bank").err().unwrap();
+        let err = FileReader::parse(b"hello world, not a file", "t", "georange-bank")
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("not a georange"), "{err}");
     }
 }

@@ -5,7 +5,7 @@
 mod container;
 mod quant;
 
-pub use container::{hex, FileReader, FileWriter, Stored};
+pub use container::{FileReader, FileWriter, Stored, hex};
 pub use quant::StorageDtype;
 
 /// Format name of encoder files (`__metadata__.format`).

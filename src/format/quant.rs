@@ -18,7 +18,9 @@ impl StorageDtype {
             "f32" => Ok(StorageDtype::F32),
             "f16" => Ok(StorageDtype::F16),
             "int8" => Ok(StorageDtype::Int8),
-            other => Err(Error::Invalid(format!("unknown dtype {other:?} (expected f32, f16 or int8)"))),
+            other => Err(Error::Invalid(format!(
+                "unknown dtype {other:?} (expected f32, f16 or int8)"
+            ))),
         }
     }
 

@@ -29,8 +29,16 @@ pub struct Set {
     pub golden: &'static str,
 }
 
-pub const L40: Set = Set { ckpt: "satclip_l40.ckpt", db: "range_db_l40.npz", golden: "golden_l40" };
-pub const L10: Set = Set { ckpt: "satclip_l10_f32.ckpt", db: "range_db_l10_f64.npz", golden: "golden_l10" };
+pub const L40: Set = Set {
+    ckpt: "satclip_l40.ckpt",
+    db: "range_db_l40.npz",
+    golden: "golden_l40",
+};
+pub const L10: Set = Set {
+    ckpt: "satclip_l10_f32.ckpt",
+    db: "range_db_l10_f64.npz",
+    golden: "golden_l10",
+};
 
 /// The set converted and re-read from our file format in `dtype`.
 pub fn converted(set: &Set, dtype: StorageDtype) -> (Encoder, Bank) {
@@ -45,7 +53,10 @@ pub fn converted(set: &Set, dtype: StorageDtype) -> (Encoder, Bank) {
 pub fn embed(enc: &Encoder, bank: &Bank, variant: Variant) -> (Vec<f32>, usize) {
     let (device, dtype) = Backend::Cpu.device().unwrap();
     let model = Model::new(enc, Some(bank), &device, dtype).unwrap();
-    (model.embed(&queries(), variant, 32, &mut |_| {}).unwrap(), model.dim(variant))
+    (
+        model.embed(&queries(), variant, 32, &mut |_| {}).unwrap(),
+        model.dim(variant),
+    )
 }
 
 pub fn golden(set: &Set, tag: &str) -> npy::Matrix {
@@ -62,12 +73,20 @@ pub fn norm(a: &[f32]) -> f64 {
 }
 
 pub fn max_abs(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .fold(0.0, f64::max)
 }
 
 /// ‖a − b‖ / ‖b‖.
 pub fn rel(a: &[f32], b: &[f32]) -> f64 {
-    let d: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>().sqrt();
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum::<f64>()
+        .sqrt();
     d / norm(b)
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use georange::convert::{ckpt, range_database};
+use georange::convert::{ckpt, geoclip, range_database};
 use georange::{Bank, Encoder, Error, Result, StorageDtype};
 
 #[derive(Subcommand)]
@@ -24,6 +24,19 @@ pub enum ConvertCommand {
         #[arg(long, default_value = "f32")]
         dtype: StorageDtype,
     },
+    /// GeoCLIP's location_encoder_weights.pth (inside the `geoclip` PyPI package) →
+    /// DIR/encoder.safetensors.
+    Geoclip {
+        /// geoclip/model/weights/location_encoder_weights.pth
+        #[arg(long)]
+        weights: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Storage precision of the large tensors: f32, f16 or int8 (per-row scales).
+        #[arg(long, default_value = "f32")]
+        dtype: StorageDtype,
+    },
 }
 
 pub fn run(cmd: ConvertCommand) -> Result<()> {
@@ -35,15 +48,37 @@ pub fn run(cmd: ConvertCommand) -> Result<()> {
             if let Some(db) = db {
                 let bank = range_database(&db, &encoder)?;
                 write(&out.join("bank.safetensors"), &bank.to_bytes(dtype)?)?;
-                eprintln!("bank: {} rows, keys {}-d, values {}-d", bank.rows(), bank.key_dim, bank.value_dim);
+                eprintln!(
+                    "bank: {} rows, keys {}-d, values {}-d",
+                    bank.rows(),
+                    bank.key_dim,
+                    bank.value_dim
+                );
             }
-            eprintln!("encoder: {} ({} outputs), id {}, written to {}", encoder.arch.name(), encoder.embed_dim(), encoder.id, out.display());
+            report(&encoder, &out);
+            Ok(())
+        }
+        ConvertCommand::Geoclip { weights, out, dtype } => {
+            let encoder = geoclip::geoclip_weights(&weights)?;
+            std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+            write(&out.join("encoder.safetensors"), &encoder.to_bytes(dtype)?)?;
+            report(&encoder, &out);
             Ok(())
         }
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+fn report(encoder: &Encoder, out: &Path) {
+    eprintln!(
+        "encoder: {} ({} outputs), id {}, written to {}",
+        encoder.arch.name(),
+        encoder.embed_dim(),
+        encoder.id,
+        out.display()
+    );
+}
+
+pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
@@ -52,12 +87,24 @@ pub fn info(file: &Path) -> Result<()> {
     let what = file.display().to_string();
     match Encoder::from_bytes(&bytes, &what) {
         Ok(e) => {
-            println!("encoder {} {} → {}-d, id {}", e.arch.name(), e.arch.params_json(), e.embed_dim(), e.id);
+            println!(
+                "encoder {} {} → {}-d, id {}",
+                e.arch.name(),
+                e.arch.params_json(),
+                e.embed_dim(),
+                e.id
+            );
             Ok(())
         }
         Err(enc_err) => match Bank::from_bytes(&bytes, &what) {
             Ok(b) => {
-                println!("bank: {} rows, keys {}-d, values {}-d, encoder {}", b.rows(), b.key_dim, b.value_dim, b.encoder_id);
+                println!(
+                    "bank: {} rows, keys {}-d, values {}-d, encoder {}",
+                    b.rows(),
+                    b.key_dim,
+                    b.value_dim,
+                    b.encoder_id
+                );
                 Ok(())
             }
             Err(_) => Err(enc_err),

@@ -1,6 +1,8 @@
 //! `georange embed`: CSV of points → float32 .npy of embeddings.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::points::read_points;
 
 use clap::Args;
 use georange::convert::npy::write_npy;
@@ -52,42 +54,22 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     let model = Model::new(&encoder, bank.as_ref(), &device, dtype)?;
     let rows = points.len() / 2;
     let bar = ProgressBar::new(rows as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let out = model
         .embed(&points, variant, a.batch, &mut |done| bar.set_position(done as u64))
         .map_err(|e| match e {
-            Error::Coordinate { row, reason } => Error::Invalid(format!("{}: data row {} (line {}): {reason}", a.input.display(), row + 1, row + 2)),
+            Error::Coordinate { row, reason } => Error::Invalid(format!(
+                "{}: data row {} (line {}): {reason}",
+                a.input.display(),
+                row + 1,
+                row + 2
+            )),
             other => other,
         })?;
     bar.finish_and_clear();
     write_npy(&a.output, &out, rows, model.dim(variant))?;
     eprintln!("wrote {} × {} to {}", rows, model.dim(variant), a.output.display());
     Ok(())
-}
-
-/// Reads (lon, lat) pairs from a CSV whose header names `lon` and `lat`.
-fn read_points(path: &Path) -> Result<Vec<f64>> {
-    let what = path.display().to_string();
-    let bytes = read_file(path)?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(&bytes[..]);
-    let headers = rdr.headers().map_err(|e| Error::format(&what, e))?.clone();
-    let col = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
-    let (lon, lat) = match (col(&["lon", "longitude", "lng"]), col(&["lat", "latitude"])) {
-        (Some(lon), Some(lat)) => (lon, lat),
-        _ => return Err(Error::format(&what, format!("the header must name lon and lat columns, found {:?}", headers.iter().collect::<Vec<_>>()))),
-    };
-    let mut points = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| Error::format(&what, e))?;
-        for c in [lon, lat] {
-            let cell = rec.get(c).unwrap_or("");
-            let v: f64 = cell.parse().map_err(|_| Error::format(&what, format!("data row {} (line {}): {:?} is not a number", i + 1, i + 2, cell)))?;
-            points.push(v);
-        }
-    }
-    if points.is_empty() {
-        return Err(Error::format(&what, "no data rows: nothing to embed"));
-    }
-    Ok(points)
 }

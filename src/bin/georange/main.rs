@@ -1,7 +1,9 @@
 //! The `georange` command line: convert official files, embed points from a CSV.
 
+mod bank;
 mod convert;
 mod embed;
+mod points;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,9 @@ enum Command {
     Convert(convert::ConvertCommand),
     /// Embed the points of a CSV file (columns named lon and lat) into a float32 .npy.
     Embed(embed::EmbedArgs),
+    /// Build retrieval banks.
+    #[command(subcommand)]
+    Bank(bank::BankCommand),
     /// Print the metadata of a georange encoder or bank file.
     Info {
         /// An encoder.safetensors or bank.safetensors file.
@@ -37,6 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(c) => convert::run(c),
         Command::Embed(a) => embed::run(a),
+        Command::Bank(c) => bank::run(c),
         Command::Info { file } => convert::info(&file),
     };
     match result {

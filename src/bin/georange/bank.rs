@@ -1,0 +1,80 @@
+//! `georange bank build`: a bank over any encoder, from locations and per-location values.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use georange::convert::npy::read_npy;
+use georange::error::read_file;
+use georange::model::build_bank;
+use georange::{Backend, Encoder, Error, Result, StorageDtype};
+
+use crate::convert::write;
+use crate::points::read_points;
+
+#[derive(Subcommand)]
+pub enum BankCommand {
+    /// Keys = the encoder's output at each location; values = your feature vectors.
+    Build {
+        /// Encoder file whose space the keys will live in.
+        #[arg(long)]
+        encoder: PathBuf,
+        /// CSV with `lon` and `lat` columns, one row per bank row.
+        #[arg(long)]
+        locations: PathBuf,
+        /// 2-D .npy (float32 or float64), one row per location, any width.
+        #[arg(long)]
+        values: PathBuf,
+        /// Output bank file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Storage precision of keys and values: f32, f16 or int8.
+        #[arg(long, default_value = "f32")]
+        dtype: StorageDtype,
+        /// Points per encoder batch.
+        #[arg(long, default_value_t = 4096)]
+        batch: usize,
+    },
+}
+
+pub fn run(cmd: BankCommand) -> Result<()> {
+    let BankCommand::Build {
+        encoder,
+        locations,
+        values,
+        out,
+        dtype,
+        batch,
+    } = cmd;
+    let enc = Encoder::from_bytes(&read_file(&encoder)?, &encoder.display().to_string())?;
+    let points = read_points(&locations)?;
+    let v = read_npy(&values)?;
+    if v.rows != points.len() / 2 {
+        return Err(Error::Mismatch(format!(
+            "{} has {} rows but {} has {} locations",
+            values.display(),
+            v.rows,
+            locations.display(),
+            points.len() / 2
+        )));
+    }
+    let (device, dt) = Backend::Cpu.device()?;
+    let bank = build_bank(&enc, &points, v.data, v.cols, (&device, dt), batch.max(1)).map_err(|e| match e {
+        Error::Coordinate { row, reason } => Error::Invalid(format!(
+            "{}: data row {} (line {}): {reason}",
+            locations.display(),
+            row + 1,
+            row + 2
+        )),
+        other => other,
+    })?;
+    write(&out, &bank.to_bytes(dtype)?)?;
+    eprintln!(
+        "bank: {} rows, keys {}-d ({}), values {}-d, written to {}",
+        bank.rows(),
+        bank.key_dim,
+        enc.arch.name(),
+        bank.value_dim,
+        out.display()
+    );
+    Ok(())
+}
