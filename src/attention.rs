@@ -3,9 +3,11 @@
 //! `softmax(t · q·Kᵀ) · V` is computed tile by tile over the bank rows with an online
 //! (running-maximum) softmax, so no `queries × bank` matrix is ever held: memory is
 //! O(bank + batch · (tile + value_dim)). RANGE+ runs its two heads (semantic and
-//! geographic) through one pass over the value tiles.
+//! geographic) through one pass over the bank.
 
 use burn::tensor::Tensor;
+
+use crate::error::{Error, Result};
 
 /// Running state of one softmax head: row maxima `m`, normalisers `l`, accumulators `acc`.
 struct Head {
@@ -41,59 +43,94 @@ pub struct BankView<'a> {
 
 /// Runs each head (`queries[i]` against `heads[i]`) over the bank in tiles of `tile` rows
 /// and returns each head's `softmax · V`, `[batch, value_dim]`.
+///
+/// Large batches are split across `threads` CPU threads (the element-wise steps of burn's CPU
+/// backend run on one thread; the matmuls share the rayon pool).
+pub fn stream_parallel(
+    bank: &BankView,
+    queries: &[Tensor<2>],
+    heads: &[HeadSpec],
+    tile: usize,
+    threads: usize,
+) -> Result<Vec<Tensor<2>>> {
+    let batch = queries.first().map(|q| q.dims()[0]).unwrap_or(0);
+    let parts = threads.min(batch / 64).max(1);
+    if parts == 1 {
+        return Ok(stream(bank, queries, heads, tile));
+    }
+    let chunk = batch.div_ceil(parts);
+    let results: Vec<Vec<Tensor<2>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..parts)
+            .map(|i| {
+                let (start, len) = (i * chunk, chunk.min(batch - i * chunk));
+                let part: Vec<Tensor<2>> = queries.iter().map(|q| q.clone().narrow(0, start, len)).collect();
+                scope.spawn(move || stream(bank, &part, heads, tile))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| Error::Backend("an attention worker thread failed".into()))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    Ok((0..heads.len())
+        .map(|h| Tensor::cat(results.iter().map(|r| r[h].clone()).collect(), 0))
+        .collect())
+}
+
+/// [`stream_parallel`] on the calling thread only.
 pub fn stream(bank: &BankView, queries: &[Tensor<2>], heads: &[HeadSpec], tile: usize) -> Vec<Tensor<2>> {
     let tile = tile.max(1);
+    // Fold each head's scale into its queries once, not into every score tile.
+    let queries: Vec<Tensor<2>> = queries
+        .iter()
+        .zip(heads)
+        .map(|(q, h)| q.clone().mul_scalar(h.scale))
+        .collect();
     let mut state: Vec<Option<Head>> = heads.iter().map(|_| None).collect();
     let mut start = 0;
     while start < bank.rows {
         let len = tile.min(bank.rows - start);
         let v = bank.values.clone().narrow(0, start, len);
-        let mut weights = Vec::with_capacity(heads.len());
-        let mut rescale = Vec::with_capacity(heads.len());
-        for (h, (spec, q)) in heads.iter().zip(queries).enumerate() {
+        for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
             let k = match spec.against {
                 Against::Keys => bank.keys,
                 Against::Locations => bank.xyz,
             };
-            let scores = q
-                .clone()
-                .matmul(k.clone().narrow(0, start, len).transpose())
-                .mul_scalar(spec.scale);
-            let tile_max = scores.clone().max_dim(1);
-            let (m, alpha) = match &state[h] {
-                None => (tile_max, None),
-                Some(s) => {
-                    let m = s.m.clone().max_pair(tile_max);
-                    let alpha = (s.m.clone() - m.clone()).exp();
-                    (m, Some(alpha))
-                }
-            };
-            let p = (scores - m.clone()).exp();
-            weights.push(p);
-            rescale.push((m, alpha));
-        }
-        // One matmul for all heads: [heads · batch, len] · [len, value_dim].
-        let batch = weights[0].dims()[0];
-        let sums: Vec<Tensor<2>> = weights.iter().map(|p| p.clone().sum_dim(1)).collect();
-        let pv = Tensor::cat(weights, 0).matmul(v);
-        for (h, ((m, alpha), sum)) in rescale.into_iter().zip(sums).enumerate() {
-            let contrib = pv.clone().narrow(0, h * batch, batch);
-            state[h] = Some(match (state[h].take(), alpha) {
-                (Some(s), Some(alpha)) => Head {
-                    l: s.l * alpha.clone() + sum,
-                    acc: s.acc * alpha + contrib,
-                    m,
-                },
-                _ => Head {
-                    m,
-                    l: sum,
-                    acc: contrib,
-                },
-            });
+            let scores = q.clone().matmul(k.clone().narrow(0, start, len).transpose());
+            state[h] = Some(update(state[h].take(), scores, v.clone()));
         }
         start += len;
     }
     state.into_iter().flatten().map(|s| s.acc / s.l).collect()
+}
+
+/// Folds one tile of scores `[batch, len]` and its values `[len, value_dim]` into a head's
+/// running state, rescaling what was accumulated when a row's maximum grows.
+fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>) -> Head {
+    let tile_max = scores.clone().max_dim(1);
+    match state {
+        None => {
+            let p = (scores - tile_max.clone()).exp();
+            Head {
+                l: p.clone().sum_dim(1),
+                acc: p.matmul(v),
+                m: tile_max,
+            }
+        }
+        Some(s) => {
+            let m = s.m.clone().max_pair(tile_max);
+            let alpha = (s.m - m.clone()).exp();
+            let p = (scores - m.clone()).exp();
+            Head {
+                l: s.l * alpha.clone() + p.clone().sum_dim(1),
+                acc: s.acc * alpha + p.matmul(v),
+                m,
+            }
+        }
+    }
 }
 
 /// A bank tile length that keeps each head's `batch × tile` score block near `budget`

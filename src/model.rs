@@ -2,7 +2,7 @@
 
 use burn::tensor::{DType, Device, Tensor};
 
-use crate::attention::{Against, BankView, HeadSpec, stream, tile_rows};
+use crate::attention::{Against, BankView, HeadSpec, stream_parallel, tile_rows};
 use crate::bank::{Bank, DeviceBank};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
@@ -157,7 +157,8 @@ impl Model {
             values: &bank.values,
             rows: bank.rows,
         };
-        let outs = stream(&view, &queries, &specs, tile_rows(n, bank.rows, TILE_BUDGET));
+        let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1);
+        let outs = stream_parallel(&view, &queries, &specs, tile_rows(n, bank.rows, TILE_BUDGET), threads)?;
         let high = outs
             .into_iter()
             .zip(&heads)

@@ -173,3 +173,72 @@ fn wrong_or_truncated_pth_is_refused() {
         assert!(geoclip_weights(&p).is_err(), "cut at {cut} accepted");
     }
 }
+
+/// The command-line forms of the issue, end to end: `convert geoclip`, `bank build`,
+/// `embed --model encoder|range`.
+#[test]
+fn cli_convert_build_embed() {
+    let bin = env!("CARGO_BIN_EXE_georange");
+    let dir = std::env::temp_dir().join(format!("georange-geoclip-cli-{}", std::process::id()));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let d = dir.to_str().unwrap();
+    run(&[
+        "convert",
+        "geoclip",
+        "--weights",
+        pth().to_str().unwrap(),
+        "--out",
+        d,
+        "--dtype",
+        "f32",
+    ]);
+    let enc = format!("{d}/encoder.safetensors");
+    let bank = format!("{d}/bank.safetensors");
+    run(&[
+        "bank",
+        "build",
+        "--encoder",
+        &enc,
+        "--locations",
+        fixture("geoclip_gallery_2k.csv").to_str().unwrap(),
+        "--values",
+        fixture("geoclip_values_2k.npy").to_str().unwrap(),
+        "--out",
+        &bank,
+        "--dtype",
+        "f16",
+    ]);
+    let q = fixture("queries.csv");
+    for (model, golden, dim) in [
+        ("encoder", "golden_geoclip_f64.npy", 512),
+        ("range", "golden_geoclip_range_f64.npy", 560),
+    ] {
+        let out = format!("{d}/{model}.npy");
+        run(&[
+            "embed",
+            "--encoder",
+            &enc,
+            "--bank",
+            &bank,
+            "--model",
+            model,
+            "--input",
+            q.to_str().unwrap(),
+            "--output",
+            &out,
+        ]);
+        let got = read_npy(std::path::Path::new(&out)).unwrap();
+        let want = read_npy(&fixture(golden)).unwrap();
+        assert_eq!((got.cols, want.cols), (dim, dim));
+        for (i, (g, w)) in rows(&got.data, dim).zip(rows(&want.data, dim)).enumerate() {
+            assert!(cosine(g, w) >= 0.999, "{model} row {i}: cosine {}", cosine(g, w));
+        }
+    }
+}
