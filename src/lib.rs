@@ -8,6 +8,7 @@
 pub mod attention;
 pub mod backend;
 pub mod bank;
+#[cfg(feature = "cli")]
 pub mod convert;
 pub mod encoder;
 pub mod error;
@@ -15,6 +16,9 @@ pub mod format;
 pub mod geo;
 pub mod model;
 pub mod weights;
+
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
+mod wasm;
 
 pub use backend::Backend;
 pub use bank::Bank;

@@ -103,6 +103,19 @@ impl Model {
         Ok(out)
     }
 
+    /// Like [`embed`](Self::embed) but reads results back asynchronously: the only way that
+    /// works in a browser (WebGPU has no synchronous readback). Batches of `batch` points.
+    pub async fn embed_async(&self, lonlat: &[f64], variant: Variant, batch: usize) -> Result<Vec<f32>> {
+        let points = validate_points(lonlat)?;
+        let mut out = Vec::with_capacity(points.len() / 2 * self.dim(variant));
+        for chunk in points.chunks(batch.max(1) * 2) {
+            let rows = self.embed_batch(chunk, variant)?;
+            let data = rows.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
+            out.extend(data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?);
+        }
+        Ok(out)
+    }
+
     /// One batch as a device tensor `[points, dim]`, f32.
     pub fn embed_batch(&self, lonlat: &[f64], variant: Variant) -> Result<Tensor<2>> {
         let raw = self.encoder.forward(lonlat);

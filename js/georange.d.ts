@@ -1,0 +1,62 @@
+/** Download progress of one model file. */
+export interface LoadProgress {
+  /** `'encoder'` or `'bank'`. */
+  file: 'encoder' | 'bank';
+  /** Bytes received so far. */
+  loaded: number;
+  /** Total bytes, or 0 when the server did not say. */
+  total: number;
+}
+
+/** A model file: a URL to fetch, or its bytes. */
+export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob;
+
+export interface LoadOptions {
+  /** The encoder file (`encoder.safetensors` from `georange convert`). */
+  encoder: ModelSource;
+  /** The bank file (`bank.safetensors`); needed for `'range'` and `'range+'`. */
+  bank?: ModelSource;
+  /** `'auto'` (default): WebGPU when an adapter exists, else the CPU. */
+  device?: 'auto' | 'webgpu' | 'cpu';
+  /** Called as files download. */
+  onProgress?: (p: LoadProgress) => void;
+  /** Keep downloaded files in the Cache API for offline use (default true). */
+  cache?: boolean;
+  /** Where `georange_wasm_bg.wasm` is, if not next to this script. */
+  wasmUrl?: string | URL;
+}
+
+export interface EmbedOptions {
+  /** `'encoder'` (raw encoder output), `'range'` or `'range+'` (default with a bank). */
+  model?: 'encoder' | 'range' | 'range+';
+  /** RANGE+ mix in [0, 1]: 1 = semantic (sharp), 0 = geographic (smooth). Default 0.5. */
+  beta?: number;
+  /** Points per batch (default 1024); the page repaints between batches. */
+  batchSize?: number;
+  /** Called after each batch. */
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+/** A loaded RANGE / encoder model. */
+export declare class GeoRange {
+  /** Fetches (with progress, cached) and loads a model. Rejects with a readable Error on a bad file. */
+  static load(options: LoadOptions): Promise<GeoRange>;
+  /** Where the model runs. */
+  readonly backend: 'webgpu' | 'cpu';
+  /** Why `backend` is not what was asked for (empty string otherwise). */
+  readonly note: string;
+  /** Output width of the default model. */
+  readonly dim: number;
+  /** Output width of a model. */
+  dimOf(model: 'encoder' | 'range' | 'range+'): number;
+  /**
+   * Embeds points `[lon0, lat0, lon1, lat1, …]` (degrees). Resolves to `rows × dimOf(model)`
+   * values, row-major. Calls are queued, never interleaved. Rejects on NaN coordinates or a
+   * latitude outside [−90, 90] (naming the row); longitudes wrap.
+   */
+  embed(lonLat: Float64Array | number[], options?: EmbedOptions): Promise<Float32Array>;
+  /** Frees the model; running and queued calls reject. */
+  dispose(): void;
+}
+
+export default GeoRange;

@@ -1,0 +1,163 @@
+// georange — RANGE geo-embeddings in the browser (WebGPU, CPU fallback).
+//
+// The public API of the npm package. It wraps the wasm module (georange_wasm.js, made by
+// wasm-bindgen from src/wasm.rs): fetches model files with progress and caches them with the
+// Cache API, splits large inputs into batches and yields between them so the page stays
+// responsive, and queues concurrent calls so they never interleave. Works in Web Workers too.
+
+import init, { WasmModel } from './georange_wasm.js';
+
+const CACHE_NAME = 'georange-models-v1';
+let ready = null;
+
+/** Initialises the wasm module once (the .wasm file next to this script, or `wasmUrl`). */
+function initWasm(wasmUrl) {
+  if (!ready) ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+  return ready;
+}
+
+/** Reads a Response body into a Uint8Array, reporting bytes done/total. */
+async function readWithProgress(response, file, onProgress) {
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body || !response.body.getReader) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    onProgress?.({ file, loaded: bytes.length, total: total || bytes.length });
+    return bytes;
+  }
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress?.({ file, loaded, total });
+  }
+  if (total && loaded !== total) throw new Error(`${file}: download ended at ${loaded} of ${total} bytes`);
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.length; }
+  onProgress?.({ file, loaded, total: total || loaded });
+  return bytes;
+}
+
+async function openCache(useCache) {
+  if (!useCache || typeof caches === 'undefined') return null;
+  try { return await caches.open(CACHE_NAME); } catch { return null; }
+}
+
+/** Bytes of a model file: a URL (fetched, cached), or bytes given directly. */
+async function fetchBytes(source, file, onProgress, useCache) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  const url = String(source);
+  const cache = await openCache(useCache);
+  const cached = cache && (await cache.match(url));
+  if (cached) return readWithProgress(cached, file, onProgress);
+  let lastError;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${file}: HTTP ${response.status} for ${url}`);
+      const bytes = await readWithProgress(response, file, onProgress);
+      // Cache only complete downloads.
+      if (cache) await cache.put(url, new Response(bytes, { headers: { 'content-length': String(bytes.length) } }));
+      return bytes;
+    } catch (e) {
+      lastError = e;
+      if (String(e.message).includes('HTTP 4')) break; // a missing file will not appear on retry
+    }
+  }
+  throw new Error(`${file}: cannot load ${url}: ${lastError?.message ?? lastError}`);
+}
+
+/** Yields to the event loop so the page can repaint between batches. */
+const yieldNow = () => new Promise((r) => setTimeout(r, 0));
+
+export class GeoRange {
+  /** @private */
+  constructor(inner, hasBank) {
+    this._inner = inner;
+    this._hasBank = hasBank;
+    this._queue = Promise.resolve();
+    this._disposed = false;
+  }
+
+  /**
+   * Loads an encoder (and optionally a bank) made by `georange convert` / `georange bank build`.
+   * @param {import('./georange').LoadOptions} options
+   * @returns {Promise<GeoRange>}
+   */
+  static async load(options = {}) {
+    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl } = options;
+    if (!encoder) throw new Error('GeoRange.load: `encoder` (a URL or bytes) is required');
+    if (!['auto', 'webgpu', 'cpu'].includes(device)) throw new Error(`GeoRange.load: unknown device ${device}`);
+    await initWasm(wasmUrl);
+    const [encBytes, bankBytes] = await Promise.all([
+      fetchBytes(encoder, 'encoder', onProgress, cache),
+      bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
+    ]);
+    const inner = await WasmModel.load(encBytes, bankBytes, device);
+    return new GeoRange(inner, Boolean(bank));
+  }
+
+  /** `'webgpu'` or `'cpu'`: where the model runs. */
+  get backend() { return this._inner.backend; }
+
+  /** Why `backend` differs from the device asked for (empty string if it does not). */
+  get note() { return this._inner.note; }
+
+  /** Output width of the default model (`'range+'` with a bank, `'encoder'` without). */
+  get dim() { return this.dimOf(this._hasBank ? 'range+' : 'encoder'); }
+
+  /** Output width of `model`. */
+  dimOf(model) { return this._inner.dim(model); }
+
+  /**
+   * Embeds points. Calls are queued: one runs at a time, in call order.
+   * @param {Float64Array|number[]} lonLat [lon0, lat0, lon1, lat1, …] in degrees
+   * @param {import('./georange').EmbedOptions} [options]
+   * @returns {Promise<Float32Array>} rows × dimOf(model), row-major
+   */
+  embed(lonLat, options = {}) {
+    const run = () => this._embed(lonLat, options);
+    const result = this._queue.then(run, run);
+    this._queue = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  /** @private */
+  async _embed(lonLat, { model = this._hasBank ? 'range+' : 'encoder', beta = 0.5, batchSize = 1024, onProgress } = {}) {
+    if (this._disposed) throw new Error('GeoRange: the model was disposed');
+    const input = lonLat instanceof Float64Array ? lonLat : Float64Array.from(lonLat);
+    if (input.length % 2 !== 0) throw new Error(`GeoRange.embed: coordinates come in (lon, lat) pairs, got ${input.length} numbers`);
+    const points = input.length / 2;
+    const dim = this.dimOf(model);
+    const out = new Float32Array(points * dim);
+    const step = Math.max(1, Math.floor(batchSize));
+    for (let start = 0; start < points || (points === 0 && start === 0); start += step) {
+      const end = Math.min(points, start + step);
+      const part = await this._inner.embedBatch(input.subarray(start * 2, end * 2), model, beta).catch((e) => {
+        // Rust errors name the row within the batch; shift it to the caller's row.
+        const msg = String(e?.message ?? e).replace(/^row (\d+)/, (_, r) => `row ${Number(r) + start}`);
+        throw new Error(msg);
+      });
+      out.set(part, start * dim);
+      onProgress?.({ done: end, total: points });
+      if (this._disposed) throw new Error('GeoRange: the model was disposed during embed()');
+      if (end < points) await yieldNow();
+      if (points === 0) break;
+    }
+    return out;
+  }
+
+  /** Frees the model. Running and queued `embed` calls reject. */
+  dispose() {
+    this._disposed = true;
+    this._inner.dispose();
+  }
+}
+
+export default GeoRange;

@@ -1,0 +1,95 @@
+//! Every `#[wasm_bindgen]` item of the crate: the low-level JavaScript API. `js/georange.js`
+//! wraps it in the public `GeoRange` class (downloads with progress, caching, batching,
+//! a queue); most users never call this file's exports directly.
+//!
+//! Errors: every fallible export returns `Result<_, JsError>`, so a georange [`Error`]
+//! reaches JavaScript as an `Error` with its one-line message.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Float32Array, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::{Backend, Bank, Encoder, Error, Model, Variant};
+
+/// A loaded model (encoder, optional bank) on the browser's WebGPU device or the CPU.
+#[wasm_bindgen]
+pub struct WasmModel {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    model: Model,
+    backend: String,
+    note: String,
+    disposed: Cell<bool>,
+}
+
+#[wasm_bindgen]
+impl WasmModel {
+    /// Loads an encoder file and optionally a bank file (their bytes) onto `device`:
+    /// `"webgpu"`, `"cpu"`, or `"auto"` (WebGPU when an adapter exists, else the CPU).
+    pub async fn load(encoder: Vec<u8>, bank: Option<Vec<u8>>, device: String) -> Result<WasmModel, JsError> {
+        let encoder = Encoder::from_bytes(&encoder, "encoder")?;
+        let bank = bank.map(|b| Bank::from_bytes(&b, "bank")).transpose()?;
+        let (backend, note) = match device.as_str() {
+            "cpu" => (Backend::Cpu, String::new()),
+            "webgpu" | "gpu" | "wgpu" => (Backend::Wgpu, String::new()),
+            "auto" => match Backend::Wgpu.device_async().await {
+                Ok(_) => (Backend::Wgpu, String::new()),
+                Err(e) => (Backend::Cpu, format!("WebGPU unavailable, using the CPU: {e}")),
+            },
+            other => return Err(Error::Invalid(format!("unknown device {other:?} (auto, webgpu or cpu)")).into()),
+        };
+        let (dev, dtype) = backend.device_async().await?;
+        let model = Model::new(&encoder, bank.as_ref(), &dev, dtype)?;
+        let backend = match backend {
+            Backend::Cpu => "cpu",
+            Backend::Wgpu => "webgpu",
+        };
+        Ok(WasmModel { inner: Rc::new(Inner { model, backend: backend.into(), note, disposed: Cell::new(false) }) })
+    }
+
+    /// `"webgpu"` or `"cpu"`.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.inner.backend.clone()
+    }
+
+    /// Why the backend is not the one asked for (empty when it is).
+    #[wasm_bindgen(getter)]
+    pub fn note(&self) -> String {
+        self.inner.note.clone()
+    }
+
+    /// Output width of `model` (`"encoder"`, `"range"` or `"range+"`).
+    pub fn dim(&self, model: &str) -> Result<usize, JsError> {
+        Ok(self.inner.model.dim(Variant::parse(model, 0.5)?))
+    }
+
+    /// Embeds points `lonlat` = [lon0, lat0, lon1, lat1, …] (degrees) as one batch; resolves
+    /// to a `Float32Array` of `points × dim` values.
+    #[wasm_bindgen(js_name = embedBatch)]
+    pub fn embed_batch(&self, lonlat: Vec<f64>, model: String, beta: f32) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            if inner.disposed.get() {
+                return Err(JsError::new("the model was disposed").into());
+            }
+            let variant = Variant::parse(&model, beta).map_err(JsError::from)?;
+            let out = inner.model.embed_async(&lonlat, variant, usize::MAX).await.map_err(JsError::from)?;
+            if inner.disposed.get() {
+                return Err(JsError::new("the model was disposed during embed()").into());
+            }
+            Ok(Float32Array::from(&out[..]).into())
+        })
+    }
+
+    /// Marks the model disposed: later and running `embedBatch` calls reject. The memory is
+    /// freed when the last pending call finishes.
+    pub fn dispose(&self) {
+        self.inner.disposed.set(true);
+    }
+}
