@@ -1,26 +1,45 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: build the CLI, convert the bundled SatCLIP-format fixture
-# model (tests/fixtures, made by tools/make_fixtures.py) to int8, and embed examples/cities.csv
-# with RANGE+ (β = 0.5); fetch GeoCLIP's real weights from PyPI, convert them (int8) and embed
-# the same cities. Idempotent; results land in out/demo/ and www/models/.
+# The main job on a fresh machine. Idempotent. It
+#  1. builds the CLI and converts the bundled SatCLIP-format fixture model (tests/fixtures,
+#     made by tools/make_fixtures.py) to int8, then embeds examples/cities.csv with RANGE+;
+#  2. fetches GeoCLIP's real pretrained weights from the `geoclip` wheel on PyPI, converts them
+#     (int8) into www/models/geoclip/ (the demo's default model) and embeds the same cities;
+#  3. builds the npm package in pkg/: the wasm module (burn-wgpu on WebGPU, burn-flex on the
+#     CPU), wasm-bindgen's JS glue, the GeoRange wrapper and its types.
+# Installs what it needs: the wasm32 Rust target, wasm-bindgen-cli (the version Cargo.lock
+# pins), and the npm dev tools (binaryen's wasm-opt, playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v cargo >/dev/null || { echo "build.sh: cargo not found; install Rust with rustup first" >&2; exit 1; }
+
+# 1. CLI and the fixture model
 cargo build --release --locked
 bin=target/release/georange
 out=out/demo
 "$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out "$out" --dtype int8
 "$bin" embed --encoder "$out/encoder.safetensors" --bank "$out/bank.safetensors" \
   --model range+ --beta 0.5 --input examples/cities.csv --output "$out/cities.npy"
-# GeoCLIP, the only real pretrained location encoder reachable here (weights inside the
-# `geoclip` wheel on PyPI): the default model of the demo, in www/models/geoclip/.
+
+# 2. GeoCLIP, the only real pretrained location encoder reachable here
 tools/fetch_geoclip.sh target/geoclip
 "$bin" convert geoclip --weights target/geoclip/location_encoder_weights.pth --out www/models/geoclip --dtype int8
 "$bin" embed --encoder www/models/geoclip/encoder.safetensors --model encoder \
   --input examples/cities.csv --output "$out/cities_geoclip.npy"
-python3 - "$out/cities.npy" <<'PY' 2>/dev/null || true
-import sys, struct
-with open(sys.argv[1], "rb") as f:
-    f.read(8); n = struct.unpack("<H", f.read(2))[0]; print("header:", f.read(n).decode().strip())
-PY
-echo "done: $out/cities.npy (1280-d RANGE+ per row of examples/cities.csv), $out/cities_geoclip.npy (512-d GeoCLIP)"
+
+# 3. The npm package
+rustup target add wasm32-unknown-unknown >/dev/null
+wb_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
+  cargo install wasm-bindgen-cli --version "$wb_version"   # not --locked: see ../shared/notes/toolchain.md
+fi
+[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
+cargo build --lib --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --features web
+rm -rf pkg && mkdir -p pkg
+wasm-bindgen --target web --out-dir pkg --out-name georange_wasm target/wasm32-unknown-unknown/wasm/georange.wasm
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  pkg/georange_wasm_bg.wasm -o pkg/georange_wasm_bg.wasm
+cp js/georange.js js/georange.d.ts README.md pkg/
+node tools/package_json.mjs > pkg/package.json
+echo "pkg/: $(du -k pkg/georange_wasm_bg.wasm | cut -f1) KiB wasm ($(gzip -9c pkg/georange_wasm_bg.wasm | wc -c | awk '{printf "%.2f", $1/1048576}') MiB gzip)"
+echo "done: $out/cities.npy, $out/cities_geoclip.npy, www/models/geoclip/encoder.safetensors, pkg/"

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Every test: the library's unit tests, parity with the reference's golden outputs, the CLI
-# and corrupt-file tests, GeoCLIP with its real weights (cargo test), and a build of the benchmarks so they cannot rot.
+# Every test:
+#  - cargo test: unit tests, parity with the reference's golden outputs (CPU), the CLI and
+#    corrupt-file tests, GeoCLIP with its real weights, and the same parity on burn-wgpu
+#    (tests/gpu.rs: Vulkan; Mesa's lavapipe on a machine without a GPU);
+#  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
+#    fallback (tests/browser/run.mjs).
+# Needs: Rust, python3 + pip (GeoCLIP's wheel), node + npm, chromium, mesa-vulkan-drivers
+# (.ci/run installs the system packages).
 set -euo pipefail
 cd "$(dirname "$0")"
 tools/fetch_geoclip.sh target/geoclip   # GeoCLIP's real weights, from the geoclip wheel on PyPI
 cargo build --release --locked --all-targets
 cargo test --release --locked
+./build.sh
+node tests/browser/run.mjs

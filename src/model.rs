@@ -110,8 +110,15 @@ impl Model {
         let mut out = Vec::with_capacity(points.len() / 2 * self.dim(variant));
         for chunk in points.chunks(batch.max(1) * 2) {
             let rows = self.embed_batch(chunk, variant)?;
-            let data = rows.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-            out.extend(data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?);
+            let data = rows
+                .into_data_async()
+                .await
+                .map_err(|e| Error::Backend(format!("{e:?}")))?;
+            out.extend(
+                data.convert::<f32>()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| Error::Backend(format!("{e:?}")))?,
+            );
         }
         Ok(out)
     }

@@ -49,7 +49,14 @@ impl WasmModel {
             Backend::Cpu => "cpu",
             Backend::Wgpu => "webgpu",
         };
-        Ok(WasmModel { inner: Rc::new(Inner { model, backend: backend.into(), note, disposed: Cell::new(false) }) })
+        Ok(WasmModel {
+            inner: Rc::new(Inner {
+                model,
+                backend: backend.into(),
+                note,
+                disposed: Cell::new(false),
+            }),
+        })
     }
 
     /// `"webgpu"` or `"cpu"`.
@@ -79,7 +86,11 @@ impl WasmModel {
                 return Err(JsError::new("the model was disposed").into());
             }
             let variant = Variant::parse(&model, beta).map_err(JsError::from)?;
-            let out = inner.model.embed_async(&lonlat, variant, usize::MAX).await.map_err(JsError::from)?;
+            let out = inner
+                .model
+                .embed_async(&lonlat, variant, usize::MAX)
+                .await
+                .map_err(JsError::from)?;
             if inner.disposed.get() {
                 return Err(JsError::new("the model was disposed during embed()").into());
             }

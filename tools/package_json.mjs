@@ -1,0 +1,20 @@
+// Prints pkg/package.json for the npm package (version from Cargo.toml).
+import fs from 'node:fs';
+
+const cargo = fs.readFileSync(new URL('../Cargo.toml', import.meta.url), 'utf8');
+const version = /^version = "([^"]+)"/m.exec(cargo)[1];
+const pkg = {
+  name: 'georange',
+  version,
+  description: 'RANGE geo-embeddings (CVPR 2025) in the browser on WebGPU with a CPU fallback: SatCLIP/GeoCLIP location encoders plus retrieval.',
+  license: 'MIT OR Apache-2.0',
+  type: 'module',
+  main: './georange.js',
+  module: './georange.js',
+  types: './georange.d.ts',
+  exports: { '.': { types: './georange.d.ts', import: './georange.js' }, './georange_wasm_bg.wasm': './georange_wasm_bg.wasm' },
+  files: ['georange.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
+  sideEffects: false,
+  keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip'],
+};
+console.log(JSON.stringify(pkg, null, 2));
