@@ -36,7 +36,7 @@ fi
 cargo build --lib --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --features web
 rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --out-dir pkg --out-name georange_wasm target/wasm32-unknown-unknown/wasm/georange.wasm
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/georange_wasm_bg.wasm -o pkg/georange_wasm_bg.wasm
 cp js/georange.js js/georange.d.ts README.md pkg/
