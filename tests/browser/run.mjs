@@ -153,6 +153,19 @@ try {
       const want = golden('rangeplus_b05');
       compareRows(res.out, want.data.slice(0, 10 * want.shape[1]), want.shape[1], (i, cos) => assert(cos >= 0.999, `row ${i}: cosine ${cos}`));
     });
+    await test('downloads are kept in the Cache API and reused', async () => {
+      const res = await page.evaluate(async (files) => {
+        await caches.delete('georange-models-v1');
+        await GeoRange.load({ ...files, device: 'cpu' });
+        const cache = await caches.open('georange-models-v1');
+        const keys = (await cache.keys()).map((r) => new URL(r.url).pathname);
+        const events = [];
+        await GeoRange.load({ ...files, device: 'cpu', onProgress: (p) => events.push(p) });
+        return { keys, events: events.length };
+      }, files);
+      assert(res.keys.includes(files.encoder) && res.keys.includes(files.bank), JSON.stringify(res.keys));
+      assert(res.events > 0, 'no progress from the cached load');
+    });
     await test('download progress reports bytes done and total', async () => {
       const seen = await page.evaluate(async (files) => {
         const events = [];
