@@ -5,7 +5,8 @@
 #  2. fetches GeoCLIP's real pretrained weights from the `geoclip` wheel on PyPI, converts them
 #     (int8) into www/models/geoclip/ (the demo's default model) and embeds the same cities;
 #  3. builds the npm package in pkg/: the wasm module (burn-wgpu on WebGPU, burn-flex on the
-#     CPU), wasm-bindgen's JS glue, the GeoRange wrapper and its types.
+#     CPU), wasm-bindgen's JS glue, the GeoRange wrapper and its types;
+#  4. assembles the demo in www/ (the package, Leaflet, Natural Earth countries, models).
 # Installs what it needs: the wasm32 Rust target, wasm-bindgen-cli (the version Cargo.lock
 # pins), and the npm dev tools (binaryen's wasm-opt, playwright-core).
 set -euo pipefail
@@ -41,5 +42,13 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-mem
   pkg/georange_wasm_bg.wasm -o pkg/georange_wasm_bg.wasm
 cp js/georange.js js/georange.d.ts README.md pkg/
 node tools/package_json.mjs > pkg/package.json
+# 4. The demo page's files (www/ is served as is: `node tools/serve.mjs www 8080`)
+mkdir -p www/vendor www/models/fixture
+rm -rf www/pkg && cp -r pkg www/pkg
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css www/vendor/
+cp -r node_modules/leaflet/dist/images www/vendor/
+cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-110m.json www/vendor/
+"$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out www/models/fixture
+
 echo "pkg/: $(du -k pkg/georange_wasm_bg.wasm | cut -f1) KiB wasm ($(gzip -9c pkg/georange_wasm_bg.wasm | wc -c | awk '{printf "%.2f", $1/1048576}') MiB gzip)"
-echo "done: $out/cities.npy, $out/cities_geoclip.npy, www/models/geoclip/encoder.safetensors, pkg/"
+echo "done: $out/cities.npy, $out/cities_geoclip.npy, pkg/ (npm package), www/ (demo: node tools/serve.mjs www 8080)"

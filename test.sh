@@ -4,7 +4,8 @@
 #    corrupt-file tests, GeoCLIP with its real weights, and the same parity on burn-wgpu
 #    (tests/gpu.rs: Vulkan; Mesa's lavapipe on a machine without a GPU);
 #  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
-#    fallback (tests/browser/run.mjs).
+#    fallback (tests/browser/run.mjs), and the demo page as a visitor uses it
+#    (tests/browser/demo.mjs; screenshots in out/screenshots/).
 # Needs: Rust, python3 + pip (GeoCLIP's wheel), node + npm, chromium, mesa-vulkan-drivers
 # (.ci/run installs the system packages).
 set -euo pipefail
@@ -14,3 +15,4 @@ cargo build --release --locked --all-targets
 cargo test --release --locked
 ./build.sh
 node tests/browser/run.mjs
+node tests/browser/demo.mjs

@@ -55,6 +55,9 @@ export declare class GeoRange {
    * latitude outside [−90, 90] (naming the row); longitudes wrap.
    */
   embed(lonLat: Float64Array | number[], options?: EmbedOptions): Promise<Float32Array>;
+  /** The bank rows that weigh most in a point's RANGE / RANGE+ embedding, heaviest first. */
+  explain(lon: number, lat: number, options?: { model?: 'range' | 'range+'; beta?: number; k?: number }):
+    Promise<{ index: number; weight: number; lon: number; lat: number }[]>;
   /** Frees the model; running and queued calls reject. */
   dispose(): void;
 }

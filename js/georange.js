@@ -153,6 +153,26 @@ export class GeoRange {
     return out;
   }
 
+  /**
+   * The bank rows that contribute most to a point's embedding (RANGE / RANGE+ only).
+   * @param {number} lon
+   * @param {number} lat
+   * @param {{model?: 'range'|'range+', beta?: number, k?: number}} [options]
+   * @returns {Promise<{index: number, weight: number, lon: number, lat: number}[]>} heaviest first
+   */
+  explain(lon, lat, { model = 'range+', beta = 0.5, k = 10 } = {}) {
+    const run = async () => {
+      if (this._disposed) throw new Error('GeoRange: the model was disposed');
+      const flat = await this._inner.explain(lon, lat, model, beta, k);
+      const out = [];
+      for (let i = 0; i < flat.length; i += 4) out.push({ index: flat[i], weight: flat[i + 1], lon: flat[i + 2], lat: flat[i + 3] });
+      return out;
+    };
+    const result = this._queue.then(run, run);
+    this._queue = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
   /** Frees the model. Running and queued `embed` calls reject. */
   dispose() {
     this._disposed = true;

@@ -1,5 +1,6 @@
 //! An encoder, optionally a bank, and the variant that combines them: the whole embedding.
 
+use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Device, Tensor};
 
 use crate::attention::{Against, BankView, HeadSpec, stream_parallel, tile_rows};
@@ -126,51 +127,14 @@ impl Model {
     /// One batch as a device tensor `[points, dim]`, f32.
     pub fn embed_batch(&self, lonlat: &[f64], variant: Variant) -> Result<Tensor<2>> {
         let raw = self.encoder.forward(lonlat);
-        let bank = match (variant, &self.bank) {
-            (Variant::Encoder, _) => return Ok(raw.cast(DType::F32)),
-            (_, Some(b)) => b,
-            (_, None) => return Err(Error::Invalid("RANGE and RANGE+ need a bank".into())),
-        };
-        let norm = raw.clone().powi_scalar(2).sum_dim(1).sqrt();
-        let q = (raw / norm).cast(DType::F32);
-        let heads: Vec<(HeadSpec, f32)> = match variant {
-            Variant::Range => vec![(
-                HeadSpec {
-                    scale: RANGE_SCALE,
-                    against: Against::Keys,
-                },
-                1.0,
-            )],
-            Variant::RangePlus { beta } => [
-                (
-                    HeadSpec {
-                        scale: RANGE_PLUS_SEMANTIC_SCALE,
-                        against: Against::Keys,
-                    },
-                    beta,
-                ),
-                (
-                    HeadSpec {
-                        scale: RANGE_PLUS_GEO_SCALE,
-                        against: Against::Locations,
-                    },
-                    1.0 - beta,
-                ),
-            ]
-            .into_iter()
-            .filter(|(_, w)| *w > 0.0)
-            .collect(),
-            Variant::Encoder => Vec::new(),
-        };
-        let queries: Vec<Tensor<2>> = heads
-            .iter()
-            .map(|(h, _)| match h.against {
-                Against::Keys => q.clone(),
-                Against::Locations => self.query_xyz(lonlat),
-            })
-            .collect();
+        if variant == Variant::Encoder {
+            return Ok(raw.cast(DType::F32));
+        }
+        let bank = self.bank()?;
+        let q = normalise(raw);
+        let heads = heads(variant);
+        let queries: Vec<Tensor<2>> = heads.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
         let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
-        let n = lonlat.len() / 2;
         let view = BankView {
             keys: &bank.keys,
             xyz: &bank.xyz,
@@ -178,14 +142,82 @@ impl Model {
             rows: bank.rows,
         };
         let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1);
-        let outs = stream_parallel(&view, &queries, &specs, tile_rows(n, bank.rows, TILE_BUDGET), threads)?;
-        let high = outs
-            .into_iter()
-            .zip(&heads)
-            .map(|(o, (_, w))| o.mul_scalar(*w))
-            .reduce(|a, b| a + b)
-            .ok_or_else(|| Error::Invalid("no attention head".into()))?;
+        let tile = tile_rows(lonlat.len() / 2, bank.rows, TILE_BUDGET);
+        let outs = stream_parallel(&view, &queries, &specs, tile, threads)?;
+        let high = weighted_sum(outs.into_iter().zip(heads.iter().map(|(_, w)| *w)))?;
         Ok(Tensor::cat(vec![high, q], 1))
+    }
+
+    /// The weight of every bank row in one point's high-resolution vector, combined as the
+    /// variant combines its heads (RANGE+: β·semantic + (1−β)·geographic): `[1, rows]`.
+    /// One point against the bank is a single row, so this holds it whole.
+    pub fn bank_weights(&self, lon: f64, lat: f64, variant: Variant) -> Result<Tensor<2>> {
+        let point = validate_points(&[lon, lat])?;
+        let bank = self.bank()?;
+        let q = normalise(self.encoder.forward(&point));
+        let parts = heads(variant).into_iter().map(|(h, w)| {
+            let k = match h.against {
+                Against::Keys => bank.keys.clone(),
+                Against::Locations => bank.xyz.clone(),
+            };
+            let scores = self
+                .head_queries(&h, &q, &point)
+                .mul_scalar(h.scale)
+                .matmul(k.transpose());
+            (softmax(scores, 1), w)
+        });
+        weighted_sum(parts)
+    }
+
+    /// The `k` bank rows that contribute most to a point's embedding, heaviest first.
+    pub fn explain(&self, lon: f64, lat: f64, variant: Variant, k: usize) -> Result<Vec<Contribution>> {
+        let w = self.bank_weights(lon, lat, variant)?;
+        let data = w.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+        self.top_rows(data, k)
+    }
+
+    /// [`explain`](Self::explain) with an asynchronous read (browsers).
+    pub async fn explain_async(&self, lon: f64, lat: f64, variant: Variant, k: usize) -> Result<Vec<Contribution>> {
+        let w = self.bank_weights(lon, lat, variant)?;
+        let data = w
+            .into_data_async()
+            .await
+            .map_err(|e| Error::Backend(format!("{e:?}")))?;
+        self.top_rows(data, k)
+    }
+
+    fn top_rows(&self, data: burn::tensor::TensorData, k: usize) -> Result<Vec<Contribution>> {
+        let weights = data
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::Backend(format!("{e:?}")))?;
+        let locs = &self.bank()?.locs;
+        let mut order: Vec<usize> = (0..weights.len()).collect();
+        order.sort_unstable_by(|a, b| weights[*b].total_cmp(&weights[*a]));
+        Ok(order
+            .into_iter()
+            .take(k)
+            .map(|row| Contribution {
+                row,
+                weight: weights[row],
+                lon: locs[2 * row],
+                lat: locs[2 * row + 1],
+            })
+            .collect())
+    }
+
+    fn bank(&self) -> Result<&DeviceBank> {
+        self.bank
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("RANGE and RANGE+ need a bank".into()))
+    }
+
+    /// What a head compares with the bank: the normalised encoding, or the point's unit vector.
+    fn head_queries(&self, head: &HeadSpec, q: &Tensor<2>, lonlat: &[f64]) -> Tensor<2> {
+        match head.against {
+            Against::Keys => q.clone(),
+            Against::Locations => self.query_xyz(lonlat),
+        }
     }
 
     fn query_xyz(&self, lonlat: &[f64]) -> Tensor<2> {
@@ -195,6 +227,56 @@ impl Model {
             .collect();
         crate::weights::matrix_on_device(xyz, [lonlat.len() / 2, 3], &self.device, DType::F32)
     }
+}
+
+/// One bank row's share of a point's high-resolution vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contribution {
+    /// Row of the bank.
+    pub row: usize,
+    /// Its softmax weight (the weights of all rows sum to 1).
+    pub weight: f32,
+    pub lon: f32,
+    pub lat: f32,
+}
+
+/// The attention heads of a variant with the weight of each in the output.
+fn heads(variant: Variant) -> Vec<(HeadSpec, f32)> {
+    let keys = |scale| HeadSpec {
+        scale,
+        against: Against::Keys,
+    };
+    match variant {
+        Variant::Encoder => Vec::new(),
+        Variant::Range => vec![(keys(RANGE_SCALE), 1.0)],
+        Variant::RangePlus { beta } => [
+            (keys(RANGE_PLUS_SEMANTIC_SCALE), beta),
+            (
+                HeadSpec {
+                    scale: RANGE_PLUS_GEO_SCALE,
+                    against: Against::Locations,
+                },
+                1.0 - beta,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, w)| *w > 0.0)
+        .collect(),
+    }
+}
+
+/// L2-normalised rows, as f32 (retrieval runs in f32 whatever the encoder's dtype).
+fn normalise(raw: Tensor<2>) -> Tensor<2> {
+    let norm = raw.clone().powi_scalar(2).sum_dim(1).sqrt();
+    (raw / norm).cast(DType::F32)
+}
+
+/// `Σ wᵢ · tᵢ`.
+fn weighted_sum(parts: impl Iterator<Item = (Tensor<2>, f32)>) -> Result<Tensor<2>> {
+    parts
+        .map(|(t, w)| t.mul_scalar(w))
+        .reduce(|a, b| a + b)
+        .ok_or_else(|| Error::Invalid("no attention head".into()))
 }
 
 /// Refuses an encoder and bank that do not belong together.

@@ -14,6 +14,14 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::{Backend, Bank, Encoder, Error, Model, Variant};
 
+fn web_sys_log(message: &str) {
+    js_sys::Reflect::get(&js_sys::global(), &"console".into())
+        .and_then(|console| js_sys::Reflect::get(&console, &"info".into()).map(|f| (console, f)))
+        .ok()
+        .and_then(|(console, info)| info.dyn_into::<js_sys::Function>().ok().map(|f| (console, f)))
+        .map(|(console, f)| f.call1(&console, &message.into()));
+}
+
 /// A loaded model (encoder, optional bank) on the browser's WebGPU device or the CPU.
 #[wasm_bindgen]
 pub struct WasmModel {
@@ -39,7 +47,11 @@ impl WasmModel {
             "webgpu" | "gpu" | "wgpu" => (Backend::Wgpu, String::new()),
             "auto" => match Backend::Wgpu.device_async().await {
                 Ok(_) => (Backend::Wgpu, String::new()),
-                Err(e) => (Backend::Cpu, format!("WebGPU unavailable, using the CPU: {e}")),
+                Err(e) => {
+                    // The page shows this line; the adapter details go to the console.
+                    web_sys_log(&format!("georange: {e}"));
+                    (Backend::Cpu, "WebGPU unavailable (no usable adapter); using the CPU".to_string())
+                }
             },
             other => return Err(Error::Invalid(format!("unknown device {other:?} (auto, webgpu or cpu)")).into()),
         };
@@ -95,6 +107,29 @@ impl WasmModel {
                 return Err(JsError::new("the model was disposed during embed()").into());
             }
             Ok(Float32Array::from(&out[..]).into())
+        })
+    }
+
+    /// The `k` bank rows that contribute most to the embedding of (`lon`, `lat`) under
+    /// `model` (`"range"` or `"range+"` with `beta`); resolves to a `Float64Array` of
+    /// `[row, weight, lon, lat]` × k, heaviest first.
+    pub fn explain(&self, lon: f64, lat: f64, model: String, beta: f32, k: usize) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            if inner.disposed.get() {
+                return Err(JsError::new("the model was disposed").into());
+            }
+            let variant = Variant::parse(&model, beta).map_err(JsError::from)?;
+            let top = inner
+                .model
+                .explain_async(lon, lat, variant, k)
+                .await
+                .map_err(JsError::from)?;
+            let flat: Vec<f64> = top
+                .iter()
+                .flat_map(|c| [c.row as f64, c.weight as f64, c.lon as f64, c.lat as f64])
+                .collect();
+            Ok(js_sys::Float64Array::from(&flat[..]).into())
         })
     }
 

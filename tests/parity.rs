@@ -136,3 +136,48 @@ fn batch_size_does_not_change_results() {
     let one = model.embed(&q, v, 1, &mut |_| {}).unwrap();
     assert!(max_abs(&all, &one) <= 1e-5, "{}", max_abs(&all, &one));
 }
+
+/// "Explain": the per-row weights of a point reproduce its high-resolution vector
+/// (Σ wᵣ·Vᵣ, relative error ≤ 1e-5), sum to 1, and `explain` lists the heaviest rows first.
+#[test]
+fn bank_weights_reproduce_the_embedding() {
+    let (enc, bank) = converted(&L40, StorageDtype::F32);
+    let (device, dtype) = georange::Backend::Cpu.device().unwrap();
+    let model = georange::Model::new(&enc, Some(&bank), &device, dtype).unwrap();
+    for variant in [Variant::Range, Variant::RangePlus { beta: 0.3 }] {
+        for (lon, lat) in [(2.35, 48.86), (-70.0, -33.0), (150.0, 5.0)] {
+            let emb = model.embed(&[lon, lat], variant, 1, &mut |_| {}).unwrap();
+            let w: Vec<f32> = model
+                .bank_weights(lon, lat, variant)
+                .unwrap()
+                .into_data()
+                .to_vec()
+                .unwrap();
+            let total: f64 = w.iter().map(|v| *v as f64).sum();
+            assert!((total - 1.0).abs() < 1e-4, "weights sum to {total}");
+            let mut high = vec![0.0f32; bank.value_dim];
+            for (r, wr) in w.iter().enumerate() {
+                for (h, v) in high
+                    .iter_mut()
+                    .zip(&bank.values[r * bank.value_dim..(r + 1) * bank.value_dim])
+                {
+                    *h += wr * v;
+                }
+            }
+            assert!(
+                rel(&high, &emb[..bank.value_dim]) <= 1e-5,
+                "{variant:?} ({lon},{lat}): {}",
+                rel(&high, &emb[..bank.value_dim])
+            );
+            let top = model.explain(lon, lat, variant, 5).unwrap();
+            assert_eq!(top.len(), 5);
+            assert!(top.windows(2).all(|p| p[0].weight >= p[1].weight));
+            let max = w.iter().cloned().fold(0.0f32, f32::max);
+            assert_eq!(top[0].weight, max);
+            assert_eq!(
+                (top[0].lon, top[0].lat),
+                (bank.locs[2 * top[0].row], bank.locs[2 * top[0].row + 1])
+            );
+        }
+    }
+}

@@ -1,4 +1,4 @@
-// A small static file server for the browser tests (loopback only).
+// A small static file server for the demo and the browser tests (loopback only).
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,11 +8,13 @@ const TYPES = {
   '.json': 'application/json', '.css': 'text/css', '.png': 'image/png', '.safetensors': 'application/octet-stream',
 };
 
-/** Serves `root` on 127.0.0.1 (a free port). Resolves to { url, close }. */
-export function serve(root) {
+/** Serves `root` on 127.0.0.1 (`port`, or a free one). Resolves to { url, close }. */
+export function serve(root, port = 0) {
+  root = path.resolve(root);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
-    const file = path.join(root, decodeURIComponent(url.pathname));
+    const rel = decodeURIComponent(url.pathname).replace(/\/$/, '/index.html');
+    const file = path.join(root, rel);
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     fs.stat(file, (err, st) => {
       if (err || !st.isFile()) { res.writeHead(404).end('not found'); return; }
@@ -25,9 +27,16 @@ export function serve(root) {
     });
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) });
+    server.listen(port, '127.0.0.1', () => {
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) });
     });
   });
+}
+
+// `node tools/serve.mjs DIR [PORT]`: serve DIR on http://127.0.0.1:PORT (the demo).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = path.resolve(process.argv[2] ?? 'www');
+  const port = Number(process.argv[3] ?? 8080);
+  const { url } = await serve(dir, port);
+  console.log(`serving ${dir} at ${url}/ (Ctrl-C to stop)`);
 }

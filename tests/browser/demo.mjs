@@ -1,0 +1,169 @@
+// The demo page (www/, assembled by build.sh) as a visitor uses it, in headless Chromium:
+// wait for the default model, click a point and compare the shown vector with the native CLI
+// (cosine ≥ 0.999), render the embedding layer (not blank, colourful), move β, a broken model
+// URL, the page without WebGPU, and offline after the first visit. Screenshots go to
+// out/screenshots/ (ignored by git) for people to look at.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../../tools/serve.mjs';
+import { readNpy } from './npy.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = path.join(root, 'out/screenshots');
+const work = path.join(root, 'out/demo-tests');
+fs.mkdirSync(shots, { recursive: true });
+fs.mkdirSync(work, { recursive: true });
+const cli = path.join(root, 'target/release/georange');
+const results = { passed: 0, failed: 0 };
+async function test(name, fn) {
+  const t0 = Date.now();
+  try { await fn(); results.passed++; console.log(`ok   ${name} (${Date.now() - t0} ms)`); } catch (e) { results.failed++; console.log(`FAIL ${name}: ${e?.stack ?? e}`); }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+const cosine = (a, b) => { let d = 0, x = 0, y = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] ** 2; y += b[i] ** 2; } return d / Math.sqrt(x * y); };
+
+function nativeEmbedding(encoder, bank, model, beta, [lon, lat]) {
+  const csv = path.join(work, 'point.csv');
+  const out = path.join(work, 'point.npy');
+  fs.writeFileSync(csv, `lon,lat\n${lon},${lat}\n`);
+  const args = ['embed', '--encoder', encoder, '--model', model, '--beta', String(beta), '--input', csv, '--output', out];
+  if (bank) args.push('--bank', bank);
+  execFileSync(cli, args, { stdio: 'ignore' });
+  return readNpy(out).data;
+}
+
+const ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--disable-gpu-sandbox'];
+const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
+
+async function openPage(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+  return page;
+}
+
+async function clickAt(page, lon, lat) {
+  const before = await page.evaluate(() => window.georangeDemo.lastVector?.length ?? 0);
+  const pt = await page.evaluate(([lat, lon]) => { const p = georangeMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }, [lat, lon]);
+  const box = await page.locator('#map').boundingBox();
+  await page.evaluate(() => { window.georangeDemo.lastVector = null; });
+  await page.mouse.click(box.x + pt[0], box.y + pt[1]);
+  await page.waitForFunction(() => window.georangeDemo.lastVector !== null, null, { timeout: 60_000 });
+  void before;
+  return page.evaluate(() => ({ vector: window.georangeDemo.lastVector, point: window.georangeDemo.lastPoint }));
+}
+
+async function renderLayer(page) {
+  const n = await page.evaluate(() => window.georangeDemo.layerDone);
+  await page.click('#layer-toggle');
+  await page.waitForFunction((n) => window.georangeDemo.layerDone > n, n, { timeout: 300_000 });
+  return page.evaluate(() => {
+    const c = window.georangeDemo.layerCanvas;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const px = [];
+    for (let i = 0; i < d.length; i += 4) px.push(d[i] + 256 * d[i + 1] + 65536 * d[i + 2]);
+    const mean = [0, 1, 2].map((k) => { let s = 0; for (let i = k; i < d.length; i += 4) s += d[i]; return s / (d.length / 4); });
+    const variance = [0, 1, 2].map((k) => { let s = 0; for (let i = k; i < d.length; i += 4) s += (d[i] - mean[k]) ** 2; return s / (d.length / 4); });
+    return { distinct: new Set(px).size, variance, pixels: Array.from(d.filter((_, i) => i % 4 !== 3)) };
+  });
+}
+
+const server = await serve(path.join(root, 'www'));
+try {
+  let browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...ARGS, ...WEBGPU] });
+  try {
+    const page = await openPage(browser, `${server.url}/?nosw`);
+    await test('the default model (GeoCLIP) loads on WebGPU', async () => {
+      const backend = await page.textContent('#backend');
+      assert(/WebGPU/.test(backend), `backend shows ${backend}`);
+    });
+    await test('click → the shown vector matches the native CLI', async () => {
+      const { vector, point } = await clickAt(page, 2.35, 48.86);
+      const native = nativeEmbedding(path.join(root, 'www/models/geoclip/encoder.safetensors'), null, 'encoder', 0.5, point);
+      assert(vector.length === 512, `dim ${vector.length}`);
+      const c = cosine(vector, native);
+      assert(c >= 0.999, `cosine ${c} at ${point}`);
+      const coords = await page.textContent('#coords');
+      assert(coords.includes(`lon ${point[0].toFixed(4)}`), coords);
+      assert(/ms on webgpu/.test(await page.textContent('#timing')), await page.textContent('#timing'));
+    });
+    await test('RANGE+ over the synthetic bank: click explains, β changes the layer', async () => {
+      await page.selectOption('#model-choice', 'fixture');
+      await page.waitForFunction(() => window.georangeDemo.ready === true, null, { timeout: 120_000 });
+      assert(/SYNTHETIC/.test(await page.textContent('#model-about')), 'synthetic bank not labelled');
+      const { vector, point } = await clickAt(page, 139.69, 35.69);
+      const fx = (f) => path.join(root, 'www/models/fixture', f);
+      const native = nativeEmbedding(fx('encoder.safetensors'), fx('bank.safetensors'), 'range+', 0.5, point);
+      assert(cosine(vector, native) >= 0.999, `cosine ${cosine(vector, native)}`);
+      await page.waitForFunction(() => document.querySelectorAll('#explain li').length === 8);
+      await page.selectOption('#resolution', '32'); // SwiftShader's WebGPU is slow: keep the grid small
+      await page.fill('#beta', '0');
+      await page.dispatchEvent('#beta', 'input');
+      const smooth = await renderLayer(page);
+      await page.screenshot({ path: path.join(shots, 'demo-rangeplus-beta0.png') });
+      await page.fill('#beta', '1');
+      await page.dispatchEvent('#beta', 'input');
+      const sharp = await renderLayer(page);
+      await page.screenshot({ path: path.join(shots, 'demo-rangeplus-beta1.png') });
+      const diff = smooth.pixels.reduce((s, v, i) => s + Math.abs(v - sharp.pixels[i]), 0) / smooth.pixels.length;
+      assert(diff > 5, `β = 0 and β = 1 layers look the same (mean |Δ| ${diff})`);
+    });
+    await test('a broken model URL shows a readable error on the page', async () => {
+      await page.selectOption('#model-choice', 'custom');
+      await page.fill('#custom-encoder-url', 'models/nope/encoder.safetensors');
+      await page.click('#custom-load');
+      await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+      const text = await page.textContent('#error');
+      assert(/nope\/encoder\.safetensors/.test(text) && /404/.test(text), text);
+    });
+  } finally { await browser.close(); }
+
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+  try {
+    await test('without WebGPU the page works on the CPU and says so', async () => {
+      const page = await openPage(browser, `${server.url}/?nosw`);
+      const backend = await page.textContent('#backend');
+      assert(/CPU/.test(backend), `backend shows ${backend}`);
+      assert(/WebGPU unavailable/.test(await page.textContent('#backend-note')), 'no note');
+      const { vector, point } = await clickAt(page, -58.38, -34.6);
+      const native = nativeEmbedding(path.join(root, 'www/models/geoclip/encoder.safetensors'), null, 'encoder', 0.5, point);
+      assert(cosine(vector, native) >= 0.999, `cosine ${cosine(vector, native)}`);
+      await page.screenshot({ path: path.join(shots, 'demo-cpu.png') });
+    });
+    await test('the embedding layer (GeoCLIP, CPU) renders with colour variance', async () => {
+      const page = browser.contexts()[0].pages()[0];
+      const r = await renderLayer(page);
+      assert(r.distinct > 50 && r.variance.every((v) => v > 50), JSON.stringify({ distinct: r.distinct, variance: r.variance }));
+      await page.screenshot({ path: path.join(shots, 'demo-geoclip-layer.png') });
+    });
+  } finally { await browser.close(); }
+} finally {
+  await server.close();
+}
+
+// Offline: first visit with the service worker, then the server goes away.
+{
+  const srv = await serve(path.join(root, 'www'));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+  try {
+    await test('offline: after one visit the page loads and embeds with the server stopped', async () => {
+      const page = await openPage(browser, `${srv.url}/`);
+      await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+      await page.reload();
+      await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+      assert(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), 'page not controlled by the service worker');
+      await srv.close();
+      await page.reload();
+      await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+      const { vector } = await clickAt(page, 10, 10);
+      assert(vector.length === 512, `dim ${vector.length}`);
+      await page.screenshot({ path: path.join(shots, 'demo-offline.png') });
+    });
+  } finally { await browser.close(); await srv.close().catch(() => {}); }
+}
+console.log(`demo: ${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed ? 1 : 0);

@@ -1,0 +1,26 @@
+// Offline support: every file the page uses is cached on first use and served from the cache
+// when the network is gone (network first, so a rebuilt package is picked up when online).
+const CACHE = 'georange-demo-v1';
+const PRECACHE = ['./', 'index.html', 'app.js', 'style.css', 'vendor/leaflet.js', 'vendor/leaflet.css',
+  'vendor/topojson-client.min.js', 'vendor/countries-110m.json', 'pkg/georange.js', 'pkg/georange_wasm.js',
+  'pkg/georange_wasm_bg.wasm', 'models/geoclip/encoder.safetensors'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(PRECACHE)).then(() => self.skipWaiting()));
+});
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (event) => {
+  if (event.request.method !== 'GET') return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const response = await fetch(event.request);
+      if (response.ok) await cache.put(event.request, response.clone());
+      return response;
+    } catch (e) {
+      const hit = await cache.match(event.request, { ignoreSearch: true });
+      if (hit) return hit;
+      throw e;
+    }
+  })());
+});
