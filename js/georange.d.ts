@@ -43,6 +43,8 @@ export declare class GeoRange {
   static load(options: LoadOptions): Promise<GeoRange>;
   /** Where the model runs. */
   readonly backend: 'webgpu' | 'cpu';
+  /** The WebGPU adapter's name (vendor, architecture, description); '' on the CPU. */
+  readonly adapter: string;
   /** Why `backend` is not what was asked for (empty string otherwise). */
   readonly note: string;
   /** Output width of the default model. */

@@ -73,6 +73,19 @@ async function fetchBytes(source, file, onProgress, useCache) {
   throw new Error(`${file}: cannot load ${url}: ${lastError?.message ?? lastError}`);
 }
 
+/** A readable name of the browser's WebGPU adapter. */
+async function adapterName() {
+  try {
+    const adapter = await navigator.gpu?.requestAdapter();
+    const info = adapter?.info ?? (await adapter?.requestAdapterInfo?.());
+    if (!info) return '';
+    const name = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ');
+    return (name + (adapter.isFallbackAdapter ? ' (software fallback adapter)' : '')).trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Yields to the event loop so the page can repaint between batches. */
 const yieldNow = () => new Promise((r) => setTimeout(r, 0));
 
@@ -100,8 +113,13 @@ export class GeoRange {
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
     ]);
     const inner = await WasmModel.load(encBytes, bankBytes, device);
-    return new GeoRange(inner, Boolean(bank));
+    const model = new GeoRange(inner, Boolean(bank));
+    if (inner.backend === 'webgpu') model._adapter = await adapterName();
+    return model;
   }
+
+  /** The WebGPU adapter's name (vendor, architecture, description), or '' on the CPU. */
+  get adapter() { return this._adapter ?? ''; }
 
   /** `'webgpu'` or `'cpu'`: where the model runs. */
   get backend() { return this._inner.backend; }

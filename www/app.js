@@ -87,7 +87,7 @@ async function loadModel(spec) {
   state.model = model;
   state.variants = spec.variants ?? (spec.bank ? ['range+', 'range', 'encoder'] : ['encoder']);
   $('variant').innerHTML = state.variants.map((v) => `<option>${v}</option>`).join('');
-  $('backend').textContent = model.backend === 'webgpu' ? 'WebGPU' : 'CPU (WebAssembly)';
+  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}` : 'CPU (WebAssembly)';
   $('backend-note').textContent = model.note;
   $('model-about').textContent = spec.about ?? 'Your own encoder' + (spec.bank ? ' and bank.' : '.');
   progress(`ready: ${Object.values(seen).join(' · ')}`);

@@ -79,7 +79,7 @@ try {
     const page = await openPage(browser, `${server.url}/?nosw`);
     await test('the default model (GeoCLIP) loads on WebGPU', async () => {
       const backend = await page.textContent('#backend');
-      assert(/WebGPU/.test(backend), `backend shows ${backend}`);
+      assert(/WebGPU — \S/.test(backend), `backend shows ${backend} (expected the adapter's name)`);
     });
     await test('click → the shown vector matches the native CLI', async () => {
       const { vector, point } = await clickAt(page, 2.35, 48.86);
