@@ -16,16 +16,6 @@ pub struct Stored {
     pub data: Vec<f32>,
 }
 
-impl Stored {
-    /// Rows and columns of a 2-D tensor.
-    pub fn dims2(&self) -> (usize, usize) {
-        match self.shape[..] {
-            [r, c] => (r, c),
-            _ => (0, 0),
-        }
-    }
-}
-
 struct Pending {
     name: String,
     dtype: Dtype,
