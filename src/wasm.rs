@@ -50,7 +50,10 @@ impl WasmModel {
                 Err(e) => {
                     // The page shows this line; the adapter details go to the console.
                     web_sys_log(&format!("georange: {e}"));
-                    (Backend::Cpu, "WebGPU unavailable (no usable adapter); using the CPU".to_string())
+                    (
+                        Backend::Cpu,
+                        "WebGPU unavailable (no usable adapter); using the CPU".to_string(),
+                    )
                 }
             },
             other => return Err(Error::Invalid(format!("unknown device {other:?} (auto, webgpu or cpu)")).into()),

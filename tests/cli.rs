@@ -167,51 +167,23 @@ fn bad_inputs_give_one_line_errors() {
         &["convert", "satclip", "--ckpt", s(&missing), "--out", s(&tmp("x"))],
         "nope.ckpt",
     );
+    let convert_fails = |ckpt: &Path, db: Option<&Path>, needle: &str| {
+        let mut args = vec!["convert", "satclip", "--ckpt", s(ckpt)];
+        if let Some(db) = db {
+            args.extend(["--db", s(db)]);
+        }
+        let out = tmp("x");
+        args.extend(["--out", s(&out)]);
+        expect_error(&args, needle);
+    };
     let truncated = tmp("truncated.ckpt");
     let bytes = std::fs::read(fixture(L40.ckpt)).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    expect_error(
-        &["convert", "satclip", "--ckpt", s(&truncated), "--out", s(&tmp("x"))],
-        "truncated.ckpt",
-    );
-    expect_error(&["convert", "satclip", "--ckpt", s(&q), "--out", s(&tmp("x"))], "not a");
-    expect_error(
-        &[
-            "convert",
-            "satclip",
-            "--ckpt",
-            s(&fixture(L40.ckpt)),
-            "--db",
-            s(&fixture(L40.ckpt)),
-            "--out",
-            s(&tmp("x")),
-        ],
-        "no array \"locs\"",
-    );
-    expect_error(
-        &[
-            "convert",
-            "satclip",
-            "--ckpt",
-            s(&fixture(L10.ckpt)),
-            "--db",
-            s(&fixture(L40.db)),
-            "--out",
-            s(&tmp("x")),
-        ],
-        "256-d",
-    );
-    expect_error(
-        &[
-            "convert",
-            "satclip",
-            "--ckpt",
-            s(&fixture("satclip_nan.ckpt")),
-            "--out",
-            s(&tmp("x")),
-        ],
-        "non-finite",
-    );
+    convert_fails(&truncated, None, "truncated.ckpt");
+    convert_fails(&q, None, "not a");
+    convert_fails(&fixture(L40.ckpt), Some(&fixture(L40.ckpt)), "no array \"locs\"");
+    convert_fails(&fixture(L10.ckpt), Some(&fixture(L40.db)), "256-d");
+    convert_fails(&fixture("satclip_nan.ckpt"), None, "non-finite");
     let cut = tmp("cut.safetensors");
     let b = std::fs::read(&enc).unwrap();
     std::fs::write(&cut, &b[..b.len() - 100]).unwrap();

@@ -161,8 +161,7 @@ fn a_bank_for_another_encoder_is_refused() {
 
 #[test]
 fn wrong_or_truncated_pth_is_refused() {
-    let dir = std::env::temp_dir().join(format!("georange-geoclip-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("geoclip-pth");
     // A SatCLIP checkpoint is a valid torch file but not GeoCLIP weights.
     let err = geoclip_weights(&fixture(L40.ckpt)).err().unwrap().to_string();
     assert!(err.contains("not GeoCLIP"), "{err}");
@@ -178,16 +177,8 @@ fn wrong_or_truncated_pth_is_refused() {
 /// `embed --model encoder|range`.
 #[test]
 fn cli_convert_build_embed() {
-    let bin = env!("CARGO_BIN_EXE_georange");
-    let dir = std::env::temp_dir().join(format!("georange-geoclip-cli-{}", std::process::id()));
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let dir = temp_dir("geoclip-cli");
+    let run = run_cli;
     let d = dir.to_str().unwrap();
     run(&[
         "convert",

@@ -74,17 +74,9 @@ fn wgpu_agrees_with_cpu() {
 /// `georange embed --backend wgpu`, end to end.
 #[test]
 fn cli_backend_wgpu() {
-    let bin = env!("CARGO_BIN_EXE_georange");
-    let dir = std::env::temp_dir().join(format!("georange-gpu-cli-{}", std::process::id()));
+    let dir = temp_dir("gpu-cli");
     let d = dir.to_str().unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = run_cli;
     run(&[
         "convert",
         "satclip",

@@ -33,7 +33,12 @@ fn infer_params(w: &Weights) -> std::result::Result<GeoClipParams, String> {
     if b.len() != 2 || b[1] != 2 {
         return Err(format!("LocEnc0.capsule.0.b has shape {b:?}, expected [features, 2]"));
     }
-    let rows = |name: &str| shape(name)?.first().copied().ok_or_else(|| format!("{name:?} is a scalar"));
+    let rows = |name: &str| {
+        shape(name)?
+            .first()
+            .copied()
+            .ok_or_else(|| format!("{name:?} is a scalar"))
+    };
     let hidden = rows("LocEnc0.capsule.1.weight")?;
     let hidden_layers = (0..)
         .take_while(|k| w.contains_key(&format!("LocEnc0.capsule.{}.weight", 2 * k + 1)))

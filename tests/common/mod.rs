@@ -94,3 +94,23 @@ pub fn rel(a: &[f32], b: &[f32]) -> f64 {
 pub fn abs_lat() -> Vec<f64> {
     queries().chunks(2).map(|p| p[1].abs()).collect()
 }
+
+/// Runs the `georange` binary and asserts that it succeeded.
+pub fn run_cli(args: &[&str]) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_georange"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("georange-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
