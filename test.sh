@@ -6,10 +6,11 @@
 #  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
 #    fallback (tests/browser/run.mjs), and the demo page as a visitor uses it
 #    (tests/browser/demo.mjs; screenshots in out/screenshots/).
-# Needs: Rust, python3 + pip (GeoCLIP's wheel), node + npm, chromium, mesa-vulkan-drivers
-# (.ci/run installs the system packages).
+# Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
+# mesa-vulkan-drivers with apt when missing.
 set -euo pipefail
 cd "$(dirname "$0")"
+tools/install_system_deps.sh
 tools/fetch_geoclip.sh target/geoclip   # GeoCLIP's real weights, from the geoclip wheel on PyPI
 cargo build --release --locked --all-targets
 cargo test --release --locked
