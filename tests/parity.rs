@@ -151,7 +151,7 @@ fn bank_weights_reproduce_the_embedding() {
                 .bank_weights(lon, lat, variant)
                 .unwrap()
                 .into_data()
-                .to_vec()
+                .try_to_vec()
                 .unwrap();
             let total: f64 = w.iter().map(|v| *v as f64).sum();
             assert!((total - 1.0).abs() < 1e-4, "weights sum to {total}");
