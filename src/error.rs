@@ -7,26 +7,26 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or writing a file failed at the operating-system level.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", one_line(&path.display()), one_line(source))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// A file is not in the format it was expected to be in, or disagrees with itself.
-    #[error("{what}: {reason}")]
+    #[error("{}: {}", one_line(what), one_line(reason))]
     Format { what: String, reason: String },
     /// Two inputs that must fit together do not (an encoder and a bank, say).
-    #[error("mismatch: {0}")]
+    #[error("mismatch: {}", one_line(.0))]
     Mismatch(String),
     /// A query coordinate cannot be embedded.
-    #[error("row {row}: {reason}")]
+    #[error("row {row}: {}", one_line(reason))]
     Coordinate { row: usize, reason: String },
     /// A caller asked for something that is not valid (an unknown model, β outside [0, 1]...).
-    #[error("invalid argument: {0}")]
+    #[error("invalid argument: {}", one_line(.0))]
     Invalid(String),
     /// The tensor backend failed to execute or read back a result.
-    #[error("backend: {0}")]
+    #[error("backend: {}", one_line(.0))]
     Backend(String),
 }
 
@@ -51,7 +51,58 @@ impl Error {
     }
 }
 
+/// Longest text one part of a message may take; a hostile file can make a parser's own
+/// message arbitrarily long.
+const MAX_PART: usize = 400;
+
+/// `text` as one printable line: runs of whitespace become one space, other control
+/// characters are escaped, and anything past [`MAX_PART`] characters is cut with "…". Errors
+/// from the parsers we depend on can quote bytes of the hostile file, line breaks included.
+fn one_line(text: impl std::fmt::Display) -> String {
+    let text = text.to_string();
+    let mut out = String::with_capacity(text.len().min(MAX_PART + 8));
+    let mut chars = 0;
+    let mut space = false;
+    for c in text.trim().chars() {
+        if chars >= MAX_PART {
+            out.push('…');
+            break;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            out.push(' ');
+            chars += 1;
+            space = false;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        chars += 1;
+    }
+    out
+}
+
 /// Reads a whole file, naming it in the error.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_printable_bounded_line() {
+        let e = Error::format("f\nile", format!("bad\n  |\n1 | x\u{4}y {}", "z".repeat(2000)));
+        let text = e.to_string();
+        assert!(text.starts_with("f ile: bad | 1 | x\\u{4}y z"), "{text}");
+        assert!(!text.chars().any(char::is_control), "{text}");
+        assert!(text.chars().count() < 2 * MAX_PART + 10, "{} chars", text.len());
+        assert!(text.ends_with('…'));
+    }
 }
