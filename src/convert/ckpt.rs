@@ -16,9 +16,7 @@ pub const LOCATION_PREFIX: &str = "model.location.nnet.";
 /// Reads a SatCLIP checkpoint into an [`Encoder`].
 pub fn satclip_checkpoint(path: &Path) -> Result<Encoder> {
     let what = path.display().to_string();
-    if !path.exists() {
-        return Err(Error::io(path, std::io::Error::from(std::io::ErrorKind::NotFound)));
-    }
+    super::torch::verify(path)?;
     let hp = PytorchReader::read_pickle_data(path, Some("hyper_parameters"))
         .map_err(|e| Error::format(&what, format!("not a SatCLIP checkpoint: {e}")))?;
     let PickleValue::Dict(hp) = hp else {

@@ -11,6 +11,7 @@ use crate::weights::Weights;
 /// Reads GeoCLIP's location encoder weights into an [`Encoder`].
 pub fn geoclip_weights(path: &Path) -> Result<Encoder> {
     let what = path.display().to_string();
+    super::torch::verify(path)?;
     let weights = super::torch::state_dict(path, None, "")?;
     let params = infer_params(&weights)
         .map_err(|reason| Error::format(&what, format!("not GeoCLIP location encoder weights: {reason}")))?;

@@ -4,7 +4,7 @@
 pub mod ckpt;
 pub mod geoclip;
 pub mod npy;
-mod torch;
+pub mod torch;
 
 use std::path::Path;
 

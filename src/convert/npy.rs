@@ -35,20 +35,54 @@ impl Npz {
     /// Reads array `name` as a 2-D matrix.
     pub fn matrix(&mut self, name: &str) -> Result<Matrix> {
         let what = format!("{}: array {name:?}", self.what);
-        let file = self
-            .archive
-            .by_name(name)
-            .map_err(|e| Error::format(&what, e))?
-            .ok_or_else(|| Error::format(&self.what, format!("has no array {name:?}")))?;
-        read_matrix(file, &what)
+        let entry_name = format!("{name}.npy");
+        let zip = self.archive.zip_archive();
+        if !zip.file_names().any(|n| n == entry_name) {
+            return Err(Error::format(&self.what, format!("has no array {name:?}")));
+        }
+        let entry = zip.by_name(&entry_name).map_err(|e| Error::format(&what, e))?;
+        let npy = NpyFile::new(checked_preamble(entry, &what)?)
+            .map_err(|e| Error::format(&what, format!("not a .npy array ({e})")))?;
+        read_matrix(npy, &what)
     }
+}
+
+/// The longest `.npy` header we accept. NumPy writes about a hundred bytes; the format's
+/// length field allows 4 GiB, which a reader would allocate before reading a byte of it.
+const MAX_HEADER: usize = 1 << 16;
+
+/// Reads and checks the `.npy` preamble (magic, version, header length) before the NumPy
+/// reader sees it, so a hostile length field cannot make it allocate gigabytes. Returns a
+/// reader that replays the preamble and then continues with `r`.
+fn checked_preamble<R: Read>(mut r: R, what: &str) -> Result<impl Read> {
+    let mut pre = [0u8; 12];
+    let short = |_| Error::format(what, "too short to be a .npy file");
+    r.read_exact(&mut pre[..10]).map_err(short)?;
+    if &pre[..6] != b"\x93NUMPY" {
+        return Err(Error::format(what, "not a .npy file (no \\x93NUMPY magic)"));
+    }
+    let (len, used) = match pre[6] {
+        1 => (u16::from_le_bytes([pre[8], pre[9]]) as usize, 10),
+        2 | 3 => {
+            r.read_exact(&mut pre[10..12]).map_err(short)?;
+            (u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]]) as usize, 12)
+        }
+        v => return Err(Error::format(what, format!(".npy format version {v} is not supported"))),
+    };
+    if len > MAX_HEADER {
+        return Err(Error::format(
+            what,
+            format!(".npy header claims {len} bytes (at most {MAX_HEADER} accepted)"),
+        ));
+    }
+    Ok(std::io::Cursor::new(pre[..used].to_vec()).chain(r))
 }
 
 /// Reads a 2-D f32/f64 `.npy` file.
 pub fn read_npy(path: &Path) -> Result<Matrix> {
     let what = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let npy = NpyFile::new(BufReader::new(file)).map_err(|e| Error::format(&what, format!("not a .npy file ({e})")))?;
+    let npy = NpyFile::new(checked_preamble(BufReader::new(file), &what)?).map_err(|e| Error::format(&what, format!("not a .npy file ({e})")))?;
     read_matrix(npy, &what)
 }
 
@@ -76,7 +110,7 @@ fn read_matrix<R: Read>(npy: NpyFile<R>, what: &str) -> Result<Matrix> {
             ));
         }
     };
-    if data.len() != rows * cols {
+    if rows.checked_mul(cols) != Some(data.len()) {
         return Err(Error::format(what, "data length does not match its shape"));
     }
     let data = if fortran { transpose(&data, cols, rows) } else { data };
@@ -94,8 +128,22 @@ fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// Writes a row-major `rows × cols` f32 matrix as `.npy`.
+/// Writes a row-major `rows × cols` f32 matrix as `.npy`, through a temporary file renamed
+/// into place: a failed write never leaves a half-written file at `path`.
 pub fn write_npy(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = std::path::PathBuf::from(tmp);
+    let result = write_npy_to(&tmp, data, rows, cols).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_npy_to(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let mut w = npyz::WriteOptions::new()
         .default_dtype()

@@ -1,5 +1,6 @@
 //! Tensors out of PyTorch files (`torch.save` zip/pickle), through `pytorch-reader`.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use pytorch_reader::{DType, PytorchReader};
@@ -8,13 +9,38 @@ use crate::error::{Error, Result};
 use crate::format::Stored;
 use crate::weights::Weights;
 
+/// Checks that `path` exists and, if it is a zip (every `torch.save` since PyTorch 1.6), that
+/// each entry matches its CRC-32: the tensor reader does not check, and a damaged byte in a
+/// tensor would otherwise convert into silently wrong weights. Legacy pickle files carry no
+/// checksum.
+pub fn verify(path: &Path) -> Result<()> {
+    let what = path.display().to_string();
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 4];
+    let is_zip = file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04";
+    if !is_zip {
+        return Ok(());
+    }
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| Error::format(&what, format!("not a readable PyTorch file: damaged zip ({e})")))?;
+    for i in 0..zip.len() {
+        let mut entry = zip
+            .by_index(i)
+            .map_err(|e| Error::format(&what, format!("not a readable PyTorch file: damaged zip ({e})")))?;
+        let name = entry.name().map(|n| n.to_string()).unwrap_or_else(|_| format!("#{i}"));
+        std::io::copy(&mut entry, &mut std::io::sink()).map_err(|e| {
+            Error::format(&what, format!("not a readable PyTorch file: entry {name:?} is damaged ({e})"))
+        })?;
+    }
+    Ok(())
+}
+
 /// The f32/f64 tensors of a state dict (at `top_key` of the pickled dict, or the whole
 /// pickle) whose names start with `prefix`, with the prefix removed, as f32.
+/// Call [`verify`] first.
 pub fn state_dict(path: &Path, top_key: Option<&str>, prefix: &str) -> Result<Weights> {
     let what = path.display().to_string();
-    if !path.exists() {
-        return Err(Error::io(path, std::io::Error::from(std::io::ErrorKind::NotFound)));
-    }
     let reader = match top_key {
         Some(key) => PytorchReader::with_top_level_key(path, key),
         None => PytorchReader::new(path),

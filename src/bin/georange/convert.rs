@@ -42,11 +42,12 @@ pub enum ConvertCommand {
 pub fn run(cmd: ConvertCommand) -> Result<()> {
     match cmd {
         ConvertCommand::Satclip { ckpt, db, out, dtype } => {
+            // Everything is read and checked before anything is written.
             let encoder = ckpt::satclip_checkpoint(&ckpt)?;
+            let bank = db.map(|db| range_database(&db, &encoder)).transpose()?;
             std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
             write(&out.join("encoder.safetensors"), &encoder.to_bytes(dtype)?)?;
-            if let Some(db) = db {
-                let bank = range_database(&db, &encoder)?;
+            if let Some(bank) = bank {
                 write(&out.join("bank.safetensors"), &bank.to_bytes(dtype)?)?;
                 eprintln!(
                     "bank: {} rows, keys {}-d, values {}-d",
@@ -78,8 +79,18 @@ fn report(encoder: &Encoder, out: &Path) {
     );
 }
 
+/// Writes `bytes` to `path` through a temporary file renamed into place, so a failed write
+/// never leaves a half-written file where a good one was.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(path, e)
+        })
 }
 
 pub fn info(file: &Path) -> Result<()> {
