@@ -178,7 +178,9 @@ impl<'a> FileReader<'a> {
             let t = reader.st.tensor(n).ok()?;
             Some((*n, t.dtype(), t.shape().to_vec(), t.data()))
         }));
-        if actual != reader.meta_str("content_hash")? {
+        // Fuzzers cannot forge a SHA-256, so under `cargo fuzz` the hash is read but not
+        // compared, letting mutated files reach the decoding below.
+        if actual != reader.meta_str("content_hash")? && !cfg!(fuzzing) {
             return Err(Error::format(
                 what,
                 "content hash does not match: the file is corrupt or was edited",

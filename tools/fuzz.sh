@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets of fuzz/ (cargo-fuzz + libFuzzer with AddressSanitizer).
+#
+#   tools/fuzz.sh smoke          each target for 12 s from the committed seeds (CI; about 50 s)
+#   tools/fuzz.sh long SECONDS   each target for SECONDS, two at a time, logs in fuzz/logs/
+#
+# cargo-fuzz passes nightly-only flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable
+# toolchain accept them, since a machine of this project's kind has no nightly to fetch.
+# Inputs that crash land in fuzz/artifacts/TARGET/; `cargo fuzz run -O TARGET FILE` replays one.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+mode=${1:-smoke}
+seconds=${2:-600}
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+export RUSTC_BOOTSTRAP=1
+cargo fuzz build -O
+# Limits: a parser must not need gigabytes for a small file (an allocation over 2 GiB fails).
+flags=(-rss_limit_mb=4096 -malloc_limit_mb=2048 -timeout=30 -print_final_stats=1)
+
+run() { # target seconds
+  mkdir -p "corpus/$1"
+  cargo fuzz run -O "$1" "corpus/$1" "seeds/$1" -- -max_total_time="$2" "${flags[@]}"
+}
+
+targets=$(cargo fuzz list)
+case "$mode" in
+  smoke)
+    for t in $targets; do run "$t" 12 2>&1 | tail -n 12; done
+    ;;
+  long)
+    mkdir -p logs
+    set -- $targets
+    while [ $# -gt 0 ]; do
+      for t in "$1" "${2:-}"; do [ -n "$t" ] && { run "$t" "$seconds" > "logs/$t.log" 2>&1 & }; done
+      wait
+      shift; [ $# -gt 0 ] && shift
+    done
+    grep -H -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" logs/*.log
+    ;;
+  *) echo "usage: tools/fuzz.sh smoke | long SECONDS" >&2; exit 2 ;;
+esac
+if [ -n "$(find artifacts -type f 2>/dev/null)" ]; then
+  echo "fuzz: inputs that failed are in fuzz/artifacts:" >&2
+  find artifacts -type f >&2
+  exit 1
+fi
