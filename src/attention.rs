@@ -133,8 +133,11 @@ fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>) -> Head {
     }
 }
 
+/// The fewest bank rows a tile holds, however large the batch.
+pub const MIN_TILE: usize = 256;
+
 /// A bank tile length that keeps each head's `batch × tile` score block near `budget`
-/// elements (and at least 256 rows, at most the bank).
+/// elements (and at least [`MIN_TILE`] rows, at most the bank).
 pub fn tile_rows(batch: usize, rows: usize, budget: usize) -> usize {
-    (budget / batch.max(1)).clamp(256, rows.max(256)).min(rows.max(1))
+    (budget / batch.max(1)).clamp(MIN_TILE, rows.max(MIN_TILE)).min(rows.max(1))
 }

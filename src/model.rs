@@ -49,6 +49,10 @@ impl Variant {
 /// Score-block budget per head and tile, in elements (16 MB of f32).
 const TILE_BUDGET: usize = 4 << 20;
 
+/// The largest tensor one batch may create, in bytes. WebGPU guarantees storage buffers of
+/// 128 MiB and no more; larger requests are split into batches that fit.
+const BATCH_BYTES: usize = 128 << 20;
+
 /// A loaded model on a device.
 pub struct Model {
     encoder: DeviceEncoder,
@@ -79,7 +83,20 @@ impl Model {
         }
     }
 
-    /// Embeds flat `[lon0, lat0, …]` degrees in batches of `batch` points; `progress` hears
+    /// The most points one batch may hold on this model's device: its widest step (encoder
+    /// layers, output row, score tile) times the points stays within [`BATCH_BYTES`] at
+    /// 8 bytes a value. [`embed`](Self::embed) splits larger batches.
+    pub fn max_batch(&self) -> usize {
+        let widest = self
+            .encoder
+            .widest()
+            .max(self.dim(Variant::RangePlus { beta: 0.5 }))
+            .max(crate::attention::MIN_TILE);
+        (BATCH_BYTES / (widest * 8)).max(1)
+    }
+
+    /// Embeds flat `[lon0, lat0, …]` degrees in batches of `batch` points (at most
+    /// [`max_batch`](Self::max_batch)); `progress` hears
     /// the number of points done after each batch. Returns `points × dim` row-major f32.
     pub fn embed(
         &self,
@@ -95,7 +112,7 @@ impl Model {
         let dim = self.dim(variant);
         let mut out = Vec::with_capacity(points.len() / 2 * dim);
         let mut done = 0;
-        for chunk in points.chunks(batch.max(1) * 2) {
+        for chunk in points.chunks(batch.clamp(1, self.max_batch()) * 2) {
             let rows = self.embed_batch(chunk, variant)?;
             out.extend(read_f32(rows)?);
             done += chunk.len() / 2;
@@ -105,11 +122,12 @@ impl Model {
     }
 
     /// Like [`embed`](Self::embed) but reads results back asynchronously: the only way that
-    /// works in a browser (WebGPU has no synchronous readback). Batches of `batch` points.
+    /// works in a browser (WebGPU has no synchronous readback). Batches of `batch` points (at
+    /// most [`max_batch`](Self::max_batch)).
     pub async fn embed_async(&self, lonlat: &[f64], variant: Variant, batch: usize) -> Result<Vec<f32>> {
         let points = validate_points(lonlat)?;
         let mut out = Vec::with_capacity(points.len() / 2 * self.dim(variant));
-        for chunk in points.chunks(batch.max(1) * 2) {
+        for chunk in points.chunks(batch.clamp(1, self.max_batch()) * 2) {
             let rows = self.embed_batch(chunk, variant)?;
             let data = rows
                 .into_data_async()

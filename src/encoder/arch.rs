@@ -174,6 +174,13 @@ impl Architecture {
         }
     }
 
+    /// The widest row any step of the encoder computes (features, Fourier map, layers).
+    pub fn widest(&self) -> usize {
+        let rff = self.branches().iter().filter_map(|b| b.rff.as_ref().map(|r| 2 * r.features)).max();
+        let layers = self.layers().iter().map(|l| l.inputs.max(l.outputs)).max();
+        self.input_dim().max(rff.unwrap_or(0)).max(layers.unwrap_or(0))
+    }
+
     /// Every dense layer of every branch, in order.
     pub fn layers(&self) -> Vec<LayerSpec> {
         self.branches().into_iter().flat_map(|b| b.layers).collect()

@@ -51,6 +51,11 @@ impl DeviceEncoder {
         })
     }
 
+    /// The widest row the encoder computes for one point.
+    pub fn widest(&self) -> usize {
+        self.arch.widest()
+    }
+
     /// Output width.
     pub fn embed_dim(&self) -> usize {
         self.arch.embed_dim()
