@@ -118,6 +118,7 @@ impl Model {
             done += chunk.len() / 2;
             progress(done);
         }
+        check_finite(&out, dim)?;
         Ok(out)
     }
 
@@ -139,6 +140,7 @@ impl Model {
                     .map_err(|e| Error::Backend(format!("{e:?}")))?,
             );
         }
+        check_finite(&out, self.dim(variant))?;
         Ok(out)
     }
 
@@ -313,6 +315,18 @@ pub fn check_pair(encoder: &Encoder, bank: &Bank) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Refuses output holding NaN or ∞, naming the first such row: finite weights can still
+/// overflow f32 for some inputs, and a NaN embedding must not pass for a result.
+fn check_finite(out: &[f32], dim: usize) -> Result<()> {
+    match out.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::Coordinate {
+            row: i / dim.max(1),
+            reason: "the model's output is not finite here (its weights overflow f32)".into(),
+        }),
+    }
 }
 
 /// Reads a device tensor back as f32 (synchronously; native only).

@@ -110,3 +110,20 @@ fn every_malformed_file_gets_a_clean_error() {
     }
     assert!(failures.is_empty(), "{} of {} files:\n{}", failures.len(), manifest.len(), failures.join("\n"));
 }
+
+#[test]
+fn finite_weights_that_overflow_give_an_error_not_nan() {
+    use georange::{Backend, Encoder, Model, Variant};
+    let bytes = std::fs::read(seed("encoder_file/satclip_f32.safetensors")).unwrap();
+    let mut enc = Encoder::from_bytes(&bytes, "seed").unwrap();
+    let last = enc.weights.get_mut("last_layer.weight").unwrap();
+    last.data.iter_mut().for_each(|v| *v = 3e38);
+    let enc = Encoder::new(enc.arch.clone(), enc.weights.clone()).unwrap();
+    let (device, dtype) = Backend::Cpu.device().unwrap();
+    let model = Model::new(&enc, None, &device, dtype).unwrap();
+    let err = model
+        .embed(&[0.0, 0.0, 10.0, 20.0], Variant::Encoder, 8, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("row 0") && err.contains("not finite"), "{err}");
+}
