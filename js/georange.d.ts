@@ -31,7 +31,8 @@ export interface EmbedOptions {
   model?: 'encoder' | 'range' | 'range+';
   /** RANGE+ mix in [0, 1]: 1 = semantic (sharp), 0 = geographic (smooth). Default 0.5. */
   beta?: number;
-  /** Points per batch (default 1024); the page repaints between batches. */
+  /** Points per batch (default 1024); the page repaints between batches. A batch larger than
+   * the device can hold (WebGPU guarantees 128 MiB buffers) is split further inside. */
   batchSize?: number;
   /** Called after each batch. */
   onProgress?: (p: { done: number; total: number }) => void;
@@ -41,11 +42,15 @@ export interface EmbedOptions {
 export declare class GeoRange {
   /** Fetches (with progress, cached) and loads a model. Rejects with a readable Error on a bad file. */
   static load(options: LoadOptions): Promise<GeoRange>;
-  /** Where the model runs. */
+  /**
+   * Where the model runs. If the WebGPU device is lost (driver reset, GPU process crash), the
+   * running call reloads the model on the CPU and finishes there: `backend` becomes 'cpu',
+   * `note` says why, and later `load()`s on this page use the CPU.
+   */
   readonly backend: 'webgpu' | 'cpu';
   /** The WebGPU adapter's name (vendor, architecture, description); '' on the CPU. */
   readonly adapter: string;
-  /** Why `backend` is not what was asked for (empty string otherwise). */
+  /** Why `backend` is not what was asked for: no WebGPU adapter, or a lost device (empty string otherwise). */
   readonly note: string;
   /** Output width of the default model. */
   readonly dim: number;

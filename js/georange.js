@@ -9,6 +9,13 @@ import init, { WasmModel } from './georange_wasm.js';
 
 const CACHE_NAME = 'georange-models-v1';
 let ready = null;
+/** Set once a WebGPU device was lost on this page: later loads use the CPU. */
+let gpuLost = '';
+
+/** Whether an error from the wasm module means the GPU device is gone (lost, destroyed). */
+function isDeviceLoss(e) {
+  return /device is poisoned|device (was )?lost|device was destroyed|destroyed: /i.test(String(e?.message ?? e));
+}
 
 /** Initialises the wasm module once (the .wasm file next to this script, or `wasmUrl`). */
 function initWasm(wasmUrl) {
@@ -47,24 +54,32 @@ async function openCache(useCache) {
   try { return await caches.open(CACHE_NAME); } catch { return null; }
 }
 
-/** Bytes of a model file: a URL (fetched, cached), or bytes given directly. */
+/**
+ * A model file: a URL (fetched with one retry, or taken from the Cache API), or bytes given
+ * directly. Resolves to `{ bytes, keep }`: `keep()` stores a fresh download in the cache, to
+ * be called once the bytes have loaded, so neither a partial download nor a file that fails
+ * to parse is ever cached.
+ */
 async function fetchBytes(source, file, onProgress, useCache) {
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  const given = (bytes) => ({ bytes, keep: async () => {} });
+  if (source instanceof Uint8Array) return given(source);
+  if (source instanceof ArrayBuffer) return given(new Uint8Array(source));
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return given(new Uint8Array(await source.arrayBuffer()));
   const url = String(source);
   const cache = await openCache(useCache);
   const cached = cache && (await cache.match(url));
-  if (cached) return readWithProgress(cached, file, onProgress);
+  if (cached) return given(await readWithProgress(cached, file, onProgress));
   let lastError;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const response = await fetch(url);
       if (!response.ok) throw new Error(`${file}: HTTP ${response.status} for ${url}`);
       const bytes = await readWithProgress(response, file, onProgress);
-      // Cache only complete downloads.
-      if (cache) await cache.put(url, new Response(bytes, { headers: { 'content-length': String(bytes.length) } }));
-      return bytes;
+      const keep = async () => {
+        const headers = { 'content-length': String(bytes.length) };
+        if (cache) await cache.put(url, new Response(bytes, { headers })).catch(() => {});
+      };
+      return { bytes, keep };
     } catch (e) {
       lastError = e;
       if (String(e.message).includes('HTTP 4')) break; // a missing file will not appear on retry
@@ -107,15 +122,43 @@ export class GeoRange {
     const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl } = options;
     if (!encoder) throw new Error('GeoRange.load: `encoder` (a URL or bytes) is required');
     if (!['auto', 'webgpu', 'cpu'].includes(device)) throw new Error(`GeoRange.load: unknown device ${device}`);
+    if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
     await initWasm(wasmUrl);
-    const [encBytes, bankBytes] = await Promise.all([
+    const files = () => Promise.all([
       fetchBytes(encoder, 'encoder', onProgress, cache),
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
     ]);
-    const inner = await WasmModel.load(encBytes, bankBytes, device);
+    const [enc, bnk] = await files();
+    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device);
+    await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
+    // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).
+    model._files = files;
+    if (gpuLost) model._note = `${gpuLost}; using the CPU`;
     if (inner.backend === 'webgpu') model._adapter = await adapterName();
     return model;
+  }
+
+  /**
+   * Runs `call(inner)`; if the WebGPU device is lost meanwhile, reloads the model on the CPU
+   * (saying so in `note`) and runs it again there.
+   * @private
+   */
+  async _onDevice(call) {
+    try {
+      return await call(this._inner);
+    } catch (e) {
+      if (this._inner.backend !== 'webgpu' || this._disposed || !isDeviceLoss(e)) throw e;
+      gpuLost = 'the WebGPU device was lost';
+      console.warn(`georange: ${gpuLost} (${String(e?.message ?? e).split('\n')[0]}); reloading on the CPU`);
+      const [enc, bnk] = await this._files();
+      const cpu = await WasmModel.load(enc.bytes, bnk?.bytes, 'cpu');
+      this._inner.dispose();
+      this._inner = cpu;
+      this._adapter = '';
+      this._note = `${gpuLost}; switched to the CPU`;
+      return call(this._inner);
+    }
   }
 
   /** The WebGPU adapter's name (vendor, architecture, description), or '' on the CPU. */
@@ -124,8 +167,9 @@ export class GeoRange {
   /** `'webgpu'` or `'cpu'`: where the model runs. */
   get backend() { return this._inner.backend; }
 
-  /** Why `backend` differs from the device asked for (empty string if it does not). */
-  get note() { return this._inner.note; }
+  /** Why `backend` differs from the device asked for (empty string if it does not), e.g.
+   * no WebGPU adapter, or a WebGPU device lost while running. */
+  get note() { return this._note ?? this._inner.note; }
 
   /** Output width of the default model (`'range+'` with a bank, `'encoder'` without). */
   get dim() { return this.dimOf(this._hasBank ? 'range+' : 'encoder'); }
@@ -157,7 +201,8 @@ export class GeoRange {
     const step = Math.max(1, Math.floor(batchSize));
     for (let start = 0; start < points || (points === 0 && start === 0); start += step) {
       const end = Math.min(points, start + step);
-      const part = await this._inner.embedBatch(input.subarray(start * 2, end * 2), model, beta).catch((e) => {
+      const batch = input.subarray(start * 2, end * 2);
+      const part = await this._onDevice((inner) => inner.embedBatch(batch, model, beta)).catch((e) => {
         // Rust errors name the row within the batch; shift it to the caller's row.
         const msg = String(e?.message ?? e).replace(/^row (\d+)/, (_, r) => `row ${Number(r) + start}`);
         throw new Error(msg);
@@ -181,7 +226,7 @@ export class GeoRange {
   explain(lon, lat, { model = 'range+', beta = 0.5, k = 10 } = {}) {
     const run = async () => {
       if (this._disposed) throw new Error('GeoRange: the model was disposed');
-      const flat = await this._inner.explain(lon, lat, model, beta, k);
+      const flat = await this._onDevice((inner) => inner.explain(lon, lat, model, beta, k));
       const out = [];
       for (let i = 0; i < flat.length; i += 4) out.push({ index: flat[i], weight: flat[i + 1], lon: flat[i + 2], lat: flat[i + 3] });
       return out;

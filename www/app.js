@@ -68,6 +68,15 @@ fetch('vendor/countries-110m.json')
   .catch(showError);
 
 // ---- models -------------------------------------------------------------------------------
+/** The backend line of the status: set after each load and each embedding, since a lost
+ * WebGPU device moves the model to the CPU mid-session. */
+function showBackend() {
+  const model = state.model;
+  if (!model) return;
+  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}` : 'CPU (WebAssembly)';
+  $('backend-note').textContent = model.note;
+}
+
 async function loadModel(spec) {
   clearError();
   state.model?.dispose();
@@ -87,8 +96,7 @@ async function loadModel(spec) {
   state.model = model;
   state.variants = spec.variants ?? (spec.bank ? ['range+', 'range', 'encoder'] : ['encoder']);
   $('variant').innerHTML = state.variants.map((v) => `<option>${v}</option>`).join('');
-  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}` : 'CPU (WebAssembly)';
-  $('backend-note').textContent = model.note;
+  showBackend();
   $('model-about').textContent = spec.about ?? 'Your own encoder' + (spec.bank ? ' and bank.' : '.');
   progress(`ready: ${Object.values(seen).join(' · ')}`);
   demo.ready = true;
@@ -144,6 +152,7 @@ map.on('click', async (e) => {
     $('point').hidden = false;
     $('coords').textContent = `lon ${lon.toFixed(4)}, lat ${lat.toFixed(4)} · ${variant()}${variant() === 'range+' ? ` β=${beta()}` : ''} · ${v.length}-d`;
     $('timing').textContent = `${ms.toFixed(1)} ms on ${state.model.backend}`;
+    showBackend();
     drawStrip(v);
     await explain(lon, lat);
   } catch (err) { showError(err); }
@@ -235,6 +244,7 @@ async function renderLayer() {
     demo.layerCanvas = canvas;
     demo.layerDone++;
     progress(`view: ${cols}×${rows} points, ${model}${model === 'range+' ? ` β=${beta()}` : ''}, ${((performance.now() - t0) / 1000).toFixed(1)} s on ${state.model.backend}`);
+    showBackend();
   } catch (e) { showError(e); } finally { state.busy = false; }
 }
 $('layer-toggle').addEventListener('click', renderLayer);

@@ -66,6 +66,16 @@ async function withBrowser(webgpu, fn) {
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+    // Keep every WebGPU device the page creates, so a test can destroy it (a lost device).
+    await page.addInitScript(() => {
+      if (!self.GPUAdapter) return;
+      const request = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        (self.gpuDevices ??= []).push(device);
+        return device;
+      };
+    });
     await page.goto(`${server.url}/tests/browser/harness.html`);
     await page.waitForFunction(() => window.harnessReady === true);
     await fn(page);
@@ -175,6 +185,56 @@ try {
       const last = seen.filter((e) => e.file === 'bank').at(-1);
       assert(last && last.loaded === last.total && last.total > 0, JSON.stringify(seen.slice(-3)));
     });
+    await test('an aborted download is retried once', async () => {
+      let tries = 0;
+      await page.route('**/flaky/encoder.safetensors', (route) => (++tries === 1
+        ? route.abort('connectionreset')
+        : route.fulfill({ path: `${work}/l40/encoder.safetensors` })));
+      const backend = await page.evaluate(async () => (await GeoRange.load({ encoder: '/flaky/encoder.safetensors', device: 'cpu', cache: false })).backend);
+      assert(backend === 'cpu' && tries === 2, `backend ${backend} after ${tries} tries`);
+    });
+    await test('a download aborted twice rejects clearly and caches nothing', async () => {
+      let tries = 0;
+      await page.route('**/dead/encoder.safetensors', (route) => { tries++; return route.abort('connectionreset'); });
+      const res = await page.evaluate(async () => {
+        const msg = await GeoRange.load({ encoder: '/dead/encoder.safetensors', device: 'cpu' }).then(() => 'resolved', (e) => e.message);
+        const cached = await (await caches.open('georange-models-v1')).match('/dead/encoder.safetensors');
+        return { msg, cached: Boolean(cached) };
+      });
+      assert(/cannot load .*dead\/encoder\.safetensors/.test(res.msg) && tries === 2, `${res.msg} after ${tries} tries`);
+      assert(!res.cached, 'a failed download was cached');
+    });
+    await test('a partial or unparsable download is never cached', async () => {
+      const full = fs.readFileSync(`${work}/l40/encoder.safetensors`);
+      await page.route('**/short/encoder.safetensors', (route) => route.fulfill({ body: full.subarray(0, full.length >> 1) }));
+      const res = await page.evaluate(async () => {
+        const msg = await GeoRange.load({ encoder: '/short/encoder.safetensors', device: 'cpu' }).then(() => 'resolved', (e) => e.message);
+        const cached = await (await caches.open('georange-models-v1')).match('/short/encoder.safetensors');
+        return { msg, cached: Boolean(cached) };
+      });
+      assert(/encoder/.test(res.msg) && res.msg !== 'resolved', res.msg);
+      assert(!res.cached, 'a truncated file was cached');
+    });
+    // Last on this page: the page's WebGPU device stays lost.
+    await test('a lost WebGPU device: the call finishes on the CPU and says so', async () => {
+      const res = await page.evaluate(async ({ files, points }) => {
+        const m = await GeoRange.load({ ...files, device: 'webgpu', cache: false });
+        const before = m.backend;
+        await m.embed(Float64Array.from(points.slice(0, 4)));
+        for (const d of self.gpuDevices ?? []) d.destroy();
+        const out = Array.from(await m.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 }));
+        const later = await GeoRange.load({ ...files, device: 'auto', cache: false });
+        const strict = await GeoRange.load({ ...files, device: 'webgpu', cache: false }).then(() => 'resolved', (e) => e.message);
+        return { before, after: m.backend, note: m.note, out, later: later.backend, laterNote: later.note, strict, devices: (self.gpuDevices ?? []).length };
+      }, { files, points });
+      assert(res.devices > 0, 'no WebGPU device was captured');
+      assert(res.before === 'webgpu' && res.after === 'cpu', `backend ${res.before} → ${res.after}`);
+      assert(/lost/.test(res.note), `note: ${res.note}`);
+      assert(res.later === 'cpu' && /lost/.test(res.laterNote), `a later auto load: ${res.later} (${res.laterNote})`);
+      assert(/lost/.test(res.strict), `a later webgpu load: ${res.strict}`);
+      const want = golden('rangeplus_b05');
+      compareRows(res.out, want.data, want.shape[1], (i, cos) => assert(cos >= 0.999, `row ${i}: cosine ${cos}`));
+    });
   });
 
   await withBrowser(false, async (page) => {
@@ -186,6 +246,28 @@ try {
       assert(/WebGPU unavailable/.test(res.note), `note: ${res.note}`);
       const native = readNpy(`${work}/native_b05.npy`);
       compareRows(res.out[0], native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `row ${i}: relative error ${rel}`));
+    });
+    await test('every malformed encoder and bank file of tests/hostile rejects clearly', async () => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(root, 'tests/hostile/manifest.json'), 'utf8'));
+      const seedEncoder = { bank: '/fuzz/seeds/encoder_file/satclip_f32.safetensors', 'pair-geoclip': '/fuzz/seeds/encoder_file/geoclip_int8.safetensors' };
+      const cases = manifest.filter((c) => ['encoder', 'bank', 'pair-geoclip'].includes(c.kind)).map((c) => ({
+        ...c,
+        encoder: c.kind === 'encoder' ? `/tests/hostile/${c.file}` : seedEncoder[c.kind],
+        bank: c.kind === 'encoder' ? undefined : `/tests/hostile/${c.file}`,
+      }));
+      assert(cases.length >= 30, `only ${cases.length} files`);
+      const got = await page.evaluate(async (cases) => {
+        const out = [];
+        for (const c of cases) {
+          const t0 = performance.now();
+          const msg = await GeoRange.load({ encoder: c.encoder, bank: c.bank, device: 'cpu', cache: false })
+            .then(() => null, (e) => (e instanceof Error ? e.message : `not an Error: ${e}`));
+          out.push({ file: c.file, message: c.message, msg, ms: performance.now() - t0 });
+        }
+        return out;
+      }, cases);
+      const bad = got.filter((g) => g.msg === null || g.msg.includes('\n') || !g.msg.toLowerCase().includes(g.message.toLowerCase()) || g.ms > 10000);
+      assert(!bad.length, `${bad.length} of ${got.length}:\n${bad.map((g) => `${g.file}: ${g.msg} (${g.ms.toFixed(0)} ms)`).join('\n')}`);
     });
     await test('device webgpu without an adapter rejects clearly', async () => {
       const msg = await page.evaluate(async (files) => GeoRange.load({ ...files, device: 'webgpu', cache: false }).then(() => 'resolved', (e) => e.message), files);
