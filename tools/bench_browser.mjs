@@ -1,0 +1,90 @@
+// Runs www/bench.html in headless Chromium on WebGPU (whatever adapter the browser finds; on a
+// machine without a GPU, SwiftShader on the CPU) and on the CPU fallback (WebAssembly), against
+// synthetic banks built here with the CLI, and prints a Markdown table for BENCHMARKS.md.
+//
+//   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
+//
+// Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
+// synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return (i > 0 ? process.argv[i + 1] : fallback).split(',');
+};
+const rowsList = arg('rows', '10000,100000').map(Number);
+const batches = arg('batches', '1,1000');
+const devices = arg('devices', 'webgpu,cpu');
+const work = path.join(root, 'out/bench');
+const encoder = 'www/models/fixture/encoder.safetensors';
+fs.mkdirSync(work, { recursive: true });
+
+/** A float32 .npy of `rows × cols` values from a fixed-seed generator. */
+function writeNpy(file, rows, cols, seed) {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  header += ' '.repeat(63 - ((header.length + 10) % 64)) + '\n';
+  const pre = Buffer.alloc(10);
+  pre.write('\x93NUMPY', 0, 'latin1');
+  pre[6] = 1; pre[7] = 0; pre.writeUInt16LE(header.length, 8);
+  const data = new Float32Array(rows * cols);
+  let s = seed;
+  for (let i = 0; i < data.length; i++) { s = (s * 1103515245 + 12345) % 2147483648; data[i] = s / 1073741824 - 1; }
+  fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
+}
+
+function bank(rows) {
+  const out = path.join(work, `bank_${rows}.safetensors`);
+  if (fs.existsSync(out)) return out;
+  const csv = ['lon,lat'];
+  for (let i = 0; i < rows; i++) { // a Fibonacci lattice: even cover of the sphere
+    const lat = (Math.asin(1 - (2 * (i + 0.5)) / rows) * 180) / Math.PI;
+    const lon = ((((i * 137.50776405) % 360) + 540) % 360) - 180;
+    csv.push(`${lon},${lat}`);
+  }
+  fs.writeFileSync(path.join(work, 'locs.csv'), csv.join('\n') + '\n');
+  writeNpy(path.join(work, 'values.npy'), rows, 1024, 12345);
+  execFileSync(path.join(root, 'target/release/georange'), ['bank', 'build', '--encoder', path.join(root, encoder),
+    '--locations', path.join(work, 'locs.csv'), '--values', path.join(work, 'values.npy'), '--out', out, '--dtype', 'int8'], { stdio: 'inherit' });
+  return out;
+}
+
+const server = await serve(root);
+const lines = [];
+try {
+  for (const device of devices) {
+    const args = ['--no-sandbox', '--disable-gpu-sandbox', '--no-first-run'];
+    if (device === 'webgpu') args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
+    try {
+      for (const rows of rowsList) {
+        const bankFile = '/' + path.relative(root, bank(rows));
+        const page = await browser.newPage();
+        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1' });
+        await page.goto(`${server.url}/www/bench.html?${q}`);
+        await page.waitForFunction(() => window.benchDone === true, null, { timeout: 3600_000, polling: 1000 });
+        const { results, setup, error } = await page.evaluate(() => ({
+          results: window.benchResults, setup: document.getElementById('setup').textContent, error: window.benchError,
+        }));
+        if (error) throw new Error(`${device}, ${rows} rows: ${error}`);
+        console.error(setup);
+        for (const r of results) {
+          lines.push(`| ${r.backend} | ${rows.toLocaleString('en')} | ${r.model} | ${r.batch} | ${r.pointsPerSecond.toFixed(r.batch === 1 ? 1 : 0)} | ${r.ms.toFixed(r.batch === 1 ? 2 : 0)} |`);
+        }
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await server.close();
+}
+console.log('| backend | bank rows | model | batch | points/s | ms per call |');
+console.log('|---|---|---|---|---|---|');
+console.log(lines.join('\n'));
