@@ -153,7 +153,7 @@ impl<'a> FileReader<'a> {
     /// version and verifies the content hash.
     pub fn parse(bytes: &'a [u8], what: &str, format: &str) -> Result<Self> {
         let st = SafeTensors::deserialize(bytes)
-            .map_err(|e| Error::format(what, format!("not a georange {format} file (safetensors: {e:?})")))?;
+            .map_err(|e| Error::format(what, format!("not a {format} file (safetensors: {e:?})")))?;
         let (_, header) = SafeTensors::read_metadata(bytes)
             .map_err(|e| Error::format(what, format!("unreadable safetensors header: {e:?}")))?;
         let meta = header.metadata().clone().unwrap_or_default();
