@@ -47,9 +47,15 @@ impl Npz {
     }
 }
 
-/// The longest `.npy` header we accept. NumPy writes about a hundred bytes; the format's
-/// length field allows 4 GiB, which a reader would allocate before reading a byte of it.
-const MAX_HEADER: usize = 1 << 16;
+/// The longest `.npy` header we accept: NumPy's own default limit (`max_header_size`).
+/// NumPy writes about a hundred bytes; the length field allows 4 GiB, which a reader would
+/// allocate before reading a byte of it.
+const MAX_HEADER: usize = 10_000;
+
+/// The deepest bracket nesting we let the header parser see. A 2-D float array's header
+/// nests two deep (`{… 'shape': (r, c)}`); the parser (py_literal) backtracks exponentially
+/// on deep nesting: 200 bytes of `[[[[…` took minutes.
+const MAX_HEADER_DEPTH: usize = 4;
 
 /// Reads and checks the `.npy` preamble (magic, version, header length) before the NumPy
 /// reader sees it, so a hostile length field cannot make it allocate gigabytes. Returns a
@@ -75,7 +81,24 @@ fn checked_preamble<R: Read>(mut r: R, what: &str) -> Result<impl Read> {
             format!(".npy header claims {len} bytes (at most {MAX_HEADER} accepted)"),
         ));
     }
-    Ok(std::io::Cursor::new(pre[..used].to_vec()).chain(r))
+    let mut head = pre[..used].to_vec();
+    head.resize(used + len, 0);
+    r.read_exact(&mut head[used..]).map_err(short)?;
+    let mut depth = 0usize;
+    for b in &head[used..] {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_DEPTH {
+            return Err(Error::format(
+                what,
+                format!(".npy header nests brackets deeper than {MAX_HEADER_DEPTH}: not a plain array"),
+            ));
+        }
+    }
+    Ok(std::io::Cursor::new(head).chain(r))
 }
 
 /// Reads a 2-D f32/f64 `.npy` file.
