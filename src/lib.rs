@@ -14,6 +14,7 @@ pub mod encoder;
 pub mod error;
 pub mod format;
 pub mod geo;
+pub mod imagery;
 pub mod model;
 pub mod weights;
 
