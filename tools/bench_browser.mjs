@@ -74,6 +74,7 @@ try {
         if (error) throw new Error(`${device}, ${rows} rows: ${error}`);
         console.error(setup);
         for (const r of results) {
+          console.error(`  ${r.backend} ${rows} ${r.model} batch ${r.batch}: ${r.pointsPerSecond.toFixed(1)} points/s`);
           lines.push(`| ${r.backend} | ${rows.toLocaleString('en')} | ${r.model} | ${r.batch} | ${r.pointsPerSecond.toFixed(r.batch === 1 ? 1 : 0)} | ${r.ms.toFixed(r.batch === 1 ? 2 : 0)} |`);
         }
         await page.close();
