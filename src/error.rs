@@ -87,6 +87,20 @@ fn one_line(text: impl std::fmt::Display) -> String {
     out
 }
 
+/// Writes a whole file through a temporary (`PATH.partial`) renamed into place, so a failed
+/// write never leaves a half-written file where a good one was; names the path in the error.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(path, e)
+        })
+}
+
 /// Reads a whole file, naming it in the error.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))

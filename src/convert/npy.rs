@@ -2,7 +2,7 @@
 //! writing f32 `.npy` results.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use npyz::{NpyFile, Order, WriterBuilder, npz::NpzArchive};
@@ -151,29 +151,17 @@ fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// Writes a row-major `rows × cols` f32 matrix as `.npy`, through a temporary file renamed
-/// into place: a failed write never leaves a half-written file at `path`.
+/// Writes a row-major `rows × cols` f32 matrix as `.npy` (through
+/// [`write_file`](crate::error::write_file): never half-written).
 pub fn write_npy(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = std::path::PathBuf::from(tmp);
-    let result = write_npy_to(&tmp, data, rows, cols).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn write_npy_to(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::with_capacity(128 + data.len() * 4);
     let mut w = npyz::WriteOptions::new()
         .default_dtype()
         .shape(&[rows as u64, cols as u64])
-        .writer(BufWriter::new(file))
+        .writer(std::io::Cursor::new(&mut bytes))
         .begin_nd()
         .map_err(|e| Error::io(path, e))?;
     w.extend(data.iter().copied()).map_err(|e| Error::io(path, e))?;
-    w.finish().map_err(|e| Error::io(path, e))
+    w.finish().map_err(|e| Error::io(path, e))?;
+    crate::error::write_file(path, &bytes)
 }

@@ -79,19 +79,7 @@ fn report(encoder: &Encoder, out: &Path) {
     );
 }
 
-/// Writes `bytes` to `path` through a temporary file renamed into place, so a failed write
-/// never leaves a half-written file where a good one was.
-pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io(path, e)
-        })
-}
+pub use georange::error::write_file as write;
 
 pub fn info(file: &Path) -> Result<()> {
     let bytes = georange::error::read_file(file)?;
