@@ -88,11 +88,15 @@ fn one_line(text: impl std::fmt::Display) -> String {
 }
 
 /// Writes a whole file through a temporary (`PATH.partial`) renamed into place, so a failed
-/// write never leaves a half-written file where a good one was; names the path in the error.
+/// write never leaves a half-written file where a good one was; creates missing parent
+/// directories; names the path in the error.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".partial");
     let tmp = PathBuf::from(tmp);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
     std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| {

@@ -113,8 +113,33 @@ impl FileWriter {
             views.push((t.name.clone(), view));
         }
         let meta: HashMap<String, String> = self.meta.into_iter().collect();
-        safetensors::serialize(views, Some(meta)).map_err(|e| Error::format(format, format!("cannot serialise: {e}")))
+        let bytes = safetensors::serialize(views, Some(meta))
+            .map_err(|e| Error::format(format, format!("cannot serialise: {e}")))?;
+        sorted_header(bytes).map_err(|e| Error::format(format, format!("cannot serialise: {e}")))
     }
+}
+
+/// Rewrites a safetensors header with its JSON keys sorted. `safetensors::serialize` writes
+/// the metadata map in hash order, which changes from run to run; sorted, the same content
+/// gives the same bytes (reproducible builds). The header keeps its length and padding.
+fn sorted_header(mut bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    let len = bytes
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| 8 + n <= bytes.len())
+        .ok_or("no header")?;
+    let header = &mut bytes[8..8 + len];
+    let value: serde_json::Value = serde_json::from_slice(header).map_err(|e| e.to_string())?;
+    // serde_json's Map is a BTreeMap (no `preserve_order`): keys come out sorted.
+    let sorted = serde_json::to_vec(&value).map_err(|e| e.to_string())?;
+    if sorted.len() > len {
+        return Err("sorted header is longer than the original".into());
+    }
+    header[..sorted.len()].copy_from_slice(&sorted);
+    header[sorted.len()..].fill(b' ');
+    Ok(bytes)
 }
 
 /// Hash of the tensors of a file: SHA-256 over each tensor in name order, as
@@ -279,6 +304,29 @@ mod tests {
             }
             assert_eq!(r.tensor("b", 1).unwrap().data, vec![1.0, 2.0, 3.0]);
         }
+    }
+
+    #[test]
+    fn the_same_content_gives_the_same_bytes() {
+        // Metadata goes through a HashMap, whose order differs between maps; the header is
+        // sorted, so every writing is identical (and still parses).
+        let write = || {
+            let mut w = FileWriter::new("georange-test", StorageDtype::F32);
+            for k in 0..12 {
+                w.meta(&format!("key{k}"), k);
+            }
+            w.add("m", &[2], &[1.0, 2.0]);
+            w.to_bytes().unwrap()
+        };
+        let first = write();
+        assert!((0..20).all(|_| write() == first));
+        assert_eq!(
+            FileReader::parse(&first, "t", "georange-test")
+                .unwrap()
+                .meta_parse::<u32>("key7")
+                .unwrap(),
+            7
+        );
     }
 
     #[test]
