@@ -254,3 +254,96 @@ fn bad_inputs_give_one_line_errors() {
         "beta",
     );
 }
+
+/// A 64 × 32 globe: red west of the prime meridian, blue east of it.
+fn two_colour_globe(path: &Path) {
+    image::RgbImage::from_fn(64, 32, |x, _| {
+        image::Rgb(if x < 32 { [255, 0, 0] } else { [0, 0, 255] })
+    })
+    .save(path)
+    .unwrap();
+}
+
+#[test]
+fn imagery_bank_is_reproducible_and_describes_the_image() {
+    let enc = convert("imagery-enc", "f32").join("encoder.safetensors");
+    let globe = tmp("globe.png");
+    two_colour_globe(&globe);
+    let bank = |out: &Path| {
+        let args = [
+            "bank",
+            "imagery",
+            "--encoder",
+            s(&enc),
+            "--image",
+            s(&globe),
+            "--points",
+            "300",
+        ];
+        let (ok, err) = georange(&[&args[..], &["--scales-km", "500,2000", "--grid", "4", "--out", s(out)]].concat());
+        assert!(ok, "{err}");
+        std::fs::read(out).unwrap()
+    };
+    let (a, b) = (
+        bank(&tmp("imagery-a/bank.safetensors")),
+        bank(&tmp("imagery-b/bank.safetensors")),
+    );
+    assert!(a == b, "two builds of the same bank differ");
+    let parsed = georange::Bank::from_bytes(&a, "bank").unwrap();
+    assert_eq!((parsed.rows(), parsed.value_dim), (300, 2 * 92));
+    // Whitened: the first value (mean red at 500 km) is positive in the west, negative in the east.
+    let west_east = parsed
+        .locs
+        .chunks(2)
+        .zip(parsed.values.chunks(parsed.value_dim))
+        .filter(|(l, _)| l[0].abs() > 30.0 && l[0].abs() < 150.0);
+    assert!(
+        west_east.clone().all(|(l, v)| (l[0] < 0.0) == (v[0] > 0.0)),
+        "red is not where the image is red"
+    );
+
+    let q = tmp("imagery-points.csv");
+    std::fs::write(&q, "lon,lat\n-90,10\n90,-10\n").unwrap();
+    let out = tmp("imagery-describe.npy");
+    let (ok, err) = georange(&[
+        "describe",
+        "--image",
+        s(&globe),
+        "--scales-km",
+        "500",
+        "--input",
+        s(&q),
+        "--output",
+        s(&out),
+    ]);
+    assert!(ok, "{err}");
+    let d = georange::convert::npy::read_npy(&out).unwrap();
+    assert_eq!((d.rows, d.cols), (2, 92));
+    assert!(
+        d.data[0] > 0.99 && d.data[2] < 0.01 && d.data[92] < 0.01 && d.data[94] > 0.99,
+        "mean RGB {:?} {:?}",
+        &d.data[..3],
+        &d.data[92..95]
+    );
+
+    let square = tmp("square.png");
+    image::RgbImage::new(32, 32).save(&square).unwrap();
+    let args = |img: &str, scales: &str| {
+        [
+            "describe",
+            "--image",
+            img,
+            "--scales-km",
+            scales,
+            "--input",
+            s(&q),
+            "--output",
+            s(&out),
+        ]
+        .map(String::from)
+    };
+    let run = |a: [String; 9], needle: &str| expect_error(&a.iter().map(String::as_str).collect::<Vec<_>>(), needle);
+    run(args(s(&square), "500"), "not an equirectangular globe");
+    run(args(s(&q), "500"), "imagery-points.csv");
+    run(args(s(&globe), "0"), "--scales-km");
+}

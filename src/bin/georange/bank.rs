@@ -1,4 +1,5 @@
-//! `georange bank build`: a bank over any encoder, from locations and per-location values.
+//! `georange bank build`: a bank over any encoder, from locations and per-location values;
+//! `georange bank imagery` (imagery.rs): one from an Earth image.
 
 use std::path::PathBuf;
 
@@ -34,17 +35,23 @@ pub enum BankCommand {
         #[arg(long, default_value_t = 4096)]
         batch: usize,
     },
+    /// Keys = the encoder at points spread evenly over the sphere; values = a visual
+    /// descriptor of an equirectangular Earth image (e.g. NASA's Blue Marble) around each.
+    Imagery(crate::imagery::ImageryArgs),
 }
 
 pub fn run(cmd: BankCommand) -> Result<()> {
-    let BankCommand::Build {
-        encoder,
-        locations,
-        values,
-        out,
-        dtype,
-        batch,
-    } = cmd;
+    let (encoder, locations, values, out, dtype, batch) = match cmd {
+        BankCommand::Build {
+            encoder,
+            locations,
+            values,
+            out,
+            dtype,
+            batch,
+        } => (encoder, locations, values, out, dtype, batch),
+        BankCommand::Imagery(args) => return crate::imagery::bank(args),
+    };
     let enc = Encoder::from_bytes(&read_file(&encoder)?, &encoder.display().to_string())?;
     let points = read_points(&locations)?;
     let v = read_npy(&values)?;

@@ -3,6 +3,7 @@
 mod bank;
 mod convert;
 mod embed;
+mod imagery;
 mod points;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     /// Build retrieval banks.
     #[command(subcommand)]
     Bank(bank::BankCommand),
+    /// Describe the points of a CSV by the imagery descriptor that `bank imagery` stores.
+    Describe(imagery::DescribeArgs),
     /// Print the metadata of a georange encoder or bank file.
     Info {
         /// An encoder.safetensors or bank.safetensors file.
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Convert(c) => convert::run(c),
         Command::Embed(a) => embed::run(a),
         Command::Bank(c) => bank::run(c),
+        Command::Describe(a) => imagery::describe_points(a),
         Command::Info { file } => convert::info(&file),
     };
     match result {
