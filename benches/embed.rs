@@ -4,7 +4,8 @@
 //! synthetic bank (100k rows by default, 256-d keys, 1024-d values). Prints points/s for
 //! the encoder alone, RANGE and RANGE+ at batch 1 and 10,000, the machine's plain f32
 //! matrix-multiply rate through the same backend (for the ratio), and the process's peak
-//! memory after each case. `GEORANGE_BENCH_ROWS` and `GEORANGE_BENCH_BATCHES` override the
+//! memory after each case; then approximate RANGE+ (geographic cut-off 40°) with its error
+//! against the exact result on the same points. `GEORANGE_BENCH_ROWS` and `GEORANGE_BENCH_BATCHES` override the
 //! bank size and the batch sizes (comma-separated). Results go to BENCHMARKS.md by hand.
 
 use std::time::Instant;
@@ -128,26 +129,50 @@ fn main() {
     let mut rng = Rng(0x9E3779B97F4A7C15);
     let enc = synthetic_encoder(&mut rng);
     let bank = synthetic_bank(&mut rng, rows, &enc);
-    let model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
-    println!("| variant | batch | points/s | ms per batch | GFLOP/s | peak MB |");
-    println!("|---|---|---|---|---|---|");
+    let mut model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
+    println!("| variant | batch | points/s | ms per batch | GFLOP/s (exact-equivalent) | peak MB | max rel. error |");
+    println!("|---|---|---|---|---|---|---|");
     for &batch in &batches {
         let q = points(&mut rng, batch);
-        for (name, v) in [
-            ("encoder", Variant::Encoder),
-            ("RANGE", Variant::Range),
-            ("RANGE+ β=0.5", Variant::RangePlus { beta: 0.5 }),
+        let mut exact = std::collections::HashMap::new();
+        // (name, variant, geographic cut-off): exact first, then approximate RANGE+.
+        for (name, v, cutoff) in [
+            ("encoder", Variant::Encoder, None),
+            ("RANGE", Variant::Range, None),
+            ("RANGE+ β=0.5", Variant::RangePlus { beta: 0.5 }, None),
+            ("RANGE+ β=0", Variant::RangePlus { beta: 0.0 }, None),
+            (
+                "RANGE+ β=0.5, cut-off 40°",
+                Variant::RangePlus { beta: 0.5 },
+                Some(40.0),
+            ),
+            ("RANGE+ β=0, cut-off 40°", Variant::RangePlus { beta: 0.0 }, Some(40.0)),
         ] {
+            model.set_geo_cutoff(cutoff).expect("cut-off");
+            let mut out = Vec::new();
             let secs = time(if batch > 1000 { 0.0 } else { 2.0 }, || {
-                model.embed(&q, v, batch, &mut |_| {}).expect("embed");
+                out = model.embed(&q, v, batch, &mut |_| {}).expect("embed");
             });
+            let (geo, sem) = match v {
+                Variant::RangePlus { beta } => (beta < 1.0, beta > 0.0),
+                _ => (false, false),
+            };
             let per_point = match v {
                 Variant::Encoder => 2.0 * (1600.0 * 512.0 + 512.0 * 512.0 + 512.0 * 256.0),
                 Variant::Range => 2.0 * rows as f64 * (256.0 + 1024.0),
-                Variant::RangePlus { .. } => 2.0 * rows as f64 * (256.0 + 3.0 + 2.0 * 1024.0),
+                Variant::RangePlus { .. } => {
+                    2.0 * rows as f64 * (sem as u8 as f64 * (256.0 + 1024.0) + geo as u8 as f64 * (3.0 + 1024.0))
+                }
             };
+            let error = match (cutoff, exact.get(&format!("{v:?}"))) {
+                (Some(_), Some(want)) => format!("{:.1e}", max_relative_error(&out, want, model.dim(v), 1024)),
+                _ => "exact".into(),
+            };
+            if cutoff.is_none() {
+                exact.insert(format!("{v:?}"), out);
+            }
             println!(
-                "| {name} | {batch} | {:.1} | {:.2} | {:.1} | {:.0} |",
+                "| {name} | {batch} | {:.1} | {:.2} | {:.1} | {:.0} | {error} |",
                 batch as f64 / secs,
                 secs * 1e3,
                 per_point * batch as f64 / secs / 1e9,
@@ -155,4 +180,20 @@ fn main() {
             );
         }
     }
+}
+
+/// Worst per-point relative error (L2) of the first `head` values of each row.
+fn max_relative_error(got: &[f32], want: &[f32], width: usize, head: usize) -> f64 {
+    got.chunks(width)
+        .zip(want.chunks(width))
+        .map(|(a, b)| {
+            let d: f64 = a[..head]
+                .iter()
+                .zip(&b[..head])
+                .map(|(x, y)| ((x - y) as f64).powi(2))
+                .sum();
+            let n: f64 = b[..head].iter().map(|y| (*y as f64).powi(2)).sum();
+            (d / n.max(1e-30)).sqrt()
+        })
+        .fold(0.0, f64::max)
 }

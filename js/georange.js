@@ -119,7 +119,7 @@ export class GeoRange {
    * @returns {Promise<GeoRange>}
    */
   static async load(options = {}) {
-    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl } = options;
+    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg } = options;
     if (!encoder) throw new Error('GeoRange.load: `encoder` (a URL or bytes) is required');
     if (!['auto', 'webgpu', 'cpu'].includes(device)) throw new Error(`GeoRange.load: unknown device ${device}`);
     if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
@@ -129,11 +129,12 @@ export class GeoRange {
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
     ]);
     const [enc, bnk] = await files();
-    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device);
+    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device, geoCutoffDeg);
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).
     model._files = files;
+    model._geoCutoffDeg = geoCutoffDeg;
     if (gpuLost) model._note = `${gpuLost}; using the CPU`;
     if (inner.backend === 'webgpu') model._adapter = await adapterName();
     return model;
@@ -152,7 +153,7 @@ export class GeoRange {
       gpuLost = 'the WebGPU device was lost';
       console.warn(`georange: ${gpuLost} (${String(e?.message ?? e).split('\n')[0]}); reloading on the CPU`);
       const [enc, bnk] = await this._files();
-      const cpu = await WasmModel.load(enc.bytes, bnk?.bytes, 'cpu');
+      const cpu = await WasmModel.load(enc.bytes, bnk?.bytes, 'cpu', this._geoCutoffDeg);
       this._inner.dispose();
       this._inner = cpu;
       this._adapter = '';

@@ -82,6 +82,18 @@ pub fn stream_parallel(
 
 /// [`stream_parallel`] on the calling thread only.
 pub fn stream(bank: &BankView, queries: &[Tensor<2>], heads: &[HeadSpec], tile: usize) -> Vec<Tensor<2>> {
+    stream_runs(bank, queries, heads, tile, &[(0, bank.rows)])
+}
+
+/// [`stream`] over some of the bank's rows only: the runs `(start, len)`, which must not
+/// overlap and must hold at least one row.
+pub fn stream_runs(
+    bank: &BankView,
+    queries: &[Tensor<2>],
+    heads: &[HeadSpec],
+    tile: usize,
+    runs: &[(usize, usize)],
+) -> Vec<Tensor<2>> {
     let tile = tile.max(1);
     // Fold each head's scale into its queries once, not into every score tile.
     let queries: Vec<Tensor<2>> = queries
@@ -90,9 +102,12 @@ pub fn stream(bank: &BankView, queries: &[Tensor<2>], heads: &[HeadSpec], tile: 
         .map(|(q, h)| q.clone().mul_scalar(h.scale))
         .collect();
     let mut state: Vec<Option<Head>> = heads.iter().map(|_| None).collect();
-    let mut start = 0;
-    while start < bank.rows {
-        let len = tile.min(bank.rows - start);
+    let tiles = runs.iter().flat_map(|&(start, len)| {
+        (start..start + len)
+            .step_by(tile)
+            .map(move |s| (s, tile.min(start + len - s)))
+    });
+    for (start, len) in tiles {
         let v = bank.values.clone().narrow(0, start, len);
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
             let k = match spec.against {
@@ -102,7 +117,6 @@ pub fn stream(bank: &BankView, queries: &[Tensor<2>], heads: &[HeadSpec], tile: 
             let scores = q.clone().matmul(k.clone().narrow(0, start, len).transpose());
             state[h] = Some(update(state[h].take(), scores, v.clone()));
         }
-        start += len;
     }
     state.into_iter().flatten().map(|s| s.acc / s.l).collect()
 }
@@ -139,5 +153,7 @@ pub const MIN_TILE: usize = 256;
 /// A bank tile length that keeps each head's `batch × tile` score block near `budget`
 /// elements (and at least [`MIN_TILE`] rows, at most the bank).
 pub fn tile_rows(batch: usize, rows: usize, budget: usize) -> usize {
-    (budget / batch.max(1)).clamp(MIN_TILE, rows.max(MIN_TILE)).min(rows.max(1))
+    (budget / batch.max(1))
+        .clamp(MIN_TILE, rows.max(MIN_TILE))
+        .min(rows.max(1))
 }

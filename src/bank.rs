@@ -1,11 +1,12 @@
 //! The retrieval bank: N rows of (location, key, value). Keys are L2-normalised when the
 //! bank is built; values may have any width.
 
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 
 use crate::error::{Error, Result};
 use crate::format::{BANK_FORMAT, FileReader, FileWriter, StorageDtype};
 use crate::geo::unit_vector;
+use crate::spatial::SpatialOrder;
 use crate::weights::matrix_on_device;
 
 /// A bank on the host.
@@ -129,7 +130,8 @@ impl Bank {
 }
 
 /// A bank uploaded to a device in f32: keys `[N, key_dim]`, values `[N, value_dim]` and the
-/// unit vectors of the locations `[N, 3]`.
+/// unit vectors of the locations `[N, 3]`, with rows in [`SpatialOrder`] (device row `i` is
+/// bank row `spatial.order[i]`), so that nearby rows are contiguous.
 pub struct DeviceBank {
     pub keys: Tensor<2>,
     pub values: Tensor<2>,
@@ -137,27 +139,49 @@ pub struct DeviceBank {
     pub rows: usize,
     pub key_dim: usize,
     pub value_dim: usize,
-    /// Host copy of the locations, for explaining results.
+    /// Host copy of the locations in the bank's own row order, for explaining results.
     pub locs: Vec<f32>,
+    pub spatial: SpatialOrder,
+    /// For each bank row, its device row: turns device-ordered weights back into bank order.
+    pub device_row: Tensor<1, Int>,
 }
 
 impl DeviceBank {
     /// Uploads `bank` to `device`.
     pub fn new(bank: &Bank, device: &Device) -> Self {
         let n = bank.rows();
-        let xyz: Vec<f32> = bank
-            .locs
-            .chunks_exact(2)
-            .flat_map(|ll| unit_vector(ll[0] as f64, ll[1] as f64).map(|v| v as f32))
+        let spatial = SpatialOrder::new(&bank.locs);
+        let permute = |data: &[f32], width: usize| -> Vec<f32> {
+            spatial
+                .order
+                .iter()
+                .flat_map(|&r| data[r * width..(r + 1) * width].iter().copied())
+                .collect()
+        };
+        let xyz: Vec<f32> = spatial
+            .order
+            .iter()
+            .flat_map(|&r| unit_vector(bank.locs[2 * r] as f64, bank.locs[2 * r + 1] as f64).map(|v| v as f32))
             .collect();
+        let mut device_row = vec![0i64; n];
+        for (pos, &r) in spatial.order.iter().enumerate() {
+            device_row[r] = pos as i64;
+        }
         Self {
-            keys: matrix_on_device(bank.keys.clone(), [n, bank.key_dim], device, DType::F32),
-            values: matrix_on_device(bank.values.clone(), [n, bank.value_dim], device, DType::F32),
+            keys: matrix_on_device(permute(&bank.keys, bank.key_dim), [n, bank.key_dim], device, DType::F32),
+            values: matrix_on_device(
+                permute(&bank.values, bank.value_dim),
+                [n, bank.value_dim],
+                device,
+                DType::F32,
+            ),
             xyz: matrix_on_device(xyz, [n, 3], device, DType::F32),
             rows: n,
             key_dim: bank.key_dim,
             value_dim: bank.value_dim,
             locs: bank.locs.clone(),
+            spatial,
+            device_row: Tensor::from_data(TensorData::new(device_row, [n]), device),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod format;
 pub mod geo;
 pub mod imagery;
 pub mod model;
+pub mod spatial;
 pub mod weights;
 
 #[cfg(all(target_arch = "wasm32", feature = "web"))]

@@ -1,13 +1,14 @@
 //! An encoder, optionally a bank, and the variant that combines them: the whole embedding.
 
 use burn::tensor::activation::softmax;
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::attention::{Against, BankView, HeadSpec, stream_parallel, tile_rows};
+use crate::attention::{Against, BankView, HeadSpec, stream_parallel, stream_runs, tile_rows};
 use crate::bank::{Bank, DeviceBank};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
 use crate::geo::{unit_vector, validate_points};
+use crate::spatial::{QueryGroup, SpatialOrder, group_queries};
 
 /// RANGE's softmax temperature (`softmax(15 · cos)`).
 pub const RANGE_SCALE: f32 = 15.0;
@@ -58,6 +59,8 @@ pub struct Model {
     encoder: DeviceEncoder,
     bank: Option<DeviceBank>,
     device: Device,
+    /// RANGE+'s geographic head skips bank rows farther than this (radians) from a query.
+    geo_cutoff: Option<f64>,
 }
 
 impl Model {
@@ -72,7 +75,26 @@ impl Model {
             encoder: DeviceEncoder::new(encoder, device, encoder_dtype)?,
             bank: bank.map(|b| DeviceBank::new(b, device)),
             device: device.clone(),
+            geo_cutoff: None,
         })
+    }
+
+    /// Approximate RANGE+: its geographic head, `softmax(40 · cos θ)`, ignores the bank rows
+    /// more than `degrees` away from a query (θ > cutoff). Each ignored row would have had a
+    /// weight at most `exp(40 · (cos cutoff − 1))` times the nearest row's (8.6e-5 at 40°,
+    /// 2e-9 at 60°); BENCHMARKS.md gives the measured error and speed. `None` (the default)
+    /// is exact. Applies to β < 1 only; RANGE and the semantic head are always exact.
+    pub fn set_geo_cutoff(&mut self, degrees: Option<f64>) -> Result<()> {
+        self.geo_cutoff = match degrees {
+            None => None,
+            Some(d) if d.is_finite() && d > 0.0 && d <= 180.0 => Some(d.to_radians()),
+            Some(d) => {
+                return Err(Error::Invalid(format!(
+                    "the geographic cut-off must be an angle in (0, 180] degrees, got {d}"
+                )));
+            }
+        };
+        Ok(())
     }
 
     /// Width of each output row for `variant`.
@@ -153,8 +175,6 @@ impl Model {
         let bank = self.bank()?;
         let q = normalise(raw);
         let heads = heads(variant);
-        let queries: Vec<Tensor<2>> = heads.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
-        let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
         let view = BankView {
             keys: &bank.keys,
             xyz: &bank.xyz,
@@ -163,8 +183,27 @@ impl Model {
         };
         let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1);
         let tile = tile_rows(lonlat.len() / 2, bank.rows, TILE_BUDGET);
-        let outs = stream_parallel(&view, &queries, &specs, tile, threads)?;
-        let high = weighted_sum(outs.into_iter().zip(heads.iter().map(|(_, w)| *w)))?;
+        // Heads over the whole bank stream together; a pruned geographic head goes its own way.
+        let pruned = |h: &HeadSpec| self.geo_cutoff.is_some() && h.against == Against::Locations;
+        let (apart, together): (Vec<_>, Vec<_>) = heads.into_iter().partition(|(h, _)| pruned(h));
+        let queries: Vec<Tensor<2>> = together.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
+        let specs: Vec<HeadSpec> = together.iter().map(|(h, _)| *h).collect();
+        let mut outs: Vec<(Tensor<2>, f32)> = if specs.is_empty() {
+            Vec::new()
+        } else {
+            stream_parallel(&view, &queries, &specs, tile, threads)?
+                .into_iter()
+                .zip(together.iter().map(|(_, w)| *w))
+                .collect()
+        };
+        if let (Some((spec, w)), Some(cutoff)) = (apart.first(), self.geo_cutoff) {
+            let xyz = self.query_xyz(lonlat);
+            outs.push((
+                geo_pruned(&view, &bank.spatial, lonlat, xyz, *spec, cutoff, threads)?,
+                *w,
+            ));
+        }
+        let high = weighted_sum(outs.into_iter())?;
         Ok(Tensor::cat(vec![high, q], 1))
     }
 
@@ -186,7 +225,8 @@ impl Model {
                 .matmul(k.transpose());
             (softmax(scores, 1), w)
         });
-        weighted_sum(parts)
+        // Device rows are in spatial order; the caller wants the bank's.
+        Ok(weighted_sum(parts)?.select(1, bank.device_row.clone()))
     }
 
     /// The `k` bank rows that contribute most to a point's embedding, heaviest first.
@@ -258,6 +298,57 @@ pub struct Contribution {
     pub weight: f32,
     pub lon: f32,
     pub lat: f32,
+}
+
+/// A geographic head over the rows near each group of queries only (see
+/// [`Model::set_geo_cutoff`]): queries are grouped by [`group_queries`] cells, each group
+/// streams over the bank runs within `cutoff` of its cap, and the rows come back in order.
+fn geo_pruned(
+    view: &BankView,
+    spatial: &SpatialOrder,
+    lonlat: &[f64],
+    xyz: Tensor<2>,
+    spec: HeadSpec,
+    cutoff: f64,
+    threads: usize,
+) -> Result<Tensor<2>> {
+    let groups = group_queries(lonlat);
+    let device = xyz.device();
+    let work = |g: &QueryGroup| {
+        let runs = spatial.runs_near(g.center.0, g.center.1, g.radius + cutoff);
+        // No row that near: this group gets the exact head.
+        let runs = if runs.is_empty() { vec![(0, view.rows)] } else { runs };
+        let idx: Vec<i64> = g.members.iter().map(|&i| i as i64).collect();
+        let q = xyz
+            .clone()
+            .select(0, Tensor::from_data(TensorData::new(idx, [g.members.len()]), &device));
+        let tile = tile_rows(g.members.len(), view.rows, TILE_BUDGET);
+        stream_runs(view, &[q], &[spec], tile, &runs).remove(0)
+    };
+    let chunk = groups.len().div_ceil(threads.max(1)).max(1);
+    let parts: Vec<Tensor<2>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .chunks(chunk)
+            .map(|gs| scope.spawn(move || gs.iter().map(work).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| Error::Backend("a geographic-head worker thread failed".into()))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
+    // Rows come out group by group; put them back in query order.
+    let mut position = vec![0i64; lonlat.len() / 2];
+    for (k, &i) in groups.iter().flat_map(|g| &g.members).enumerate() {
+        position[i] = k as i64;
+    }
+    let n = position.len();
+    Ok(Tensor::cat(parts, 0).select(0, Tensor::from_data(TensorData::new(position, [n]), &device)))
 }
 
 /// The attention heads of a variant with the weight of each in the output.

@@ -39,7 +39,13 @@ struct Inner {
 impl WasmModel {
     /// Loads an encoder file and optionally a bank file (their bytes) onto `device`:
     /// `"webgpu"`, `"cpu"`, or `"auto"` (WebGPU when an adapter exists, else the CPU).
-    pub async fn load(encoder: Vec<u8>, bank: Option<Vec<u8>>, device: String) -> Result<WasmModel, JsError> {
+    /// `geo_cutoff_deg`: approximate RANGE+ (see `Model::set_geo_cutoff`); absent = exact.
+    pub async fn load(
+        encoder: Vec<u8>,
+        bank: Option<Vec<u8>>,
+        device: String,
+        geo_cutoff_deg: Option<f64>,
+    ) -> Result<WasmModel, JsError> {
         let encoder = Encoder::from_bytes(&encoder, "encoder")?;
         let bank = bank.map(|b| Bank::from_bytes(&b, "bank")).transpose()?;
         let (backend, note) = match device.as_str() {
@@ -59,7 +65,8 @@ impl WasmModel {
             other => return Err(Error::Invalid(format!("unknown device {other:?} (auto, webgpu or cpu)")).into()),
         };
         let (dev, dtype) = backend.device_async().await?;
-        let model = Model::new(&encoder, bank.as_ref(), &dev, dtype)?;
+        let mut model = Model::new(&encoder, bank.as_ref(), &dev, dtype)?;
+        model.set_geo_cutoff(geo_cutoff_deg)?;
         let backend = match backend {
             Backend::Cpu => "cpu",
             Backend::Wgpu => "webgpu",

@@ -36,6 +36,10 @@ pub struct EmbedArgs {
     /// Points per batch.
     #[arg(long, default_value_t = 4096)]
     batch: usize,
+    /// Approximate RANGE+: its geographic head skips bank rows farther than this many degrees
+    /// from a point (40 keeps ~1e-4 relative error; see BENCHMARKS.md). Default: exact.
+    #[arg(long)]
+    geo_cutoff_deg: Option<f64>,
 }
 
 pub fn run(a: EmbedArgs) -> Result<()> {
@@ -51,7 +55,8 @@ pub fn run(a: EmbedArgs) -> Result<()> {
         (None, _) => return Err(Error::Invalid(format!("--model {} needs --bank", a.model))),
     };
     let points = read_points(&a.input)?;
-    let model = Model::new(&encoder, bank.as_ref(), &device, dtype)?;
+    let mut model = Model::new(&encoder, bank.as_ref(), &device, dtype)?;
+    model.set_geo_cutoff(a.geo_cutoff_deg)?;
     let rows = points.len() / 2;
     let bar = ProgressBar::new(rows as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}")

@@ -1,0 +1,106 @@
+//! Approximate RANGE+ (`Model::set_geo_cutoff`): the pruned geographic head against the exact
+//! one on a bank of 20,000 rows spread over the sphere, at points all over it.
+
+mod common;
+use common::*;
+use georange::imagery::fibonacci_points;
+use georange::{Backend, Bank, Model, StorageDtype, Variant};
+
+/// Deterministic values in [−1, 1).
+fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn model(cutoff: Option<f64>) -> (Model, usize) {
+    let (enc, _) = converted(&L10, StorageDtype::F32);
+    let rows = 20_000;
+    let locs: Vec<f32> = fibonacci_points(rows).iter().map(|v| *v as f32).collect();
+    let (kd, vd) = (enc.embed_dim(), 64);
+    let bank = Bank::new(locs, noise(rows * kd, 1), noise(rows * vd, 2), kd, vd, &enc.id).unwrap();
+    let (device, dtype) = Backend::Cpu.device().unwrap();
+    let mut m = Model::new(&enc, Some(&bank), &device, dtype).unwrap();
+    m.set_geo_cutoff(cutoff).unwrap();
+    (m, vd)
+}
+
+/// 600 query points: a quasi-random spread, the poles, both sides of the antimeridian.
+fn points() -> Vec<f64> {
+    let mut p: Vec<f64> = noise(1200, 3)
+        .chunks(2)
+        .flat_map(|c| [c[0] as f64 * 180.0, (c[1] as f64).asin().to_degrees()])
+        .collect();
+    p[..12].copy_from_slice(&[
+        0.0, 90.0, 45.0, -90.0, 179.9, 10.0, -179.9, 10.0, 180.0, -45.0, -180.0, 60.0,
+    ]);
+    p
+}
+
+/// Largest per-point relative error of the high-resolution part.
+fn worst(a: &[f32], b: &[f32], width: usize, vd: usize) -> f64 {
+    a.chunks(width)
+        .zip(b.chunks(width))
+        .map(|(x, y)| rel(&x[..vd], &y[..vd]))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn the_pruned_geographic_head_stays_within_its_stated_error() {
+    let pts = points();
+    let (exact, vd) = model(None);
+    for beta in [0.0, 0.5] {
+        let v = Variant::RangePlus { beta };
+        let want = exact.embed(&pts, v, 256, &mut |_| {}).unwrap();
+        let width = exact.dim(v);
+        // Measured on this bank: 1.4e-4 at 40°; from 60° on, f32 rounding (the tiles differ).
+        for (deg, tol) in [(40.0, 5e-4), (60.0, 1e-5), (180.0, 1e-5)] {
+            let (approx, _) = model(Some(deg));
+            let got = approx.embed(&pts, v, 256, &mut |_| {}).unwrap();
+            let err = worst(&got, &want, width, vd);
+            eprintln!("β = {beta}, cut-off {deg}°: worst relative error {err:.2e}");
+            assert!(
+                err <= tol,
+                "β = {beta}, cut-off {deg}°: relative error {err:.2e} > {tol:.0e}"
+            );
+            // The encoder part is untouched.
+            assert!(
+                got.chunks(width)
+                    .zip(want.chunks(width))
+                    .all(|(x, y)| x[vd..] == y[vd..])
+            );
+        }
+    }
+}
+
+#[test]
+fn rows_come_back_in_query_order_whatever_the_batch() {
+    let pts = points();
+    let (approx, _) = model(Some(40.0));
+    let v = Variant::RangePlus { beta: 0.2 };
+    let all = approx.embed(&pts, v, 600, &mut |_| {}).unwrap();
+    let one: Vec<f32> = pts
+        .chunks(2)
+        .take(40)
+        .flat_map(|p| approx.embed(p, v, 1, &mut |_| {}).unwrap())
+        .collect();
+    assert!(
+        max_abs(&all[..one.len()], &one) <= 1e-5,
+        "{}",
+        max_abs(&all[..one.len()], &one)
+    );
+}
+
+#[test]
+fn bad_cut_offs_are_refused() {
+    let (mut m, _) = model(None);
+    for bad in [0.0, -1.0, 181.0, f64::NAN, f64::INFINITY] {
+        let err = m.set_geo_cutoff(Some(bad)).unwrap_err().to_string();
+        assert!(err.contains("cut-off"), "{err}");
+    }
+    assert!(m.set_geo_cutoff(None).is_ok());
+}
