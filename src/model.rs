@@ -325,23 +325,25 @@ fn geo_pruned(
         let tile = tile_rows(g.members.len(), view.rows, TILE_BUDGET);
         stream_runs(view, &[q], &[spec], tile, &runs).remove(0)
     };
-    let chunk = groups.len().div_ceil(threads.max(1)).max(1);
-    let parts: Vec<Tensor<2>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = groups
-            .chunks(chunk)
-            .map(|gs| scope.spawn(move || gs.iter().map(work).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| Error::Backend("a geographic-head worker thread failed".into()))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?
-    .into_iter()
-    .flatten()
-    .collect();
+    let parts: Vec<Tensor<2>> = if threads <= 1 || groups.len() == 1 {
+        // One thread (and no threads at all in the browser): no spawning.
+        groups.iter().map(work).collect()
+    } else {
+        let chunk = groups.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = groups
+                .chunks(chunk)
+                .map(|gs| scope.spawn(move || gs.iter().map(work).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| Error::Backend("a geographic-head worker thread failed".into())))
+                .collect::<Result<Vec<_>>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect()
+    };
     // Rows come out group by group; put them back in query order.
     let mut position = vec![0i64; lonlat.len() / 2];
     for (k, &i) in groups.iter().flat_map(|g| &g.members).enumerate() {

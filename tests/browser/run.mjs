@@ -40,6 +40,8 @@ fs.mkdirSync(work, { recursive: true });
 execFileSync(cli, ['convert', 'satclip', '--ckpt', `${fixtures}/satclip_l40.ckpt`, '--db', `${fixtures}/range_db_l40.npz`, '--out', `${work}/l40`]);
 execFileSync(cli, ['embed', '--encoder', `${work}/l40/encoder.safetensors`, '--bank', `${work}/l40/bank.safetensors`,
   '--model', 'range+', '--beta', '0.5', '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_b05.npy`]);
+execFileSync(cli, ['embed', '--encoder', `${work}/l40/encoder.safetensors`, '--bank', `${work}/l40/bank.safetensors`,
+  '--model', 'range+', '--beta', '0.2', '--geo-cutoff-deg', '30', '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_b02_cut30.npy`]);
 const truncated = fs.readFileSync(`${work}/l40/encoder.safetensors`);
 fs.writeFileSync(`${work}/truncated.safetensors`, truncated.subarray(0, truncated.length - 1000));
 const queries = fs.readFileSync(`${fixtures}/queries.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
@@ -86,9 +88,9 @@ async function withBrowser(webgpu, fn) {
 
 const server = await serve(root);
 const embedIn = (page, opts) => page.evaluate(async ({ files, points, opts }) => {
-  const m = await GeoRange.load({ ...files, device: opts.device, cache: false });
+  const m = await GeoRange.load({ ...files, device: opts.device, cache: false, geoCutoffDeg: opts.geoCutoffDeg });
   const out = [];
-  for (const c of opts.cases) out.push(Array.from(await m.embed(Float64Array.from(points), c)));
+  for (const c of opts.cases) out.push(Array.from(await m.embed(Float64Array.from(opts.points ?? points), c)));
   return { backend: m.backend, note: m.note, out };
 }, { files, points, opts });
 
@@ -115,6 +117,13 @@ try {
         });
       });
     }
+    await test('approximate RANGE+ (geoCutoffDeg) on webgpu matches the native CLI', async () => {
+      // 12 points: each group of nearby points is its own dispatch, slow on SwiftShader.
+      const r = await embedIn(page, { device: 'webgpu', geoCutoffDeg: 30, points: points.slice(0, 24), cases: [{ model: 'range+', beta: 0.2 }] });
+      const native = readNpy(`${work}/native_b02_cut30.npy`);
+      const dim = native.shape[1];
+      compareRows(r.out[0], native.data.slice(0, 12 * dim), dim, (i, cos, rel) => assert(cos >= 0.9999, `row ${i}: cosine ${cos}`));
+    });
     await test('a truncated file rejects with a clear message', async () => {
       const msg = await page.evaluate(async () => GeoRange.load({ encoder: '/out/browser-tests/truncated.safetensors', cache: false })
         .then(() => 'resolved', (e) => e.message));
@@ -246,6 +255,14 @@ try {
       assert(/WebGPU unavailable/.test(res.note), `note: ${res.note}`);
       const native = readNpy(`${work}/native_b05.npy`);
       compareRows(res.out[0], native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `row ${i}: relative error ${rel}`));
+    });
+    await test('approximate RANGE+ (geoCutoffDeg) on the CPU matches the native CLI; a bad cut-off rejects', async () => {
+      const r = await embedIn(page, { device: 'cpu', geoCutoffDeg: 30, cases: [{ model: 'range+', beta: 0.2 }] });
+      const native = readNpy(`${work}/native_b02_cut30.npy`);
+      compareRows(r.out[0], native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `row ${i}: relative error ${rel}`));
+      const msg = await page.evaluate((files) => GeoRange.load({ ...files, device: 'cpu', cache: false, geoCutoffDeg: -5 })
+        .then(() => 'loaded', (e) => e.message), files);
+      assert(/cut-off/.test(msg), msg);
     });
     await test('every malformed encoder and bank file of tests/hostile rejects clearly', async () => {
       const manifest = JSON.parse(fs.readFileSync(path.join(root, 'tests/hostile/manifest.json'), 'utf8'));
