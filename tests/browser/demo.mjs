@@ -1,6 +1,7 @@
 // The demo page (www/, assembled by build.sh) as a visitor uses it, in headless Chromium:
-// wait for the default model, click a point and compare the shown vector with the native CLI
-// (cosine ≥ 0.999), render the embedding layer (not blank, colourful), move β, a broken model
+// wait for the default model (RANGE over GeoCLIP with the Blue Marble bank), click a point and
+// compare the shown vector with the native CLI (cosine ≥ 0.999), render the embedding layer
+// (not blank, colourful; sharper at β = 1 than at β = 0), move β, a broken model
 // URL, the page without WebGPU, and offline after the first visit. Screenshots go to
 // out/screenshots/ (ignored by git) for people to look at.
 import { execFileSync } from 'node:child_process';
@@ -17,6 +18,8 @@ const work = path.join(root, 'out/demo-tests');
 fs.mkdirSync(shots, { recursive: true });
 fs.mkdirSync(work, { recursive: true });
 const cli = path.join(root, 'target/release/georange');
+const GEOCLIP = path.join(root, 'www/models/geoclip/encoder.safetensors');
+const BLUE_MARBLE = path.join(root, 'www/models/geoclip/bluemarble-bank.safetensors');
 const results = { passed: 0, failed: 0 };
 async function test(name, fn) {
   const t0 = Date.now();
@@ -68,7 +71,16 @@ async function renderLayer(page) {
     for (let i = 0; i < d.length; i += 4) px.push(d[i] + 256 * d[i + 1] + 65536 * d[i + 2]);
     const mean = [0, 1, 2].map((k) => { let s = 0; for (let i = k; i < d.length; i += 4) s += d[i]; return s / (d.length / 4); });
     const variance = [0, 1, 2].map((k) => { let s = 0; for (let i = k; i < d.length; i += 4) s += (d[i] - mean[k]) ** 2; return s / (d.length / 4); });
-    return { distinct: new Set(px).size, variance, pixels: Array.from(d.filter((_, i) => i % 4 !== 3)) };
+    // Roughness: mean |difference| between horizontal neighbours over the mean |difference|
+    // between random pixel pairs (1 = noise, near 0 = a smooth field), over the three channels.
+    let near = 0, far = 0;
+    const n = c.width * c.height;
+    for (let i = 0; i < n; i++) {
+      if ((i + 1) % c.width === 0) continue;
+      const j = (i * 7919 + 13) % n;
+      for (let k = 0; k < 3; k++) { near += Math.abs(d[4 * i + k] - d[4 * i + 4 + k]); far += Math.abs(d[4 * i + k] - d[4 * j + k]); }
+    }
+    return { distinct: new Set(px).size, variance, roughness: near / (far || 1), pixels: Array.from(d.filter((_, i) => i % 4 !== 3)) };
   });
 }
 
@@ -77,14 +89,16 @@ try {
   let browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...ARGS, ...WEBGPU] });
   try {
     const page = await openPage(browser, `${server.url}/?nosw`);
-    await test('the default model (GeoCLIP) loads on WebGPU', async () => {
+    await test('the default model (RANGE over GeoCLIP, Blue Marble bank) loads on WebGPU', async () => {
       const backend = await page.textContent('#backend');
       assert(/WebGPU — \S/.test(backend), `backend shows ${backend} (expected the adapter's name)`);
+      assert(/Blue Marble/.test(await page.textContent('#model-about')), 'model not described');
+      assert((await page.inputValue('#variant')) === 'range+', 'RANGE+ is not the default variant');
     });
-    await test('click → the shown vector matches the native CLI', async () => {
+    await test('click → the shown vector matches the native CLI (RANGE+ β = 0.5)', async () => {
       const { vector, point } = await clickAt(page, 2.35, 48.86);
-      const native = nativeEmbedding(path.join(root, 'www/models/geoclip/encoder.safetensors'), null, 'encoder', 0.5, point);
-      assert(vector.length === 512, `dim ${vector.length}`);
+      const native = nativeEmbedding(GEOCLIP, BLUE_MARBLE, 'range+', 0.5, point);
+      assert(vector.length === 788, `dim ${vector.length}`);
       const c = cosine(vector, native);
       assert(c >= 0.999, `cosine ${c} at ${point}`);
       const coords = await page.textContent('#coords');
@@ -130,15 +144,23 @@ try {
       assert(/CPU/.test(backend), `backend shows ${backend}`);
       assert(/WebGPU unavailable/.test(await page.textContent('#backend-note')), 'no note');
       const { vector, point } = await clickAt(page, -58.38, -34.6);
-      const native = nativeEmbedding(path.join(root, 'www/models/geoclip/encoder.safetensors'), null, 'encoder', 0.5, point);
+      const native = nativeEmbedding(GEOCLIP, BLUE_MARBLE, 'range+', 0.5, point);
       assert(cosine(vector, native) >= 0.999, `cosine ${cosine(vector, native)}`);
       await page.screenshot({ path: path.join(shots, 'demo-cpu.png') });
     });
-    await test('the embedding layer (GeoCLIP, CPU) renders with colour variance', async () => {
+    await test('the Blue Marble layer (CPU) is colourful, and sharper at β = 1 than at β = 0', async () => {
       const page = browser.contexts()[0].pages()[0];
-      const r = await renderLayer(page);
-      assert(r.distinct > 50 && r.variance.every((v) => v > 50), JSON.stringify({ distinct: r.distinct, variance: r.variance }));
-      await page.screenshot({ path: path.join(shots, 'demo-geoclip-layer.png') });
+      await page.selectOption('#resolution', '32');
+      const layers = [];
+      for (const b of ['0', '1']) {
+        await page.fill('#beta', b);
+        await page.dispatchEvent('#beta', 'input');
+        layers.push(await renderLayer(page));
+        await page.screenshot({ path: path.join(shots, `demo-bluemarble-beta${b}.png`) });
+      }
+      for (const r of layers) assert(r.distinct > 50 && r.variance.every((v) => v > 50), JSON.stringify({ distinct: r.distinct, variance: r.variance }));
+      const [smooth, sharp] = layers.map((r) => r.roughness);
+      assert(sharp > 1.2 * smooth, `roughness β=0 ${smooth.toFixed(3)}, β=1 ${sharp.toFixed(3)}`);
     });
   } finally { await browser.close(); }
 } finally {
@@ -160,7 +182,7 @@ try {
       await page.reload();
       await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
       const { vector } = await clickAt(page, 10, 10);
-      assert(vector.length === 512, `dim ${vector.length}`);
+      assert(vector.length === 788, `dim ${vector.length}`);
       await page.screenshot({ path: path.join(shots, 'demo-offline.png') });
     });
   } finally { await browser.close(); await srv.close().catch(() => {}); }
