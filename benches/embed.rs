@@ -134,7 +134,7 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     for &batch in &batches {
         let q = points(&mut rng, batch);
-        let mut exact = std::collections::HashMap::new();
+        let mut exact: std::collections::HashMap<String, Vec<f32>> = std::collections::HashMap::new();
         // (name, variant, geographic cut-off): exact first, then approximate RANGE+.
         for (name, v, cutoff) in [
             ("encoder", Variant::Encoder, None),
