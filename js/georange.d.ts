@@ -28,7 +28,8 @@ export interface LoadOptions {
    * Approximate RANGE+ (off by default: exact). The geographic head, softmax(40·cos θ), skips
    * bank rows more than this many degrees from a point; each skipped row would have weighed at
    * most exp(40·(cos cutoff − 1)) of the nearest (8.6e-5 at 40°). Measured: 40° keeps the
-   * result within ~1.4e-4 relative error. β = 1 and RANGE stay exact.
+   * result within ~1.4e-4 relative error. Faster for single or nearby points, slower for
+   * batches scattered over the globe. β = 1 and RANGE stay exact.
    */
   geoCutoffDeg?: number;
 }

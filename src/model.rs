@@ -83,7 +83,9 @@ impl Model {
     /// more than `degrees` away from a query (θ > cutoff). Each ignored row would have had a
     /// weight at most `exp(40 · (cos cutoff − 1))` times the nearest row's (8.6e-5 at 40°,
     /// 2e-9 at 60°); BENCHMARKS.md gives the measured error and speed. `None` (the default)
-    /// is exact. Applies to β < 1 only; RANGE and the semantic head are always exact.
+    /// is exact. Applies to β < 1 only; RANGE and the semantic head are always exact. It
+    /// pays for single points and nearby points; batches scattered over the globe run slower
+    /// than exact (each 5° cell is its own pass; BENCHMARKS.md).
     pub fn set_geo_cutoff(&mut self, degrees: Option<f64>) -> Result<()> {
         self.geo_cutoff = match degrees {
             None => None,

@@ -37,7 +37,8 @@ pub struct EmbedArgs {
     #[arg(long, default_value_t = 4096)]
     batch: usize,
     /// Approximate RANGE+: its geographic head skips bank rows farther than this many degrees
-    /// from a point (40 keeps ~1e-4 relative error; see BENCHMARKS.md). Default: exact.
+    /// from a point (40 keeps ~1e-4 relative error; faster for single or nearby points, slower
+    /// for points scattered over the globe; see BENCHMARKS.md). Default: exact.
     #[arg(long)]
     geo_cutoff_deg: Option<f64>,
 }
