@@ -10,7 +10,7 @@ use georange::model::build_bank;
 use georange::{Backend, Encoder, Error, Result, StorageDtype};
 
 use crate::convert::write;
-use crate::points::read_points;
+use crate::points::{at_line, read_points};
 
 #[derive(Subcommand)]
 pub enum BankCommand {
@@ -65,15 +65,7 @@ pub fn run(cmd: BankCommand) -> Result<()> {
         )));
     }
     let (device, dt) = Backend::Cpu.device()?;
-    let bank = build_bank(&enc, &points, v.data, v.cols, (&device, dt), batch.max(1)).map_err(|e| match e {
-        Error::Coordinate { row, reason } => Error::Invalid(format!(
-            "{}: data row {} (line {}): {reason}",
-            locations.display(),
-            row + 1,
-            row + 2
-        )),
-        other => other,
-    })?;
+    let bank = build_bank(&enc, &points, v.data, v.cols, (&device, dt), batch.max(1)).map_err(at_line(&locations))?;
     write(&out, &bank.to_bytes(dtype)?)?;
     eprintln!(
         "bank: {} rows, keys {}-d ({}), values {}-d, written to {}",

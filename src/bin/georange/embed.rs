@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::points::read_points;
+use crate::points::{at_line, read_points};
 
 use clap::Args;
 use georange::convert::npy::write_npy;
@@ -65,15 +65,7 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     );
     let out = model
         .embed(&points, variant, a.batch, &mut |done| bar.set_position(done as u64))
-        .map_err(|e| match e {
-            Error::Coordinate { row, reason } => Error::Invalid(format!(
-                "{}: data row {} (line {}): {reason}",
-                a.input.display(),
-                row + 1,
-                row + 2
-            )),
-            other => other,
-        })?;
+        .map_err(at_line(&a.input))?;
     bar.finish_and_clear();
     write_npy(&a.output, &out, rows, model.dim(variant))?;
     eprintln!("wrote {} × {} to {}", rows, model.dim(variant), a.output.display());

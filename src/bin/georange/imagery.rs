@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
+use georange::geo::validate_points;
 use georange::imagery::{EarthImage, PER_SCALE, describe, fibonacci_points, whiten};
 use georange::model::build_bank;
 use georange::{Backend, Encoder, Error, Result, StorageDtype};
 
 use crate::convert::write;
-use crate::points::read_points;
+use crate::points::{at_line, read_points};
 
 /// How the descriptor samples the image.
 #[derive(Args)]
@@ -149,20 +150,7 @@ pub fn bank(args: ImageryArgs) -> Result<()> {
 
 pub fn describe_points(args: DescribeArgs) -> Result<()> {
     args.descriptor.check()?;
-    let points = read_points(&args.input)?;
-    if let Some(i) = points
-        .chunks_exact(2)
-        .position(|p| !(p[0].is_finite() && p[1].is_finite() && p[1].abs() <= 90.0))
-    {
-        return Err(Error::Invalid(format!(
-            "{}: data row {} (line {}): ({}, {}) is not a valid lon, lat",
-            args.input.display(),
-            i + 1,
-            i + 2,
-            points[2 * i],
-            points[2 * i + 1]
-        )));
-    }
+    let points = validate_points(&read_points(&args.input)?).map_err(at_line(&args.input))?;
     let image = load_image(&args.descriptor.image)?;
     let data = args.descriptor.describe_all(&image, &points);
     write_npy(&args.output, &data, points.len() / 2, args.descriptor.width())?;

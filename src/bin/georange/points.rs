@@ -47,3 +47,17 @@ pub fn read_points(path: &Path) -> Result<Vec<f64>> {
     }
     Ok(points)
 }
+
+/// Names the CSV line of a bad point: turns [`Error::Coordinate`] (a row of the points) into
+/// an error naming `path`, the data row and the file line; other errors pass through.
+pub fn at_line(path: &Path) -> impl Fn(Error) -> Error + '_ {
+    move |e| match e {
+        Error::Coordinate { row, reason } => Error::Invalid(format!(
+            "{}: data row {} (line {}): {reason}",
+            path.display(),
+            row + 1,
+            row + 2
+        )),
+        other => other,
+    }
+}
