@@ -4,9 +4,11 @@
 //! synthetic bank (100k rows by default, 256-d keys, 1024-d values). Prints points/s for
 //! the encoder alone, RANGE and RANGE+ at batch 1 and 10,000, the machine's plain f32
 //! matrix-multiply rate through the same backend (for the ratio), and the process's peak
-//! memory after each case; then approximate RANGE+ (geographic cut-off 40°) with its error
+//! memory during each case (model and call: the synthetic bank is dropped first); then approximate RANGE+ (geographic cut-off 40°) with its error
 //! against the exact result on the same points. `GEORANGE_BENCH_ROWS` and `GEORANGE_BENCH_BATCHES` override the
-//! bank size and the batch sizes (comma-separated). Results go to BENCHMARKS.md by hand.
+//! bank size and the batch sizes (comma-separated); `GEORANGE_BENCH_DTYPE=int8` (or f16) stores
+//! the bank in that precision and reads it back, as a bank file is loaded (default f32).
+//! Results go to BENCHMARKS.md by hand.
 
 use std::time::Instant;
 
@@ -80,6 +82,11 @@ fn points(rng: &mut Rng, n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn peak_memory_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -128,8 +135,22 @@ fn main() {
 
     let mut rng = Rng(0x9E3779B97F4A7C15);
     let enc = synthetic_encoder(&mut rng);
-    let bank = synthetic_bank(&mut rng, rows, &enc);
+    let mut bank = synthetic_bank(&mut rng, rows, &enc);
+    let stored = std::env::var("GEORANGE_BENCH_DTYPE").unwrap_or_else(|_| "f32".into());
+    if stored != "f32" {
+        let dtype = georange::StorageDtype::parse(&stored).expect("GEORANGE_BENCH_DTYPE");
+        bank = Bank::from_bytes(&bank.to_bytes(dtype).expect("bank file"), "bank").expect("bank read back");
+    }
+    println!("bank stored as {stored}");
     let mut model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
+    // The model holds the bank in its own form; the peaks below are the model's and the call's.
+    drop(bank);
+    for v in [Variant::Range, Variant::RangePlus { beta: 0.5 }] {
+        let secs = time(2.0, || {
+            let _ = model.explain(12.5, 41.9, v, 10).expect("explain");
+        });
+        println!("explain (top 10 of {rows} rows, exact), {v:?}: {:.2} ms", secs * 1e3);
+    }
     println!("| variant | batch | points/s | ms per batch | GFLOP/s (exact-equivalent) | peak MB | max rel. error |");
     println!("|---|---|---|---|---|---|---|");
     for &batch in &batches {
@@ -149,6 +170,7 @@ fn main() {
             ("RANGE+ β=0, cut-off 40°", Variant::RangePlus { beta: 0.0 }, Some(40.0)),
         ] {
             model.set_geo_cutoff(cutoff).expect("cut-off");
+            reset_peak_memory();
             let mut out = Vec::new();
             let secs = time(if batch > 1000 { 0.0 } else { 2.0 }, || {
                 out = model.embed(&q, v, batch, &mut |_| {}).expect("embed");

@@ -5,8 +5,9 @@
 //! O(bank + batch · (tile + value_dim)). RANGE+ runs its two heads (semantic and
 //! geographic) through one pass over the bank.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::compact::Rows;
 use crate::error::{Error, Result};
 
 /// Running state of one softmax head: row maxima `m`, normalisers `l`, accumulators `acc`.
@@ -33,11 +34,35 @@ pub enum Against {
     Locations,
 }
 
-/// Bank tensors a head may be scored against, plus the values.
+/// A bank matrix as the stream reads it: a device tensor, or host rows (the CPU) that each
+/// tile dequantises.
+#[derive(Clone, Copy)]
+pub enum Matrix<'a> {
+    Device(&'a Tensor<2>),
+    Host(&'a Rows, &'a Device),
+}
+
+impl Matrix<'_> {
+    /// Rows `start .. start + len` as an f32 tensor.
+    pub fn rows(&self, start: usize, len: usize) -> Tensor<2> {
+        match self {
+            Matrix::Device(t) => (*t).clone().narrow(0, start, len),
+            Matrix::Host(rows, device) => {
+                Tensor::from_data(TensorData::new(rows.tile(start, len), [len, rows.cols()]), *device)
+            }
+        }
+    }
+
+    fn is_host(&self) -> bool {
+        matches!(self, Matrix::Host(..))
+    }
+}
+
+/// Bank matrices a head may be scored against, plus the values.
 pub struct BankView<'a> {
-    pub keys: &'a Tensor<2>,
-    pub xyz: &'a Tensor<2>,
-    pub values: &'a Tensor<2>,
+    pub keys: Matrix<'a>,
+    pub xyz: Matrix<'a>,
+    pub values: Matrix<'a>,
     pub rows: usize,
 }
 
@@ -94,7 +119,13 @@ pub fn stream_runs(
     tile: usize,
     runs: &[(usize, usize)],
 ) -> Vec<Tensor<2>> {
-    let tile = tile.max(1);
+    // Host tiles are dequantised copies: keep each to a few tens of MB.
+    let tile = if bank.values.is_host() {
+        tile.min(HOST_TILE)
+    } else {
+        tile
+    }
+    .max(1);
     // Fold each head's scale into its queries once, not into every score tile.
     let queries: Vec<Tensor<2>> = queries
         .iter()
@@ -108,13 +139,13 @@ pub fn stream_runs(
             .map(move |s| (s, tile.min(start + len - s)))
     });
     for (start, len) in tiles {
-        let v = bank.values.clone().narrow(0, start, len);
+        let v = bank.values.rows(start, len);
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
             let k = match spec.against {
                 Against::Keys => bank.keys,
                 Against::Locations => bank.xyz,
             };
-            let scores = q.clone().matmul(k.clone().narrow(0, start, len).transpose());
+            let scores = q.clone().matmul(k.rows(start, len).transpose());
             state[h] = Some(update(state[h].take(), scores, v.clone()));
         }
     }
@@ -149,6 +180,9 @@ fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>) -> Head {
 
 /// The fewest bank rows a tile holds, however large the batch.
 pub const MIN_TILE: usize = 256;
+
+/// The most rows of a tile dequantised from host rows (8192 × 1024 f32 values: 32 MB).
+const HOST_TILE: usize = 8192;
 
 /// A bank tile length that keeps each head's `batch × tile` score block near `budget`
 /// elements (and at least [`MIN_TILE`] rows, at most the bank).

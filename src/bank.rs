@@ -3,6 +3,8 @@
 
 use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 
+use crate::attention::{BankView, Matrix};
+use crate::compact::Rows;
 use crate::error::{Error, Result};
 use crate::format::{BANK_FORMAT, FileReader, FileWriter, StorageDtype};
 use crate::geo::unit_vector;
@@ -22,6 +24,9 @@ pub struct Bank {
     pub value_dim: usize,
     /// [`crate::Encoder::id`] of the encoder whose space the keys live in.
     pub encoder_id: String,
+    /// The precision the keys and values were stored in (f32 for a bank built in memory):
+    /// on the CPU the bank stays in it ([`DeviceBank`]).
+    pub precision: StorageDtype,
 }
 
 impl Bank {
@@ -84,6 +89,7 @@ impl Bank {
             key_dim,
             value_dim,
             encoder_id: encoder_id.to_string(),
+            precision: StorageDtype::F32,
         })
     }
 
@@ -125,17 +131,30 @@ impl Bank {
                 ));
             }
         }
-        Self::new(locs.data, keys.data, values.data, kd, vd, r.meta_str("encoder_id")?)
+        let mut bank = Self::new(locs.data, keys.data, values.data, kd, vd, r.meta_str("encoder_id")?)?;
+        bank.precision = r.meta_parse("dtype")?;
+        Ok(bank)
     }
 }
 
-/// A bank uploaded to a device in f32: keys `[N, key_dim]`, values `[N, value_dim]` and the
-/// unit vectors of the locations `[N, 3]`, with rows in [`SpatialOrder`] (device row `i` is
-/// bank row `spatial.order[i]`), so that nearby rows are contiguous.
+/// Where a [`DeviceBank`]'s keys and values live.
+pub enum Matrices {
+    /// f32 tensors on a GPU.
+    Device { keys: Tensor<2>, values: Tensor<2> },
+    /// Host rows in the file's precision (the CPU): read directly by [`crate::fused`], and
+    /// dequantised a tile at a time for the batched path.
+    Host { keys: Rows, values: Rows },
+}
+
+/// A bank on its device: keys `[N, key_dim]`, values `[N, value_dim]` and the unit vectors
+/// of the locations `[N, 3]`, with rows in [`SpatialOrder`] (device row `i` is bank row
+/// `spatial.order[i]`), so that nearby rows are contiguous. On a GPU everything is f32; on
+/// the CPU the keys and values stay as the file stored them ([`Matrices::Host`]).
 pub struct DeviceBank {
-    pub keys: Tensor<2>,
-    pub values: Tensor<2>,
+    pub matrices: Matrices,
     pub xyz: Tensor<2>,
+    /// The same unit vectors on the host, `N × 3` (what [`crate::fused`] reads).
+    pub xyz_host: Vec<f32>,
     pub rows: usize,
     pub key_dim: usize,
     pub value_dim: usize,
@@ -144,10 +163,11 @@ pub struct DeviceBank {
     pub spatial: SpatialOrder,
     /// For each bank row, its device row: turns device-ordered weights back into bank order.
     pub device_row: Tensor<1, Int>,
+    pub device: Device,
 }
 
 impl DeviceBank {
-    /// Uploads `bank` to `device`.
+    /// Uploads `bank` to `device` (on the CPU: keeps it on the host in its stored precision).
     pub fn new(bank: &Bank, device: &Device) -> Self {
         let n = bank.rows();
         let spatial = SpatialOrder::new(&bank.locs);
@@ -158,7 +178,7 @@ impl DeviceBank {
                 .flat_map(|&r| data[r * width..(r + 1) * width].iter().copied())
                 .collect()
         };
-        let xyz: Vec<f32> = spatial
+        let xyz_host: Vec<f32> = spatial
             .order
             .iter()
             .flat_map(|&r| unit_vector(bank.locs[2 * r] as f64, bank.locs[2 * r + 1] as f64).map(|v| v as f32))
@@ -167,21 +187,47 @@ impl DeviceBank {
         for (pos, &r) in spatial.order.iter().enumerate() {
             device_row[r] = pos as i64;
         }
+        let matrices = if *device == Device::flex() {
+            Matrices::Host {
+                keys: Rows::new(&bank.keys, bank.key_dim, bank.precision, &spatial.order),
+                values: Rows::new(&bank.values, bank.value_dim, bank.precision, &spatial.order),
+            }
+        } else {
+            Matrices::Device {
+                keys: matrix_on_device(permute(&bank.keys, bank.key_dim), [n, bank.key_dim], device, DType::F32),
+                values: matrix_on_device(
+                    permute(&bank.values, bank.value_dim),
+                    [n, bank.value_dim],
+                    device,
+                    DType::F32,
+                ),
+            }
+        };
         Self {
-            keys: matrix_on_device(permute(&bank.keys, bank.key_dim), [n, bank.key_dim], device, DType::F32),
-            values: matrix_on_device(
-                permute(&bank.values, bank.value_dim),
-                [n, bank.value_dim],
-                device,
-                DType::F32,
-            ),
-            xyz: matrix_on_device(xyz, [n, 3], device, DType::F32),
+            matrices,
+            xyz: matrix_on_device(xyz_host.clone(), [n, 3], device, DType::F32),
+            xyz_host,
             rows: n,
             key_dim: bank.key_dim,
             value_dim: bank.value_dim,
             locs: bank.locs.clone(),
             spatial,
             device_row: Tensor::from_data(TensorData::new(device_row, [n]), device),
+            device: device.clone(),
+        }
+    }
+
+    /// The bank as [`crate::attention`] streams it.
+    pub fn view(&self) -> BankView<'_> {
+        let (keys, values) = match &self.matrices {
+            Matrices::Device { keys, values } => (Matrix::Device(keys), Matrix::Device(values)),
+            Matrices::Host { keys, values } => (Matrix::Host(keys, &self.device), Matrix::Host(values, &self.device)),
+        };
+        BankView {
+            keys,
+            xyz: Matrix::Device(&self.xyz),
+            values,
+            rows: self.rows,
         }
     }
 }

@@ -8,11 +8,13 @@
 pub mod attention;
 pub mod backend;
 pub mod bank;
+pub mod compact;
 #[cfg(feature = "cli")]
 pub mod convert;
 pub mod encoder;
 pub mod error;
 pub mod format;
+pub mod fused;
 pub mod geo;
 pub mod imagery;
 pub mod model;

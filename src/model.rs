@@ -4,9 +4,11 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::attention::{Against, BankView, HeadSpec, stream_parallel, stream_runs, tile_rows};
-use crate::bank::{Bank, DeviceBank};
+use crate::bank::{Bank, DeviceBank, Matrices};
+use crate::compact::Rows;
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
+use crate::fused::{self, FusedHead, HostBank};
 use crate::geo::{unit_vector, validate_points};
 use crate::spatial::{QueryGroup, SpatialOrder, group_queries};
 
@@ -83,9 +85,10 @@ impl Model {
     /// more than `degrees` away from a query (θ > cutoff). Each ignored row would have had a
     /// weight at most `exp(40 · (cos cutoff − 1))` times the nearest row's (8.6e-5 at 40°,
     /// 2e-9 at 60°); BENCHMARKS.md gives the measured error and speed. `None` (the default)
-    /// is exact. Applies to β < 1 only; RANGE and the semantic head are always exact. It
-    /// pays for single points and nearby points; batches scattered over the globe run slower
-    /// than exact (each 5° cell is its own pass; BENCHMARKS.md).
+    /// is exact. Applies to β < 1 only; RANGE and the semantic head are always exact. On the
+    /// CPU, batches of up to [`fused::FUSED_UP_TO`] points prune per point and gain most at
+    /// β = 0; larger batches scattered over the globe run slower than exact (the streamed path
+    /// makes each 5° cell its own pass; BENCHMARKS.md).
     pub fn set_geo_cutoff(&mut self, degrees: Option<f64>) -> Result<()> {
         self.geo_cutoff = match degrees {
             None => None,
@@ -177,14 +180,16 @@ impl Model {
         let bank = self.bank()?;
         let q = normalise(raw);
         let heads = heads(variant);
-        let view = BankView {
-            keys: &bank.keys,
-            xyz: &bank.xyz,
-            values: &bank.values,
-            rows: bank.rows,
-        };
-        let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1);
-        let tile = tile_rows(lonlat.len() / 2, bank.rows, TILE_BUDGET);
+        let threads = threads();
+        let points = lonlat.len() / 2;
+        if let Matrices::Host { keys, values } = &bank.matrices
+            && points <= fused::FUSED_UP_TO
+        {
+            let high = self.fused_high(bank, (keys, values), &heads, &q, lonlat, threads)?;
+            return Ok(Tensor::cat(vec![high, q], 1));
+        }
+        let view = bank.view();
+        let tile = tile_rows(points, bank.rows, TILE_BUDGET);
         // Heads over the whole bank stream together; a pruned geographic head goes its own way.
         let pruned = |h: &HeadSpec| self.geo_cutoff.is_some() && h.against == Against::Locations;
         let (apart, together): (Vec<_>, Vec<_>) = heads.into_iter().partition(|(h, _)| pruned(h));
@@ -216,19 +221,42 @@ impl Model {
         let point = validate_points(&[lon, lat])?;
         let bank = self.bank()?;
         let q = normalise(self.encoder.forward(&point));
-        let parts = heads(variant).into_iter().map(|(h, w)| {
-            let k = match h.against {
-                Against::Keys => bank.keys.clone(),
-                Against::Locations => bank.xyz.clone(),
+        let weights = if let Matrices::Host { keys, values } = &bank.matrices {
+            let (qh, xyz) = (read_f32(q)?, self.query_xyz_host(&point));
+            let specs = heads(variant);
+            let fh: Vec<FusedHead> = specs
+                .iter()
+                .map(|(spec, w)| FusedHead {
+                    spec: *spec,
+                    weight: *w,
+                    queries: if spec.against == Against::Keys { &qh } else { &xyz },
+                    runs: None,
+                })
+                .collect();
+            let host = HostBank {
+                keys,
+                values,
+                xyz: &bank.xyz_host,
             };
-            let scores = self
-                .head_queries(&h, &q, &point)
-                .mul_scalar(h.scale)
-                .matmul(k.transpose());
-            (softmax(scores, 1), w)
-        });
+            let w = fused::weights(&host, &fh, threads())?;
+            Tensor::from_data(TensorData::new(w, [1, bank.rows]), &self.device)
+        } else {
+            let view = bank.view();
+            let parts = heads(variant).into_iter().map(|(h, w)| {
+                let k = match h.against {
+                    Against::Keys => view.keys,
+                    Against::Locations => view.xyz,
+                };
+                let scores = self
+                    .head_queries(&h, &q, &point)
+                    .mul_scalar(h.scale)
+                    .matmul(k.rows(0, bank.rows).transpose());
+                (softmax(scores, 1), w)
+            });
+            weighted_sum(parts)?
+        };
         // Device rows are in spatial order; the caller wants the bank's.
-        Ok(weighted_sum(parts)?.select(1, bank.device_row.clone()))
+        Ok(weights.select(1, bank.device_row.clone()))
     }
 
     /// The `k` bank rows that contribute most to a point's embedding, heaviest first.
@@ -254,11 +282,16 @@ impl Model {
             .try_into_vec::<f32>()
             .map_err(|e| Error::Backend(format!("{e:?}")))?;
         let locs = &self.bank()?.locs;
+        let heavier = |a: &usize, b: &usize| weights[*b].total_cmp(&weights[*a]);
         let mut order: Vec<usize> = (0..weights.len()).collect();
-        order.sort_unstable_by(|a, b| weights[*b].total_cmp(&weights[*a]));
+        if k < order.len() {
+            // The k heaviest first, unsorted, in linear time; then only those are sorted.
+            order.select_nth_unstable_by(k, heavier);
+            order.truncate(k);
+        }
+        order.sort_unstable_by(heavier);
         Ok(order
             .into_iter()
-            .take(k)
             .map(|row| Contribution {
                 row,
                 weight: weights[row],
@@ -274,6 +307,76 @@ impl Model {
             .ok_or_else(|| Error::Invalid("RANGE and RANGE+ need a bank".into()))
     }
 
+    /// RANGE's high-resolution part for a few points on the CPU ([`fused`]): exact, or with
+    /// the geographic head limited to the rows within the cut-off of each point.
+    fn fused_high(
+        &self,
+        bank: &DeviceBank,
+        (keys, values): (&Rows, &Rows),
+        heads: &[(HeadSpec, f32)],
+        q: &Tensor<2>,
+        lonlat: &[f64],
+        threads: usize,
+    ) -> Result<Tensor<2>> {
+        let (qh, xyz) = (read_f32(q.clone())?, self.query_xyz_host(lonlat));
+        let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
+            lonlat
+                .chunks_exact(2)
+                .map(|p| {
+                    let r = bank.spatial.runs_near(p[0], p[1], cutoff);
+                    // No row that near: this point gets the exact head.
+                    if r.is_empty() { vec![(0, bank.rows)] } else { r }
+                })
+                .collect()
+        });
+        let fh: Vec<FusedHead> = heads
+            .iter()
+            .map(|(spec, w)| {
+                let geo = spec.against == Against::Locations;
+                FusedHead {
+                    spec: *spec,
+                    weight: *w,
+                    queries: if geo { &xyz } else { &qh },
+                    runs: if geo { runs.as_deref() } else { None },
+                }
+            })
+            .collect();
+        let host = HostBank {
+            keys,
+            values,
+            xyz: &bank.xyz_host,
+        };
+        let points = lonlat.len() / 2;
+        let group = fused::group_size(bank.rows, heads.len());
+        let mut high = Vec::with_capacity(points * bank.value_dim);
+        for start in (0..points).step_by(group) {
+            let n = group.min(points - start);
+            let part: Vec<FusedHead> = fh
+                .iter()
+                .map(|h| {
+                    let dim = h.queries.len() / points;
+                    FusedHead {
+                        queries: &h.queries[start * dim..(start + n) * dim],
+                        runs: h.runs.map(|r| &r[start..start + n]),
+                        ..*h
+                    }
+                })
+                .collect();
+            high.extend(fused::attend(&host, &part, n, threads)?);
+        }
+        Ok(Tensor::from_data(
+            TensorData::new(high, [points, bank.value_dim]),
+            &self.device,
+        ))
+    }
+
+    fn query_xyz_host(&self, lonlat: &[f64]) -> Vec<f32> {
+        lonlat
+            .chunks_exact(2)
+            .flat_map(|p| unit_vector(p[0], p[1]).map(|v| v as f32))
+            .collect()
+    }
+
     /// What a head compares with the bank: the normalised encoding, or the point's unit vector.
     fn head_queries(&self, head: &HeadSpec, q: &Tensor<2>, lonlat: &[f64]) -> Tensor<2> {
         match head.against {
@@ -283,10 +386,7 @@ impl Model {
     }
 
     fn query_xyz(&self, lonlat: &[f64]) -> Tensor<2> {
-        let xyz: Vec<f32> = lonlat
-            .chunks_exact(2)
-            .flat_map(|p| unit_vector(p[0], p[1]).map(|v| v as f32))
-            .collect();
+        let xyz = self.query_xyz_host(lonlat);
         crate::weights::matrix_on_device(xyz, [lonlat.len() / 2, 3], &self.device, DType::F32)
     }
 }
@@ -339,7 +439,10 @@ fn geo_pruned(
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().map_err(|_| Error::Backend("a geographic-head worker thread failed".into())))
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| Error::Backend("a geographic-head worker thread failed".into()))
+                })
                 .collect::<Result<Vec<_>>>()
         })?
         .into_iter()
@@ -353,6 +456,11 @@ fn geo_pruned(
     }
     let n = position.len();
     Ok(Tensor::cat(parts, 0).select(0, Tensor::from_data(TensorData::new(position, [n]), &device)))
+}
+
+/// Threads for the CPU's own loops (1 in the browser).
+fn threads() -> usize {
+    std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1)
 }
 
 /// The attention heads of a variant with the weight of each in the output.

@@ -21,12 +21,14 @@ fn an_oversized_batch_is_split_with_the_same_result() {
         .embed(&points, variant, usize::MAX, &mut |done| steps.push(done))
         .unwrap();
     assert_eq!(steps, vec![max, max + 3], "expected a split after max_batch points");
-    // The rows past the split repeat earlier rows: they must agree with them.
+    // The rows past the split repeat earlier rows: they must agree with them. The last three
+    // form a batch small enough for the fused CPU path (tests/fused.rs), the others were
+    // streamed: the same sums in another order, so they agree to f32 rounding.
     let dim = model.dim(variant);
     let period = q.len() / 2;
     for row in [max, max + 1, max + 2] {
         let same = row % period;
         let diff = max_abs(&whole[row * dim..(row + 1) * dim], &whole[same * dim..(same + 1) * dim]);
-        assert!(diff <= 1e-6, "row {row} differs from row {same} by {diff}");
+        assert!(diff <= 1e-5, "row {row} differs from row {same} by {diff}");
     }
 }

@@ -60,19 +60,23 @@ fn the_pruned_geographic_head_stays_within_its_stated_error() {
         // Measured on this bank: 1.4e-4 at 40°; from 60° on, f32 rounding (the tiles differ).
         for (deg, tol) in [(40.0, 5e-4), (60.0, 1e-5), (180.0, 1e-5)] {
             let (approx, _) = model(Some(deg));
-            let got = approx.embed(&pts, v, 256, &mut |_| {}).unwrap();
-            let err = worst(&got, &want, width, vd);
-            eprintln!("β = {beta}, cut-off {deg}°: worst relative error {err:.2e}");
-            assert!(
-                err <= tol,
-                "β = {beta}, cut-off {deg}°: relative error {err:.2e} > {tol:.0e}"
-            );
-            // The encoder part is untouched.
-            assert!(
-                got.chunks(width)
-                    .zip(want.chunks(width))
-                    .all(|(x, y)| x[vd..] == y[vd..])
-            );
+            // Batches of 256 prune per 5° group of points (streamed); batches of 4, each
+            // point's own cap (the fused CPU path).
+            for batch in [256, 4] {
+                let got = approx.embed(&pts, v, batch, &mut |_| {}).unwrap();
+                let err = worst(&got, &want, width, vd);
+                eprintln!("β = {beta}, cut-off {deg}°, batch {batch}: worst relative error {err:.2e}");
+                assert!(
+                    err <= tol,
+                    "β = {beta}, cut-off {deg}°, batch {batch}: relative error {err:.2e} > {tol:.0e}"
+                );
+                // The encoder part is untouched.
+                assert!(
+                    got.chunks(width)
+                        .zip(want.chunks(width))
+                        .all(|(x, y)| x[vd..] == y[vd..])
+                );
+            }
         }
     }
 }
@@ -80,19 +84,20 @@ fn the_pruned_geographic_head_stays_within_its_stated_error() {
 #[test]
 fn rows_come_back_in_query_order_whatever_the_batch() {
     let pts = points();
-    let (approx, _) = model(Some(40.0));
+    let (approx, vd) = model(Some(40.0));
     let v = Variant::RangePlus { beta: 0.2 };
+    let width = approx.dim(v);
     let all = approx.embed(&pts, v, 600, &mut |_| {}).unwrap();
+    // One point at a time goes through the fused CPU path, which prunes each point's own cap
+    // rather than its 5° group's: the two agree within the cut-off's stated error, and a row
+    // of another point would be off by far more.
     let one: Vec<f32> = pts
         .chunks(2)
         .take(40)
         .flat_map(|p| approx.embed(p, v, 1, &mut |_| {}).unwrap())
         .collect();
-    assert!(
-        max_abs(&all[..one.len()], &one) <= 1e-5,
-        "{}",
-        max_abs(&all[..one.len()], &one)
-    );
+    let err = worst(&all[..one.len()], &one, width, vd);
+    assert!(err <= 5e-4, "relative error {err:.2e}");
 }
 
 #[test]

@@ -57,6 +57,8 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     };
     let points = read_points(&a.input)?;
     let mut model = Model::new(&encoder, bank.as_ref(), &device, dtype)?;
+    // The model holds the bank in its own form (int8 stays int8 on the CPU): free the f32 copy.
+    drop(bank);
     model.set_geo_cutoff(a.geo_cutoff_deg)?;
     let rows = points.len() / 2;
     let bar = ProgressBar::new(rows as u64).with_style(

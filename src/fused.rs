@@ -1,0 +1,591 @@
+//! Exact attention from a few queries to the whole bank on the CPU, computed straight from the
+//! bank's compact rows ([`Rows`]: the int8 codes are read as they are, never dequantised into
+//! a copy) — what single points and small batches take instead of burn's tiled matmuls, which
+//! only pay once many queries share each bank tile.
+//!
+//! Three passes, each split over threads by contiguous row ranges:
+//! 1. **scores** of every (head, query) against every row, each key row read once for all
+//!    queries, and each range's maximum per (head, query);
+//! 2. `p = exp(score − max)` in place, and the softmax normalisers `l = Σ p` (in f64);
+//! 3. each row's weight for each query, `w = Σ_h weight_h · p_h / l_h`, and `Σ w · value`,
+//!    each value row read once for all queries. A row whose weight is exactly zero for a query
+//!    adds nothing and is skipped; the geographic cut-off's masked rows are such rows.
+//!
+//! The scores are held whole (heads × queries × rows f32), so callers keep the batch small
+//! ([`group_size`]). On x86-64 the passes run with AVX2 and FMA where the processor has them.
+
+use crate::attention::{Against, HeadSpec};
+use crate::compact::Rows;
+use crate::error::{Error, Result};
+
+/// One head of a fused call.
+pub struct FusedHead<'a> {
+    pub spec: HeadSpec,
+    /// The head's share of the output (RANGE+: β or 1 − β).
+    pub weight: f32,
+    /// `batch × dim` unit query rows: the encodings (keys) or the points' xyz (locations).
+    pub queries: &'a [f32],
+    /// For each query, the sorted runs `(start, len)` of rows it attends to (the geographic
+    /// cut-off; each query's runs hold at least one row); `None`: every row.
+    pub runs: Option<&'a [Vec<(usize, usize)>]>,
+}
+
+/// The bank as the fused passes read it: rows in one (the device) order.
+pub struct HostBank<'a> {
+    pub keys: &'a Rows,
+    pub values: &'a Rows,
+    /// `rows × 3` unit vectors of the locations.
+    pub xyz: &'a [f32],
+}
+
+impl HostBank<'_> {
+    fn rows(&self) -> usize {
+        self.xyz.len() / 3
+    }
+}
+
+/// Score-buffer budget (f32 elements, 64 MB).
+const SCORE_BUDGET: usize = 16 << 20;
+
+/// Up to this many points a batch goes through the fused passes on the CPU; larger batches
+/// are faster through burn's tiled matmuls (measured crossover 128–256; BENCHMARKS.md).
+pub const FUSED_UP_TO: usize = 128;
+
+/// The most queries one fused call takes: its score buffer stays within 64 MB, and past 32
+/// queries a pass gains nothing more from reading each bank row once for all (BENCHMARKS.md).
+pub fn group_size(rows: usize, heads: usize) -> usize {
+    (SCORE_BUDGET / (rows * heads).max(1)).clamp(1, 32)
+}
+
+/// `Σ_h weight_h · softmax(scale_h · q·Kᵀ) · V` for each of `batch` queries:
+/// `batch × value_dim`, row-major.
+pub fn attend(bank: &HostBank, heads: &[FusedHead], batch: usize, threads: usize) -> Result<Vec<f32>> {
+    let vd = bank.values.cols();
+    let (ranges, probs, coef) = softmax_parts(bank, heads, batch, threads)?;
+    let partials = par_map(ranges.into_iter().zip(probs).collect(), |(range, p)| {
+        let probs = Probs {
+            p: &p,
+            coef: &coef,
+            heads: heads.len(),
+            batch,
+        };
+        accumulate_best(bank.values, &probs, range)
+    })?;
+    let mut out = vec![0f32; batch * vd];
+    for part in partials {
+        out.iter_mut().zip(part).for_each(|(o, v)| *o += v);
+    }
+    Ok(out)
+}
+
+/// Each row's combined weight for one query (the heads' `batch` is 1): the weights of
+/// [`attend`]'s third pass, `rows` long, summing to 1.
+pub fn weights(bank: &HostBank, heads: &[FusedHead], threads: usize) -> Result<Vec<f32>> {
+    let (_, probs, coef) = softmax_parts(bank, heads, 1, threads)?;
+    let mut out = Vec::with_capacity(bank.rows());
+    for p in probs {
+        let len = p.len() / heads.len().max(1);
+        out.extend((0..len).map(|r| coef.iter().enumerate().map(|(h, c)| c * p[h * len + r]).sum::<f32>()));
+    }
+    Ok(out)
+}
+
+/// Passes 1 and 2: the row ranges, each range's `exp(score − max)` (heads × batch × len), and
+/// each (head, query)'s coefficient `weight / l`.
+#[allow(clippy::type_complexity)]
+fn softmax_parts(
+    bank: &HostBank,
+    heads: &[FusedHead],
+    batch: usize,
+    threads: usize,
+) -> Result<(Vec<(usize, usize)>, Vec<Vec<f32>>, Vec<f32>)> {
+    check(bank, heads, batch)?;
+    let ranges = split(bank.rows(), threads);
+    let scored = par_map(ranges.clone(), |(a, z)| score_best(bank, heads, batch, a, z))?;
+    let groups = heads.len() * batch;
+    let mut max = vec![f32::NEG_INFINITY; groups];
+    for (_, m) in &scored {
+        max.iter_mut().zip(m).for_each(|(g, v)| *g = g.max(*v));
+    }
+    let exped = par_map(scored.into_iter().map(|(s, _)| s).collect(), |mut s| {
+        let sums = exp_in_place(&mut s, &max);
+        (s, sums)
+    })?;
+    let mut l = vec![0f64; groups];
+    for (_, sums) in &exped {
+        l.iter_mut().zip(sums).for_each(|(t, v)| *t += v);
+    }
+    let coef = (0..groups)
+        .map(|g| {
+            if l[g] > 0.0 {
+                (heads[g / batch].weight as f64 / l[g]) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Ok((ranges, exped.into_iter().map(|(s, _)| s).collect(), coef))
+}
+
+fn check(bank: &HostBank, heads: &[FusedHead], batch: usize) -> Result<()> {
+    for h in heads {
+        let dim = match h.spec.against {
+            Against::Keys => bank.keys.cols(),
+            Against::Locations => 3,
+        };
+        if h.queries.len() != batch * dim || h.runs.is_some_and(|r| r.len() != batch) {
+            return Err(Error::Mismatch(format!(
+                "fused attention: {} query values for {batch} queries of width {dim}",
+                h.queries.len()
+            )));
+        }
+    }
+    if bank.rows() == 0 || heads.is_empty() {
+        return Err(Error::Invalid("fused attention needs a bank row and a head".into()));
+    }
+    Ok(())
+}
+
+/// `0..n` in at most `parts` contiguous non-empty ranges.
+fn split(n: usize, parts: usize) -> Vec<(usize, usize)> {
+    let parts = parts.clamp(1, n.max(1));
+    let chunk = n.div_ceil(parts);
+    (0..n).step_by(chunk.max(1)).map(|a| (a, (a + chunk).min(n))).collect()
+}
+
+/// `f` over `items`, one thread each (none spawned for a single item, as in the browser).
+fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
+    if items.len() <= 1 {
+        return Ok(items.into_iter().map(f).collect());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.into_iter().map(|it| scope.spawn(move || f(it))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| Error::Backend("a retrieval worker thread failed".into()))
+            })
+            .collect()
+    })
+}
+
+/// `p = exp(s − max)` for each (head, query) segment of `s`; returns each segment's `Σ p`.
+fn exp_in_place(s: &mut [f32], max: &[f32]) -> Vec<f64> {
+    let len = s.len() / max.len().max(1);
+    s.chunks_mut(len.max(1))
+        .zip(max)
+        .map(|(seg, &m)| {
+            let mut sum = 0f64;
+            for v in seg {
+                *v = if m == f32::NEG_INFINITY { 0.0 } else { (*v - m).exp() };
+                sum += *v as f64;
+            }
+            sum
+        })
+        .collect()
+}
+
+/// Sets the scores of rows `a..a + seg.len()` outside `runs` (sorted) to −∞.
+fn mask_outside(seg: &mut [f32], a: usize, runs: &[(usize, usize)]) {
+    let z = a + seg.len();
+    let mut pos = a;
+    for &(s, l) in runs {
+        let (s, e) = (s.max(a), (s + l).min(z));
+        if e <= s {
+            continue;
+        }
+        if s > pos {
+            seg[pos - a..s - a].fill(f32::NEG_INFINITY);
+        }
+        pos = pos.max(e);
+    }
+    seg[pos - a..].fill(f32::NEG_INFINITY);
+}
+
+/// A multiply-add: plain, or fused where the processor has FMA.
+trait Madd {
+    fn madd(a: f32, b: f32, c: f32) -> f32;
+}
+enum Plain {}
+impl Madd for Plain {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+#[cfg(target_arch = "x86_64")]
+enum Fma {}
+#[cfg(target_arch = "x86_64")]
+impl Madd for Fma {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+const LANES: usize = 16;
+
+/// `a · b` with [`LANES`] independent sums, so that it vectorises.
+#[inline(always)]
+fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let whole = a.len() / LANES * LANES;
+    for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
+        for j in 0..LANES {
+            acc[j] = M::madd(x[j].into(), y[j], acc[j]);
+        }
+    }
+    let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| x.into() * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `acc += w · row`.
+#[inline(always)]
+fn axpy<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: f32, row: &[T]) {
+    for (a, &x) in acc.iter_mut().zip(row) {
+        *a = M::madd(w, x.into(), *a);
+    }
+}
+
+/// Pass 1 over rows `a..z`: scores (heads × batch × len) and their maxima (heads × batch).
+#[inline(always)]
+fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
+    let len = z - a;
+    let mut s = vec![0f32; heads.len() * batch * len];
+    // One int8 row converted once serves every query of the batch.
+    let mut row_f32 = vec![0f32; bank.keys.cols()];
+    for r in a..z {
+        for (h, head) in heads.iter().enumerate() {
+            let t = head.spec.scale;
+            let out = |i: usize| (h * batch + i) * len + r - a;
+            match (head.spec.against, bank.keys) {
+                (Against::Keys, Rows::Int8 { codes, scales, cols }) => {
+                    let (row, rs) = (&codes[r * cols..(r + 1) * cols], scales[r] * t);
+                    if batch == 1 {
+                        s[out(0)] = dot::<M, i8>(row, head.queries) * rs;
+                        continue;
+                    }
+                    row_f32.iter_mut().zip(row).for_each(|(f, &c)| *f = c as f32);
+                    for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
+                        s[out(i)] = dot::<M, f32>(&row_f32, q) * rs;
+                    }
+                }
+                (Against::Keys, Rows::F32 { data, cols }) => {
+                    let row = &data[r * cols..(r + 1) * cols];
+                    for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
+                        s[out(i)] = dot::<M, f32>(row, q) * t;
+                    }
+                }
+                (Against::Locations, _) => {
+                    let p = &bank.xyz[3 * r..3 * r + 3];
+                    for (i, q) in head.queries.chunks_exact(3).enumerate() {
+                        s[out(i)] = (p[0] * q[0] + p[1] * q[1] + p[2] * q[2]) * t;
+                    }
+                }
+            }
+        }
+    }
+    for (h, head) in heads.iter().enumerate() {
+        if let Some(runs) = head.runs {
+            for (i, r) in runs.iter().enumerate() {
+                mask_outside(&mut s[(h * batch + i) * len..(h * batch + i + 1) * len], a, r);
+            }
+        }
+    }
+    let max = s
+        .chunks(len.max(1))
+        .map(|seg| seg.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)))
+        .collect();
+    (s, max)
+}
+
+/// Rows summed into a block accumulator before it joins the total, which keeps the f32
+/// rounding of a sum over 100,000s of rows near that of a pairwise sum.
+const BLOCK: usize = 256;
+
+/// One row range's `exp(score − max)`, heads × batch × len, and each (head, query)'s
+/// coefficient `weight / l`.
+#[derive(Clone, Copy)]
+struct Probs<'a> {
+    p: &'a [f32],
+    coef: &'a [f32],
+    heads: usize,
+    batch: usize,
+}
+
+/// Pass 3 over rows `a..z`: `Σ_r w_r · value_r` per query (`batch × value_dim`), where
+/// `w_r = Σ_h coef[h, i] · p[h, i, r]`.
+#[inline(always)]
+fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> Vec<f32> {
+    let Probs { p, coef, heads, batch } = *probs;
+    let (len, vd) = (z - a, values.cols());
+    let mut total = vec![0f32; batch * vd];
+    let mut block = vec![0f32; batch * vd];
+    let mut w = vec![0f32; batch];
+    let mut row_f32 = vec![0f32; vd];
+    for start in (a..z).step_by(BLOCK) {
+        block.fill(0.0);
+        for r in start..(start + BLOCK).min(z) {
+            for (i, wi) in w.iter_mut().enumerate() {
+                *wi = (0..heads)
+                    .map(|h| coef[h * batch + i] * p[(h * batch + i) * len + r - a])
+                    .sum();
+            }
+            match values {
+                Rows::Int8 { codes, scales, cols } if batch == 1 => {
+                    if w[0] != 0.0 {
+                        axpy::<M, i8>(&mut block, w[0] * scales[r], &codes[r * cols..(r + 1) * cols]);
+                    }
+                }
+                Rows::Int8 { codes, scales, cols } => {
+                    // Converted once for every query of the batch.
+                    let row = &codes[r * cols..(r + 1) * cols];
+                    row_f32.iter_mut().zip(row).for_each(|(f, &c)| *f = c as f32);
+                    for (acc, &wi) in block.chunks_exact_mut(vd).zip(&w) {
+                        if wi != 0.0 {
+                            axpy::<M, f32>(acc, wi * scales[r], &row_f32);
+                        }
+                    }
+                }
+                Rows::F32 { data, cols } => {
+                    let row = &data[r * cols..(r + 1) * cols];
+                    for (acc, &wi) in block.chunks_exact_mut(vd).zip(&w) {
+                        if wi != 0.0 {
+                            axpy::<M, f32>(acc, wi, row);
+                        }
+                    }
+                }
+            }
+        }
+        total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
+    }
+    total
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn score_fma(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
+    score::<Fma>(bank, heads, batch, a, z)
+}
+
+fn score_best(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if has_fma() {
+        // SAFETY: the processor has AVX2 and FMA (checked just above).
+        return unsafe { score_fma(bank, heads, batch, a, z) };
+    }
+    score::<Plain>(bank, heads, batch, a, z)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn accumulate_fma(values: &Rows, probs: &Probs, range: (usize, usize)) -> Vec<f32> {
+    accumulate::<Fma>(values, probs, range)
+}
+
+fn accumulate_best(values: &Rows, probs: &Probs, range: (usize, usize)) -> Vec<f32> {
+    #[cfg(target_arch = "x86_64")]
+    if has_fma() {
+        // SAFETY: the processor has AVX2 and FMA (checked just above).
+        return unsafe { accumulate_fma(values, probs, range) };
+    }
+    accumulate::<Plain>(values, probs, range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::StorageDtype;
+
+    /// The reference: each head's softmax in f64 over every (unmasked) row, then `Σ w · v`.
+    fn naive(keys: &[f32], xyz: &[f32], values: &[f32], kd: usize, heads: &[FusedHead], batch: usize) -> Vec<f64> {
+        let (n, vd) = (xyz.len() / 3, values.len() / (xyz.len() / 3));
+        let mut out = vec![0f64; batch * vd];
+        for h in heads {
+            for i in 0..batch {
+                let (rows, dim): (&[f32], usize) = match h.spec.against {
+                    Against::Keys => (keys, kd),
+                    Against::Locations => (xyz, 3),
+                };
+                let q = &h.queries[i * dim..(i + 1) * dim];
+                let inside = |r: usize| {
+                    h.runs
+                        .is_none_or(|runs| runs[i].iter().any(|&(s, l)| (s..s + l).contains(&r)))
+                };
+                let s: Vec<f64> = (0..n)
+                    .map(|r| {
+                        let d: f64 = rows[r * dim..(r + 1) * dim]
+                            .iter()
+                            .zip(q)
+                            .map(|(a, b)| (*a as f64) * (*b as f64))
+                            .sum();
+                        if inside(r) {
+                            d * h.spec.scale as f64
+                        } else {
+                            f64::NEG_INFINITY
+                        }
+                    })
+                    .collect();
+                let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = s.iter().map(|v| (v - m).exp()).collect();
+                let l: f64 = e.iter().sum();
+                for r in 0..n {
+                    for c in 0..vd {
+                        out[i * vd + c] += h.weight as f64 * e[r] / l * values[r * vd + c] as f64;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn unit_rows(rows: usize, dim: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed | 1;
+        let mut v: Vec<f32> = (0..rows * dim)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as f32 / u32::MAX as f32 - 0.5
+            })
+            .collect();
+        for r in v.chunks_mut(dim) {
+            let n = r.iter().map(|a| a * a).sum::<f32>().sqrt();
+            r.iter_mut().for_each(|a| *a /= n);
+        }
+        v
+    }
+
+    #[test]
+    fn matches_a_naive_f64_softmax_for_every_precision_and_thread_count() {
+        let (n, kd, vd, batch) = (1000, 37, 21, 3);
+        let keys = unit_rows(n, kd, 7);
+        let xyz = unit_rows(n, 3, 11);
+        let values = unit_rows(n, vd, 13);
+        let q = unit_rows(batch, kd, 17);
+        let qx = unit_rows(batch, 3, 19);
+        let runs: Vec<Vec<(usize, usize)>> = vec![vec![(0, n)], vec![(10, 5), (500, 200)], vec![(999, 1)]];
+        let head = |against, scale, weight, queries, runs| FusedHead {
+            spec: HeadSpec { scale, against },
+            weight,
+            queries,
+            runs,
+        };
+        let heads = [
+            head(Against::Keys, 12.0, 0.3, &q[..], None),
+            head(Against::Locations, 40.0, 0.7, &qx[..], Some(&runs[..])),
+        ];
+        let want = naive(&keys, &xyz, &values, kd, &heads, batch);
+        let order: Vec<usize> = (0..n).collect();
+        for dtype in [StorageDtype::F32, StorageDtype::Int8] {
+            let k = Rows::new(&keys, kd, dtype, &order);
+            let v = Rows::new(&values, vd, dtype, &order);
+            // What int8 storage itself changes is not the kernel's error: compare against
+            // the naive sum over the dequantised rows.
+            let (kq, vq) = (k.tile(0, n), v.tile(0, n));
+            let want = if dtype == StorageDtype::Int8 {
+                naive(&kq, &xyz, &vq, kd, &heads, batch)
+            } else {
+                want.clone()
+            };
+            let bank = HostBank {
+                keys: &k,
+                values: &v,
+                xyz: &xyz,
+            };
+            for threads in [1, 2, 3, 7] {
+                let got = attend(&bank, &heads, batch, threads).unwrap();
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (*g as f64 - w).abs() <= 1e-5,
+                        "{dtype:?}, {threads} threads: {g} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weights_sum_to_one_and_agree_with_attend() {
+        let (n, kd, vd) = (300, 8, 5);
+        let (keys, xyz, values) = (unit_rows(n, kd, 3), unit_rows(n, 3, 5), unit_rows(n, vd, 9));
+        let order: Vec<usize> = (0..n).collect();
+        let (k, v) = (
+            Rows::new(&keys, kd, StorageDtype::F32, &order),
+            Rows::new(&values, vd, StorageDtype::F32, &order),
+        );
+        let bank = HostBank {
+            keys: &k,
+            values: &v,
+            xyz: &xyz,
+        };
+        let (q, qx) = (unit_rows(1, kd, 21), unit_rows(1, 3, 23));
+        let heads = [
+            FusedHead {
+                spec: HeadSpec {
+                    scale: 15.0,
+                    against: Against::Keys,
+                },
+                weight: 0.5,
+                queries: &q,
+                runs: None,
+            },
+            FusedHead {
+                spec: HeadSpec {
+                    scale: 40.0,
+                    against: Against::Locations,
+                },
+                weight: 0.5,
+                queries: &qx,
+                runs: None,
+            },
+        ];
+        let w = weights(&bank, &heads, 2).unwrap();
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        let out = attend(&bank, &heads, 1, 2).unwrap();
+        for c in 0..vd {
+            let direct: f32 = (0..n).map(|r| w[r] * values[r * vd + c]).sum();
+            assert!((direct - out[c]).abs() < 1e-5, "{direct} vs {}", out[c]);
+        }
+    }
+
+    #[test]
+    fn wrong_query_widths_are_refused() {
+        let (k, v) = (
+            Rows::new(&[1.0, 0.0], 2, StorageDtype::F32, &[0]),
+            Rows::new(&[1.0], 1, StorageDtype::F32, &[0]),
+        );
+        let xyz = [1.0, 0.0, 0.0];
+        let bank = HostBank {
+            keys: &k,
+            values: &v,
+            xyz: &xyz,
+        };
+        let q = [1.0, 0.0, 0.0];
+        let heads = [FusedHead {
+            spec: HeadSpec {
+                scale: 1.0,
+                against: Against::Keys,
+            },
+            weight: 1.0,
+            queries: &q,
+            runs: None,
+        }];
+        assert!(attend(&bank, &heads, 1, 1).is_err());
+    }
+
+    #[test]
+    fn masking_keeps_only_the_runs() {
+        let mut seg = [0f32; 10];
+        mask_outside(&mut seg, 100, &[(95, 7), (105, 2), (109, 50)]);
+        let kept: Vec<usize> = (0..10).filter(|&i| seg[i] == 0.0).map(|i| i + 100).collect();
+        assert_eq!(kept, [100, 101, 105, 106, 109]);
+    }
+}

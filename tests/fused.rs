@@ -1,0 +1,72 @@
+//! The CPU's two exact retrieval paths agree: batches of up to `fused::FUSED_UP_TO` points go
+//! through `georange::fused` (straight from the bank's int8 or f32 rows; what `tests/parity.rs`
+//! checks against the reference), larger ones through the streamed, tiled path. Same model,
+//! same points, each batch size picking its path.
+
+mod common;
+use common::*;
+use georange::{Backend, Model, StorageDtype, Variant};
+
+/// Largest per-point relative error of the high-resolution part, and whether the encoder part
+/// is identical.
+fn compare(a: &[f32], b: &[f32], width: usize, vd: usize) -> (f64, bool) {
+    let worst = a
+        .chunks(width)
+        .zip(b.chunks(width))
+        .map(|(x, y)| rel(&x[..vd], &y[..vd]))
+        .fold(0.0, f64::max);
+    let same_q = a.chunks(width).zip(b.chunks(width)).all(|(x, y)| x[vd..] == y[vd..]);
+    (worst, same_q)
+}
+
+fn model(set: &Set, dtype: StorageDtype) -> (Model, usize) {
+    let (enc, bank) = converted(set, dtype);
+    let (device, compute) = Backend::Cpu.device().unwrap();
+    (Model::new(&enc, Some(&bank), &device, compute).unwrap(), bank.value_dim)
+}
+
+#[test]
+fn small_batches_match_the_streamed_path_for_every_variant_and_precision() {
+    // The query set twice: more points than the fused path takes in one batch.
+    let pts: Vec<f64> = [queries(), queries()].concat();
+    let streamed_batch = pts.len() / 2;
+    assert!(streamed_batch > georange::fused::FUSED_UP_TO);
+    for set in [&L10, &L40] {
+        for dtype in [StorageDtype::F32, StorageDtype::Int8] {
+            let (m, vd) = model(set, dtype);
+            for v in [
+                Variant::Range,
+                Variant::RangePlus { beta: 0.0 },
+                Variant::RangePlus { beta: 0.5 },
+                Variant::RangePlus { beta: 1.0 },
+            ] {
+                let streamed = m.embed(&pts, v, streamed_batch, &mut |_| {}).unwrap();
+                for batch in [1, 3, 32, georange::fused::FUSED_UP_TO] {
+                    let fused = m.embed(&pts, v, batch, &mut |_| {}).unwrap();
+                    let (err, same_q) = compare(&fused, &streamed, m.dim(v), vd);
+                    // f32 rounding only: the two paths add the same terms in another order.
+                    assert!(
+                        err <= 1e-5,
+                        "{} {dtype:?} {v:?} batch {batch}: relative error {err:.2e}",
+                        set.ckpt
+                    );
+                    assert!(same_q, "the encoder part differs");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn explained_weights_sum_to_one_and_rank_the_rows() {
+    let (m, _) = model(&L40, StorageDtype::Int8);
+    for v in [Variant::Range, Variant::RangePlus { beta: 0.3 }] {
+        let top = m.explain(12.5, 41.9, v, 5).unwrap();
+        assert_eq!(top.len(), 5);
+        assert!(top.windows(2).all(|w| w[0].weight >= w[1].weight), "{top:?}");
+        let all = m.explain(12.5, 41.9, v, usize::MAX).unwrap();
+        let total: f64 = all.iter().map(|c| c.weight as f64).sum();
+        assert!((total - 1.0).abs() < 1e-4, "weights sum to {total}");
+        assert_eq!(all[0], top[0]);
+    }
+}
