@@ -17,9 +17,18 @@ function isDeviceLoss(e) {
   return /device is poisoned|device (was )?lost|device was destroyed|destroyed: /i.test(String(e?.message ?? e));
 }
 
+/** The smallest module with a SIMD instruction (i32.const 0; i8x16.splat): validates only
+ * where WebAssembly SIMD runs, which the module is built for (.cargo/config.toml). */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+
 /** Initialises the wasm module once (the .wasm file next to this script, or `wasmUrl`). */
 function initWasm(wasmUrl) {
-  if (!ready) ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+  if (!ready) {
+    if (!WebAssembly.validate(SIMD_PROBE)) {
+      return Promise.reject(new Error('GeoRange: this browser lacks WebAssembly SIMD (Chrome 91+, Firefox 89+ and Safari 16.4+ have it)'));
+    }
+    ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+  }
   return ready;
 }
 

@@ -286,6 +286,23 @@ try {
       const bad = got.filter((g) => g.msg === null || g.msg.includes('\n') || !g.msg.toLowerCase().includes(g.message.toLowerCase()) || g.ms > 10000);
       assert(!bad.length, `${bad.length} of ${got.length}:\n${bad.map((g) => `${g.file}: ${g.msg} (${g.ms.toFixed(0)} ms)`).join('\n')}`);
     });
+    await test('a browser without WebAssembly SIMD: load rejects saying so', async () => {
+      const other = await page.context().browser().newPage();
+      try {
+        // Such a browser fails to validate any SIMD module, the package's probe among them.
+        await other.addInitScript(() => {
+          const validate = WebAssembly.validate;
+          WebAssembly.validate = (bytes) => (bytes.byteLength < 64 ? false : validate(bytes));
+        });
+        await other.goto(`${server.url}/tests/browser/harness.html`);
+        await other.waitForFunction(() => window.harnessReady === true);
+        const msg = await other.evaluate((files) => GeoRange.load({ ...files, device: 'cpu', cache: false })
+          .then(() => 'loaded', (e) => e.message), files);
+        assert(/WebAssembly SIMD/.test(msg), msg);
+      } finally {
+        await other.close();
+      }
+    });
     await test('device webgpu without an adapter rejects clearly', async () => {
       const msg = await page.evaluate(async (files) => GeoRange.load({ ...files, device: 'webgpu', cache: false }).then(() => 'resolved', (e) => e.message), files);
       assert(/adapter|WebGPU|wgpu/i.test(msg) && msg !== 'resolved', msg);
