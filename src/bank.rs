@@ -164,6 +164,8 @@ pub struct DeviceBank {
     /// For each bank row, its device row: turns device-ordered weights back into bank order.
     pub device_row: Tensor<1, Int>,
     pub device: Device,
+    /// The largest |value|: bounds the attention sums (`attention::bounded`).
+    pub value_bound: f32,
 }
 
 impl DeviceBank {
@@ -214,6 +216,7 @@ impl DeviceBank {
             spatial,
             device_row: Tensor::from_data(TensorData::new(device_row, [n]), device),
             device: device.clone(),
+            value_bound: bank.values.iter().fold(0f32, |m, v| m.max(v.abs())),
         }
     }
 
@@ -228,6 +231,7 @@ impl DeviceBank {
             xyz: Matrix::Device(&self.xyz),
             values,
             rows: self.rows,
+            value_bound: self.value_bound,
         }
     }
 }

@@ -49,8 +49,9 @@ impl Variant {
     }
 }
 
-/// Score-block budget per head and tile, in elements (16 MB of f32).
-const TILE_BUDGET: usize = 4 << 20;
+/// Score-block budget per head and tile, in elements (32 MB of f32; 4M elements ran RANGE at
+/// batch 10,000 17% slower on the CPU, 16M no faster: BENCHMARKS.md).
+const TILE_BUDGET: usize = 8 << 20;
 
 /// The largest tensor one batch may create, in bytes. WebGPU guarantees storage buffers of
 /// 128 MiB and no more; larger requests are split into batches that fit.

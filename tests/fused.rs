@@ -70,3 +70,43 @@ fn explained_weights_sum_to_one_and_rank_the_rows() {
         assert_eq!(all[0], top[0]);
     }
 }
+
+#[test]
+fn huge_values_take_the_running_maximum_and_give_the_same_softmax() {
+    // Values near 1e30 would overflow the sums of unrescaled weights (exp(score) up to e^42
+    // for RANGE+'s geographic head), so the streamed path keeps a running maximum for them;
+    // dividing by the scale must give the ordinary bank's result.
+    let (enc, bank) = converted(&L10, StorageDtype::F32);
+    let scale = 1e30f32;
+    let huge = georange::Bank::new(
+        bank.locs.clone(),
+        bank.keys.clone(),
+        bank.values.iter().map(|v| v * scale).collect(),
+        bank.key_dim,
+        bank.value_dim,
+        &bank.encoder_id,
+    )
+    .unwrap();
+    let (device, compute) = Backend::Cpu.device().unwrap();
+    let plain = Model::new(&enc, Some(&bank), &device, compute).unwrap();
+    let big = Model::new(&enc, Some(&huge), &device, compute).unwrap();
+    let pts: Vec<f64> = [queries(), queries()].concat();
+    let v = Variant::RangePlus { beta: 0.5 };
+    let want = plain.embed(&pts, v, pts.len() / 2, &mut |_| {}).unwrap();
+    let got: Vec<f32> = big.embed(&pts, v, pts.len() / 2, &mut |_| {}).unwrap();
+    let vd = bank.value_dim;
+    let width = plain.dim(v);
+    let scaled: Vec<f32> = got
+        .chunks(width)
+        .flat_map(|r| {
+            r[..vd]
+                .iter()
+                .map(|x| x / scale)
+                .chain(r[vd..].iter().copied())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let (err, same_q) = compare(&scaled, &want, width, vd);
+    assert!(err <= 1e-5, "relative error {err:.2e}");
+    assert!(same_q);
+}
