@@ -1,6 +1,6 @@
 //! Exact attention from a few queries to the whole bank on the CPU, computed straight from the
-//! bank's compact rows ([`Rows`]: the int8 codes are read as they are, never dequantised into
-//! a copy) — what single points and small batches take instead of burn's tiled matmuls, which
+//! bank's compact rows ([`Rows`]: the int8 codes are read in place — for a batch, one row at a
+//! time is converted for all its queries — never dequantised into a copy of the bank) — what single points and small batches take instead of burn's tiled matmuls, which
 //! only pay once many queries share each bank tile.
 //!
 //! Three passes, each split over threads by contiguous row ranges:
