@@ -135,6 +135,10 @@ pub fn stream_runs(
         .zip(heads)
         .map(|(q, h)| q.clone().mul_scalar(h.scale))
         .collect();
+    let plain: Vec<bool> = heads
+        .iter()
+        .map(|h| bounded(h.scale, bank.rows, bank.value_bound))
+        .collect();
     let mut state: Vec<Option<Head>> = heads.iter().map(|_| None).collect();
     let tiles = runs.iter().flat_map(|&(start, len)| {
         (start..start + len)
@@ -149,8 +153,7 @@ pub fn stream_runs(
                 Against::Locations => bank.xyz,
             };
             let scores = q.clone().matmul(k.rows(start, len).transpose());
-            let plain = bounded(spec.scale, bank.rows, bank.value_bound);
-            state[h] = Some(update(state[h].take(), scores, v.clone(), plain));
+            state[h] = Some(update(state[h].take(), scores, v.clone(), plain[h]));
         }
     }
     state.into_iter().flatten().map(|s| s.acc / s.l).collect()

@@ -7,6 +7,7 @@ use crate::attention::{BankView, Matrix};
 use crate::compact::Rows;
 use crate::error::{Error, Result};
 use crate::format::{BANK_FORMAT, FileReader, FileWriter, StorageDtype};
+use crate::fused::HostBank;
 use crate::geo::unit_vector;
 use crate::spatial::SpatialOrder;
 use crate::weights::matrix_on_device;
@@ -217,6 +218,18 @@ impl DeviceBank {
             device_row: Tensor::from_data(TensorData::new(device_row, [n]), device),
             device: device.clone(),
             value_bound: bank.values.iter().fold(0f32, |m, v| m.max(v.abs())),
+        }
+    }
+
+    /// The bank as [`crate::fused`] reads it, when its rows are on the host (the CPU).
+    pub fn host(&self) -> Option<HostBank<'_>> {
+        match &self.matrices {
+            Matrices::Host { keys, values } => Some(HostBank {
+                keys,
+                values,
+                xyz: &self.xyz_host,
+            }),
+            Matrices::Device { .. } => None,
         }
     }
 

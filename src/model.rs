@@ -4,8 +4,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::attention::{Against, BankView, HeadSpec, stream_parallel, stream_runs, tile_rows};
-use crate::bank::{Bank, DeviceBank, Matrices};
-use crate::compact::Rows;
+use crate::bank::{Bank, DeviceBank};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
 use crate::fused::{self, FusedHead, HostBank};
@@ -183,10 +182,10 @@ impl Model {
         let heads = heads(variant);
         let threads = threads();
         let points = lonlat.len() / 2;
-        if let Matrices::Host { keys, values } = &bank.matrices
+        if let Some(host) = bank.host()
             && points <= fused::FUSED_UP_TO
         {
-            let high = self.fused_high(bank, (keys, values), &heads, &q, lonlat, threads)?;
+            let high = self.fused_high(bank, &host, &heads, &q, lonlat, threads)?;
             return Ok(Tensor::cat(vec![high, q], 1));
         }
         let view = bank.view();
@@ -222,23 +221,9 @@ impl Model {
         let point = validate_points(&[lon, lat])?;
         let bank = self.bank()?;
         let q = normalise(self.encoder.forward(&point));
-        let weights = if let Matrices::Host { keys, values } = &bank.matrices {
-            let (qh, xyz) = (read_f32(q)?, self.query_xyz_host(&point));
-            let specs = heads(variant);
-            let fh: Vec<FusedHead> = specs
-                .iter()
-                .map(|(spec, w)| FusedHead {
-                    spec: *spec,
-                    weight: *w,
-                    queries: if spec.against == Against::Keys { &qh } else { &xyz },
-                    runs: None,
-                })
-                .collect();
-            let host = HostBank {
-                keys,
-                values,
-                xyz: &bank.xyz_host,
-            };
+        let weights = if let Some(host) = bank.host() {
+            let (qh, xyz) = (read_f32(q)?, unit_vectors(&point));
+            let fh = fused_heads(&heads(variant), &qh, &xyz, None);
             let w = fused::weights(&host, &fh, threads())?;
             Tensor::from_data(TensorData::new(w, [1, bank.rows]), &self.device)
         } else {
@@ -313,13 +298,13 @@ impl Model {
     fn fused_high(
         &self,
         bank: &DeviceBank,
-        (keys, values): (&Rows, &Rows),
+        host: &HostBank,
         heads: &[(HeadSpec, f32)],
         q: &Tensor<2>,
         lonlat: &[f64],
         threads: usize,
     ) -> Result<Tensor<2>> {
-        let (qh, xyz) = (read_f32(q.clone())?, self.query_xyz_host(lonlat));
+        let (qh, xyz) = (read_f32(q.clone())?, unit_vectors(lonlat));
         let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
             lonlat
                 .chunks_exact(2)
@@ -330,23 +315,7 @@ impl Model {
                 })
                 .collect()
         });
-        let fh: Vec<FusedHead> = heads
-            .iter()
-            .map(|(spec, w)| {
-                let geo = spec.against == Against::Locations;
-                FusedHead {
-                    spec: *spec,
-                    weight: *w,
-                    queries: if geo { &xyz } else { &qh },
-                    runs: if geo { runs.as_deref() } else { None },
-                }
-            })
-            .collect();
-        let host = HostBank {
-            keys,
-            values,
-            xyz: &bank.xyz_host,
-        };
+        let fh = fused_heads(heads, &qh, &xyz, runs.as_deref());
         let points = lonlat.len() / 2;
         let group = fused::group_size(bank.rows, heads.len());
         let mut high = Vec::with_capacity(points * bank.value_dim);
@@ -363,19 +332,12 @@ impl Model {
                     }
                 })
                 .collect();
-            high.extend(fused::attend(&host, &part, n, threads)?);
+            high.extend(fused::attend(host, &part, n, threads)?);
         }
         Ok(Tensor::from_data(
             TensorData::new(high, [points, bank.value_dim]),
             &self.device,
         ))
-    }
-
-    fn query_xyz_host(&self, lonlat: &[f64]) -> Vec<f32> {
-        lonlat
-            .chunks_exact(2)
-            .flat_map(|p| unit_vector(p[0], p[1]).map(|v| v as f32))
-            .collect()
     }
 
     /// What a head compares with the bank: the normalised encoding, or the point's unit vector.
@@ -387,7 +349,7 @@ impl Model {
     }
 
     fn query_xyz(&self, lonlat: &[f64]) -> Tensor<2> {
-        let xyz = self.query_xyz_host(lonlat);
+        let xyz = unit_vectors(lonlat);
         crate::weights::matrix_on_device(xyz, [lonlat.len() / 2, 3], &self.device, DType::F32)
     }
 }
@@ -457,6 +419,36 @@ fn geo_pruned(
     }
     let n = position.len();
     Ok(Tensor::cat(parts, 0).select(0, Tensor::from_data(TensorData::new(position, [n]), &device)))
+}
+
+/// The unit vectors of flat `[lon, lat, …]` degrees, `points × 3`.
+fn unit_vectors(lonlat: &[f64]) -> Vec<f32> {
+    lonlat
+        .chunks_exact(2)
+        .flat_map(|p| unit_vector(p[0], p[1]).map(|v| v as f32))
+        .collect()
+}
+
+/// A variant's heads for [`fused`]: each reads the encodings `q` or the points' unit vectors
+/// `xyz`; the geographic head, with a cut-off, only each point's `runs`.
+fn fused_heads<'a>(
+    heads: &[(HeadSpec, f32)],
+    q: &'a [f32],
+    xyz: &'a [f32],
+    runs: Option<&'a [Vec<(usize, usize)>]>,
+) -> Vec<FusedHead<'a>> {
+    heads
+        .iter()
+        .map(|(spec, w)| {
+            let geo = spec.against == Against::Locations;
+            FusedHead {
+                spec: *spec,
+                weight: *w,
+                queries: if geo { xyz } else { q },
+                runs: if geo { runs } else { None },
+            }
+        })
+        .collect()
 }
 
 /// Threads for the CPU's own loops (1 in the browser).
