@@ -86,9 +86,9 @@ impl Model {
     /// weight at most `exp(40 · (cos cutoff − 1))` times the nearest row's (8.6e-5 at 40°,
     /// 2e-9 at 60°); BENCHMARKS.md gives the measured error and speed. `None` (the default)
     /// is exact. Applies to β < 1 only; RANGE and the semantic head are always exact. On the
-    /// CPU, batches of up to [`fused::FUSED_UP_TO`] points prune per point and gain most at
-    /// β = 0; larger batches scattered over the globe run slower than exact (the streamed path
-    /// makes each 5° cell its own pass; BENCHMARKS.md).
+    /// CPU every batch prunes per point in the fused passes and gains most at β = 0; on a GPU
+    /// queries are grouped by 5° cells, and batches scattered over the globe run slower than
+    /// exact (each cell is its own pass; BENCHMARKS.md).
     pub fn set_geo_cutoff(&mut self, degrees: Option<f64>) -> Result<()> {
         self.geo_cutoff = match degrees {
             None => None,
@@ -204,11 +204,21 @@ impl Model {
                 .collect()
         };
         if let (Some((spec, w)), Some(cutoff)) = (apart.first(), self.geo_cutoff) {
-            let xyz = self.query_xyz(lonlat);
-            outs.push((
-                geo_pruned(&view, &bank.spatial, lonlat, xyz, *spec, cutoff, threads)?,
-                *w,
-            ));
+            // On the CPU the fused passes prune per point, at any batch size; the streamed
+            // path makes each 5° cell its own pass, which scattered batches pay for.
+            let geo = match bank.host() {
+                Some(host) => self.fused_high(bank, &host, &[(*spec, 1.0)], &q, lonlat, threads)?,
+                None => geo_pruned(
+                    &view,
+                    &bank.spatial,
+                    lonlat,
+                    self.query_xyz(lonlat),
+                    *spec,
+                    cutoff,
+                    threads,
+                )?,
+            };
+            outs.push((geo, *w));
         }
         let high = weighted_sum(outs.into_iter())?;
         Ok(Tensor::cat(vec![high, q], 1))
