@@ -51,9 +51,20 @@ impl HostBank<'_> {
 /// Score-buffer budget (f32 elements, 64 MB).
 const SCORE_BUDGET: usize = 16 << 20;
 
-/// Up to this many points a batch goes through the fused passes on the CPU; larger batches
-/// are faster through burn's tiled matmuls (measured crossover 128–256; BENCHMARKS.md).
-pub const FUSED_UP_TO: usize = 128;
+/// Up to how many points a batch goes through the fused passes on the CPU; larger batches
+/// are faster through burn's tiled matmuls. The streamed path gains most where the semantic
+/// head is all there is (RANGE, or RANGE+ at β = 1): its scores are a matmul as large as the
+/// values'. Measured crossovers (BENCHMARKS.md): natively 128–256 points for the semantic head
+/// alone and 256–512 otherwise; in the browser's single WebAssembly thread 16–32 and 64–128.
+pub fn fused_up_to<'a>(heads: impl IntoIterator<Item = &'a HeadSpec>) -> usize {
+    let semantic_only = heads.into_iter().all(|h| h.against == Against::Keys);
+    match (cfg!(target_arch = "wasm32"), semantic_only) {
+        (false, true) => 128,
+        (false, false) => 256,
+        (true, true) => 16,
+        (true, false) => 64,
+    }
+}
 
 /// The most queries one fused call takes: its score buffer stays within 64 MB, and past 32
 /// queries a pass gains nothing more from reading each bank row once for all (BENCHMARKS.md).

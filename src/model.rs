@@ -183,7 +183,7 @@ impl Model {
         let threads = threads();
         let points = lonlat.len() / 2;
         if let Some(host) = bank.host()
-            && points <= fused::FUSED_UP_TO
+            && points <= fused::fused_up_to(heads.iter().map(|(h, _)| h))
         {
             let high = self.fused_high(bank, &host, &heads, &q, lonlat, threads)?;
             return Ok(Tensor::cat(vec![high, q], 1));

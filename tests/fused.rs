@@ -1,10 +1,12 @@
-//! The CPU's two exact retrieval paths agree: batches of up to `fused::FUSED_UP_TO` points go
+//! The CPU's two exact retrieval paths agree: batches of up to `fused::fused_up_to` points go
 //! through `georange::fused` (straight from the bank's int8 or f32 rows; what `tests/parity.rs`
 //! checks against the reference), larger ones through the streamed, tiled path. Same model,
 //! same points, each batch size picking its path.
 
 mod common;
 use common::*;
+use georange::attention::{Against, HeadSpec};
+use georange::fused::fused_up_to;
 use georange::{Backend, Model, StorageDtype, Variant};
 
 /// Largest per-point relative error of the high-resolution part, and whether the encoder part
@@ -27,10 +29,14 @@ fn model(set: &Set, dtype: StorageDtype) -> (Model, usize) {
 
 #[test]
 fn small_batches_match_the_streamed_path_for_every_variant_and_precision() {
-    // The query set twice: more points than the fused path takes in one batch.
-    let pts: Vec<f64> = [queries(), queries()].concat();
+    // The query set four times: more points than the fused path takes in one batch.
+    let pts: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
     let streamed_batch = pts.len() / 2;
-    assert!(streamed_batch > georange::fused::FUSED_UP_TO);
+    // The largest fused batches: the semantic head alone, and with the geographic head.
+    let spec = |against| HeadSpec { scale: 1.0, against };
+    let (semantic, geo) = (spec(Against::Keys), spec(Against::Locations));
+    let largest = [fused_up_to(&[semantic]), fused_up_to(&[semantic, geo])];
+    assert!(largest.iter().all(|&b| streamed_batch > b));
     for set in [&L10, &L40] {
         for dtype in [StorageDtype::F32, StorageDtype::Int8] {
             let (m, vd) = model(set, dtype);
@@ -41,7 +47,7 @@ fn small_batches_match_the_streamed_path_for_every_variant_and_precision() {
                 Variant::RangePlus { beta: 1.0 },
             ] {
                 let streamed = m.embed(&pts, v, streamed_batch, &mut |_| {}).unwrap();
-                for batch in [1, 3, 32, georange::fused::FUSED_UP_TO] {
+                for batch in [1, 3, 32, largest[0], largest[1]] {
                     let fused = m.embed(&pts, v, batch, &mut |_| {}).unwrap();
                     let (err, same_q) = compare(&fused, &streamed, m.dim(v), vd);
                     // f32 rounding only: the two paths add the same terms in another order.
