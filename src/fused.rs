@@ -384,11 +384,12 @@ fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> 
     for start in (a..z).step_by(BLOCK) {
         block.fill(0.0);
         for g in (start..(start + BLOCK).min(z)).step_by(GROUP) {
-            // Rows past the end repeat the group's first row with weight 0.
-            let row_of = |k: usize| if g + k < z { g + k } else { g };
+            // A short last group repeats its last row with weight 0.
+            let n = GROUP.min(z - g);
+            let row_of = |k: usize| g + k.min(n - 1);
             for (i, wi) in w.iter_mut().enumerate() {
                 for (k, wk) in wi.iter_mut().enumerate() {
-                    *wk = if g + k < z {
+                    *wk = if k < n {
                         (0..heads)
                             .map(|h| coef[h * batch + i] * p[(h * batch + i) * len + g + k - a])
                             .sum()

@@ -461,9 +461,11 @@ fn fused_heads<'a>(
         .collect()
 }
 
-/// Threads for the CPU's own loops (1 in the browser).
+/// Threads for the CPU's own loops (1 in the browser). Asked once: on Linux the answer
+/// comes from reading cgroup files, which is not worth doing for every batch.
 fn threads() -> usize {
-    std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1)
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1))
 }
 
 /// The attention heads of a variant with the weight of each in the output.
