@@ -1,13 +1,23 @@
-//! Embedding throughput on the CPU backend: `cargo bench --bench embed`.
+//! Embedding throughput: `cargo bench --bench embed` (CPU), or on a GPU with
+//! `GEORANGE_BENCH_BACKEND=wgpu` (build with `--features vulkan` for SPIR-V, autotune and fusion).
 //!
 //! A synthetic model of the released shapes (SatCLIP L = 40, 1600 → 512 → 512 → 256) and a
 //! synthetic bank (100k rows by default, 256-d keys, 1024-d values). Prints points/s for
-//! the encoder alone, RANGE and RANGE+ at batch 1 and 10,000, the machine's plain f32
-//! matrix-multiply rate through the same backend (for the ratio), and the process's peak
-//! memory during each case (model and call: the synthetic bank is dropped first); then approximate RANGE+ (geographic cut-off 40°) with its error
-//! against the exact result on the same points. `GEORANGE_BENCH_ROWS` and `GEORANGE_BENCH_BATCHES` override the
-//! bank size and the batch sizes (comma-separated); `GEORANGE_BENCH_DTYPE=int8` (or f16) stores
-//! the bank in that precision and reads it back, as a bank file is loaded (default f32).
+//! the encoder alone, RANGE and RANGE+ at batch 1 and 10,000, the device's plain matrix-multiply
+//! rate through the same backend (for the ratio; f16 too on a GPU that has it), and the process's
+//! peak host memory during each case (model and call: the synthetic bank is dropped first); then
+//! approximate RANGE+ (geographic cut-off 40°) with its error against the exact result on the
+//! same points. Environment:
+//! - `GEORANGE_BENCH_ROWS`, `GEORANGE_BENCH_BATCHES` (comma-separated): bank size, batch sizes;
+//! - `GEORANGE_BENCH_DTYPE=int8` (or f16): the bank file's precision (read back as a file is);
+//! - `GEORANGE_BENCH_BACKEND=wgpu`, `GEORANGE_BENCH_GPU_PRECISION=f16`: the device and how the
+//!   bank is held on a GPU;
+//! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff;
+//! - `GEORANGE_BENCH_MATMUL`: the side of the probe's square matrices (4096 on a GPU, else 2048);
+//! - `GEORANGE_BENCH_TILE_BUDGET` (millions of scores): the tile budget of every case;
+//!   `GEORANGE_BENCH_TILE_BUDGETS`: RANGE again at the largest batch with each of these, with
+//!   its difference from the default.
+//!
 //! Results go to BENCHMARKS.md by hand.
 
 use std::time::Instant;
@@ -15,8 +25,9 @@ use std::time::Instant;
 use burn::tensor::{DType, Tensor, TensorData};
 use georange::encoder::{Architecture, SatClipParams};
 use georange::format::Stored;
+use georange::model::DEFAULT_TILE_BUDGET;
 use georange::weights::Weights;
-use georange::{Backend, Bank, Encoder, Model, Variant};
+use georange::{Backend, Bank, Encoder, GpuPrecision, Model, Variant};
 
 /// Deterministic uniform numbers in [−1, 1) (xorshift64*).
 struct Rng(u64);
@@ -110,28 +121,58 @@ fn time(min_secs: f64, mut f: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() / n as f64
 }
 
+/// A comma-separated environment list, or `default`.
+fn env_list<T: std::str::FromStr>(name: &str, default: Vec<T>) -> Vec<T> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.split(',').filter_map(|b| b.trim().parse().ok()).collect())
+        .unwrap_or(default)
+}
+
+/// The plain matrix-multiply rate of `device` in `dtype`, for the ratio.
+fn matmul_rate(device: &burn::tensor::Device, n: usize, dtype: DType) -> f64 {
+    let a: Tensor<2> = Tensor::from_data(TensorData::new(vec![0.5f32; n * n], [n, n]), (device, dtype));
+    let secs = time(2.0, || {
+        let _ = a.clone().matmul(a.clone()).sum().into_data();
+    });
+    2.0 * (n as f64).powi(3) / secs / 1e9
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let rows: usize = std::env::var("GEORANGE_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let batches: Vec<usize> = std::env::var("GEORANGE_BENCH_BATCHES")
-        .ok()
-        .map(|v| v.split(',').filter_map(|b| b.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 10_000]);
-    let (device, dtype) = Backend::Cpu.device().expect("cpu");
+    let rows: usize = env_list("GEORANGE_BENCH_ROWS", vec![100_000])[0];
+    let batches: Vec<usize> = env_list("GEORANGE_BENCH_BATCHES", vec![1, 10_000]);
+    let backend = std::env::var("GEORANGE_BENCH_BACKEND").unwrap_or_else(|_| "cpu".into());
+    let backend = Backend::parse(&backend).expect("GEORANGE_BENCH_BACKEND");
+    let gpu = backend == Backend::Wgpu;
+    let precision = std::env::var("GEORANGE_BENCH_GPU_PRECISION").unwrap_or_else(|_| "f32".into());
+    let precision = GpuPrecision::parse(&precision).expect("GEORANGE_BENCH_GPU_PRECISION");
+    // Which cases run: explain, encoder, range, range+, range+b0, cutoff (default all).
+    let cases: Vec<String> = env_list(
+        "GEORANGE_BENCH_CASES",
+        vec![
+            "explain".to_string(),
+            "encoder".into(),
+            "range".into(),
+            "range+".into(),
+            "range+b0".into(),
+            "cutoff".into(),
+        ],
+    );
+    // Tile budgets (millions of scores) tried for RANGE at the largest batch, besides the default.
+    let budgets: Vec<usize> = env_list("GEORANGE_BENCH_TILE_BUDGETS", vec![]);
+    let default_budget = env_list("GEORANGE_BENCH_TILE_BUDGET", vec![DEFAULT_TILE_BUDGET >> 20])[0] << 20;
+    let (device, dtype) = backend.device().expect("device");
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("georange CPU benchmark: bank {rows} rows, {threads} threads");
+    println!("georange {backend:?} benchmark: bank {rows} rows, {threads} CPU threads, GPU precision {precision:?}");
 
-    let n = 2048;
-    let a: Tensor<2> = Tensor::from_data(TensorData::new(vec![0.5f32; n * n], [n, n]), (&device, DType::F32));
-    let secs = time(2.0, || {
-        let _ = a.clone().matmul(a.clone()).into_data();
-    });
-    println!("f32 matmul {n}³: {:.1} GFLOP/s", 2.0 * (n as f64).powi(3) / secs / 1e9);
+    let n = env_list("GEORANGE_BENCH_MATMUL", vec![if gpu { 4096 } else { 2048 }])[0];
+    println!("f32 matmul {n}³: {:.1} GFLOP/s", matmul_rate(&device, n, DType::F32));
+    if gpu && device.supports_dtype(DType::F16) {
+        println!("f16 matmul {n}³: {:.1} GFLOP/s", matmul_rate(&device, n, DType::F16));
+    }
 
     let mut rng = Rng(0x9E3779B97F4A7C15);
     let enc = synthetic_encoder(&mut rng);
@@ -143,33 +184,77 @@ fn main() {
     }
     println!("bank stored as {stored}");
     let mut model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
+    if gpu {
+        model.set_gpu_precision(precision).expect("GPU precision");
+    }
     // The model holds the bank in its own form; the peaks below are the model's and the call's.
     drop(bank);
-    for v in [Variant::Range, Variant::RangePlus { beta: 0.5 }] {
-        let secs = time(2.0, || {
-            let _ = model.explain(12.5, 41.9, v, 10).expect("explain");
-        });
-        println!("explain (top 10 of {rows} rows, exact), {v:?}: {:.2} ms", secs * 1e3);
+    if cases.iter().any(|c| c == "explain") {
+        for v in [Variant::Range, Variant::RangePlus { beta: 0.5 }] {
+            let secs = time(2.0, || {
+                let _ = model.explain(12.5, 41.9, v, 10).expect("explain");
+            });
+            println!("explain (top 10 of {rows} rows, exact), {v:?}: {:.2} ms", secs * 1e3);
+        }
     }
-    println!("| variant | batch | points/s | ms per batch | GFLOP/s (exact-equivalent) | peak MB | max rel. error |");
+    println!(
+        "| variant | batch | points/s | ms per batch | GFLOP/s (exact-equivalent) | peak host MB | max rel. error |"
+    );
     println!("|---|---|---|---|---|---|---|");
+    let largest = batches.iter().copied().max().unwrap_or(1);
     for &batch in &batches {
         let q = points(&mut rng, batch);
         let mut exact: std::collections::HashMap<String, Vec<f32>> = std::collections::HashMap::new();
-        // (name, variant, geographic cut-off): exact first, then approximate RANGE+.
-        for (name, v, cutoff) in [
-            ("encoder", Variant::Encoder, None),
-            ("RANGE", Variant::Range, None),
-            ("RANGE+ β=0.5", Variant::RangePlus { beta: 0.5 }, None),
-            ("RANGE+ β=0", Variant::RangePlus { beta: 0.0 }, None),
+        // (case, name, variant, geographic cut-off, tile budget): exact first, then approximate RANGE+.
+        let mut runs: Vec<(&str, String, Variant, Option<f64>, Option<usize>)> = vec![
+            ("encoder", "encoder".into(), Variant::Encoder, None, None),
+            ("range", "RANGE".into(), Variant::Range, None, None),
             (
-                "RANGE+ β=0.5, cut-off 40°",
+                "range+",
+                "RANGE+ β=0.5".into(),
+                Variant::RangePlus { beta: 0.5 },
+                None,
+                None,
+            ),
+            (
+                "range+b0",
+                "RANGE+ β=0".into(),
+                Variant::RangePlus { beta: 0.0 },
+                None,
+                None,
+            ),
+            (
+                "cutoff",
+                "RANGE+ β=0.5, cut-off 40°".into(),
                 Variant::RangePlus { beta: 0.5 },
                 Some(40.0),
+                None,
             ),
-            ("RANGE+ β=0, cut-off 40°", Variant::RangePlus { beta: 0.0 }, Some(40.0)),
-        ] {
+            (
+                "cutoff",
+                "RANGE+ β=0, cut-off 40°".into(),
+                Variant::RangePlus { beta: 0.0 },
+                Some(40.0),
+                None,
+            ),
+        ];
+        if batch == largest {
+            for &b in &budgets {
+                runs.push((
+                    "range",
+                    format!("RANGE, tile budget {b}M scores"),
+                    Variant::Range,
+                    None,
+                    Some(b << 20),
+                ));
+            }
+        }
+        for (case, name, v, cutoff, budget) in runs {
+            if !cases.iter().any(|c| c == case) {
+                continue;
+            }
             model.set_geo_cutoff(cutoff).expect("cut-off");
+            model.set_tile_budget(budget.unwrap_or(default_budget));
             reset_peak_memory();
             let mut out = Vec::new();
             let secs = time(if batch > 1000 { 0.0 } else { 2.0 }, || {
@@ -186,11 +271,11 @@ fn main() {
                     2.0 * rows as f64 * (sem as u8 as f64 * (256.0 + 1024.0) + geo as u8 as f64 * (3.0 + 1024.0))
                 }
             };
-            let error = match (cutoff, exact.get(&format!("{v:?}"))) {
+            let error = match (cutoff.or(budget.map(|_| 0.0)), exact.get(&format!("{v:?}"))) {
                 (Some(_), Some(want)) => format!("{:.1e}", max_relative_error(&out, want, model.dim(v), 1024)),
                 _ => "exact".into(),
             };
-            if cutoff.is_none() {
+            if cutoff.is_none() && budget.is_none() {
                 exact.insert(format!("{v:?}"), out);
             }
             println!(

@@ -5,7 +5,7 @@
 //! O(bank + batch · (tile + value_dim)). RANGE+ runs its two heads (semantic and
 //! geographic) through one pass over the bank.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::compact::Rows;
 use crate::error::{Error, Result};
@@ -67,6 +67,17 @@ pub struct BankView<'a> {
     pub rows: usize,
     /// The largest |value| in the bank (for [`bounded`]).
     pub value_bound: f32,
+    /// What the stored values must be multiplied by: 1, or [`value_bound`](Self::value_bound)
+    /// for an f16 bank, whose values are stored divided by it (so that a tile's sums stay far
+    /// inside f16).
+    pub value_scale: f32,
+}
+
+impl BankView<'_> {
+    /// Whether the keys and values are f16 device tensors ([`crate::bank::Precision::F16`]).
+    fn half(&self) -> bool {
+        matches!(self.values, Matrix::Device(v) if v.dtype() == DType::F16)
+    }
 }
 
 /// Runs each head (`queries[i]` against `heads[i]`) over the bank in tiles of `tile` rows
@@ -82,6 +93,8 @@ pub fn stream_parallel(
     threads: usize,
 ) -> Result<Vec<Tensor<2>>> {
     let batch = queries.first().map(|q| q.dims()[0]).unwrap_or(0);
+    // A GPU runs one batch best as one stream; CPU threads each take a part of it.
+    let threads = if bank.values.is_host() { threads } else { 1 };
     let parts = threads.min(batch / 64).max(1);
     if parts == 1 {
         return Ok(stream(bank, queries, heads, tile));
@@ -123,27 +136,41 @@ pub fn stream_runs(
     runs: &[(usize, usize)],
 ) -> Vec<Tensor<2>> {
     // Host tiles are dequantised copies: keep each to a few tens of MB.
+    let half = bank.half();
     let tile = if bank.values.is_host() {
         tile.min(HOST_TILE)
+    } else if half {
+        tile.min(HALF_TILE)
     } else {
         tile
     }
     .max(1);
-    // Fold each head's scale into its queries once, not into every score tile.
+    // Fold each head's scale into its queries once, not into every score tile (and into f16
+    // once, for f16 keys).
     let queries: Vec<Tensor<2>> = queries
         .iter()
         .zip(heads)
-        .map(|(q, h)| q.clone().mul_scalar(h.scale))
+        .map(|(q, h)| {
+            let q = q.clone().mul_scalar(h.scale);
+            if half && h.against == Against::Keys {
+                q.cast(DType::F16)
+            } else {
+                q
+            }
+        })
         .collect();
     let plain: Vec<bool> = heads
         .iter()
-        .map(|h| bounded(h.scale, bank.rows, bank.value_bound))
+        .map(|h| !half && bounded(h.scale, bank.rows, bank.value_bound))
         .collect();
     let mut state: Vec<Option<Head>> = heads.iter().map(|_| None).collect();
+    // Each run in tiles of (nearly) equal length: fewer distinct shapes for the GPU's kernels,
+    // each compiled (and autotuned) once per shape.
     let tiles = runs.iter().flat_map(|&(start, len)| {
+        let even = len.div_ceil(len.div_ceil(tile));
         (start..start + len)
-            .step_by(tile)
-            .map(move |s| (s, tile.min(start + len - s)))
+            .step_by(even)
+            .map(move |s| (s, even.min(start + len - s)))
     });
     for (start, len) in tiles {
         let v = bank.values.rows(start, len);
@@ -152,11 +179,30 @@ pub fn stream_runs(
                 Against::Keys => bank.keys,
                 Against::Locations => bank.xyz,
             };
-            let scores = q.clone().matmul(k.rows(start, len).transpose());
+            let scores = product(q.clone(), k.rows(start, len).transpose());
             state[h] = Some(update(state[h].take(), scores, v.clone(), plain[h]));
         }
     }
-    state.into_iter().flatten().map(|s| s.acc / s.l).collect()
+    let scale = bank.value_scale;
+    state
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let out = s.acc / s.l;
+            if scale == 1.0 { out } else { out.mul_scalar(scale) }
+        })
+        .collect()
+}
+
+/// `a · b` as f32. An f16 `b` (an f16 bank's keys or values) takes `a` in f16 too — the
+/// GPU's fast matrix units — and its product comes back as f32 for the softmax's sums.
+pub fn product(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
+    if b.dtype() == DType::F16 {
+        let a = if a.dtype() == DType::F16 { a } else { a.cast(DType::F16) };
+        a.matmul(b).cast(DType::F32)
+    } else {
+        a.matmul(b)
+    }
 }
 
 /// Whether a head may skip the running maximum. Queries and keys are unit vectors (int8 keys
@@ -176,7 +222,7 @@ fn bounded(scale: f32, rows: usize, value_bound: f32) -> bool {
 fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>, bounded: bool) -> Head {
     if bounded {
         let p = scores.exp();
-        let (l, acc) = (p.clone().sum_dim(1), p.matmul(v));
+        let (l, acc) = (p.clone().sum_dim(1), product(p, v));
         return match state {
             None => Head { m: None, l, acc },
             Some(s) => Head {
@@ -194,7 +240,7 @@ fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>, bounded: bool) -
             let p = (scores - m.clone()).exp();
             Head {
                 l: l * alpha.clone() + p.clone().sum_dim(1),
-                acc: acc * alpha + p.matmul(v),
+                acc: acc * alpha + product(p, v),
                 m: Some(m),
             }
         }
@@ -202,7 +248,7 @@ fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>, bounded: bool) -
             let p = (scores - tile_max.clone()).exp();
             Head {
                 l: p.clone().sum_dim(1),
-                acc: p.matmul(v),
+                acc: product(p, v),
                 m: Some(tile_max),
             }
         }
@@ -214,6 +260,11 @@ pub const MIN_TILE: usize = 256;
 
 /// The most rows of a tile dequantised from host rows (8192 × 1024 f32 values: 32 MB).
 const HOST_TILE: usize = 8192;
+
+/// The most rows of a tile of an f16 bank: its weights are at most 1 (the running maximum is
+/// always kept) and its values at most 1 in magnitude, so each tile's `p · V` stays below this,
+/// far inside f16's largest number (65,504).
+const HALF_TILE: usize = 16_384;
 
 /// A bank tile length that keeps each head's `batch × tile` score block near `budget`
 /// elements (and at least [`MIN_TILE`] rows, at most the bank).

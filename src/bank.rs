@@ -167,6 +167,33 @@ pub struct DeviceBank {
     pub device: Device,
     /// The largest |value|: bounds the attention sums (`attention::bounded`).
     pub value_bound: f32,
+    /// What the device values must be multiplied by (1, or `value_bound` in f16).
+    pub value_scale: f32,
+}
+
+/// How a bank's keys and values are held on a GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum GpuPrecision {
+    /// f32: the reference's arithmetic (exact within f32 rounding). The default.
+    #[default]
+    F32,
+    /// f16 keys and values (values divided by the bank's largest |value|), f16 products with
+    /// f32 softmax sums: half the memory and the GPU's fast matrix units, at a relative error
+    /// of about 1e-3 (BENCHMARKS.md). The unit vectors of the geographic head stay f32.
+    F16,
+}
+
+impl GpuPrecision {
+    /// Parses `f32` or `f16`.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "f32" => Ok(GpuPrecision::F32),
+            "f16" => Ok(GpuPrecision::F16),
+            other => Err(Error::Invalid(format!(
+                "unknown GPU precision {other:?} (expected f32 or f16)"
+            ))),
+        }
+    }
 }
 
 impl DeviceBank {
@@ -218,7 +245,38 @@ impl DeviceBank {
             device_row: Tensor::from_data(TensorData::new(device_row, [n]), device),
             device: device.clone(),
             value_bound: bank.values.iter().fold(0f32, |m, v| m.max(v.abs())),
+            value_scale: 1.0,
         }
+    }
+
+    /// Holds the keys and values on the GPU in `precision` (converted there). The CPU keeps
+    /// the rows as the bank file stored them, so it refuses; so does a GPU without f16.
+    pub fn set_precision(&mut self, precision: GpuPrecision) -> Result<()> {
+        let Matrices::Device { keys, values } = &mut self.matrices else {
+            return Err(Error::Invalid(
+                "the GPU precision applies to a bank on a GPU; the CPU reads the bank in the precision its file stores"
+                    .into(),
+            ));
+        };
+        let (dtype, scale) = match precision {
+            GpuPrecision::F32 => (DType::F32, 1.0),
+            GpuPrecision::F16 => (DType::F16, self.value_bound.max(f32::MIN_POSITIVE)),
+        };
+        if !self.device.supports_dtype(dtype) {
+            return Err(Error::Backend(format!("this GPU has no {dtype:?} arithmetic")));
+        }
+        if keys.dtype() == dtype {
+            return Ok(());
+        }
+        *keys = keys.clone().cast(dtype);
+        // Back to the stored numbers, then into the new scale.
+        *values = values
+            .clone()
+            .cast(DType::F32)
+            .mul_scalar(self.value_scale / scale)
+            .cast(dtype);
+        self.value_scale = scale;
+        Ok(())
     }
 
     /// The bank as [`crate::fused`] reads it, when its rows are on the host (the CPU).
@@ -245,6 +303,7 @@ impl DeviceBank {
             values,
             rows: self.rows,
             value_bound: self.value_bound,
+            value_scale: self.value_scale,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod fused;
 pub mod geo;
 pub mod imagery;
 pub mod model;
+mod parallel;
 pub mod spatial;
 pub mod weights;
 
@@ -25,7 +26,7 @@ pub mod weights;
 mod wasm;
 
 pub use backend::Backend;
-pub use bank::Bank;
+pub use bank::{Bank, GpuPrecision};
 pub use encoder::Encoder;
 pub use error::{Error, Result};
 pub use format::StorageDtype;

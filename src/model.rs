@@ -3,12 +3,13 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::attention::{Against, BankView, HeadSpec, stream_parallel, stream_runs, tile_rows};
-use crate::bank::{Bank, DeviceBank};
+use crate::attention::{Against, BankView, HeadSpec, product, stream_parallel, stream_runs, tile_rows};
+use crate::bank::{Bank, DeviceBank, GpuPrecision};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
 use crate::fused::{self, FusedHead, HostBank};
 use crate::geo::{unit_vector, validate_points};
+use crate::parallel::threads;
 use crate::spatial::{QueryGroup, SpatialOrder, group_queries};
 
 /// RANGE's softmax temperature (`softmax(15 · cos)`).
@@ -49,8 +50,10 @@ impl Variant {
 }
 
 /// Score-block budget per head and tile, in elements (32 MB of f32; 4M elements ran RANGE at
-/// batch 10,000 17% slower on the CPU, 16M no faster: BENCHMARKS.md).
-const TILE_BUDGET: usize = 8 << 20;
+/// batch 10,000 17% slower on the CPU, 16M no faster: BENCHMARKS.md). On an H200 neither 8M
+/// (WGSL) nor 32M (SPIR-V) brought the streamed pass near the GPU's matmul rate; which tile
+/// suits a GPU is still open (BENCHMARKS.md), hence [`Model::set_tile_budget`].
+pub const DEFAULT_TILE_BUDGET: usize = 8 << 20;
 
 /// The largest tensor one batch may create, in bytes. WebGPU guarantees storage buffers of
 /// 128 MiB and no more; larger requests are split into batches that fit.
@@ -63,6 +66,8 @@ pub struct Model {
     device: Device,
     /// RANGE+'s geographic head skips bank rows farther than this (radians) from a query.
     geo_cutoff: Option<f64>,
+    /// Score-block budget per head and tile, in elements ([`DEFAULT_TILE_BUDGET`] by default).
+    tile_budget: usize,
 }
 
 impl Model {
@@ -78,6 +83,7 @@ impl Model {
             bank: bank.map(|b| DeviceBank::new(b, device)),
             device: device.clone(),
             geo_cutoff: None,
+            tile_budget: DEFAULT_TILE_BUDGET,
         })
     }
 
@@ -100,6 +106,23 @@ impl Model {
             }
         };
         Ok(())
+    }
+
+    /// Holds the bank's keys and values on the GPU in `precision` (f32 by default; f16 halves
+    /// the memory and uses the GPU's fast matrix units at a relative error of about 1e-3). An
+    /// error without a bank, on the CPU, or on a GPU without f16 arithmetic.
+    pub fn set_gpu_precision(&mut self, precision: GpuPrecision) -> Result<()> {
+        self.bank
+            .as_mut()
+            .ok_or_else(|| Error::Invalid("the GPU precision applies to a bank, and this model has none".into()))?
+            .set_precision(precision)
+    }
+
+    /// How many scores (batch × bank rows) one streamed tile of one head may hold: larger tiles
+    /// mean fewer, larger GPU dispatches and more memory. Tuning only (the result is the same
+    /// within f32 rounding); at least [`crate::attention::MIN_TILE`] rows per tile are kept.
+    pub fn set_tile_budget(&mut self, elements: usize) {
+        self.tile_budget = elements.max(1);
     }
 
     /// Width of each output row for `variant`.
@@ -189,7 +212,7 @@ impl Model {
             return Ok(Tensor::cat(vec![high, q], 1));
         }
         let view = bank.view();
-        let tile = tile_rows(points, bank.rows, TILE_BUDGET);
+        let tile = tile_rows(points, bank.rows, self.tile_budget);
         // Heads over the whole bank stream together; a pruned geographic head goes its own way.
         let pruned = |h: &HeadSpec| self.geo_cutoff.is_some() && h.against == Against::Locations;
         let (apart, together): (Vec<_>, Vec<_>) = heads.into_iter().partition(|(h, _)| pruned(h));
@@ -214,7 +237,7 @@ impl Model {
                     lonlat,
                     self.query_xyz(lonlat),
                     *spec,
-                    cutoff,
+                    (cutoff, self.tile_budget),
                     threads,
                 )?,
             };
@@ -243,10 +266,10 @@ impl Model {
                     Against::Keys => view.keys,
                     Against::Locations => view.xyz,
                 };
-                let scores = self
-                    .head_queries(&h, &q, &point)
-                    .mul_scalar(h.scale)
-                    .matmul(k.rows(0, bank.rows).transpose());
+                let scores = product(
+                    self.head_queries(&h, &q, &point).mul_scalar(h.scale),
+                    k.rows(0, bank.rows).transpose(),
+                );
                 (softmax(scores, 1), w)
             });
             weighted_sum(parts)?
@@ -384,7 +407,7 @@ fn geo_pruned(
     lonlat: &[f64],
     xyz: Tensor<2>,
     spec: HeadSpec,
-    cutoff: f64,
+    (cutoff, budget): (f64, usize),
     threads: usize,
 ) -> Result<Tensor<2>> {
     let groups = group_queries(lonlat);
@@ -397,7 +420,7 @@ fn geo_pruned(
         let q = xyz
             .clone()
             .select(0, Tensor::from_data(TensorData::new(idx, [g.members.len()]), &device));
-        let tile = tile_rows(g.members.len(), view.rows, TILE_BUDGET);
+        let tile = tile_rows(g.members.len(), view.rows, budget);
         stream_runs(view, &[q], &[spec], tile, &runs).remove(0)
     };
     let parts: Vec<Tensor<2>> = if threads <= 1 || groups.len() == 1 {
@@ -459,13 +482,6 @@ fn fused_heads<'a>(
             }
         })
         .collect()
-}
-
-/// Threads for the CPU's own loops (1 in the browser). Asked once: on Linux the answer
-/// comes from reading cgroup files, which is not worth doing for every batch.
-fn threads() -> usize {
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1))
 }
 
 /// The attention heads of a variant with the weight of each in the output.

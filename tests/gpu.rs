@@ -8,7 +8,7 @@
 
 mod common;
 use common::*;
-use georange::{Backend, Model, StorageDtype, Variant};
+use georange::{Backend, Bank, GpuPrecision, Model, StorageDtype, Variant};
 
 #[test]
 fn wgpu_matches_the_reference_within_f32_tolerance() {
@@ -87,26 +87,118 @@ fn cli_backend_wgpu() {
         "--out",
         d,
     ]);
-    let out = format!("{d}/gpu.npy");
-    run(&[
-        "embed",
-        "--encoder",
-        &format!("{d}/encoder.safetensors"),
-        "--bank",
-        &format!("{d}/bank.safetensors"),
-        "--model",
-        "range",
-        "--input",
-        fixture("queries.csv").to_str().unwrap(),
-        "--output",
-        &out,
-        "--backend",
-        "wgpu",
-    ]);
-    let got = georange::convert::npy::read_npy(std::path::Path::new(&out)).unwrap();
-    let want = golden(&L40, "range");
-    for i in 0..want.rows {
-        let r = i * want.cols..(i + 1) * want.cols;
-        assert!(cosine(&got.data[r.clone()], &want.data[r]) >= 0.999, "row {i}");
+    // f32 and then f16 on the device: both within the WebGPU path's tolerance of the reference.
+    for precision in ["f32", "f16"] {
+        let out = format!("{d}/gpu-{precision}.npy");
+        run(&[
+            "embed",
+            "--encoder",
+            &format!("{d}/encoder.safetensors"),
+            "--bank",
+            &format!("{d}/bank.safetensors"),
+            "--model",
+            "range",
+            "--input",
+            fixture("queries.csv").to_str().unwrap(),
+            "--output",
+            &out,
+            "--backend",
+            "wgpu",
+            "--gpu-precision",
+            precision,
+        ]);
+        let got = georange::convert::npy::read_npy(std::path::Path::new(&out)).unwrap();
+        let want = golden(&L40, "range");
+        for i in 0..want.rows {
+            let r = i * want.cols..(i + 1) * want.cols;
+            assert!(
+                cosine(&got.data[r.clone()], &want.data[r]) >= 0.999,
+                "{precision} row {i}"
+            );
+        }
     }
+}
+
+/// An f16 bank on the GPU (`Model::set_gpu_precision`) against the same bank in f32, on the
+/// reference fixtures (L40: 512 rows) and a 40,000-row bank whose
+/// tiles reach the f16 tile limit: relative error of the high-resolution part ≤ 2e-3 per point
+/// (stated in the README and BENCHMARKS.md), encoder part identical.
+#[test]
+fn an_f16_bank_on_the_gpu_stays_within_its_stated_error() {
+    let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
+    if !device.supports_dtype(burn::tensor::DType::F16) {
+        eprintln!("this adapter has no f16 arithmetic: f16 refused, as it must be");
+        let (enc, bank) = converted(&L10, StorageDtype::F32);
+        let mut m = Model::new(&enc, Some(&bank), &device, dtype).unwrap();
+        assert!(m.set_gpu_precision(GpuPrecision::F16).is_err());
+        return;
+    }
+    let (enc, small) = converted(&L40, StorageDtype::F32);
+    let rows = 40_000;
+    let locs: Vec<f32> = georange::imagery::fibonacci_points(rows)
+        .iter()
+        .map(|v| *v as f32)
+        .collect();
+    let noise = |n: usize, seed: u64| -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 6.0 - 3.0
+            })
+            .collect()
+    };
+    let kd = enc.embed_dim();
+    let keys: Vec<f32> = noise(rows * kd, 7)
+        .chunks(kd)
+        .flat_map(|k| {
+            let n = k.iter().map(|x| x * x).sum::<f32>().sqrt();
+            k.iter().map(move |x| x / n).collect::<Vec<_>>()
+        })
+        .collect();
+    let big = Bank::new(locs, keys, noise(rows * 256, 8), kd, 256, &enc.id).unwrap();
+    for bank in [&small, &big] {
+        let exact = Model::new(&enc, Some(bank), &device, dtype).unwrap();
+        let mut half = Model::new(&enc, Some(bank), &device, dtype).unwrap();
+        half.set_gpu_precision(GpuPrecision::F16).unwrap();
+        let vd = bank.value_dim;
+        for v in [
+            Variant::Range,
+            Variant::RangePlus { beta: 0.5 },
+            Variant::RangePlus { beta: 0.0 },
+        ] {
+            for batch in [1, 50] {
+                let pts = &queries()[..2 * batch.max(20)];
+                let want = exact.embed(pts, v, batch, &mut |_| {}).unwrap();
+                let got = half.embed(pts, v, batch, &mut |_| {}).unwrap();
+                let width = exact.dim(v);
+                let err = got
+                    .chunks(width)
+                    .zip(want.chunks(width))
+                    .map(|(g, w)| rel(&g[..vd], &w[..vd]))
+                    .fold(0.0, f64::max);
+                eprintln!(
+                    "{} rows, {v:?}, batch {batch}: f16 worst relative error {err:.2e}",
+                    bank.rows()
+                );
+                assert!(err <= 2e-3, "{v:?} batch {batch}: relative error {err:.2e}");
+                assert!(
+                    got.chunks(width)
+                        .zip(want.chunks(width))
+                        .all(|(g, w)| g[vd..] == w[vd..])
+                );
+            }
+        }
+    }
+}
+
+/// The CPU reads a bank in its file's precision: asking it for an f16 GPU bank is an error.
+#[test]
+fn the_gpu_precision_is_refused_on_the_cpu() {
+    let (cpu, dtype) = Backend::Cpu.device().unwrap();
+    let (enc, bank) = converted(&L10, StorageDtype::F32);
+    let mut m = Model::new(&enc, Some(&bank), &cpu, dtype).unwrap();
+    let e = m.set_gpu_precision(GpuPrecision::F16).unwrap_err().to_string();
+    assert!(e.contains("precision its file stores"), "{e}");
+    assert!(GpuPrecision::parse("f8").is_err());
 }

@@ -5,9 +5,10 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use super::Encoder;
 use super::arch::{Activation, Architecture};
-use super::harmonics::{self, Convention};
+use super::harmonics::{Convention, Harmonics};
 use super::projection::equal_earth;
 use crate::error::Result;
+use crate::parallel;
 use crate::weights::{DeviceDense, dense_on_device, rff_on_device};
 
 /// One branch on the device: an optional Fourier map (`2π·Bᵀ`) and dense layers.
@@ -85,25 +86,43 @@ impl DeviceEncoder {
         outputs.reduce(|a, b| a + b).unwrap_or(input)
     }
 
-    /// The input features, computed on the host in f64.
+    /// The input features, computed on the host in f64 (on several threads for large
+    /// batches) and uploaded in the encoder's dtype.
     fn input_features(&self, lonlat: &[f64]) -> Tensor<2> {
         let rows = lonlat.len() / 2;
         let width = self.arch.input_dim();
-        let mut feats = vec![0.0f64; rows * width];
-        let points = lonlat.chunks_exact(2).zip(feats.chunks_exact_mut(width));
-        match &self.arch {
-            Architecture::SatClip(p) => {
-                let convention = Convention::parse(&p.harmonics).unwrap_or(Convention::Analytic);
-                for (point, out) in points {
-                    harmonics::evaluate(point[0], point[1], p.legendre_polys, convention, out);
-                }
-            }
-            Architecture::GeoClip(_) => {
-                for (point, out) in points {
-                    out.copy_from_slice(&equal_earth(point[0], point[1]));
-                }
-            }
+        let shape = [rows, width];
+        if self.dtype == DType::F64 {
+            let mut feats = vec![0.0f64; rows * width];
+            self.features_into(lonlat, &mut feats, |v| v);
+            Tensor::from_data(TensorData::new(feats, shape), (&self.device, self.dtype))
+        } else {
+            let mut feats = vec![0.0f32; rows * width];
+            self.features_into(lonlat, &mut feats, |v| v as f32);
+            Tensor::from_data(TensorData::new(feats, shape), (&self.device, self.dtype))
         }
-        Tensor::from_data(TensorData::new(feats, [rows, width]), (&self.device, self.dtype))
+    }
+
+    /// Writes each point's features into its row of `out`, converted by `to`.
+    fn features_into<T: Copy + Send>(&self, lonlat: &[f64], out: &mut [T], to: impl Fn(f64) -> T + Sync) {
+        let width = self.arch.input_dim();
+        let table = match &self.arch {
+            Architecture::SatClip(p) => Some(Harmonics::new(
+                p.legendre_polys,
+                Convention::parse(&p.harmonics).unwrap_or(Convention::Analytic),
+            )),
+            Architecture::GeoClip(_) => None,
+        };
+        parallel::for_rows(out, width, 256, |first, part| {
+            let mut row = vec![0.0f64; width];
+            let points = lonlat[2 * first..].chunks_exact(2);
+            for (point, dst) in points.zip(part.chunks_exact_mut(width)) {
+                match &table {
+                    Some(h) => h.evaluate(point[0], point[1], &mut row),
+                    None => row.copy_from_slice(&equal_earth(point[0], point[1])),
+                }
+                dst.iter_mut().zip(&row).for_each(|(d, v)| *d = to(*v));
+            }
+        });
     }
 }

@@ -62,46 +62,83 @@ pub fn feature_count(degrees: usize) -> usize {
 /// Writes the `degrees²` harmonics of the point (`lon`, `lat`, in degrees) into `out`.
 ///
 /// `out.len()` must be `degrees²`. `lat` must lie in [−90, 90] (checked by the caller).
+/// Many points: build a [`Harmonics`] once and call [`Harmonics::evaluate`].
 pub fn evaluate(lon: f64, lat: f64, degrees: usize, convention: Convention, out: &mut [f64]) {
-    debug_assert_eq!(out.len(), feature_count(degrees));
-    if degrees == 0 {
-        return;
-    }
-    let phi = (lon + 180.0).to_radians();
-    let x = (lat + 90.0).to_radians().cos();
-    let s = ((1.0 - x) * (1.0 + x)).max(0.0).sqrt();
-    let sqrt2 = std::f64::consts::SQRT_2;
+    Harmonics::new(degrees, convention).evaluate(lon, lat, out);
+}
 
-    // q_mm: normalised P_m^m(x) without phase; walks up the diagonal.
-    let mut q_mm = 1.0 / (4.0 * PI).sqrt();
-    for m in 0..degrees {
-        if m > 0 {
-            let mf = m as f64;
-            q_mm *= ((2.0 * mf + 1.0) / (2.0 * mf)).sqrt() * s;
+/// The harmonics up to one degree in one convention, with the recurrence's coefficients
+/// (which depend on `l` and `m` only) computed once: most of the work per point otherwise.
+pub struct Harmonics {
+    degrees: usize,
+    convention: Convention,
+    /// `(a, b)` of the step to degree `l` in column `m`, column after column.
+    steps: Vec<(f64, f64)>,
+}
+
+impl Harmonics {
+    pub fn new(degrees: usize, convention: Convention) -> Self {
+        let steps = (0..degrees)
+            .flat_map(|m| ((m + 1)..degrees).map(move |l| (l as f64, m as f64)))
+            .map(|(lf, mf)| {
+                let a = ((4.0 * lf * lf - 1.0) / (lf * lf - mf * mf)).sqrt();
+                let b = (((lf - 1.0) * (lf - 1.0) - mf * mf) / (4.0 * (lf - 1.0) * (lf - 1.0) - 1.0)).sqrt();
+                (a, b)
+            })
+            .collect();
+        Self {
+            degrees,
+            convention,
+            steps,
         }
-        let (sin_m, cos_m) = (m as f64 * phi).sin_cos();
-        let factor = convention.factor(m);
-        let mut put = |l: usize, q: f64| {
-            let base = l * l + l;
-            if m == 0 {
-                out[base] = factor * q;
-            } else {
-                out[base + m] = factor * sqrt2 * q * cos_m;
-                out[base - m] = factor * sqrt2 * q * sin_m;
+    }
+
+    /// Number of features per point (`degrees²`).
+    pub fn width(&self) -> usize {
+        feature_count(self.degrees)
+    }
+
+    /// See [`evaluate`]; `out.len()` must be [`width`](Self::width).
+    pub fn evaluate(&self, lon: f64, lat: f64, out: &mut [f64]) {
+        let degrees = self.degrees;
+        debug_assert_eq!(out.len(), feature_count(degrees));
+        if degrees == 0 {
+            return;
+        }
+        let phi = (lon + 180.0).to_radians();
+        let x = (lat + 90.0).to_radians().cos();
+        let s = ((1.0 - x) * (1.0 + x)).max(0.0).sqrt();
+        let sqrt2 = std::f64::consts::SQRT_2;
+
+        // q_mm: normalised P_m^m(x) without phase; walks up the diagonal.
+        let mut q_mm = 1.0 / (4.0 * PI).sqrt();
+        let mut steps = self.steps.iter();
+        for m in 0..degrees {
+            if m > 0 {
+                let mf = m as f64;
+                q_mm *= ((2.0 * mf + 1.0) / (2.0 * mf)).sqrt() * s;
             }
-        };
-        // Up the column l = m, m+1, ... with the three-term recurrence.
-        let mut q_prev = 0.0;
-        let mut q_cur = q_mm;
-        put(m, q_cur);
-        for l in (m + 1)..degrees {
-            let (lf, mf) = (l as f64, m as f64);
-            let a = ((4.0 * lf * lf - 1.0) / (lf * lf - mf * mf)).sqrt();
-            let b = (((lf - 1.0) * (lf - 1.0) - mf * mf) / (4.0 * (lf - 1.0) * (lf - 1.0) - 1.0)).sqrt();
-            let q_next = a * (x * q_cur - b * q_prev);
-            q_prev = q_cur;
-            q_cur = q_next;
-            put(l, q_cur);
+            let (sin_m, cos_m) = (m as f64 * phi).sin_cos();
+            let factor = self.convention.factor(m);
+            let mut put = |l: usize, q: f64| {
+                let base = l * l + l;
+                if m == 0 {
+                    out[base] = factor * q;
+                } else {
+                    out[base + m] = factor * sqrt2 * q * cos_m;
+                    out[base - m] = factor * sqrt2 * q * sin_m;
+                }
+            };
+            // Up the column l = m, m+1, ... with the three-term recurrence.
+            let mut q_prev = 0.0;
+            let mut q_cur = q_mm;
+            put(m, q_cur);
+            for (l, &(a, b)) in ((m + 1)..degrees).zip(steps.by_ref()) {
+                let q_next = a * (x * q_cur - b * q_prev);
+                q_prev = q_cur;
+                q_cur = q_next;
+                put(l, q_cur);
+            }
         }
     }
 }

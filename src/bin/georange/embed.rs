@@ -7,7 +7,7 @@ use crate::points::{at_line, read_points};
 use clap::Args;
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
-use georange::{Backend, Bank, Encoder, Error, Model, Result, Variant};
+use georange::{Backend, Bank, Encoder, Error, GpuPrecision, Model, Result, Variant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args)]
@@ -41,6 +41,10 @@ pub struct EmbedArgs {
     /// for points scattered over the globe; see BENCHMARKS.md). Default: exact.
     #[arg(long)]
     geo_cutoff_deg: Option<f64>,
+    /// How the bank is held on a GPU (--backend wgpu): f32 (default), or f16 — half the memory
+    /// and the GPU's fast matrix units, at a relative error of about 1e-3 (BENCHMARKS.md).
+    #[arg(long)]
+    gpu_precision: Option<String>,
 }
 
 pub fn run(a: EmbedArgs) -> Result<()> {
@@ -60,6 +64,9 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     // The model holds the bank in its own form (int8 stays int8 on the CPU): free the f32 copy.
     drop(bank);
     model.set_geo_cutoff(a.geo_cutoff_deg)?;
+    if let Some(p) = &a.gpu_precision {
+        model.set_gpu_precision(GpuPrecision::parse(p)?)?;
+    }
     let rows = points.len() / 2;
     let bar = ProgressBar::new(rows as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}")
