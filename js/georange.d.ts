@@ -32,6 +32,13 @@ export interface LoadOptions {
    * batches scattered over the globe. β = 1 and RANGE stay exact.
    */
   geoCutoffDeg?: number;
+  /**
+   * How the bank is held on WebGPU: `'f32'` (default, exact to f32 rounding) or `'f16'`: half
+   * the GPU memory and f16 matrix products with f32 softmax sums, at a relative error of at
+   * most 2e-3 against f32. Needs the adapter's `shader-f16` feature; without it the bank stays
+   * f32 and `note` says so. Ignored on the CPU, which reads the bank in its file's precision.
+   */
+  gpuPrecision?: 'f32' | 'f16';
 }
 
 export interface EmbedOptions {

@@ -128,9 +128,12 @@ export class GeoRange {
    * @returns {Promise<GeoRange>}
    */
   static async load(options = {}) {
-    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg } = options;
+    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg, gpuPrecision } = options;
     if (!encoder) throw new Error('GeoRange.load: `encoder` (a URL or bytes) is required');
     if (!['auto', 'webgpu', 'cpu'].includes(device)) throw new Error(`GeoRange.load: unknown device ${device}`);
+    if (gpuPrecision !== undefined && !['f32', 'f16'].includes(gpuPrecision)) {
+      throw new Error(`GeoRange.load: unknown gpuPrecision ${gpuPrecision} (f32 or f16)`);
+    }
     if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
     await initWasm(wasmUrl);
     const files = () => Promise.all([
@@ -138,7 +141,7 @@ export class GeoRange {
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
     ]);
     const [enc, bnk] = await files();
-    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device, geoCutoffDeg);
+    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device, geoCutoffDeg, gpuPrecision);
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).

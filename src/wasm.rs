@@ -12,7 +12,7 @@ use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::{Backend, Bank, Encoder, Error, Model, Variant};
+use crate::{Backend, Bank, Encoder, Error, GpuPrecision, Model, Variant};
 
 fn web_sys_log(message: &str) {
     js_sys::Reflect::get(&js_sys::global(), &"console".into())
@@ -40,15 +40,20 @@ impl WasmModel {
     /// Loads an encoder file and optionally a bank file (their bytes) onto `device`:
     /// `"webgpu"`, `"cpu"`, or `"auto"` (WebGPU when an adapter exists, else the CPU).
     /// `geo_cutoff_deg`: approximate RANGE+ (see `Model::set_geo_cutoff`); absent = exact.
+    /// `gpu_precision`: `"f32"` (default) or `"f16"` for the bank on WebGPU (see
+    /// `Model::set_gpu_precision`); ignored on the CPU; a GPU without f16 keeps f32 and `note`
+    /// says so.
     pub async fn load(
         encoder: Vec<u8>,
         bank: Option<Vec<u8>>,
         device: String,
         geo_cutoff_deg: Option<f64>,
+        gpu_precision: Option<String>,
     ) -> Result<WasmModel, JsError> {
+        let precision = gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?;
         let encoder = Encoder::from_bytes(&encoder, "encoder")?;
         let bank = bank.map(|b| Bank::from_bytes(&b, "bank")).transpose()?;
-        let (backend, note) = match device.as_str() {
+        let (backend, mut note) = match device.as_str() {
             "cpu" => (Backend::Cpu, String::new()),
             "webgpu" | "gpu" | "wgpu" => (Backend::Wgpu, String::new()),
             "auto" => match Backend::Wgpu.device_async().await {
@@ -67,6 +72,12 @@ impl WasmModel {
         let (dev, dtype) = backend.device_async().await?;
         let mut model = Model::new(&encoder, bank.as_ref(), &dev, dtype)?;
         model.set_geo_cutoff(geo_cutoff_deg)?;
+        if let (Backend::Wgpu, Some(p), true) = (backend, precision, bank.is_some())
+            && let Err(e) = model.set_gpu_precision(p)
+        {
+            web_sys_log(&format!("georange: {e}"));
+            note = format!("{p:?} unavailable on this GPU ({e}); the bank stays f32");
+        }
         let backend = match backend {
             Backend::Cpu => "cpu",
             Backend::Wgpu => "webgpu",

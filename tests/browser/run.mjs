@@ -88,7 +88,7 @@ async function withBrowser(webgpu, fn) {
 
 const server = await serve(root);
 const embedIn = (page, opts) => page.evaluate(async ({ files, points, opts }) => {
-  const m = await GeoRange.load({ ...files, device: opts.device, cache: false, geoCutoffDeg: opts.geoCutoffDeg });
+  const m = await GeoRange.load({ ...files, device: opts.device, cache: false, geoCutoffDeg: opts.geoCutoffDeg, gpuPrecision: opts.gpuPrecision });
   const out = [];
   for (const c of opts.cases) out.push(Array.from(await m.embed(Float64Array.from(opts.points ?? points), c)));
   return { backend: m.backend, note: m.note, out };
@@ -123,6 +123,19 @@ try {
       const native = readNpy(`${work}/native_b02_cut30.npy`);
       const dim = native.shape[1];
       compareRows(r.out[0], native.data.slice(0, 12 * dim), dim, (i, cos, rel) => assert(cos >= 0.9999, `row ${i}: cosine ${cos}`));
+    });
+    await test('an f16 bank on webgpu (gpuPrecision) stays within f32 tolerance, or says it cannot', async () => {
+      const r = await embedIn(page, { device: 'webgpu', gpuPrecision: 'f16', cases: [{ model: 'range' }] });
+      assert(r.backend === 'webgpu', `backend ${r.backend}`);
+      if (r.note) {
+        assert(/F16 unavailable/.test(r.note) && /stays f32/.test(r.note), r.note);
+        console.log(`  (this adapter has no f16: ${r.note})`);
+      }
+      const want = golden('range');
+      compareRows(r.out[0], want.data, want.shape[1], (i, cos) => assert(cos >= 0.999, `row ${i}: cosine ${cos}`));
+      const msg = await page.evaluate(async (files) => GeoRange.load({ ...files, cache: false, gpuPrecision: 'f8' })
+        .then(() => 'resolved', (e) => e.message), files);
+      assert(/gpuPrecision/.test(msg), msg);
     });
     await test('a truncated file rejects with a clear message', async () => {
       const msg = await page.evaluate(async () => GeoRange.load({ encoder: '/out/browser-tests/truncated.safetensors', cache: false })
