@@ -139,24 +139,16 @@ fn an_f16_bank_on_the_gpu_stays_within_its_stated_error() {
         .iter()
         .map(|v| *v as f32)
         .collect();
-    let noise = |n: usize, seed: u64| -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 6.0 - 3.0
-            })
-            .collect()
-    };
+    let wide = |n, seed| noise(n, seed).into_iter().map(|v| 3.0 * v).collect::<Vec<f32>>();
     let kd = enc.embed_dim();
-    let keys: Vec<f32> = noise(rows * kd, 7)
+    let keys: Vec<f32> = wide(rows * kd, 7)
         .chunks(kd)
         .flat_map(|k| {
             let n = k.iter().map(|x| x * x).sum::<f32>().sqrt();
             k.iter().map(move |x| x / n).collect::<Vec<_>>()
         })
         .collect();
-    let big = Bank::new(locs, keys, noise(rows * 256, 8), kd, 256, &enc.id).unwrap();
+    let big = Bank::new(locs, keys, wide(rows * 256, 8), kd, 256, &enc.id).unwrap();
     for bank in [&small, &big] {
         let exact = Model::new(&enc, Some(bank), &device, dtype).unwrap();
         let mut half = Model::new(&enc, Some(bank), &device, dtype).unwrap();
@@ -172,11 +164,7 @@ fn an_f16_bank_on_the_gpu_stays_within_its_stated_error() {
                 let want = exact.embed(pts, v, batch, &mut |_| {}).unwrap();
                 let got = half.embed(pts, v, batch, &mut |_| {}).unwrap();
                 let width = exact.dim(v);
-                let err = got
-                    .chunks(width)
-                    .zip(want.chunks(width))
-                    .map(|(g, w)| rel(&g[..vd], &w[..vd]))
-                    .fold(0.0, f64::max);
+                let err = worst(&got, &want, width, vd);
                 eprintln!(
                     "{} rows, {v:?}, batch {batch}: f16 worst relative error {err:.2e}",
                     bank.rows()

@@ -6,17 +6,6 @@ use common::*;
 use georange::imagery::fibonacci_points;
 use georange::{Backend, Bank, Model, StorageDtype, Variant};
 
-/// Deterministic values in [−1, 1).
-fn noise(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
-
 fn model(cutoff: Option<f64>) -> (Model, usize) {
     model_on(Backend::Cpu, cutoff)
 }
@@ -43,14 +32,6 @@ fn points() -> Vec<f64> {
         0.0, 90.0, 45.0, -90.0, 179.9, 10.0, -179.9, 10.0, 180.0, -45.0, -180.0, 60.0,
     ]);
     p
-}
-
-/// Largest per-point relative error of the high-resolution part.
-fn worst(a: &[f32], b: &[f32], width: usize, vd: usize) -> f64 {
-    a.chunks(width)
-        .zip(b.chunks(width))
-        .map(|(x, y)| rel(&x[..vd], &y[..vd]))
-        .fold(0.0, f64::max)
 }
 
 /// The cut-off's error against exact on `backend`, for batches of each size.

@@ -114,3 +114,22 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Deterministic values in [−1, 1).
+pub fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Largest per-point relative error of the high-resolution part.
+pub fn worst(a: &[f32], b: &[f32], width: usize, vd: usize) -> f64 {
+    a.chunks(width)
+        .zip(b.chunks(width))
+        .map(|(x, y)| rel(&x[..vd], &y[..vd]))
+        .fold(0.0, f64::max)
+}
