@@ -16,7 +16,9 @@
 //! - `GEORANGE_BENCH_MATMUL`: the side of the probe's square matrices (4096 on a GPU, else 2048);
 //! - `GEORANGE_BENCH_TILE_BUDGET` (millions of scores): the tile budget of every case;
 //!   `GEORANGE_BENCH_TILE_BUDGETS`: RANGE again at the largest batch with each of these, with
-//!   its difference from the default.
+//!   its difference from the default;
+//! - `GEORANGE_BENCH_HARMONICS=host` (or `device`): where SatCLIP's harmonics are computed
+//!   (default: on the device on a GPU, on the host on the CPU).
 //!
 //! Results go to BENCHMARKS.md by hand.
 
@@ -187,6 +189,16 @@ fn main() {
     if gpu {
         model.set_gpu_precision(precision).expect("GPU precision");
     }
+    let on_device = match std::env::var("GEORANGE_BENCH_HARMONICS").as_deref() {
+        Ok("host") => false,
+        Ok("device") => true,
+        _ => gpu,
+    };
+    model.set_harmonics_on_device(on_device);
+    println!(
+        "harmonics computed on the {}",
+        if on_device { "device" } else { "host" }
+    );
     // The model holds the bank in its own form; the peaks below are the model's and the call's.
     drop(bank);
     if cases.iter().any(|c| c == "explain") {

@@ -125,6 +125,14 @@ impl Model {
         self.tile_budget = elements.max(1);
     }
 
+    /// Where SatCLIP's harmonics are computed: on the device (the default on a GPU: two small
+    /// matrix products; `2(2L − 1)` numbers uploaded per point instead of `L²`, i.e. 158
+    /// instead of 1,600 at L = 40; features within a few f32 roundings of the host's) or on the host in f64 and uploaded (the default on the
+    /// CPU, the parity path). Tuning only; no effect on GeoCLIP.
+    pub fn set_harmonics_on_device(&mut self, on: bool) {
+        self.encoder.set_harmonics_on_device(on);
+    }
+
     /// Width of each output row for `variant`.
     pub fn dim(&self, variant: Variant) -> usize {
         match (variant, &self.bank) {

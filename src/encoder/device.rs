@@ -5,6 +5,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use super::Encoder;
 use super::arch::{Activation, Architecture};
+use super::fourier::DeviceHarmonics;
 use super::harmonics::{Convention, Harmonics};
 use super::projection::equal_earth;
 use crate::error::Result;
@@ -21,6 +22,9 @@ struct DeviceBranch {
 pub struct DeviceEncoder {
     arch: Architecture,
     branches: Vec<DeviceBranch>,
+    /// SatCLIP's harmonics computed on the device (GPUs, in f32); `None` computes them on
+    /// the host (the CPU, in f64: the parity path).
+    harmonics: Option<DeviceHarmonics>,
     device: Device,
     dtype: DType,
 }
@@ -44,12 +48,29 @@ impl DeviceEncoder {
                 Ok(DeviceBranch { rff, layers })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
+        let mut on_device = Self {
             arch: encoder.arch.clone(),
             branches,
+            harmonics: None,
             device: device.clone(),
             dtype,
-        })
+        };
+        on_device.set_harmonics_on_device(dtype != DType::F64);
+        Ok(on_device)
+    }
+
+    /// Whether SatCLIP's harmonics are computed on the device (the default in f32, i.e. on
+    /// GPUs) or on the host in f64 and uploaded (the default in f64, i.e. on the CPU). No
+    /// effect on other encoders.
+    pub fn set_harmonics_on_device(&mut self, on: bool) {
+        self.harmonics = match (&self.arch, on) {
+            (Architecture::SatClip(_), true) => Some(DeviceHarmonics::new(
+                &harmonics_table(&self.arch),
+                &self.device,
+                self.dtype,
+            )),
+            _ => None,
+        };
     }
 
     /// The widest row the encoder computes for one point.
@@ -86,9 +107,13 @@ impl DeviceEncoder {
         outputs.reduce(|a, b| a + b).unwrap_or(input)
     }
 
-    /// The input features, computed on the host in f64 (on several threads for large
-    /// batches) and uploaded in the encoder's dtype.
+    /// The input features: SatCLIP's harmonics on the device where it computes in f32,
+    /// else computed on the host in f64 (on several threads for large batches) and uploaded
+    /// in the encoder's dtype.
     fn input_features(&self, lonlat: &[f64]) -> Tensor<2> {
+        if let Some(h) = &self.harmonics {
+            return h.features(lonlat);
+        }
         let rows = lonlat.len() / 2;
         let width = self.arch.input_dim();
         let shape = [rows, width];
@@ -107,10 +132,7 @@ impl DeviceEncoder {
     fn features_into<T: Copy + Send>(&self, lonlat: &[f64], out: &mut [T], to: impl Fn(f64) -> T + Sync) {
         let width = self.arch.input_dim();
         let table = match &self.arch {
-            Architecture::SatClip(p) => Some(Harmonics::new(
-                p.legendre_polys,
-                Convention::parse(&p.harmonics).unwrap_or(Convention::Analytic),
-            )),
+            Architecture::SatClip(_) => Some(harmonics_table(&self.arch)),
             Architecture::GeoClip(_) => None,
         };
         parallel::for_rows(out, width, 256, |first, part| {
@@ -124,5 +146,16 @@ impl DeviceEncoder {
                 dst.iter_mut().zip(&row).for_each(|(d, v)| *d = to(*v));
             }
         });
+    }
+}
+
+/// The harmonics table of a SatCLIP architecture (degree 0 for any other).
+fn harmonics_table(arch: &Architecture) -> Harmonics {
+    match arch {
+        Architecture::SatClip(p) => Harmonics::new(
+            p.legendre_polys,
+            Convention::parse(&p.harmonics).unwrap_or(Convention::Analytic),
+        ),
+        Architecture::GeoClip(_) => Harmonics::new(0, Convention::Analytic),
     }
 }

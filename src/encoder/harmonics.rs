@@ -100,46 +100,61 @@ impl Harmonics {
 
     /// See [`evaluate`]; `out.len()` must be [`width`](Self::width).
     pub fn evaluate(&self, lon: f64, lat: f64, out: &mut [f64]) {
-        let degrees = self.degrees;
-        debug_assert_eq!(out.len(), feature_count(degrees));
-        if degrees == 0 {
-            return;
-        }
+        debug_assert_eq!(out.len(), feature_count(self.degrees));
         let phi = (lon + 180.0).to_radians();
         let x = (lat + 90.0).to_radians().cos();
         let s = ((1.0 - x) * (1.0 + x)).max(0.0).sqrt();
+        let trig: Vec<(f64, f64)> = (0..self.degrees).map(|m| (m as f64 * phi).sin_cos()).collect();
         let sqrt2 = std::f64::consts::SQRT_2;
+        self.legendre(x, s, |l, m, q| {
+            let base = l * l + l;
+            let factor = self.convention.factor(m);
+            if m == 0 {
+                out[base] = factor * q;
+            } else {
+                let (sin_m, cos_m) = trig[m];
+                out[base + m] = factor * sqrt2 * q * cos_m;
+                out[base - m] = factor * sqrt2 * q * sin_m;
+            }
+        });
+    }
 
+    /// Calls `put(l, m, q)` with the 4π-normalised associated Legendre function `q` of every
+    /// degree `l < degrees` and order `0 ≤ m ≤ l` (no Condon–Shortley phase) at `x = cos θ`,
+    /// `s = sin θ`, column after column. `s` may be negative: the functions are then those
+    /// of θ beyond π (`s^m` times a polynomial in `x`), which [`crate::encoder`]'s device
+    /// path samples over a whole turn.
+    pub(crate) fn legendre(&self, x: f64, s: f64, mut put: impl FnMut(usize, usize, f64)) {
         // q_mm: normalised P_m^m(x) without phase; walks up the diagonal.
         let mut q_mm = 1.0 / (4.0 * PI).sqrt();
         let mut steps = self.steps.iter();
-        for m in 0..degrees {
+        for m in 0..self.degrees {
             if m > 0 {
                 let mf = m as f64;
                 q_mm *= ((2.0 * mf + 1.0) / (2.0 * mf)).sqrt() * s;
             }
-            let (sin_m, cos_m) = (m as f64 * phi).sin_cos();
-            let factor = self.convention.factor(m);
-            let mut put = |l: usize, q: f64| {
-                let base = l * l + l;
-                if m == 0 {
-                    out[base] = factor * q;
-                } else {
-                    out[base + m] = factor * sqrt2 * q * cos_m;
-                    out[base - m] = factor * sqrt2 * q * sin_m;
-                }
-            };
             // Up the column l = m, m+1, ... with the three-term recurrence.
             let mut q_prev = 0.0;
             let mut q_cur = q_mm;
-            put(m, q_cur);
-            for (l, &(a, b)) in ((m + 1)..degrees).zip(steps.by_ref()) {
+            put(m, m, q_cur);
+            for (l, &(a, b)) in ((m + 1)..self.degrees).zip(steps.by_ref()) {
                 let q_next = a * (x * q_cur - b * q_prev);
                 q_prev = q_cur;
                 q_cur = q_next;
-                put(l, q_cur);
+                put(l, m, q_cur);
             }
         }
+    }
+
+    /// The convention's factor for order `m` (with `√2` for `m > 0`, as in the features).
+    pub(crate) fn column_factor(&self, m: usize) -> f64 {
+        let f = self.convention.factor(m);
+        if m == 0 { f } else { f * std::f64::consts::SQRT_2 }
+    }
+
+    /// Degrees (`L`; `L²` features).
+    pub fn degrees(&self) -> usize {
+        self.degrees
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod arch;
 mod device;
+mod fourier;
 pub mod harmonics;
 pub mod projection;
 
