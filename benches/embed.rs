@@ -12,7 +12,9 @@
 //! - `GEORANGE_BENCH_DTYPE=int8` (or f16): the bank file's precision (read back as a file is);
 //! - `GEORANGE_BENCH_BACKEND=wgpu`, `GEORANGE_BENCH_GPU_PRECISION=f16`: the device and how the
 //!   bank is held on a GPU;
-//! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff;
+//! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff, or
+//!   `profile` (not in the default set: each step of one streamed tile timed on its own,
+//!   `benches/embed/profile.rs`);
 //! - `GEORANGE_BENCH_MATMUL`: the side of the probe's square matrices (4096 on a GPU, else 2048);
 //! - `GEORANGE_BENCH_TILE_BUDGET` (millions of scores): the tile budget of every case;
 //!   `GEORANGE_BENCH_TILE_BUDGETS`: RANGE again at the largest batch with each of these, with
@@ -23,6 +25,9 @@
 //! Results go to BENCHMARKS.md by hand.
 
 use std::time::Instant;
+
+#[path = "embed/profile.rs"]
+mod profile;
 
 use burn::tensor::{DType, Tensor, TensorData};
 use georange::encoder::{Architecture, SatClipParams};
@@ -297,6 +302,12 @@ fn main() {
                 per_point * batch as f64 / secs / 1e9,
                 peak_memory_mb()
             );
+        }
+    }
+    if cases.iter().any(|c| c == "profile") {
+        for &batch in &batches {
+            let tile = georange::attention::tile_rows(batch, rows, default_budget);
+            profile::run(&device, batch, rows, tile, precision == GpuPrecision::F16);
         }
     }
 }

@@ -5,11 +5,15 @@
 # reference's wheel (`whl/`, torch already there). Each step has its own time limit and log,
 # in the order of what matters most; a failing step does not stop the others.
 #
-#   tools/device_bench.sh CARRY_DIR OUT_DIR [all|short]
+#   tools/device_bench.sh CARRY_DIR OUT_DIR [all|short|profile]
 #
 # `short` (about 6 minutes) runs only the headline cases — batch 10,000 in f16 and f32, batch
 # 65,536 against 1M rows, single points — in as few processes as possible: the SPIR-V build
 # autotunes each new matrix shape once per process, which costs tens of seconds per shape.
+# `profile` (about 8 minutes) times each step of one streamed tile at batch 10,000 in f16 and
+# f32, and at batch 1 in f32 (`GEORANGE_BENCH_CASES=profile`: matmuls, exp, sums, casts, whole
+# streams, burn's flash-attention op), then the encoder with SatCLIP's harmonics on the host
+# and on the device, and RANGE / RANGE+ at batch 10,000 with the device's harmonics.
 set -u
 carry=$1 out=$2 mode=${3:-all}
 mkdir -p "$out"
@@ -52,6 +56,16 @@ if [ "$mode" = short ]; then
     step vulkan-f32-100k-10k "${T2:-110}" bench embed-vulkan f32 100000 10000 range,range+ ""
     step vulkan-f16-1m-65k "${T3:-110}" bench embed-vulkan f16 1000000 65536 range ""
     step vulkan-f32-100k-1 "${T4:-35}" bench embed-vulkan f32 100000 1 range+b0,range+ ""
+    kill $sampler
+    exit 0
+fi
+if [ "$mode" = profile ]; then
+    export BUDGET=32
+    step profile-vulkan-f16 "${T1:-150}" bench embed-vulkan f16 100000 10000 profile ""
+    step profile-vulkan-f32 "${T2:-150}" bench embed-vulkan f32 100000 1,10000 profile ""
+    GEORANGE_BENCH_HARMONICS=host step encoder-host-harmonics "${T3:-40}" bench embed-vulkan f32 1000 1,1000,10000 encoder ""
+    GEORANGE_BENCH_HARMONICS=device step encoder-device-harmonics "${T3:-40}" bench embed-vulkan f32 1000 1,1000,10000 encoder ""
+    step vulkan-f16-100k-10k "${T4:-110}" bench embed-vulkan f16 100000 10000 range,range+ ""
     kill $sampler
     exit 0
 fi
