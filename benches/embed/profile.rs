@@ -120,7 +120,7 @@ pub fn run(device: &Device, batch: usize, rows: usize, tile: usize, half: bool) 
         against: Against::Locations,
     };
     let qx = upload(unit_rows(&mut rng, batch, 3), [batch, 3], device, DType::F32);
-    let (r, full) = (rows as f64, 2.0 * b * rows as f64);
+    let full = 2.0 * b * rows as f64;
     step("whole bank, one head (RANGE)", full * (kd + vd) as f64, || {
         stream(&view, std::slice::from_ref(&q), &[semantic], tile).remove(0)
     });
@@ -140,29 +140,38 @@ pub fn run(device: &Device, batch: usize, rows: usize, tile: usize, half: bool) 
                 + stream(&view, std::slice::from_ref(&qx), &[geographic], tile).remove(0)
         },
     );
-    // burn's attention op, values split into heads of the keys' width. Its flash kernels
-    // apply 1/√d themselves (and run only without a custom scale), so q carries 15·√d.
-    let flash = cfg!(feature = "vulkan");
-    let heads = vd / kd;
-    if !flash && b * r * heads as f64 > 64e6 {
-        println!(
-            "| burn attention op | skipped: it would materialise {:.0}M scores in this build |",
-            b * r * heads as f64 / 1e6
-        );
+    let exact = stream(&view, std::slice::from_ref(&q), &[semantic], tile).remove(0);
+    for heads in [vd / kd, 1] {
+        burn_attention(&qh, &keys, &values, &exact, heads, full * (kd + vd) as f64);
+    }
+}
+
+/// burn's attention op over the whole bank (`softmax(q·Kᵀ)·V` of RANGE, q already scaled),
+/// the values split into `heads` heads that each repeat the keys, the batch padded to a multiple
+/// of 128 rows (cubek's flash kernels need the stage's rows to divide the batch): its time and
+/// its difference from the stream's `exact`. Its flash kernels apply `1/√d` themselves and run
+/// only without a custom scale, so q carries `√d`.
+fn burn_attention(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, exact: &Tensor<2>, heads: usize, flops: f64) {
+    let ([batch, kd], [rows, vd]) = (q.dims(), values.dims());
+    let (padded, width) = (batch.next_multiple_of(128), vd / heads);
+    let label = format!("whole bank, burn attention op, {heads} head(s) of {width} values, batch padded to {padded}");
+    if !cfg!(feature = "vulkan") && (padded * rows * heads) as f64 > 64e6 {
+        println!("| {label} | skipped: this build would materialise the scores | |");
         return;
     }
-    let run_op = || {
-        let q4 = Tensor::cat(vec![qh.clone().mul_scalar((kd as f64).sqrt()); heads], 0).reshape([1, heads, batch, kd]);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let q = q.clone().mul_scalar((kd as f64).sqrt());
+        let q = match padded - batch {
+            0 => q,
+            pad => Tensor::cat(vec![q.clone(), q.zeros_like().narrow(0, 0, 1).repeat_dim(0, pad)], 0),
+        };
+        let q4 = Tensor::cat(vec![q; heads], 0).reshape([1, heads, padded, kd]);
         let k4 = Tensor::cat(vec![keys.clone(); heads], 0).reshape([1, heads, rows, kd]);
         let v4 = values
             .clone()
-            .reshape([rows, heads, kd])
+            .reshape([rows, heads, width])
             .swap_dims(0, 1)
-            .reshape([1, heads, rows, kd]);
-        (q4, k4, v4)
-    };
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let (q4, k4, v4) = run_op();
+            .reshape([1, heads, rows, width]);
         let op = || {
             attention(
                 q4.clone(),
@@ -172,18 +181,18 @@ pub fn run(device: &Device, batch: usize, rows: usize, tile: usize, half: bool) 
                 None,
                 AttentionModuleOptions::default(),
             )
-            .reshape([heads, batch, kd])
+            .reshape([heads, padded, width])
             .swap_dims(0, 1)
-            .reshape([batch, vd])
+            .reshape([padded, vd])
+            .narrow(0, 0, batch)
             .cast(DType::F32)
         };
-        step("whole bank, burn attention op (RANGE)", full * (kd + vd) as f64, op);
-        let exact = stream(&view, std::slice::from_ref(&q), &[semantic], tile).remove(0);
+        step(&label, flops, op);
         let diff = (op() - exact.clone()).abs().max().into_scalar::<f32>() as f64
-            / exact.abs().max().into_scalar::<f32>() as f64;
-        println!("| burn attention op: max difference from the stream, relative to its largest value | {diff:.2e} | |");
+            / exact.clone().abs().max().into_scalar::<f32>() as f64;
+        println!("| {label}: max difference from the stream, relative to its largest value | {diff:.2e} | |");
     }));
     if outcome.is_err() {
-        println!("| burn attention op | failed (panicked) | |");
+        println!("| {label} | failed (panicked) | |");
     }
 }
