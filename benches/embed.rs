@@ -10,8 +10,8 @@
 //! same points. Environment:
 //! - `GEORANGE_BENCH_ROWS`, `GEORANGE_BENCH_BATCHES` (comma-separated): bank size, batch sizes;
 //! - `GEORANGE_BENCH_DTYPE=int8` (or f16): the bank file's precision (read back as a file is);
-//! - `GEORANGE_BENCH_BACKEND=wgpu`, `GEORANGE_BENCH_GPU_PRECISION=f16`: the device and how the
-//!   bank is held on a GPU;
+//! - `GEORANGE_BENCH_BACKEND=wgpu`, `GEORANGE_BENCH_GPU_PRECISION=f16` (or int8): the device
+//!   and how the bank is held on a GPU;
 //! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff, or
 //!   `profile` (not in the default set: each step of one streamed tile timed on its own,
 //!   `benches/embed/profile.rs`);
@@ -190,10 +190,11 @@ fn main() {
         bank = Bank::from_bytes(&bank.to_bytes(dtype).expect("bank file"), "bank").expect("bank read back");
     }
     println!("bank stored as {stored}");
-    let mut model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
-    if gpu {
-        model.set_gpu_precision(precision).expect("GPU precision");
-    }
+    let mut model = if gpu {
+        Model::with_gpu_precision(&enc, &bank, &device, dtype, precision).expect("model in this GPU precision")
+    } else {
+        Model::new(&enc, Some(&bank), &device, dtype).expect("model")
+    };
     let on_device = match std::env::var("GEORANGE_BENCH_HARMONICS").as_deref() {
         Ok("host") => false,
         Ok("device") => true,

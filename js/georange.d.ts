@@ -36,9 +36,12 @@ export interface LoadOptions {
    * How the bank is held on WebGPU: `'f32'` (default, exact to f32 rounding) or `'f16'`: half
    * the GPU memory and f16 matrix products with f32 softmax sums, at a relative error of at
    * most 2e-3 against f32. Needs the adapter's `shader-f16` feature; without it the bank stays
-   * f32 and `note` says so. Ignored on the CPU, which reads the bank in its file's precision.
+   * f32 and `note` says so. `'int8'`: a quarter of the GPU memory, int8 codes with one scale
+   * per row dequantised inside the matrix products; an int8 bank file keeps its own numbers (the
+   * result is the file's, as on the CPU), other files are quantised per row. Ignored on the CPU,
+   * which reads the bank in its file's precision.
    */
-  gpuPrecision?: 'f32' | 'f16';
+  gpuPrecision?: 'f32' | 'f16' | 'int8';
 }
 
 export interface EmbedOptions {

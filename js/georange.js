@@ -131,8 +131,8 @@ export class GeoRange {
     const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg, gpuPrecision } = options;
     if (!encoder) throw new Error('GeoRange.load: `encoder` (a URL or bytes) is required');
     if (!['auto', 'webgpu', 'cpu'].includes(device)) throw new Error(`GeoRange.load: unknown device ${device}`);
-    if (gpuPrecision !== undefined && !['f32', 'f16'].includes(gpuPrecision)) {
-      throw new Error(`GeoRange.load: unknown gpuPrecision ${gpuPrecision} (f32 or f16)`);
+    if (gpuPrecision !== undefined && !['f32', 'f16', 'int8'].includes(gpuPrecision)) {
+      throw new Error(`GeoRange.load: unknown gpuPrecision ${gpuPrecision} (f32, f16 or int8)`);
     }
     if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
     await initWasm(wasmUrl);

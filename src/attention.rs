@@ -9,6 +9,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::compact::Rows;
 use crate::error::{Error, Result};
+use crate::quantized;
 
 /// Running state of one softmax head: row maxima `m` (none when the scores are
 /// [`bounded`]), normalisers `l`, accumulators `acc`.
@@ -35,11 +36,12 @@ pub enum Against {
     Locations,
 }
 
-/// A bank matrix as the stream reads it: a device tensor, or host rows (the CPU) that each
-/// tile dequantises.
+/// A bank matrix as the stream reads it: a device tensor, int8 device tiles
+/// ([`crate::quantized`]), or host rows (the CPU) that each tile dequantises.
 #[derive(Clone, Copy)]
 pub enum Matrix<'a> {
     Device(&'a Tensor<2>),
+    Tiles(&'a [Tensor<2>]),
     Host(&'a Rows, &'a Device),
 }
 
@@ -48,6 +50,7 @@ impl Matrix<'_> {
     pub fn rows(&self, start: usize, len: usize) -> Tensor<2> {
         match self {
             Matrix::Device(t) => (*t).clone().narrow(0, start, len),
+            Matrix::Tiles(tiles) => quantized::rows(tiles, start, len),
             Matrix::Host(rows, device) => {
                 Tensor::from_data(TensorData::new(rows.tile(start, len), [len, rows.cols()]), *device)
             }
@@ -56,6 +59,10 @@ impl Matrix<'_> {
 
     fn is_host(&self) -> bool {
         matches!(self, Matrix::Host(..))
+    }
+
+    fn is_tiled(&self) -> bool {
+        matches!(self, Matrix::Tiles(..))
     }
 }
 
@@ -165,13 +172,24 @@ pub fn stream_runs(
         .collect();
     let mut state: Vec<Option<Head>> = heads.iter().map(|_| None).collect();
     // Each run in tiles of (nearly) equal length: fewer distinct shapes for the GPU's kernels,
-    // each compiled (and autotuned) once per shape.
-    let tiles = runs.iter().flat_map(|&(start, len)| {
-        let even = len.div_ceil(len.div_ceil(tile));
-        (start..start + len)
-            .step_by(even)
-            .map(move |s| (s, even.min(start + len - s)))
-    });
+    // each compiled (and autotuned) once per shape. An int8 bank is read in its own tiles.
+    let tiled = bank.values.is_tiled();
+    let tiles: Vec<(usize, usize)> = runs
+        .iter()
+        .flat_map(|&(start, len)| {
+            let even = len.div_ceil(len.div_ceil(tile));
+            let pieces: Box<dyn Iterator<Item = (usize, usize)>> = if tiled {
+                Box::new(quantized::aligned(start, len))
+            } else {
+                Box::new(
+                    (start..start + len)
+                        .step_by(even)
+                        .map(move |s| (s, even.min(start + len - s))),
+                )
+            };
+            pieces
+        })
+        .collect();
     for (start, len) in tiles {
         let v = bank.values.rows(start, len);
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::format::{BANK_FORMAT, FileReader, FileWriter, StorageDtype};
 use crate::fused::HostBank;
 use crate::geo::unit_vector;
+use crate::quantized;
 use crate::spatial::SpatialOrder;
 use crate::weights::matrix_on_device;
 
@@ -140,8 +141,13 @@ impl Bank {
 
 /// Where a [`DeviceBank`]'s keys and values live.
 pub enum Matrices {
-    /// f32 tensors on a GPU.
+    /// f32 (or f16) tensors on a GPU.
     Device { keys: Tensor<2>, values: Tensor<2> },
+    /// int8 codes and row scales on a GPU, as quantised tensors of [`quantized::TILE`] rows.
+    DeviceInt8 {
+        keys: Vec<Tensor<2>>,
+        values: Vec<Tensor<2>>,
+    },
     /// Host rows in the file's precision (the CPU): read directly by [`crate::fused`], and
     /// dequantised a tile at a time for the batched path.
     Host { keys: Rows, values: Rows },
@@ -181,16 +187,22 @@ pub enum GpuPrecision {
     /// f32 softmax sums: half the memory and the GPU's fast matrix units, at a relative error
     /// of about 1e-3 (BENCHMARKS.md). The unit vectors of the geographic head stay f32.
     F16,
+    /// int8 keys and values with one f32 scale per row, dequantised inside the GPU's matmul
+    /// kernels: a quarter of f32's memory. An int8 bank file keeps its own numbers (the result
+    /// is that of the file, as on the CPU); an f32 or f16 file is quantised per row. Chosen when
+    /// the model is built ([`crate::Model::with_gpu_precision`]).
+    Int8,
 }
 
 impl GpuPrecision {
-    /// Parses `f32` or `f16`.
+    /// Parses `f32`, `f16` or `int8`.
     pub fn parse(name: &str) -> Result<Self> {
         match name {
             "f32" => Ok(GpuPrecision::F32),
             "f16" => Ok(GpuPrecision::F16),
+            "int8" => Ok(GpuPrecision::Int8),
             other => Err(Error::Invalid(format!(
-                "unknown GPU precision {other:?} (expected f32 or f16)"
+                "unknown GPU precision {other:?} (expected f32, f16 or int8)"
             ))),
         }
     }
@@ -199,6 +211,23 @@ impl GpuPrecision {
 impl DeviceBank {
     /// Uploads `bank` to `device` (on the CPU: keeps it on the host in its stored precision).
     pub fn new(bank: &Bank, device: &Device) -> Self {
+        Self::build(bank, device, false).expect("f32 device banks always build")
+    }
+
+    /// [`new`](Self::new), holding the keys and values on a GPU in `precision`. int8 is built
+    /// from the host bank here (its codes are the file's); f16 is converted on the device.
+    pub fn with_precision(bank: &Bank, device: &Device, precision: GpuPrecision) -> Result<Self> {
+        if *device == Device::flex() && precision != GpuPrecision::F32 {
+            return Err(on_the_cpu());
+        }
+        let mut built = Self::build(bank, device, precision == GpuPrecision::Int8)?;
+        if precision == GpuPrecision::F16 {
+            built.set_precision(precision)?;
+        }
+        Ok(built)
+    }
+
+    fn build(bank: &Bank, device: &Device, int8: bool) -> Result<Self> {
         let n = bank.rows();
         let spatial = SpatialOrder::new(&bank.locs);
         let permute = |data: &[f32], width: usize| -> Vec<f32> {
@@ -222,6 +251,14 @@ impl DeviceBank {
                 keys: Rows::new(&bank.keys, bank.key_dim, bank.precision, &spatial.order),
                 values: Rows::new(&bank.values, bank.value_dim, bank.precision, &spatial.order),
             }
+        } else if int8 {
+            let int8 = |data: &[f32], width: usize| {
+                quantized::tiles(&Rows::new(data, width, StorageDtype::Int8, &spatial.order), device)
+            };
+            Matrices::DeviceInt8 {
+                keys: int8(&bank.keys, bank.key_dim)?,
+                values: int8(&bank.values, bank.value_dim)?,
+            }
         } else {
             Matrices::Device {
                 keys: matrix_on_device(permute(&bank.keys, bank.key_dim), [n, bank.key_dim], device, DType::F32),
@@ -233,7 +270,7 @@ impl DeviceBank {
                 ),
             }
         };
-        Self {
+        Ok(Self {
             matrices,
             xyz: matrix_on_device(xyz_host.clone(), [n, 3], device, DType::F32),
             xyz_host,
@@ -246,21 +283,34 @@ impl DeviceBank {
             device: device.clone(),
             value_bound: bank.values.iter().fold(0f32, |m, v| m.max(v.abs())),
             value_scale: 1.0,
-        }
+        })
     }
 
-    /// Holds the keys and values on the GPU in `precision` (converted there). The CPU keeps
-    /// the rows as the bank file stored them, so it refuses; so does a GPU without f16.
+    /// Holds the keys and values on the GPU in f32 or f16 (converted there). int8 must be
+    /// chosen when the bank is built ([`with_precision`](Self::with_precision)): its codes come
+    /// from the host rows. The CPU keeps the rows as the bank file stored them, so it refuses;
+    /// so does a GPU without f16.
     pub fn set_precision(&mut self, precision: GpuPrecision) -> Result<()> {
+        if let Matrices::DeviceInt8 { keys, values } = &self.matrices {
+            if precision == GpuPrecision::Int8 {
+                return Ok(());
+            }
+            self.matrices = Matrices::Device {
+                keys: quantized::dequantized(keys),
+                values: quantized::dequantized(values),
+            };
+        }
         let Matrices::Device { keys, values } = &mut self.matrices else {
-            return Err(Error::Invalid(
-                "the GPU precision applies to a bank on a GPU; the CPU reads the bank in the precision its file stores"
-                    .into(),
-            ));
+            return Err(on_the_cpu());
         };
         let (dtype, scale) = match precision {
             GpuPrecision::F32 => (DType::F32, 1.0),
             GpuPrecision::F16 => (DType::F16, self.value_bound.max(f32::MIN_POSITIVE)),
+            GpuPrecision::Int8 => {
+                return Err(Error::Invalid(
+                    "an int8 bank on the GPU is chosen when the model is built (Model::with_gpu_precision)".into(),
+                ));
+            }
         };
         if !self.device.supports_dtype(dtype) {
             return Err(Error::Backend(format!("this GPU has no {dtype:?} arithmetic")));
@@ -287,7 +337,7 @@ impl DeviceBank {
                 values,
                 xyz: &self.xyz_host,
             }),
-            Matrices::Device { .. } => None,
+            Matrices::Device { .. } | Matrices::DeviceInt8 { .. } => None,
         }
     }
 
@@ -295,6 +345,7 @@ impl DeviceBank {
     pub fn view(&self) -> BankView<'_> {
         let (keys, values) = match &self.matrices {
             Matrices::Device { keys, values } => (Matrix::Device(keys), Matrix::Device(values)),
+            Matrices::DeviceInt8 { keys, values } => (Matrix::Tiles(keys), Matrix::Tiles(values)),
             Matrices::Host { keys, values } => (Matrix::Host(keys, &self.device), Matrix::Host(values, &self.device)),
         };
         BankView {
@@ -306,4 +357,10 @@ impl DeviceBank {
             value_scale: self.value_scale,
         }
     }
+}
+
+fn on_the_cpu() -> Error {
+    Error::Invalid(
+        "the GPU precision applies to a bank on a GPU; the CPU reads the bank in the precision its file stores".into(),
+    )
 }

@@ -19,6 +19,7 @@ pub mod geo;
 pub mod imagery;
 pub mod model;
 mod parallel;
+pub mod quantized;
 pub mod spatial;
 pub mod weights;
 

@@ -78,9 +78,29 @@ impl Model {
         if let Some(b) = bank {
             check_pair(encoder, b)?;
         }
+        Self::assemble(encoder, bank.map(|b| DeviceBank::new(b, device)), device, encoder_dtype)
+    }
+
+    /// [`new`](Self::new) with the bank's keys and values held on the GPU in `precision`:
+    /// f32, f16 (as [`set_gpu_precision`](Self::set_gpu_precision)) or int8, which is built
+    /// here from the host bank (an int8 file keeps its own codes and scales). An error on the
+    /// CPU, or for a precision the GPU lacks.
+    pub fn with_gpu_precision(
+        encoder: &Encoder,
+        bank: &Bank,
+        device: &Device,
+        encoder_dtype: DType,
+        precision: GpuPrecision,
+    ) -> Result<Self> {
+        check_pair(encoder, bank)?;
+        let on_device = DeviceBank::with_precision(bank, device, precision)?;
+        Self::assemble(encoder, Some(on_device), device, encoder_dtype)
+    }
+
+    fn assemble(encoder: &Encoder, bank: Option<DeviceBank>, device: &Device, encoder_dtype: DType) -> Result<Self> {
         Ok(Self {
             encoder: DeviceEncoder::new(encoder, device, encoder_dtype)?,
-            bank: bank.map(|b| DeviceBank::new(b, device)),
+            bank,
             device: device.clone(),
             geo_cutoff: None,
             tile_budget: DEFAULT_TILE_BUDGET,
@@ -110,7 +130,8 @@ impl Model {
 
     /// Holds the bank's keys and values on the GPU in `precision` (f32 by default; f16 halves
     /// the memory and uses the GPU's fast matrix units at a relative error of about 1e-3). An
-    /// error without a bank, on the CPU, or on a GPU without f16 arithmetic.
+    /// error without a bank, on the CPU, or on a GPU without f16 arithmetic. int8 is chosen
+    /// when the model is built ([`with_gpu_precision`](Self::with_gpu_precision)).
     pub fn set_gpu_precision(&mut self, precision: GpuPrecision) -> Result<()> {
         self.bank
             .as_mut()

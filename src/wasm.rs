@@ -40,8 +40,8 @@ impl WasmModel {
     /// Loads an encoder file and optionally a bank file (their bytes) onto `device`:
     /// `"webgpu"`, `"cpu"`, or `"auto"` (WebGPU when an adapter exists, else the CPU).
     /// `geo_cutoff_deg`: approximate RANGE+ (see `Model::set_geo_cutoff`); absent = exact.
-    /// `gpu_precision`: `"f32"` (default) or `"f16"` for the bank on WebGPU (see
-    /// `Model::set_gpu_precision`); ignored on the CPU; a GPU without f16 keeps f32 and `note`
+    /// `gpu_precision`: `"f32"` (default), `"f16"` or `"int8"` for the bank on WebGPU (see
+    /// `Model::with_gpu_precision`); ignored on the CPU; a GPU that cannot keeps f32 and `note`
     /// says so.
     pub async fn load(
         encoder: Vec<u8>,
@@ -70,14 +70,18 @@ impl WasmModel {
             other => return Err(Error::Invalid(format!("unknown device {other:?} (auto, webgpu or cpu)")).into()),
         };
         let (dev, dtype) = backend.device_async().await?;
-        let mut model = Model::new(&encoder, bank.as_ref(), &dev, dtype)?;
+        let mut model = match (backend, precision, &bank) {
+            (Backend::Wgpu, Some(p), Some(b)) => match Model::with_gpu_precision(&encoder, b, &dev, dtype, p) {
+                Ok(m) => m,
+                Err(e) => {
+                    web_sys_log(&format!("georange: {e}"));
+                    note = format!("{p:?} unavailable on this GPU ({e}); the bank stays f32");
+                    Model::new(&encoder, Some(b), &dev, dtype)?
+                }
+            },
+            _ => Model::new(&encoder, bank.as_ref(), &dev, dtype)?,
+        };
         model.set_geo_cutoff(geo_cutoff_deg)?;
-        if let (Backend::Wgpu, Some(p), true) = (backend, precision, bank.is_some())
-            && let Err(e) = model.set_gpu_precision(p)
-        {
-            web_sys_log(&format!("georange: {e}"));
-            note = format!("{p:?} unavailable on this GPU ({e}); the bank stays f32");
-        }
         let backend = match backend {
             Backend::Cpu => "cpu",
             Backend::Wgpu => "webgpu",

@@ -10,10 +10,11 @@
 # `short` (about 6 minutes) runs only the headline cases — batch 10,000 in f16 and f32, batch
 # 65,536 against 1M rows, single points — in as few processes as possible: the SPIR-V build
 # autotunes each new matrix shape once per process, which costs tens of seconds per shape.
-# `profile` (about 8 minutes) times each step of one streamed tile at batch 10,000 in f16 and
+# `profile` times each step of one streamed tile at batch 10,000 in f16 and
 # f32, and at batch 1 in f32 (`GEORANGE_BENCH_CASES=profile`: matmuls, exp, sums, casts, whole
 # streams, burn's flash-attention op), then the encoder with SatCLIP's harmonics on the host
-# and on the device, and RANGE / RANGE+ at batch 10,000 with the device's harmonics.
+# and on the device, RANGE / RANGE+ at batch 10,000 with the device's harmonics, and an int8
+# bank file held int8 on the GPU (about 9 minutes in all).
 set -u
 carry=$1 out=$2 mode=${3:-all}
 mkdir -p "$out"
@@ -66,6 +67,7 @@ if [ "$mode" = profile ]; then
     GEORANGE_BENCH_HARMONICS=host step encoder-host-harmonics "${T3:-40}" bench embed-vulkan f32 1000 1,1000,10000 encoder ""
     GEORANGE_BENCH_HARMONICS=device step encoder-device-harmonics "${T3:-40}" bench embed-vulkan f32 1000 1,1000,10000 encoder ""
     step vulkan-f16-100k-10k "${T4:-110}" bench embed-vulkan f16 100000 10000 range,range+ ""
+    GEORANGE_BENCH_DTYPE=int8 step vulkan-int8-100k "${T5:-90}" bench embed-vulkan int8 100000 1,10000 range,range+ ""
     kill $sampler
     exit 0
 fi

@@ -137,6 +137,14 @@ try {
         .then(() => 'resolved', (e) => e.message), files);
       assert(/gpuPrecision/.test(msg), msg);
     });
+    await test('an int8 bank on webgpu (gpuPrecision) stays within f32 tolerance', async () => {
+      const r = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
+      assert(r.backend === 'webgpu' && !r.note, `backend ${r.backend}, note ${r.note}`);
+      for (const [i, tag] of [[0, 'range'], [1, 'rangeplus_b05']]) {
+        const want = golden(tag);
+        compareRows(r.out[i], want.data, want.shape[1], (row, cos) => assert(cos >= 0.999, `${tag} row ${row}: cosine ${cos}`));
+      }
+    });
     await test('a truncated file rejects with a clear message', async () => {
       const msg = await page.evaluate(async () => GeoRange.load({ encoder: '/out/browser-tests/truncated.safetensors', cache: false })
         .then(() => 'resolved', (e) => e.message));

@@ -41,8 +41,9 @@ pub struct EmbedArgs {
     /// for points scattered over the globe; see BENCHMARKS.md). Default: exact.
     #[arg(long)]
     geo_cutoff_deg: Option<f64>,
-    /// How the bank is held on a GPU (--backend wgpu): f32 (default), or f16 — half the memory
-    /// and the GPU's fast matrix units, at a relative error of about 1e-3 (BENCHMARKS.md).
+    /// How the bank is held on a GPU (--backend wgpu): f32 (default); f16 — half the memory
+    /// and the GPU's fast matrix units, at a relative error of about 1e-3 (BENCHMARKS.md); or
+    /// int8 — a quarter of the memory, an int8 bank file's own numbers (others quantised per row).
     #[arg(long)]
     gpu_precision: Option<String>,
 }
@@ -60,13 +61,17 @@ pub fn run(a: EmbedArgs) -> Result<()> {
         (None, _) => return Err(Error::Invalid(format!("--model {} needs --bank", a.model))),
     };
     let points = read_points(&a.input)?;
-    let mut model = Model::new(&encoder, bank.as_ref(), &device, dtype)?;
+    let precision = a.gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?;
+    let mut model = match (precision, &bank) {
+        (Some(p), Some(b)) => Model::with_gpu_precision(&encoder, b, &device, dtype, p)?,
+        _ => Model::new(&encoder, bank.as_ref(), &device, dtype)?,
+    };
+    if let (Some(p), None) = (precision, &bank) {
+        model.set_gpu_precision(p)?; // refused: there is no bank to hold
+    }
     // The model holds the bank in its own form (int8 stays int8 on the CPU): free the f32 copy.
     drop(bank);
     model.set_geo_cutoff(a.geo_cutoff_deg)?;
-    if let Some(p) = &a.gpu_precision {
-        model.set_gpu_precision(GpuPrecision::parse(p)?)?;
-    }
     let rows = points.len() / 2;
     let bar = ProgressBar::new(rows as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}")
