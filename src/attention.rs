@@ -171,24 +171,10 @@ pub fn stream_runs(
         .map(|h| !half && bounded(h.scale, bank.rows, bank.value_bound))
         .collect();
     let mut state: Vec<Option<Head>> = heads.iter().map(|_| None).collect();
-    // Each run in tiles of (nearly) equal length: fewer distinct shapes for the GPU's kernels,
-    // each compiled (and autotuned) once per shape. An int8 bank is read in its own tiles.
     let tiled = bank.values.is_tiled();
     let tiles: Vec<(usize, usize)> = runs
         .iter()
-        .flat_map(|&(start, len)| {
-            let even = len.div_ceil(len.div_ceil(tile));
-            let pieces: Box<dyn Iterator<Item = (usize, usize)>> = if tiled {
-                Box::new(quantized::aligned(start, len))
-            } else {
-                Box::new(
-                    (start..start + len)
-                        .step_by(even)
-                        .map(move |s| (s, even.min(start + len - s))),
-                )
-            };
-            pieces
-        })
+        .flat_map(|&(start, len)| pieces(start, len, tile, tiled))
         .collect();
     for (start, len) in tiles {
         let v = bank.values.rows(start, len);
@@ -209,6 +195,20 @@ pub fn stream_runs(
             let out = s.acc / s.l;
             if scale == 1.0 { out } else { out.mul_scalar(scale) }
         })
+        .collect()
+}
+
+/// The tiles `(start, len)` of the run `start .. start + len`: an int8 bank's own tiles
+/// (`tiled`, [`quantized::aligned`]), else pieces of (nearly) equal length up to `tile` rows —
+/// fewer distinct shapes for the GPU's kernels, each compiled (and autotuned) once per shape.
+fn pieces(start: usize, len: usize, tile: usize, tiled: bool) -> Vec<(usize, usize)> {
+    if tiled {
+        return quantized::aligned(start, len).collect();
+    }
+    let even = len.div_ceil(len.div_ceil(tile).max(1)).max(1);
+    (start..start + len)
+        .step_by(even)
+        .map(|s| (s, even.min(start + len - s)))
         .collect()
 }
 
@@ -294,7 +294,16 @@ pub fn tile_rows(batch: usize, rows: usize, budget: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::bounded;
+    use super::{bounded, pieces};
+
+    #[test]
+    fn runs_split_into_even_tiles_or_the_int8_banks_own() {
+        assert_eq!(pieces(0, 10, 4, false), vec![(0, 4), (4, 4), (8, 2)]);
+        assert_eq!(pieces(5, 8, 4, false), vec![(5, 4), (9, 4)]);
+        assert_eq!(pieces(3, 2, 100, false), vec![(3, 2)]);
+        let t = crate::quantized::TILE;
+        assert_eq!(pieces(t - 1, 2, 100, true), vec![(t - 1, 1), (t, 1)]);
+    }
 
     #[test]
     fn scores_are_bounded_only_while_the_sums_stay_far_inside_f32() {

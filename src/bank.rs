@@ -210,8 +210,8 @@ impl GpuPrecision {
 
 impl DeviceBank {
     /// Uploads `bank` to `device` (on the CPU: keeps it on the host in its stored precision).
-    pub fn new(bank: &Bank, device: &Device) -> Self {
-        Self::build(bank, device, false).expect("f32 device banks always build")
+    pub fn new(bank: &Bank, device: &Device) -> Result<Self> {
+        Self::build(bank, device, false)
     }
 
     /// [`new`](Self::new), holding the keys and values on a GPU in `precision`. int8 is built

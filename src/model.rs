@@ -78,7 +78,8 @@ impl Model {
         if let Some(b) = bank {
             check_pair(encoder, b)?;
         }
-        Self::assemble(encoder, bank.map(|b| DeviceBank::new(b, device)), device, encoder_dtype)
+        let on_device = bank.map(|b| DeviceBank::new(b, device)).transpose()?;
+        Self::assemble(encoder, on_device, device, encoder_dtype)
     }
 
     /// [`new`](Self::new) with the bank's keys and values held on the GPU in `precision`:
