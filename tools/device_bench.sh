@@ -61,7 +61,7 @@ if [ "$mode" = short ]; then
     exit 0
 fi
 if [ "$mode" = profile ]; then
-    export BUDGET=32
+    export BUDGET=32 GEORANGE_BENCH_MATMUL=2048 # each process's matmul probe: smaller, known shape
     step profile-vulkan-f16 "${T1:-150}" bench embed-vulkan f16 100000 10000 profile ""
     step profile-vulkan-f32 "${T2:-150}" bench embed-vulkan f32 100000 1,10000 profile ""
     GEORANGE_BENCH_HARMONICS=host step encoder-host-harmonics "${T3:-40}" bench embed-vulkan f32 1000 1,1000,10000 encoder ""
