@@ -329,6 +329,12 @@ impl DeviceBank {
         Ok(())
     }
 
+    /// The rows of every streamed tile when they are fixed by how the bank is held (int8 on a
+    /// GPU: [`quantized::TILE`]), whatever the batch.
+    pub fn fixed_tile(&self) -> Option<usize> {
+        matches!(self.matrices, Matrices::DeviceInt8 { .. }).then_some(quantized::TILE)
+    }
+
     /// The bank as [`crate::fused`] reads it, when its rows are on the host (the CPU).
     pub fn host(&self) -> Option<HostBank<'_>> {
         match &self.matrices {

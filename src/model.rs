@@ -164,14 +164,16 @@ impl Model {
     }
 
     /// The most points one batch may hold on this model's device: its widest step (encoder
-    /// layers, output row, score tile) times the points stays within [`BATCH_BYTES`] at
-    /// 8 bytes a value. [`embed`](Self::embed) splits larger batches.
+    /// layers, output row, score tile — the int8 GPU bank's fixed tiles included) times the
+    /// points stays within [`BATCH_BYTES`] at 8 bytes a value. [`embed`](Self::embed) splits
+    /// larger batches.
     pub fn max_batch(&self) -> usize {
         let widest = self
             .encoder
             .widest()
             .max(self.dim(Variant::RangePlus { beta: 0.5 }))
-            .max(crate::attention::MIN_TILE);
+            .max(crate::attention::MIN_TILE)
+            .max(self.bank.as_ref().and_then(DeviceBank::fixed_tile).unwrap_or(0));
         (BATCH_BYTES / (widest * 8)).max(1)
     }
 

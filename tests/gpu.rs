@@ -279,6 +279,12 @@ fn an_int8_bank_on_the_gpu_computes_with_the_files_numbers() {
         );
         assert!(worst(&a, &b, exact.dim(Variant::Range), vd) <= bound);
     }
+    // Its tiles are fixed at 4,096 rows, so batches are split to keep each tile's score
+    // block (f32) within 128 MiB, like every other step.
+    let int8 = Model::with_gpu_precision(&enc, &small, &device, dtype, GpuPrecision::Int8).unwrap();
+    let f32 = Model::new(&enc, Some(&small), &device, dtype).unwrap();
+    assert!(int8.max_batch() * georange::quantized::TILE * 4 <= 128 << 20);
+    assert!(int8.max_batch() < f32.max_batch());
     // int8 is chosen when the model is built, from the host bank.
     let mut built = Model::new(&enc, Some(&small), &device, dtype).unwrap();
     let e = built.set_gpu_precision(GpuPrecision::Int8).unwrap_err().to_string();
