@@ -161,21 +161,7 @@ fn an_f16_bank_on_the_gpu_stays_within_its_stated_error() {
         return;
     }
     let (enc, small) = converted(&L40, StorageDtype::F32);
-    let rows = 40_000;
-    let locs: Vec<f32> = georange::imagery::fibonacci_points(rows)
-        .iter()
-        .map(|v| *v as f32)
-        .collect();
-    let wide = |n, seed| noise(n, seed).into_iter().map(|v| 3.0 * v).collect::<Vec<f32>>();
-    let kd = enc.embed_dim();
-    let keys: Vec<f32> = wide(rows * kd, 7)
-        .chunks(kd)
-        .flat_map(|k| {
-            let n = k.iter().map(|x| x * x).sum::<f32>().sqrt();
-            k.iter().map(move |x| x / n).collect::<Vec<_>>()
-        })
-        .collect();
-    let big = Bank::new(locs, keys, wide(rows * 256, 8), kd, 256, &enc.id).unwrap();
+    let big = synthetic_bank(&enc, 40_000, 256);
     for bank in [&small, &big] {
         let exact = Model::new(&enc, Some(bank), &device, dtype).unwrap();
         let mut half = Model::new(&enc, Some(bank), &device, dtype).unwrap();
