@@ -106,6 +106,12 @@ fn series(table: &Harmonics) -> Vec<f64> {
         let row = &mut values[j * pairs..(j + 1) * pairs];
         table.legendre(x, s, |l, m, q| row[l * (l + 1) / 2 + m] = q);
     }
+    // (sin, cos) of k · 2πj / samples, for every degree k and sample j: computed once here
+    // rather than once per (l, m) pair.
+    let waves: Vec<(f64, f64)> = (0..degrees)
+        .flat_map(|k| (0..samples).map(move |j| (TAU * (k * j) as f64 / samples as f64).sin_cos()))
+        .collect();
+    let wave = |k: usize, j: usize| waves[k * samples + j];
     let mut t = vec![0.0f64; width * features];
     for l in 0..degrees {
         for m in 0..=l {
@@ -117,18 +123,14 @@ fn series(table: &Harmonics) -> Vec<f64> {
                 (0..=l)
                     .map(|k| {
                         let weight = if k == 0 { 1.0 } else { 2.0 } / samples as f64;
-                        let sum: f64 = (0..samples)
-                            .map(|j| sample(j) * (TAU * (k * j) as f64 / samples as f64).cos())
-                            .sum();
+                        let sum: f64 = (0..samples).map(|j| sample(j) * wave(k, j).1).sum();
                         (cos_at(k), weight * sum)
                     })
                     .collect()
             } else {
                 (1..=l)
                     .map(|k| {
-                        let sum: f64 = (0..samples)
-                            .map(|j| sample(j) * (TAU * (k * j) as f64 / samples as f64).sin())
-                            .sum();
+                        let sum: f64 = (0..samples).map(|j| sample(j) * wave(k, j).0).sum();
                         (sin_at(degrees, k), 2.0 / samples as f64 * sum)
                     })
                     .collect()
