@@ -7,6 +7,7 @@ use crate::attention::{Against, BankView, HeadSpec, product, stream_parallel, st
 use crate::bank::{Bank, DeviceBank, GpuPrecision};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
+use crate::flash::{self, FlashBank, GpuAttention};
 use crate::fused::{self, FusedHead, HostBank};
 use crate::geo::{unit_vector, validate_points};
 use crate::parallel::threads;
@@ -68,6 +69,8 @@ pub struct Model {
     geo_cutoff: Option<f64>,
     /// Score-block budget per head and tile, in elements ([`DEFAULT_TILE_BUDGET`] by default).
     tile_budget: usize,
+    /// Present when the exact heads go through burn's attention op ([`GpuAttention::Flash`]).
+    flash: Option<FlashBank>,
 }
 
 impl Model {
@@ -105,6 +108,7 @@ impl Model {
             device: device.clone(),
             geo_cutoff: None,
             tile_budget: DEFAULT_TILE_BUDGET,
+            flash: None,
         })
     }
 
@@ -145,6 +149,28 @@ impl Model {
     /// within f32 rounding); at least [`crate::attention::MIN_TILE`] rows per tile are kept.
     pub fn set_tile_budget(&mut self, elements: usize) {
         self.tile_budget = elements.max(1);
+    }
+
+    /// How a GPU runs the exact heads over the whole bank: streamed tiles (the default) or
+    /// burn's attention op ([`GpuAttention::Flash`]: autotuned flash-attention kernels in the
+    /// `vulkan` build, burn's unfused op elsewhere). Flash is f16-class in accuracy where its
+    /// accelerated kernels multiply in f16 (BENCHMARKS.md); RANGE+ with a geographic cut-off
+    /// still streams its pruned head. An error without a bank, on the CPU, for an int8 bank, or
+    /// for an f16 bank outside the `vulkan` build.
+    pub fn set_gpu_attention(&mut self, mode: GpuAttention) -> Result<()> {
+        let bank = self
+            .bank
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("the GPU attention applies to a bank, and this model has none".into()))?;
+        self.flash = match (mode, &bank.matrices) {
+            (GpuAttention::Stream, _) => None,
+            (GpuAttention::Flash, crate::bank::Matrices::Device { values, .. }) => {
+                flash::check_dtype(values.dtype())?;
+                Some(FlashBank::new(&bank.xyz_host, &self.device))
+            }
+            (GpuAttention::Flash, _) => return Err(flash::unsupported()),
+        };
+        Ok(())
     }
 
     /// Where SatCLIP's harmonics are computed: on the device (the default on a GPU: two small
@@ -248,16 +274,16 @@ impl Model {
         // Heads over the whole bank stream together; a pruned geographic head goes its own way.
         let pruned = |h: &HeadSpec| self.geo_cutoff.is_some() && h.against == Against::Locations;
         let (apart, together): (Vec<_>, Vec<_>) = heads.into_iter().partition(|(h, _)| pruned(h));
-        let queries: Vec<Tensor<2>> = together.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
         let specs: Vec<HeadSpec> = together.iter().map(|(h, _)| *h).collect();
-        let mut outs: Vec<(Tensor<2>, f32)> = if specs.is_empty() {
+        let whole = if specs.is_empty() {
             Vec::new()
+        } else if let Some(fb) = &self.flash {
+            self.flash_heads(fb, &view, &specs, &q, lonlat)?
         } else {
+            let queries: Vec<Tensor<2>> = together.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
             stream_parallel(&view, &queries, &specs, tile, threads)?
-                .into_iter()
-                .zip(together.iter().map(|(_, w)| *w))
-                .collect()
         };
+        let mut outs: Vec<(Tensor<2>, f32)> = whole.into_iter().zip(together.iter().map(|(_, w)| *w)).collect();
         if let (Some((spec, w)), Some(cutoff)) = (apart.first(), self.geo_cutoff) {
             // On the CPU the fused passes prune per point, at any batch size; the streamed
             // path makes each 5° cell its own pass, which scattered batches pay for.
@@ -403,6 +429,28 @@ impl Model {
             TensorData::new(high, [points, bank.value_dim]),
             &self.device,
         ))
+    }
+
+    /// Each head of `specs` over the whole bank through burn's attention op ([`flash`]).
+    fn flash_heads(
+        &self,
+        fb: &FlashBank,
+        view: &BankView,
+        specs: &[HeadSpec],
+        q: &Tensor<2>,
+        lonlat: &[f64],
+    ) -> Result<Vec<Tensor<2>>> {
+        let prepared: Vec<(Tensor<2>, Against)> = specs
+            .iter()
+            .map(|h| match h.against {
+                Against::Keys => (flash::key_queries(q, h.scale), h.against),
+                Against::Locations => (
+                    flash::location_queries(&unit_vectors(lonlat), h.scale, &self.device),
+                    h.against,
+                ),
+            })
+            .collect();
+        flash::attend(view, fb, &prepared, flash::chunk_rows(view.rows, self.tile_budget))
     }
 
     /// What a head compares with the bank: the normalised encoding, or the point's unit vector.

@@ -253,6 +253,16 @@ fn bad_inputs_give_one_line_errors() {
         ],
         "beta",
     );
+
+    // GPU settings the CPU cannot take, and an unknown name.
+    let with = |flag: &str, value: &str| {
+        let mut args = embed(&enc, &bank, &q);
+        args.extend([flag.to_string(), value.to_string()]);
+        args
+    };
+    run(with("--gpu-attention", "flash"), "not the CPU");
+    run(with("--gpu-attention", "fast"), "expected stream or flash");
+    run(with("--gpu-precision", "f16"), "precision its file stores");
 }
 
 /// A 64 × 32 globe: red west of the prime meridian, blue east of it.

@@ -87,9 +87,10 @@ fn cli_backend_wgpu() {
         "--out",
         d,
     ]);
-    // f32, f16 and int8 on the device: all within the WebGPU path's tolerance of the reference.
-    for precision in ["f32", "f16", "int8"] {
-        let out = format!("{d}/gpu-{precision}.npy");
+    // f32, f16 and int8 on the device, and f32 through burn's attention op: all within the
+    // WebGPU path's tolerance of the reference.
+    for (precision, attention) in [("f32", "stream"), ("f16", "stream"), ("int8", "stream"), ("f32", "flash")] {
+        let out = format!("{d}/gpu-{precision}-{attention}.npy");
         run(&[
             "embed",
             "--encoder",
@@ -106,6 +107,8 @@ fn cli_backend_wgpu() {
             "wgpu",
             "--gpu-precision",
             precision,
+            "--gpu-attention",
+            attention,
         ]);
         let got = georange::convert::npy::read_npy(std::path::Path::new(&out)).unwrap();
         let want = golden(&L40, "range");
@@ -113,7 +116,7 @@ fn cli_backend_wgpu() {
             let r = i * want.cols..(i + 1) * want.cols;
             assert!(
                 cosine(&got.data[r.clone()], &want.data[r]) >= 0.999,
-                "{precision} row {i}"
+                "{precision} {attention} row {i}"
             );
         }
     }
@@ -293,4 +296,95 @@ fn the_gpu_precision_is_refused_on_the_cpu() {
         assert!(e.is_some_and(|e| e.contains("precision its file stores")), "{p:?}");
     }
     assert!(GpuPrecision::parse("f8").is_err());
+}
+
+/// Exact heads through burn's attention op (`GpuAttention::Flash`; on lavapipe, burn's
+/// unfused version of it) agree with the streamed tiles within f32 rounding — relative error
+/// ≤ 1e-5 per point — on the fixture bank and on a 10,000-row bank in calls of 128 query rows
+/// (several chunks, the last one padded), for RANGE and RANGE+ with and without the geographic
+/// cut-off. It still meets the reference's golden outputs. Refused for an int8 bank, on the CPU,
+/// without a bank, and for an f16 bank outside the `vulkan` build.
+#[test]
+fn flash_attention_matches_the_stream() {
+    use georange::GpuAttention;
+    let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
+    let (enc, small) = converted(&L40, StorageDtype::F32);
+    let big = synthetic_bank(&enc, 10_000, 256);
+    let variants = [
+        Variant::Range,
+        Variant::RangePlus { beta: 0.5 },
+        Variant::RangePlus { beta: 0.0 },
+    ];
+    for (bank, cutoff) in [(&small, None), (&big, None), (&big, Some(40.0))] {
+        let mut stream = Model::new(&enc, Some(bank), &device, dtype).unwrap();
+        let mut flash = Model::new(&enc, Some(bank), &device, dtype).unwrap();
+        flash.set_gpu_attention(GpuAttention::Flash).unwrap();
+        // 128 query rows per call of the unfused op.
+        flash.set_tile_budget(128 * bank.rows());
+        stream.set_geo_cutoff(cutoff).unwrap();
+        flash.set_geo_cutoff(cutoff).unwrap();
+        let pts: Vec<f64> = queries().iter().copied().cycle().take(2 * 300).collect();
+        for v in variants {
+            for batch in [1, 300] {
+                let pts = &pts[..2 * batch.max(20)];
+                let want = stream.embed(pts, v, batch, &mut |_| {}).unwrap();
+                let got = flash.embed(pts, v, batch, &mut |_| {}).unwrap();
+                let err = worst(&got, &want, stream.dim(v), bank.value_dim);
+                eprintln!(
+                    "{} rows, cut-off {cutoff:?}, {v:?}, batch {batch}: flash vs stream {err:.2e}",
+                    bank.rows()
+                );
+                assert!(
+                    err <= 1e-5,
+                    "{} rows {v:?} batch {batch}: relative error {err:.2e}",
+                    bank.rows()
+                );
+            }
+        }
+        // burn's unfused op would compute an f16 bank's softmax in f16 (~1e-2 off): refused
+        // outside the fused (`vulkan`) build, whose kernels sum in f32.
+        if device.supports_dtype(burn::tensor::DType::F16) && !georange::flash::FUSED {
+            flash.set_gpu_precision(GpuPrecision::F16).unwrap();
+            let e = flash.embed(&pts[..20], variants[0], 10, &mut |_| {}).unwrap_err().to_string();
+            assert!(e.contains("vulkan"), "{e}");
+            let mut half = Model::new(&enc, Some(bank), &device, dtype).unwrap();
+            half.set_gpu_precision(GpuPrecision::F16).unwrap();
+            let e = half.set_gpu_attention(GpuAttention::Flash).unwrap_err().to_string();
+            assert!(e.contains("vulkan"), "{e}");
+        }
+    }
+    // The reference's own numbers, through the op.
+    let mut model = Model::new(&enc, Some(&small), &device, dtype).unwrap();
+    model.set_gpu_attention(GpuAttention::Flash).unwrap();
+    for (tag, v) in [
+        ("range", Variant::Range),
+        ("rangeplus_b05", Variant::RangePlus { beta: 0.5 }),
+    ] {
+        let got = model.embed(&queries(), v, 50, &mut |_| {}).unwrap();
+        let want = golden(&L40, tag);
+        for (i, (g, w)) in got.chunks(want.cols).zip(want.data.chunks(want.cols)).enumerate() {
+            assert!(cosine(g, w) >= 0.999, "{tag} row {i}: cosine {}", cosine(g, w));
+        }
+    }
+    // Where it does not apply.
+    let int8 = Model::with_gpu_precision(&enc, &small, &device, dtype, GpuPrecision::Int8);
+    let e = int8
+        .unwrap()
+        .set_gpu_attention(GpuAttention::Flash)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("f32 or f16 bank"), "{e}");
+    let (cpu, cdt) = Backend::Cpu.device().unwrap();
+    let e = Model::new(&enc, Some(&small), &cpu, cdt)
+        .unwrap()
+        .set_gpu_attention(GpuAttention::Flash)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not the CPU"), "{e}");
+    let e = Model::new(&enc, None, &device, dtype)
+        .unwrap()
+        .set_gpu_attention(GpuAttention::Flash)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("has no"), "{e}");
 }

@@ -7,7 +7,7 @@ use crate::points::{at_line, read_points};
 use clap::Args;
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
-use georange::{Backend, Bank, Encoder, Error, GpuPrecision, Model, Result, Variant};
+use georange::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Result, Variant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args)]
@@ -46,6 +46,11 @@ pub struct EmbedArgs {
     /// int8 — a quarter of the memory, an int8 bank file's own numbers (others quantised per row).
     #[arg(long)]
     gpu_precision: Option<String>,
+    /// How a GPU runs the exact heads: stream (default: tiles of the bank with an online
+    /// softmax) or flash (burn's attention op: autotuned fused kernels in the `vulkan` build;
+    /// f32 and f16 banks only; see BENCHMARKS.md).
+    #[arg(long)]
+    gpu_attention: Option<String>,
 }
 
 pub fn run(a: EmbedArgs) -> Result<()> {
@@ -72,6 +77,9 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     // The model holds the bank in its own form (int8 stays int8 on the CPU): free the f32 copy.
     drop(bank);
     model.set_geo_cutoff(a.geo_cutoff_deg)?;
+    if let Some(mode) = a.gpu_attention.as_deref().map(GpuAttention::parse).transpose()? {
+        model.set_gpu_attention(mode)?;
+    }
     let rows = points.len() / 2;
     let bar = ProgressBar::new(rows as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}")
