@@ -12,15 +12,20 @@
 //! - `GEORANGE_BENCH_DTYPE=int8` (or f16): the bank file's precision (read back as a file is);
 //! - `GEORANGE_BENCH_BACKEND=wgpu`, `GEORANGE_BENCH_GPU_PRECISION=f16` (or int8): the device
 //!   and how the bank is held on a GPU;
-//! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff, or
-//!   `profile` (not in the default set: each step of one streamed tile timed on its own,
+//! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff,
+//!   `flash` (RANGE and RANGE+ through burn's attention op, `GpuAttention::Flash`, with their
+//!   difference from the streamed result: a GPU only, not in the default set), or `profile`
+//!   (not in the default set: each step of one streamed tile timed on its own,
 //!   `benches/embed/profile.rs`);
 //! - `GEORANGE_BENCH_MATMUL`: the side of the probe's square matrices (4096 on a GPU, else 2048);
 //! - `GEORANGE_BENCH_TILE_BUDGET` (millions of scores): the tile budget of every case;
 //!   `GEORANGE_BENCH_TILE_BUDGETS`: RANGE again at the largest batch with each of these, with
 //!   its difference from the default;
 //! - `GEORANGE_BENCH_HARMONICS=host` (or `device`): where SatCLIP's harmonics are computed
-//!   (default: on the device on a GPU, on the host on the CPU).
+//!   (default: on the device on a GPU, on the host on the CPU);
+//! - `GEORANGE_BENCH_COLD_FROM=N`: batches of N points or more are timed on one call without a
+//!   warm-up call first (for the largest batches on a CPU, where one call takes minutes and
+//!   there is nothing to warm up; default: every batch is warmed up).
 //!
 //! Results go to BENCHMARKS.md by hand.
 
@@ -34,7 +39,7 @@ use georange::encoder::{Architecture, SatClipParams};
 use georange::format::Stored;
 use georange::model::DEFAULT_TILE_BUDGET;
 use georange::weights::Weights;
-use georange::{Backend, Bank, Encoder, GpuPrecision, Model, Variant};
+use georange::{Backend, Bank, Encoder, GpuAttention, GpuPrecision, Model, Variant};
 
 /// Deterministic uniform numbers in [−1, 1) (xorshift64*).
 struct Rng(u64);
@@ -220,10 +225,12 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|");
     let largest = batches.iter().copied().max().unwrap_or(1);
+    let cold_from = env_list("GEORANGE_BENCH_COLD_FROM", vec![usize::MAX])[0];
     for &batch in &batches {
         let q = points(&mut rng, batch);
         let mut exact: std::collections::HashMap<String, Vec<f32>> = std::collections::HashMap::new();
-        // (case, name, variant, geographic cut-off, tile budget): exact first, then approximate RANGE+.
+        // (case, name, variant, geographic cut-off, tile budget): exact first, then approximate
+        // RANGE+, then the heads through burn's attention op (case `flash`).
         let mut runs: Vec<(&str, String, Variant, Option<f64>, Option<usize>)> = vec![
             ("encoder", "encoder".into(), Variant::Encoder, None, None),
             ("range", "RANGE".into(), Variant::Range, None, None),
@@ -255,6 +262,14 @@ fn main() {
                 Some(40.0),
                 None,
             ),
+            ("flash", "RANGE, flash".into(), Variant::Range, None, None),
+            (
+                "flash",
+                "RANGE+ β=0.5, flash".into(),
+                Variant::RangePlus { beta: 0.5 },
+                None,
+                None,
+            ),
         ];
         if batch == largest {
             for &b in &budgets {
@@ -273,11 +288,25 @@ fn main() {
             }
             model.set_geo_cutoff(cutoff).expect("cut-off");
             model.set_tile_budget(budget.unwrap_or(default_budget));
+            let flash = case == "flash";
+            if let Err(e) = model.set_gpu_attention(if flash {
+                GpuAttention::Flash
+            } else {
+                GpuAttention::Stream
+            }) {
+                println!("| {name} | {batch} | not run: {e} | | | | |");
+                continue;
+            }
             reset_peak_memory();
             let mut out = Vec::new();
-            let secs = time(if batch > 1000 { 0.0 } else { 2.0 }, || {
-                out = model.embed(&q, v, batch, &mut |_| {}).expect("embed");
-            });
+            let run = || model.embed(&q, v, batch, &mut |_| {}).expect("embed");
+            let secs = if batch >= cold_from {
+                let start = Instant::now();
+                out = run();
+                start.elapsed().as_secs_f64()
+            } else {
+                time(if batch > 1000 { 0.0 } else { 2.0 }, || out = run())
+            };
             let (geo, sem) = match v {
                 Variant::RangePlus { beta } => (beta < 1.0, beta > 0.0),
                 _ => (false, false),
@@ -289,11 +318,13 @@ fn main() {
                     2.0 * rows as f64 * (sem as u8 as f64 * (256.0 + 1024.0) + geo as u8 as f64 * (3.0 + 1024.0))
                 }
             };
-            let error = match (cutoff.or(budget.map(|_| 0.0)), exact.get(&format!("{v:?}"))) {
-                (Some(_), Some(want)) => format!("{:.1e}", max_relative_error(&out, want, model.dim(v), 1024)),
-                _ => "exact".into(),
+            let approximate = cutoff.is_some() || budget.is_some() || flash;
+            let error = match (approximate, exact.get(&format!("{v:?}"))) {
+                (true, Some(want)) => format!("{:.1e}", max_relative_error(&out, want, model.dim(v), 1024)),
+                (true, None) => "– (exact not run)".into(),
+                (false, _) => "exact".into(),
             };
-            if cutoff.is_none() && budget.is_none() {
+            if !approximate {
                 exact.insert(format!("{v:?}"), out);
             }
             println!(
