@@ -275,15 +275,23 @@ impl Model {
         let pruned = |h: &HeadSpec| self.geo_cutoff.is_some() && h.against == Against::Locations;
         let (apart, together): (Vec<_>, Vec<_>) = heads.into_iter().partition(|(h, _)| pruned(h));
         let specs: Vec<HeadSpec> = together.iter().map(|(h, _)| *h).collect();
+        let weights: Vec<f32> = together.iter().map(|(_, w)| *w).collect();
+        // On the CPU RANGE+'s two heads share one `P · V` per tile (attention::stream_mixed,
+        // which returns their weighted sum); a GPU keeps one per head until measured there.
+        let mixed = specs.len() > 1 && bank.host().is_some() && self.flash.is_none();
         let whole = if specs.is_empty() {
             Vec::new()
         } else if let Some(fb) = &self.flash {
             self.flash_heads(fb, &view, &specs, &q, lonlat)?
         } else {
             let queries: Vec<Tensor<2>> = together.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
-            stream_parallel(&view, &queries, &specs, tile, threads)?
+            stream_parallel(&view, &queries, &specs, tile, (threads, mixed.then_some(&weights[..])))?
         };
-        let mut outs: Vec<(Tensor<2>, f32)> = whole.into_iter().zip(together.iter().map(|(_, w)| *w)).collect();
+        let mut outs: Vec<(Tensor<2>, f32)> = if mixed {
+            whole.into_iter().map(|t| (t, 1.0)).collect()
+        } else {
+            whole.into_iter().zip(weights).collect()
+        };
         if let (Some((spec, w)), Some(cutoff)) = (apart.first(), self.geo_cutoff) {
             // On the CPU the fused passes prune per point, at any batch size; the streamed
             // path makes each 5° cell its own pass, which scattered batches pay for.

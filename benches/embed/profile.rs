@@ -14,7 +14,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{DType, Device, Tensor, TensorData};
-use georange::attention::{Against, BankView, HeadSpec, Matrix, product, stream};
+use georange::attention::{Against, BankView, HeadSpec, Matrix, product, stream, stream_mixed};
 
 use super::{Rng, time};
 
@@ -130,6 +130,20 @@ pub fn run(device: &Device, batch: usize, rows: usize, tile: usize, half: bool) 
         || {
             let mut out = stream(&view, &[q.clone(), qx.clone()], &[semantic, geographic], tile);
             out.remove(0) + out.remove(0)
+        },
+    );
+    step(
+        "whole bank, two heads mixed before one P·V per tile (stream_mixed: the CPU's RANGE+)",
+        full * (2.0 * (kd + 3) as f64 + vd as f64),
+        || {
+            stream_mixed(
+                &view,
+                &[q.clone(), qx.clone()],
+                &[semantic, geographic],
+                &[0.5, 0.5],
+                tile,
+            )
+            .expect("a bank")
         },
     );
     step(
