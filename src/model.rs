@@ -164,6 +164,7 @@ impl Model {
             .ok_or_else(|| Error::Invalid("the GPU attention applies to a bank, and this model has none".into()))?;
         self.flash = match (mode, &bank.matrices) {
             (GpuAttention::Stream, _) => None,
+            (GpuAttention::Flash, _) if !flash::AVAILABLE => return Err(flash::unavailable()),
             (GpuAttention::Flash, crate::bank::Matrices::Device { values, .. }) => {
                 flash::check_dtype(values.dtype())?;
                 Some(FlashBank::new(&bank.xyz_host, &self.device))
