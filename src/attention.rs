@@ -290,9 +290,13 @@ fn normaliser(
         return (None, Some(l.map_or(sum.clone(), |l| l + sum)));
     }
     let tile_max = scores.clone().max_dim(1);
-    let m_new = m.clone().map_or(tile_max.clone(), |m| m.max_pair(tile_max));
+    let m_new = match &m {
+        Some(m0) => m0.clone().max_pair(tile_max),
+        None => tile_max,
+    };
     let sum = (scores - m_new.clone()).exp().sum_dim(1);
     let l = match (m, l) {
+        // Rescale what was summed against the old maximum.
         (Some(m0), Some(l)) => l * (m0 - m_new.clone()).exp() + sum,
         _ => sum,
     };
