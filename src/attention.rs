@@ -214,8 +214,7 @@ pub fn stream_mixed(
             .zip(&queries)
             .zip(&offsets)
             .map(|((spec, q), offset)| (scores(bank, spec, q, start, len) + offset.clone()).exp())
-            .reduce(|a, b| a + b);
-        let Some(p) = p else { continue };
+            .reduce(|a, b| a + b)?;
         let pv = product(p, bank.values.rows(start, len));
         acc = Some(match acc {
             Some(a) => a + pv,
