@@ -42,6 +42,11 @@ fi
 cargo build --lib --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --features web
 rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --out-dir pkg --out-name georange_wasm target/wasm32-unknown-unknown/wasm/georange.wasm
+# The linker wraps every export in a call to all static constructors unless one export calls
+# them itself (src/wasm.rs, `run_static_constructors`); the wrappers are named `*.command_export`.
+if grep -q 'command_export' pkg/georange_wasm_bg.wasm; then
+  echo "build.sh: the wasm's exports are wrapped in constructor calls (see run_static_constructors in src/wasm.rs)" >&2; exit 1
+fi
 node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/georange_wasm_bg.wasm -o pkg/georange_wasm_bg.wasm

@@ -164,3 +164,22 @@ impl WasmModel {
         self.inner.disposed.set(true);
     }
 }
+
+unsafe extern "C" {
+    /// Synthesised by the linker: runs every static constructor of the module (burn's and
+    /// cubecl's `inventory` registrations).
+    fn __wasm_call_ctors();
+}
+
+/// Runs the static constructors once, when wasm-bindgen instantiates the module.
+///
+/// An export that calls `__wasm_call_ctors` also turns off the linker's "command-style"
+/// heuristic, under which it wraps *every* export (ours and wasm-bindgen's own, down to its
+/// allocator) in a call to all the constructors: about a thousand `inventory` submissions per
+/// call from JavaScript, which were half of a single point's time (BENCHMARKS.md).
+#[wasm_bindgen(start)]
+fn run_static_constructors() {
+    // SAFETY: wasm-bindgen calls the start function once per instance, before any other
+    // export; the constructors are run nowhere else once this call exists.
+    unsafe { __wasm_call_ctors() }
+}
