@@ -256,6 +256,63 @@ fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// The int8 row loops: with WebAssembly SIMD (the browser build) written with its intrinsics
+/// in `src/simd128.rs`, the same arithmetic in the same order, so the same bits; elsewhere the
+/// portable [`dot`] and [`add_weighted`], which LLVM vectorises.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod int8 {
+    use super::Madd;
+    use crate::simd128;
+
+    /// `a · b`, as [`super::dot`] sums it.
+    #[inline(always)]
+    pub fn dot<M: Madd>(a: &[i8], b: &[f32]) -> f32 {
+        let whole = a.len() / simd128::LANES * simd128::LANES;
+        let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| f32::from(x) * y).sum();
+        simd128::dot_lanes(a, b).iter().sum::<f32>() + tail
+    }
+
+    /// `acc += Σ_r w[r] · rows[r]`, as [`super::add_weighted`] adds them.
+    #[inline(always)]
+    pub fn add_weighted<M: Madd>(acc: &mut [f32], w: &[f32], rows: &[i8]) {
+        for (&wr, row) in w.iter().zip(rows.chunks_exact(acc.len().max(1))) {
+            if wr != 0.0 {
+                let done = simd128::axpy_whole(acc, wr, row);
+                super::axpy::<M, i8>(&mut acc[done..], wr, &row[done..]);
+            }
+        }
+    }
+
+    /// `dst = src` as f32.
+    #[inline(always)]
+    pub fn widen(dst: &mut [f32], src: &[i8]) {
+        let done = simd128::widen_whole(dst, src);
+        dst[done..]
+            .iter_mut()
+            .zip(&src[done..])
+            .for_each(|(f, &c)| *f = c as f32);
+    }
+}
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod int8 {
+    use super::Madd;
+
+    #[inline(always)]
+    pub fn dot<M: Madd>(a: &[i8], b: &[f32]) -> f32 {
+        super::dot::<M, i8>(a, b)
+    }
+
+    #[inline(always)]
+    pub fn add_weighted<M: Madd>(acc: &mut [f32], w: &[f32], rows: &[i8]) {
+        super::add_weighted::<M, i8>(acc, w, rows)
+    }
+
+    #[inline(always)]
+    pub fn widen(dst: &mut [f32], src: &[i8]) {
+        dst.iter_mut().zip(src).for_each(|(f, &c)| *f = c as f32);
+    }
+}
+
 /// Pass 1 over rows `a..z`: scores (heads × batch × len) and their maxima (heads × batch).
 #[inline(always)]
 fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
@@ -271,10 +328,10 @@ fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, 
                 (Against::Keys, Rows::Int8 { codes, scales, cols }) => {
                     let (row, rs) = (&codes[r * cols..(r + 1) * cols], scales[r] * t);
                     if batch == 1 {
-                        s[out(0)] = dot::<M, i8>(row, head.queries) * rs;
+                        s[out(0)] = int8::dot::<M>(row, head.queries) * rs;
                         continue;
                     }
-                    row_f32.iter_mut().zip(row).for_each(|(f, &c)| *f = c as f32);
+                    int8::widen(&mut row_f32, row);
                     for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
                         s[out(i)] = dot::<M, f32>(&row_f32, q) * rs;
                     }
@@ -369,9 +426,11 @@ fn add_rows<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32; GROUP], row
 fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> Vec<f32> {
     match (values, probs.batch) {
         (Rows::Int8 { codes, scales, cols }, 1) => {
-            return accumulate_one::<M, i8>(codes, |r| scales[r], *cols, probs, (a, z));
+            return accumulate_one(codes, |r| scales[r], int8::add_weighted::<M>, *cols, probs, (a, z));
         }
-        (Rows::F32 { data, cols }, 1) => return accumulate_one::<M, f32>(data, |_| 1.0, *cols, probs, (a, z)),
+        (Rows::F32 { data, cols }, 1) => {
+            return accumulate_one(data, |_| 1.0, add_weighted::<M, f32>, *cols, probs, (a, z));
+        }
         _ => {}
     }
     let Probs { p, coef, heads, batch } = *probs;
@@ -403,7 +462,7 @@ fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> 
                     // Converted once for every query of the batch.
                     for (k, out) in converted.chunks_exact_mut(vd).enumerate() {
                         let row = &codes[row_of(k) * cols..(row_of(k) + 1) * cols];
-                        out.iter_mut().zip(row).for_each(|(f, &c)| *f = c as f32);
+                        int8::widen(out, row);
                     }
                     let rows: [&[f32]; GROUP] = std::array::from_fn(|k| &converted[k * vd..(k + 1) * vd]);
                     for (acc, wi) in block.chunks_exact_mut(vd).zip(&w) {
@@ -433,9 +492,10 @@ fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> 
 /// this measured 5–50% faster than groups of rows, which pay only when many queries share
 /// each converted row.
 #[inline(always)]
-fn accumulate_one<M: Madd, T: Copy + Into<f32>>(
+fn accumulate_one<T>(
     data: &[T],
     scale: impl Fn(usize) -> f32,
+    add_rows: impl Fn(&mut [f32], &[f32], &[T]),
     cols: usize,
     probs: &Probs,
     (a, z): (usize, usize),
@@ -444,17 +504,27 @@ fn accumulate_one<M: Madd, T: Copy + Into<f32>>(
     let len = z - a;
     let mut total = vec![0f32; cols];
     let mut block = vec![0f32; cols];
+    let mut w = vec![0f32; BLOCK];
     for start in (a..z).step_by(BLOCK) {
-        block.fill(0.0);
-        for r in start..(start + BLOCK).min(z) {
-            let w: f32 = (0..heads).map(|h| coef[h] * p[h * len + r - a]).sum();
-            if w != 0.0 {
-                axpy::<M, T>(&mut block, w * scale(r), &data[r * cols..(r + 1) * cols]);
-            }
+        let end = (start + BLOCK).min(z);
+        for (wr, r) in w.iter_mut().zip(start..end) {
+            *wr = (0..heads).map(|h| coef[h] * p[h * len + r - a]).sum::<f32>() * scale(r);
         }
+        block.fill(0.0);
+        add_rows(&mut block, &w[..end - start], &data[start * cols..end * cols]);
         total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
     }
     total
+}
+
+/// `acc += Σ_r w[r] · rows[r]`, row after row; a row whose weight is zero is skipped.
+#[inline(always)]
+fn add_weighted<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32], rows: &[T]) {
+    for (&wr, row) in w.iter().zip(rows.chunks_exact(acc.len().max(1))) {
+        if wr != 0.0 {
+            axpy::<M, T>(acc, wr, row);
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -21,6 +21,8 @@ pub mod imagery;
 pub mod model;
 mod parallel;
 pub mod quantized;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
 pub mod spatial;
 pub mod weights;
 

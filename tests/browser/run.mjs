@@ -42,6 +42,13 @@ execFileSync(cli, ['embed', '--encoder', `${work}/l40/encoder.safetensors`, '--b
   '--model', 'range+', '--beta', '0.5', '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_b05.npy`]);
 execFileSync(cli, ['embed', '--encoder', `${work}/l40/encoder.safetensors`, '--bank', `${work}/l40/bank.safetensors`,
   '--model', 'range+', '--beta', '0.2', '--geo-cutoff-deg', '30', '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_b02_cut30.npy`]);
+// An int8 bank: the CPU fallback reads its codes in place (src/fused.rs; WebAssembly SIMD in src/simd128.rs).
+execFileSync(cli, ['convert', 'satclip', '--ckpt', `${fixtures}/satclip_l40.ckpt`, '--db', `${fixtures}/range_db_l40.npz`,
+  '--dtype', 'int8', '--out', `${work}/l40_int8`]);
+for (const [model, beta, tag] of [['range', '0.5', 'range'], ['range+', '0.5', 'b05']]) {
+  execFileSync(cli, ['embed', '--encoder', `${work}/l40_int8/encoder.safetensors`, '--bank', `${work}/l40_int8/bank.safetensors`,
+    '--model', model, '--beta', beta, '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_int8_${tag}.npy`]);
+}
 const truncated = fs.readFileSync(`${work}/l40/encoder.safetensors`);
 fs.writeFileSync(`${work}/truncated.safetensors`, truncated.subarray(0, truncated.length - 1000));
 const queries = fs.readFileSync(`${fixtures}/queries.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
@@ -276,6 +283,24 @@ try {
       assert(/WebGPU unavailable/.test(res.note), `note: ${res.note}`);
       const native = readNpy(`${work}/native_b05.npy`);
       compareRows(res.out[0], native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `row ${i}: relative error ${rel}`));
+    });
+    await test('an int8 bank on the CPU, one point and 8 points per call, matches the native CPU path', async () => {
+      const int8 = { encoder: '/out/browser-tests/l40_int8/encoder.safetensors', bank: '/out/browser-tests/l40_int8/bank.safetensors' };
+      const out = await page.evaluate(async ({ int8, points }) => {
+        const m = await GeoRange.load({ ...int8, device: 'cpu', cache: false });
+        const runs = [];
+        for (const batchSize of [1, 8]) {
+          for (const c of [{ model: 'range' }, { model: 'range+', beta: 0.5 }]) {
+            runs.push(Array.from(await m.embed(Float64Array.from(points), { ...c, batchSize })));
+          }
+        }
+        return runs;
+      }, { int8, points });
+      const want = [readNpy(`${work}/native_int8_range.npy`), readNpy(`${work}/native_int8_b05.npy`)];
+      out.forEach((got, k) => {
+        const native = want[k % 2];
+        compareRows(got, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `run ${k}, row ${i}: relative error ${rel}`));
+      });
     });
     await test('approximate RANGE+ (geoCutoffDeg) on the CPU matches the native CLI; a bad cut-off rejects', async () => {
       const r = await embedIn(page, { device: 'cpu', geoCutoffDeg: 30, cases: [{ model: 'range+', beta: 0.2 }] });

@@ -1,0 +1,101 @@
+//! The int8 row loops of the fused CPU kernel (`src/fused.rs`), written with WebAssembly SIMD
+//! intrinsics for the browser build. LLVM keeps the i8 → f32 widening of those loops scalar
+//! on wasm32 (one lane extracted at a time), which left a single point's retrieval at about a
+//! quarter of the memory's speed there (BENCHMARKS.md).
+//!
+//! Each function does the arithmetic of its portable counterpart in `fused.rs` in the same
+//! order — multiply, then add, lane by lane — so its results are bit for bit the same
+//! (WebAssembly has no fused multiply-add for Rust to use either way).
+
+use core::arch::wasm32::{
+    f32x4_add, f32x4_convert_i32x4, f32x4_extract_lane, f32x4_mul, f32x4_splat, i16x8_extend_high_i8x16,
+    i16x8_extend_low_i8x16, i32x4_extend_high_i16x8, i32x4_extend_low_i16x8, v128, v128_load, v128_store,
+};
+
+/// Elements per step: one 16-byte load of int8 codes, four vectors of f32.
+pub const LANES: usize = 16;
+
+/// The 16 codes at `src[0..16]` as four vectors of f32, in order.
+#[inline(always)]
+fn widen(src: &[i8]) -> [v128; 4] {
+    assert!(src.len() >= LANES);
+    // SAFETY: `src` holds at least 16 bytes (asserted); `v128_load` takes unaligned addresses.
+    let codes = unsafe { v128_load(src.as_ptr().cast()) };
+    let (lo, hi) = (i16x8_extend_low_i8x16(codes), i16x8_extend_high_i8x16(codes));
+    [
+        f32x4_convert_i32x4(i32x4_extend_low_i16x8(lo)),
+        f32x4_convert_i32x4(i32x4_extend_high_i16x8(lo)),
+        f32x4_convert_i32x4(i32x4_extend_low_i16x8(hi)),
+        f32x4_convert_i32x4(i32x4_extend_high_i16x8(hi)),
+    ]
+}
+
+/// Four f32 at `src[0..4]`.
+#[inline(always)]
+fn load4(src: &[f32]) -> v128 {
+    assert!(src.len() >= 4);
+    // SAFETY: `src` holds at least four f32 (asserted); unaligned loads are allowed.
+    unsafe { v128_load(src.as_ptr().cast()) }
+}
+
+/// Stores `v` into `dst[0..4]`.
+#[inline(always)]
+fn store4(dst: &mut [f32], v: v128) {
+    assert!(dst.len() >= 4);
+    // SAFETY: `dst` holds at least four f32 (asserted); unaligned stores are allowed.
+    unsafe { v128_store(dst.as_mut_ptr().cast(), v) }
+}
+
+/// Lane sums of a dot product over the first `a.len() / 16 · 16` elements: lane `j` holds
+/// `Σ_k a[16k + j] · b[16k + j]`, added in order of `k`.
+#[inline(always)]
+pub fn dot_lanes(a: &[i8], b: &[f32]) -> [f32; LANES] {
+    let whole = a.len().min(b.len()) / LANES * LANES;
+    let mut acc = [f32x4_splat(0.0); 4];
+    for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
+        let xs = widen(x);
+        for (k, acc) in acc.iter_mut().enumerate() {
+            *acc = f32x4_add(f32x4_mul(xs[k], load4(&y[4 * k..])), *acc);
+        }
+    }
+    let mut out = [0f32; LANES];
+    for (k, v) in acc.iter().enumerate() {
+        out[4 * k] = f32x4_extract_lane::<0>(*v);
+        out[4 * k + 1] = f32x4_extract_lane::<1>(*v);
+        out[4 * k + 2] = f32x4_extract_lane::<2>(*v);
+        out[4 * k + 3] = f32x4_extract_lane::<3>(*v);
+    }
+    out
+}
+
+/// `acc[j] = w · row[j] + acc[j]` for the first `len / 16 · 16` elements; returns how many.
+#[inline(always)]
+pub fn axpy_whole(acc: &mut [f32], w: f32, row: &[i8]) -> usize {
+    let whole = acc.len().min(row.len()) / LANES * LANES;
+    let wv = f32x4_splat(w);
+    for (a, x) in acc[..whole]
+        .chunks_exact_mut(LANES)
+        .zip(row[..whole].chunks_exact(LANES))
+    {
+        for (k, xk) in widen(x).iter().enumerate() {
+            let part = &mut a[4 * k..4 * k + 4];
+            store4(part, f32x4_add(f32x4_mul(wv, *xk), load4(part)));
+        }
+    }
+    whole
+}
+
+/// `dst[j] = src[j] as f32` for the first `len / 16 · 16` elements; returns how many.
+#[inline(always)]
+pub fn widen_whole(dst: &mut [f32], src: &[i8]) -> usize {
+    let whole = dst.len().min(src.len()) / LANES * LANES;
+    for (d, s) in dst[..whole]
+        .chunks_exact_mut(LANES)
+        .zip(src[..whole].chunks_exact(LANES))
+    {
+        for (k, v) in widen(s).iter().enumerate() {
+            store4(&mut d[4 * k..4 * k + 4], *v);
+        }
+    }
+    whole
+}
