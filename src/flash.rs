@@ -64,14 +64,15 @@ pub const AVAILABLE: bool = cfg!(not(target_arch = "wasm32"));
 /// autotuning, which only the `vulkan` build enables.
 pub const FUSED: bool = cfg!(feature = "vulkan");
 
-/// The bank's side of the geographic head, `[rows, GEO_WIDTH]` f32 (values exact in f16).
+/// The bank's side of the geographic head, `[rows, GEO_WIDTH]`, in the bank's dtype (its
+/// values are exact in f16, so an f16 bank's copy loses nothing and no call casts it).
 pub struct FlashBank {
     xyz: Tensor<2>,
 }
 
 impl FlashBank {
-    /// From the bank's unit vectors (`rows × 3`, device row order).
-    pub fn new(xyz: &[f32], device: &Device) -> Self {
+    /// From the bank's unit vectors (`rows × 3`, device row order), held in `dtype`.
+    pub fn new(xyz: &[f32], device: &Device, dtype: DType) -> Self {
         let split: Vec<f32> = xyz
             .chunks_exact(3)
             .flat_map(|v| {
@@ -81,7 +82,7 @@ impl FlashBank {
             .collect();
         let rows = xyz.len() / 3;
         Self {
-            xyz: Tensor::from_data(TensorData::new(split, [rows, GEO_WIDTH]), device),
+            xyz: Tensor::from_data(TensorData::new(split, [rows, GEO_WIDTH]), (device, dtype)),
         }
     }
 }

@@ -167,7 +167,7 @@ impl Model {
             (GpuAttention::Flash, _) if !flash::AVAILABLE => return Err(flash::unavailable()),
             (GpuAttention::Flash, crate::bank::Matrices::Device { values, .. }) => {
                 flash::check_dtype(values.dtype())?;
-                Some(FlashBank::new(&bank.xyz_host, &self.device))
+                Some(FlashBank::new(&bank.xyz_host, &self.device, values.dtype()))
             }
             (GpuAttention::Flash, _) => return Err(flash::unsupported()),
         };
