@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The GPU benchmarks of BENCHMARKS.md in one run on a machine with an NVIDIA GPU and nothing
 # else installed: our bench binaries built elsewhere and xz-compressed (`bin/embed-vulkan.xz`:
-# --features vulkan; `bin/embed-wgpu.xz`: the default WGSL build), the Vulkan loader as .deb files (`gl/`), and the
-# reference's wheel (`whl/`, torch already there). Each step has its own time limit and log,
-# in the order of what matters most; a failing step does not stop the others.
+# --features vulkan; `bin/embed-wgpu.xz`: the default WGSL build), the Vulkan loader as .deb
+# files (`gl/`), and the reference's wheel (`whl/`, torch already there), all packed by
+# `tools/devbench_pack.sh`. Each step has its own time limit and log, in the order of what
+# matters most; a failing step does not stop the others.
 #
 #   tools/device_bench.sh CARRY_DIR OUT_DIR [all|short|profile|flash]
 #
