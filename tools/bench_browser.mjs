@@ -3,9 +3,13 @@
 // synthetic banks built here with the CLI, and prints a Markdown table for BENCHMARKS.md.
 //
 //   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
+//                                [--encoder FILE --bank FILE]
 //
 // Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
 // synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
+// `--encoder`/`--bank` (paths under the repository) time given files instead, e.g. the demo's
+// default: --encoder www/models/geoclip/encoder.safetensors
+//          --bank www/models/geoclip/bluemarble-bank.safetensors
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +26,14 @@ const rowsList = arg('rows', '10000,100000').map(Number);
 const batches = arg('batches', '1,1000');
 const devices = arg('devices', 'webgpu,cpu');
 const work = path.join(root, 'out/bench');
-const encoder = 'www/models/fixture/encoder.safetensors';
+const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
+const givenBank = process.argv.includes('--bank') ? arg('bank', '')[0] : null;
+// [label, bank file URL or null for a synthetic bank of `rows` rows]
+if (process.argv.includes('--encoder') !== Boolean(givenBank)) {
+  console.error('bench_browser.mjs: --encoder and --bank go together (the synthetic banks are built for the bundled encoder)');
+  process.exit(2);
+}
+const banks = givenBank ? [[path.basename(givenBank), '/' + givenBank]] : rowsList.map((rows) => [rows, null]);
 fs.mkdirSync(work, { recursive: true });
 
 /** A float32 .npy of `rows × cols` values from a fixed-seed generator. */
@@ -62,8 +73,8 @@ try {
     if (device === 'webgpu') args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
     try {
-      for (const rows of rowsList) {
-        const bankFile = '/' + path.relative(root, bank(rows));
+      for (const [rows, given] of banks) {
+        const bankFile = given ?? '/' + path.relative(root, bank(rows));
         const page = await browser.newPage();
         const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1' });
         await page.goto(`${server.url}/www/bench.html?${q}`);
