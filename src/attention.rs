@@ -85,6 +85,15 @@ impl BankView<'_> {
     fn half(&self) -> bool {
         matches!(self.values, Matrix::Device(v) if v.dtype() == DType::F16)
     }
+
+    /// An attention output over the stored values times [`value_scale`](Self::value_scale).
+    pub fn with_value_scale(&self, out: Tensor<2>) -> Tensor<2> {
+        if self.value_scale == 1.0 {
+            out
+        } else {
+            out.mul_scalar(self.value_scale)
+        }
+    }
 }
 
 /// Runs each head (`queries[i]` against `heads[i]`) over the bank in tiles of `tile` rows
@@ -158,14 +167,10 @@ pub fn stream_runs(
             state[h] = Some(update(state[h].take(), scores, v.clone(), plain[h]));
         }
     }
-    let scale = bank.value_scale;
     state
         .into_iter()
         .flatten()
-        .map(|s| {
-            let out = s.acc / s.l;
-            if scale == 1.0 { out } else { out.mul_scalar(scale) }
-        })
+        .map(|s| bank.with_value_scale(s.acc / s.l))
         .collect()
 }
 
@@ -221,12 +226,7 @@ pub fn stream_mixed(
             None => pv,
         });
     }
-    let out = acc?;
-    Some(if bank.value_scale == 1.0 {
-        out
-    } else {
-        out.mul_scalar(bank.value_scale)
-    })
+    Some(bank.with_value_scale(acc?))
 }
 
 /// Each head's queries with its scale folded in once, not into every score tile (and in f16,
@@ -280,26 +280,12 @@ fn scores(bank: &BankView, spec: &HeadSpec, q: &Tensor<2>, start: usize, len: us
 
 /// Folds one tile of scores into a head's row maxima (none when [`bounded`]) and normalisers.
 fn normaliser(
-    (m, l): (Option<Tensor<2>>, Option<Tensor<2>>),
+    (m0, l0): (Option<Tensor<2>>, Option<Tensor<2>>),
     scores: Tensor<2>,
     bounded: bool,
 ) -> (Option<Tensor<2>>, Option<Tensor<2>>) {
-    if bounded {
-        let sum = scores.exp().sum_dim(1);
-        return (None, Some(l.map_or(sum.clone(), |l| l + sum)));
-    }
-    let tile_max = scores.clone().max_dim(1);
-    let m_new = match &m {
-        Some(m0) => m0.clone().max_pair(tile_max),
-        None => tile_max,
-    };
-    let sum = (scores - m_new.clone()).exp().sum_dim(1);
-    let l = match (m, l) {
-        // Rescale what was summed against the old maximum.
-        (Some(m0), Some(l)) => l * (m0 - m_new.clone()).exp() + sum,
-        _ => sum,
-    };
-    (Some(m_new), Some(l))
+    let (m, alpha, p) = softmax_step(m0, scores, bounded);
+    (m, Some(rescaled(l0, alpha.as_ref(), p.sum_dim(1))))
 }
 
 /// The tiles `(start, len)` of the run `start .. start + len`: an int8 bank's own tiles
@@ -342,38 +328,49 @@ fn bounded(scale: f32, rows: usize, value_bound: f32) -> bool {
 /// running state: as they are when the scores are [`bounded`], else against a running maximum,
 /// rescaling what was accumulated when a row's maximum grows.
 fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>, bounded: bool) -> Head {
+    let (m0, l0, acc0) = match state {
+        Some(Head { m, l, acc }) => (m, Some(l), Some(acc)),
+        None => (None, None, None),
+    };
+    let (m, alpha, p) = softmax_step(m0, scores, bounded);
+    Head {
+        l: rescaled(l0, alpha.as_ref(), p.clone().sum_dim(1)),
+        acc: rescaled(acc0, alpha.as_ref(), product(p, v)),
+        m,
+    }
+}
+
+/// One tile's step of the online softmax, from the row maxima so far (`m0`): the new maxima
+/// (none when [`bounded`]: `exp(score)` needs no shift), the factor `exp(m0 − m)` that rescales
+/// what was summed against the old maxima (none on the first tile or when bounded), and
+/// `p = exp(scores − m)`.
+fn softmax_step(
+    m0: Option<Tensor<2>>,
+    scores: Tensor<2>,
+    bounded: bool,
+) -> (Option<Tensor<2>>, Option<Tensor<2>>, Tensor<2>) {
     if bounded {
-        let p = scores.exp();
-        let (l, acc) = (p.clone().sum_dim(1), product(p, v));
-        return match state {
-            None => Head { m: None, l, acc },
-            Some(s) => Head {
-                m: None,
-                l: s.l + l,
-                acc: s.acc + acc,
-            },
-        };
+        return (None, None, scores.exp());
     }
     let tile_max = scores.clone().max_dim(1);
-    match state {
-        Some(Head { m: Some(m0), l, acc }) => {
+    let (m, alpha) = match m0 {
+        Some(m0) => {
             let m = m0.clone().max_pair(tile_max);
             let alpha = (m0 - m.clone()).exp();
-            let p = (scores - m.clone()).exp();
-            Head {
-                l: l * alpha.clone() + p.clone().sum_dim(1),
-                acc: acc * alpha + product(p, v),
-                m: Some(m),
-            }
+            (m, Some(alpha))
         }
-        _ => {
-            let p = (scores - tile_max.clone()).exp();
-            Head {
-                l: p.clone().sum_dim(1),
-                acc: product(p, v),
-                m: Some(tile_max),
-            }
-        }
+        None => (tile_max, None),
+    };
+    let p = (scores - m.clone()).exp();
+    (Some(m), alpha, p)
+}
+
+/// `old · alpha + new`: a running sum continued (`old + new` without a rescale; `new` first).
+fn rescaled(old: Option<Tensor<2>>, alpha: Option<&Tensor<2>>, new: Tensor<2>) -> Tensor<2> {
+    match (old, alpha) {
+        (Some(old), Some(alpha)) => old * alpha.clone() + new,
+        (Some(old), None) => old + new,
+        (None, _) => new,
     }
 }
 

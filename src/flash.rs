@@ -140,11 +140,7 @@ pub fn attend(
                 Against::Keys => &semantic,
                 Against::Locations => &geographic,
             };
-            let out = chunked(q, k, &v4, chunk.max(1))?.cast(DType::F32);
-            Ok(match view.value_scale {
-                1.0 => out,
-                s => out.mul_scalar(s),
-            })
+            Ok(view.with_value_scale(chunked(q, k, &v4, chunk.max(1))?.cast(DType::F32)))
         })
         .collect()
 }

@@ -258,7 +258,7 @@ fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
 
 /// The int8 row loops: with WebAssembly SIMD (the browser build) written with its intrinsics
 /// in `src/simd128.rs`, the same arithmetic in the same order, so the same bits; elsewhere the
-/// portable [`dot`] and [`add_weighted`], which LLVM vectorises.
+/// portable [`dot`] and [`axpy`], which LLVM vectorises.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod int8 {
     use super::Madd;
@@ -272,15 +272,11 @@ mod int8 {
         simd128::dot_lanes(a, b).iter().sum::<f32>() + tail
     }
 
-    /// `acc += Σ_r w[r] · rows[r]`, as [`super::add_weighted`] adds them.
+    /// `acc += w · row`.
     #[inline(always)]
-    pub fn add_weighted<M: Madd>(acc: &mut [f32], w: &[f32], rows: &[i8]) {
-        for (&wr, row) in w.iter().zip(rows.chunks_exact(acc.len().max(1))) {
-            if wr != 0.0 {
-                let done = simd128::axpy_whole(acc, wr, row);
-                super::axpy::<M, i8>(&mut acc[done..], wr, &row[done..]);
-            }
-        }
+    pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
+        let done = simd128::axpy_whole(acc, w, row);
+        super::axpy::<M, i8>(&mut acc[done..], w, &row[done..]);
     }
 
     /// `dst = src` as f32.
@@ -303,8 +299,8 @@ mod int8 {
     }
 
     #[inline(always)]
-    pub fn add_weighted<M: Madd>(acc: &mut [f32], w: &[f32], rows: &[i8]) {
-        super::add_weighted::<M, i8>(acc, w, rows)
+    pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
+        super::axpy::<M, i8>(acc, w, row)
     }
 
     #[inline(always)]
@@ -426,10 +422,10 @@ fn add_rows<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32; GROUP], row
 fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> Vec<f32> {
     match (values, probs.batch) {
         (Rows::Int8 { codes, scales, cols }, 1) => {
-            return accumulate_one(codes, |r| scales[r], int8::add_weighted::<M>, *cols, probs, (a, z));
+            return accumulate_one(codes, |r| scales[r], int8::axpy::<M>, *cols, probs, (a, z));
         }
         (Rows::F32 { data, cols }, 1) => {
-            return accumulate_one(data, |_| 1.0, add_weighted::<M, f32>, *cols, probs, (a, z));
+            return accumulate_one(data, |_| 1.0, axpy::<M, f32>, *cols, probs, (a, z));
         }
         _ => {}
     }
@@ -495,7 +491,7 @@ fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> 
 fn accumulate_one<T>(
     data: &[T],
     scale: impl Fn(usize) -> f32,
-    add_rows: impl Fn(&mut [f32], &[f32], &[T]),
+    axpy: impl Fn(&mut [f32], f32, &[T]),
     cols: usize,
     probs: &Probs,
     (a, z): (usize, usize),
@@ -504,27 +500,17 @@ fn accumulate_one<T>(
     let len = z - a;
     let mut total = vec![0f32; cols];
     let mut block = vec![0f32; cols];
-    let mut w = vec![0f32; BLOCK];
     for start in (a..z).step_by(BLOCK) {
-        let end = (start + BLOCK).min(z);
-        for (wr, r) in w.iter_mut().zip(start..end) {
-            *wr = (0..heads).map(|h| coef[h] * p[h * len + r - a]).sum::<f32>() * scale(r);
-        }
         block.fill(0.0);
-        add_rows(&mut block, &w[..end - start], &data[start * cols..end * cols]);
+        for r in start..(start + BLOCK).min(z) {
+            let w: f32 = (0..heads).map(|h| coef[h] * p[h * len + r - a]).sum();
+            if w != 0.0 {
+                axpy(&mut block, w * scale(r), &data[r * cols..(r + 1) * cols]);
+            }
+        }
         total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
     }
     total
-}
-
-/// `acc += Σ_r w[r] · rows[r]`, row after row; a row whose weight is zero is skipped.
-#[inline(always)]
-fn add_weighted<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32], rows: &[T]) {
-    for (&wr, row) in w.iter().zip(rows.chunks_exact(acc.len().max(1))) {
-        if wr != 0.0 {
-            axpy::<M, T>(acc, wr, row);
-        }
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
