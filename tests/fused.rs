@@ -83,7 +83,7 @@ fn huge_values_take_the_running_maximum_and_give_the_same_softmax() {
     // Values near 1e30 would overflow the sums of unrescaled weights (exp(score) up to e^42
     // for RANGE+'s geographic head), so the streamed path keeps a running maximum for them;
     // dividing by the scale must give the ordinary bank's result.
-    let (enc, bank) = converted(&L10, StorageDtype::F32);
+    let (enc, bank) = converted(&L40, StorageDtype::F32);
     let scale = 1e30f32;
     let huge = georange::Bank::new(
         bank.locs.clone(),
@@ -96,9 +96,14 @@ fn huge_values_take_the_running_maximum_and_give_the_same_softmax() {
     .unwrap();
     let (device, compute) = Backend::Cpu.device().unwrap();
     let plain = Model::new(&enc, Some(&bank), &device, compute).unwrap();
-    let big = Model::new(&enc, Some(&huge), &device, compute).unwrap();
-    // 180 points go through the fused passes, 360 through the streamed tiles (where RANGE+'s
-    // heads share their values: attention::stream_mixed).
+    let mut big = Model::new(&enc, Some(&huge), &device, compute).unwrap();
+    // The smallest tiles (attention::MIN_TILE rows), so the streamed path crosses tiles and
+    // must rescale what it summed when a row's maximum grows.
+    big.set_tile_budget(1);
+    assert!(bank.rows() > georange::attention::MIN_TILE, "the bank fits one tile");
+    // 180 points: RANGE+ through the fused passes, RANGE through the streamed tiles (above
+    // fused::fused_up_to); 360: both streamed (RANGE+'s heads sharing their values:
+    // attention::stream_mixed).
     for copies in [2, 4] {
         let pts: Vec<f64> = vec![queries(); copies].concat();
         for v in [Variant::RangePlus { beta: 0.5 }, Variant::Range] {
