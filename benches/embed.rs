@@ -14,7 +14,8 @@
 //!   and how the bank is held on a GPU;
 //! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff,
 //!   `flash` (RANGE and RANGE+ through burn's attention op, `GpuAttention::Flash`, with their
-//!   difference from the streamed result: a GPU only, not in the default set), or `profile`
+//!   difference from the streamed result: a GPU only, not in the default set), `fused` (the
+//!   same through our own kernel, `GpuAttention::Fused`, `src/fused_gpu.rs`), or `profile`
 //!   (not in the default set: each step of one streamed tile timed on its own,
 //!   `benches/embed/profile.rs`);
 //! - `GEORANGE_BENCH_MATMUL`: the side of the probe's square matrices (4096 on a GPU, else 2048);
@@ -230,7 +231,8 @@ fn main() {
         let q = points(&mut rng, batch);
         let mut exact: std::collections::HashMap<String, Vec<f32>> = std::collections::HashMap::new();
         // (case, name, variant, geographic cut-off, tile budget): exact first, then approximate
-        // RANGE+, then the heads through burn's attention op (case `flash`).
+        // RANGE+, then the heads through burn's attention op (case `flash`) and through our
+        // fused kernel (case `fused`).
         let mut runs: Vec<(&str, String, Variant, Option<f64>, Option<usize>)> = vec![
             ("encoder", "encoder".into(), Variant::Encoder, None, None),
             ("range", "RANGE".into(), Variant::Range, None, None),
@@ -270,6 +272,14 @@ fn main() {
                 None,
                 None,
             ),
+            ("fused", "RANGE, fused".into(), Variant::Range, None, None),
+            (
+                "fused",
+                "RANGE+ β=0.5, fused".into(),
+                Variant::RangePlus { beta: 0.5 },
+                None,
+                None,
+            ),
         ];
         if batch == largest {
             for &b in &budgets {
@@ -288,12 +298,12 @@ fn main() {
             }
             model.set_geo_cutoff(cutoff).expect("cut-off");
             model.set_tile_budget(budget.unwrap_or(default_budget));
-            let flash = case == "flash";
-            if let Err(e) = model.set_gpu_attention(if flash {
-                GpuAttention::Flash
-            } else {
-                GpuAttention::Stream
-            }) {
+            let route = match case {
+                "flash" => GpuAttention::Flash,
+                "fused" => GpuAttention::Fused,
+                _ => GpuAttention::Stream,
+            };
+            if let Err(e) = model.set_gpu_attention(route) {
                 println!("| {name} | {batch} | not run: {e} | | | | |");
                 continue;
             }
@@ -318,7 +328,7 @@ fn main() {
                     2.0 * rows as f64 * (sem as u8 as f64 * (256.0 + 1024.0) + geo as u8 as f64 * (3.0 + 1024.0))
                 }
             };
-            let approximate = cutoff.is_some() || budget.is_some() || flash;
+            let approximate = cutoff.is_some() || budget.is_some() || route != GpuAttention::Stream;
             let error = match (approximate, exact.get(&format!("{v:?}"))) {
                 (true, Some(want)) => format!("{:.1e}", max_relative_error(&out, want, model.dim(v), 1024)),
                 (true, None) => "– (exact not run)".into(),

@@ -319,7 +319,7 @@ pub fn product(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
 /// sums stay below `e^1.05·scale · rows · max|value|`, which must be far inside f32 (< 1e30).
 /// The softmax is the same — the maximum only guards the range — with two passes over each
 /// score tile and the rescaling of the accumulators saved.
-fn bounded(scale: f32, rows: usize, value_bound: f32) -> bool {
+pub(crate) fn bounded(scale: f32, rows: usize, value_bound: f32) -> bool {
     let top = 1.05 * scale.abs() as f64;
     top <= 80.0 && top.exp() * rows as f64 * (value_bound as f64).max(1e-30) < 1e30
 }

@@ -34,16 +34,22 @@ pub enum GpuAttention {
     /// burn's attention op, one call per head over the whole bank: fused flash-attention kernels
     /// in the `vulkan` build (autotuned), burn's unfused op elsewhere. f32 and f16 banks only.
     Flash,
+    /// Our own kernel, one pass per head over the whole bank with nothing but one tile's
+    /// weights in workgroup memory (`crate::fused_gpu`): the default wgpu build and the
+    /// browser's, not the `vulkan` build (whose fusion wraps the tensors it reads). f32 and f16
+    /// banks only.
+    Fused,
 }
 
 impl GpuAttention {
-    /// Parses `stream` or `flash`.
+    /// Parses `stream`, `flash` or `fused`.
     pub fn parse(name: &str) -> Result<Self> {
         match name {
             "stream" => Ok(Self::Stream),
             "flash" => Ok(Self::Flash),
+            "fused" => Ok(Self::Fused),
             other => Err(Error::Invalid(format!(
-                "unknown GPU attention {other:?} (expected stream or flash)"
+                "unknown GPU attention {other:?} (expected stream, flash or fused)"
             ))),
         }
     }

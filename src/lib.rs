@@ -16,6 +16,9 @@ pub mod error;
 pub mod flash;
 pub mod format;
 pub mod fused;
+// Not in the `vulkan` build: burn's fusion wraps the device tensors the kernel reads.
+#[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+pub mod fused_gpu;
 pub mod geo;
 pub mod imagery;
 pub mod model;

@@ -71,6 +71,9 @@ pub struct Model {
     tile_budget: usize,
     /// Present when the exact heads go through burn's attention op ([`GpuAttention::Flash`]).
     flash: Option<FlashBank>,
+    /// Present when the exact heads go through our fused kernel ([`GpuAttention::Fused`]).
+    #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+    fused_gpu: Option<crate::fused_gpu::FusedBank>,
 }
 
 impl Model {
@@ -109,6 +112,8 @@ impl Model {
             geo_cutoff: None,
             tile_budget: DEFAULT_TILE_BUDGET,
             flash: None,
+            #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+            fused_gpu: None,
         })
     }
 
@@ -151,19 +156,21 @@ impl Model {
         self.tile_budget = elements.max(1);
     }
 
-    /// How a GPU runs the exact heads over the whole bank: streamed tiles (the default) or
+    /// How a GPU runs the exact heads over the whole bank: streamed tiles (the default),
     /// burn's attention op ([`GpuAttention::Flash`]: autotuned flash-attention kernels in the
-    /// `vulkan` build, burn's unfused op elsewhere). Flash is f16-class in accuracy where its
-    /// accelerated kernels multiply in f16 (BENCHMARKS.md); RANGE+ with a geographic cut-off
-    /// still streams its pruned head. An error without a bank, on the CPU, for an int8 bank, or
-    /// for an f16 bank outside the `vulkan` build.
+    /// `vulkan` build, burn's unfused op elsewhere; f16-class in accuracy where its accelerated
+    /// kernels multiply in f16, BENCHMARKS.md) or our own kernel ([`GpuAttention::Fused`],
+    /// `crate::fused_gpu`: the default wgpu build and the browser's; exact to f32 rounding).
+    /// RANGE+ with a geographic
+    /// cut-off still streams its pruned head. An error without a bank, on the CPU, for an int8
+    /// bank, and for Flash with an f16 bank outside the `vulkan` build.
     pub fn set_gpu_attention(&mut self, mode: GpuAttention) -> Result<()> {
         let bank = self
             .bank
             .as_ref()
             .ok_or_else(|| Error::Invalid("the GPU attention applies to a bank, and this model has none".into()))?;
         self.flash = match (mode, &bank.matrices) {
-            (GpuAttention::Stream, _) => None,
+            (GpuAttention::Stream | GpuAttention::Fused, _) => None,
             (GpuAttention::Flash, _) if !flash::AVAILABLE => return Err(flash::unavailable()),
             (GpuAttention::Flash, crate::bank::Matrices::Device { values, .. }) => {
                 flash::check_dtype(values.dtype())?;
@@ -171,7 +178,39 @@ impl Model {
             }
             (GpuAttention::Flash, _) => return Err(flash::unsupported()),
         };
+        #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+        {
+            self.fused_gpu = match mode {
+                GpuAttention::Fused => Some(crate::fused_gpu::FusedBank::new(
+                    &bank.view(),
+                    &bank.xyz_host,
+                    &self.device,
+                )?),
+                _ => None,
+            };
+        }
+        #[cfg(any(not(feature = "wgpu"), feature = "vulkan"))]
+        if mode == GpuAttention::Fused {
+            return Err(Error::Invalid(
+                "fused GPU attention is in the default wgpu build and the browser's, not in the `vulkan` build (whose fusion wraps the tensors it reads)".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// How the exact heads run over the bank now ([`set_gpu_attention`](Self::set_gpu_attention));
+    /// `None` without a bank.
+    pub fn gpu_attention(&self) -> Option<GpuAttention> {
+        self.bank.as_ref()?;
+        #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+        if self.fused_gpu.is_some() {
+            return Some(GpuAttention::Fused);
+        }
+        Some(if self.flash.is_some() {
+            GpuAttention::Flash
+        } else {
+            GpuAttention::Stream
+        })
     }
 
     /// Where SatCLIP's harmonics are computed: on the device (the default on a GPU: two small
@@ -284,6 +323,8 @@ impl Model {
             Vec::new()
         } else if let Some(fb) = &self.flash {
             self.flash_heads(fb, &view, &specs, &q, lonlat)?
+        } else if let Some(heads) = self.fused_gpu_heads(&view, &specs, &q, lonlat) {
+            heads?
         } else {
             let queries: Vec<Tensor<2>> = together.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
             stream_parallel(&view, &queries, &specs, tile, (threads, mixed.then_some(&weights[..])))?
@@ -460,6 +501,35 @@ impl Model {
             })
             .collect();
         flash::attend(view, fb, &prepared, flash::chunk_rows(view.rows, self.tile_budget))
+    }
+
+    /// Each head of `specs` over the whole bank through the fused kernel ([`crate::fused_gpu`]),
+    /// when that is the GPU attention chosen.
+    #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+    fn fused_gpu_heads(
+        &self,
+        view: &BankView,
+        specs: &[HeadSpec],
+        q: &Tensor<2>,
+        lonlat: &[f64],
+    ) -> Option<Result<Vec<Tensor<2>>>> {
+        let bank = self.fused_gpu.as_ref()?;
+        let heads: Vec<(Tensor<2>, Against, f32)> = specs
+            .iter()
+            .map(|h| (self.head_queries(h, q, lonlat), h.against, h.scale))
+            .collect();
+        Some(crate::fused_gpu::attend_heads(view, bank, &heads))
+    }
+
+    #[cfg(any(not(feature = "wgpu"), feature = "vulkan"))]
+    fn fused_gpu_heads(
+        &self,
+        _: &BankView,
+        _: &[HeadSpec],
+        _: &Tensor<2>,
+        _: &[f64],
+    ) -> Option<Result<Vec<Tensor<2>>>> {
+        None
     }
 
     /// What a head compares with the bank: the normalised encoding, or the point's unit vector.

@@ -89,7 +89,12 @@ fn cli_backend_wgpu() {
     ]);
     // f32, f16 and int8 on the device, and f32 through burn's attention op: all within the
     // WebGPU path's tolerance of the reference.
-    for (precision, attention) in [("f32", "stream"), ("f16", "stream"), ("int8", "stream"), ("f32", "flash")] {
+    for (precision, attention) in [
+        ("f32", "stream"),
+        ("f16", "stream"),
+        ("int8", "stream"),
+        ("f32", "flash"),
+    ] {
         let out = format!("{d}/gpu-{precision}-{attention}.npy");
         run(&[
             "embed",
@@ -345,7 +350,10 @@ fn flash_attention_matches_the_stream() {
         // outside the fused (`vulkan`) build, whose kernels sum in f32.
         if device.supports_dtype(burn::tensor::DType::F16) && !georange::flash::FUSED {
             flash.set_gpu_precision(GpuPrecision::F16).unwrap();
-            let e = flash.embed(&pts[..20], variants[0], 10, &mut |_| {}).unwrap_err().to_string();
+            let e = flash
+                .embed(&pts[..20], variants[0], 10, &mut |_| {})
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("vulkan"), "{e}");
             let mut half = Model::new(&enc, Some(bank), &device, dtype).unwrap();
             half.set_gpu_precision(GpuPrecision::F16).unwrap();
@@ -387,4 +395,189 @@ fn flash_attention_matches_the_stream() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("has no"), "{e}");
+}
+
+/// The fused kernel alone (`georange::fused_gpu::attend`) against a softmax in f64 on the host,
+/// at the shapes where its bookkeeping can go wrong: one point and batches that are not a
+/// multiple of a workgroup's points; banks of one row, of fewer rows than a tile and of a
+/// partial last split; values wider than one pass of the workgroup's threads (2,048 columns)
+/// and narrower (4, 276); keys of 4 and 256 columns; keys and values in f16; banks bound in
+/// chunks of rows (as banks over WebGPU's 128 MiB bindings are). Relative error
+/// ≤ 1e-5 of the largest output (f32 keys and values), ≤ 1e-5 against the same f16 numbers
+/// read as f32.
+#[test]
+#[cfg(not(feature = "vulkan"))]
+fn the_fused_kernel_matches_a_host_softmax() {
+    use burn::tensor::{DType, Tensor, TensorData};
+    let (device, _) = Backend::Wgpu.device().expect("a wgpu adapter");
+    let cases = [
+        (1, 1, 4, 4),
+        (1, 1000, 256, 1024),
+        (3, 255, 16, 276),
+        (17, 700, 256, 2048),
+        (40, 2100, 4, 64),
+    ];
+    for (batch, rows, width, cols) in cases {
+        for dtype in [DType::F32, DType::F16] {
+            if dtype == DType::F16 && !device.supports_dtype(DType::F16) {
+                continue;
+            }
+            let stored = |n: usize, seed: u64, amp: f32| -> Vec<f32> {
+                let raw: Vec<f32> = noise(n, seed).into_iter().map(|x| amp * x).collect();
+                if dtype == DType::F16 {
+                    raw.iter().map(|x| half::f16::from_f32(*x).to_f32()).collect()
+                } else {
+                    raw
+                }
+            };
+            // Scores within ±15, like RANGE's semantic head.
+            let q: Vec<f32> = noise(batch * width, 1)
+                .iter()
+                .map(|x| x * 15.0 / (width as f32).sqrt())
+                .collect();
+            let k = stored(rows * width, 2, 1.0);
+            let v = stored(rows * cols, 3, 3.0);
+            let t = |data: &[f32], shape: [usize; 2], dt: DType| {
+                Tensor::<2>::from_data(TensorData::new(data.to_vec(), shape), (&device, dt))
+            };
+            // Banks over 256 rows also go in chunks of 256 rows, as banks over 128 MiB do.
+            let chunk = if rows > 256 {
+                256
+            } else {
+                georange::fused_gpu::chunk_rows(cols * 4)
+            };
+            let got = georange::fused_gpu::attend_in_chunks(
+                &t(&q, [batch, width], DType::F32),
+                &t(&k, [rows, width], dtype),
+                &t(&v, [rows, cols], dtype),
+                chunk,
+            )
+            .unwrap();
+            assert_eq!(got.dims(), [batch, cols]);
+            let got: Vec<f32> = got.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+            let mut worst = 0.0f64;
+            for b in 0..batch {
+                let w: Vec<f64> = (0..rows)
+                    .map(|r| {
+                        let s: f64 = (0..width)
+                            .map(|j| q[b * width + j] as f64 * k[r * width + j] as f64)
+                            .sum();
+                        s.exp()
+                    })
+                    .collect();
+                let total: f64 = w.iter().sum();
+                let want: Vec<f64> = (0..cols)
+                    .map(|c| (0..rows).map(|r| w[r] * v[r * cols + c] as f64).sum::<f64>() / total)
+                    .collect();
+                let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-30);
+                for c in 0..cols {
+                    worst = worst.max((got[b * cols + c] as f64 - want[c]).abs() / scale);
+                }
+            }
+            eprintln!("fused kernel, batch {batch}, {rows}×{width} keys, {cols} values, {dtype:?}: {worst:.2e}");
+            assert!(
+                worst <= 1e-5,
+                "batch {batch} rows {rows} cols {cols} {dtype:?}: {worst:.2e}"
+            );
+        }
+    }
+    // Shapes it cannot take are errors, not panics.
+    let t = |shape: [usize; 2]| Tensor::<2>::zeros(shape, &device);
+    for (q, k, v) in [
+        ([2, 6], [10, 6], [10, 8]),
+        ([2, 8], [10, 4], [10, 8]),
+        ([2, 4], [10, 4], [9, 8]),
+    ] {
+        assert!(georange::fused_gpu::attend(&t(q), &t(k), &t(v)).is_err());
+    }
+    assert!(georange::fused_gpu::attend_in_chunks(&t([2, 4]), &t([10, 4]), &t([10, 8]), 100).is_err());
+    // 128 MiB of 1,024 f32 values per row: chunks of 32,768 rows.
+    assert_eq!(georange::fused_gpu::chunk_rows(4096), 32_768);
+}
+
+/// Exact heads through our fused kernel (`GpuAttention::Fused`) agree with the streamed tiles
+/// within f32 rounding — relative error ≤ 1e-5 per point — on the fixture bank and on a
+/// 10,000-row bank, batches of 1 and 300 (one point spread over many workgroups; many
+/// workgroups of 16 points), RANGE and RANGE+ with and without the geographic cut-off; with an
+/// f16 bank, within the f16 bank's stated 2e-3 of f32. It meets the reference's golden outputs.
+/// Refused for an int8 bank, on the CPU and without a bank.
+#[test]
+#[cfg(not(feature = "vulkan"))]
+fn fused_gpu_attention_matches_the_stream() {
+    use georange::GpuAttention;
+    let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
+    let (enc, small) = converted(&L40, StorageDtype::F32);
+    let big = synthetic_bank(&enc, 10_000, 256);
+    let variants = [
+        Variant::Range,
+        Variant::RangePlus { beta: 0.5 },
+        Variant::RangePlus { beta: 0.0 },
+    ];
+    let half = device.supports_dtype(burn::tensor::DType::F16);
+    for (bank, cutoff) in [(&small, None), (&big, None), (&big, Some(40.0))] {
+        let mut stream = Model::new(&enc, Some(bank), &device, dtype).unwrap();
+        let mut fused = Model::new(&enc, Some(bank), &device, dtype).unwrap();
+        fused.set_gpu_attention(GpuAttention::Fused).unwrap();
+        assert_eq!(fused.gpu_attention(), Some(GpuAttention::Fused));
+        assert_eq!(stream.gpu_attention(), Some(GpuAttention::Stream));
+        stream.set_geo_cutoff(cutoff).unwrap();
+        fused.set_geo_cutoff(cutoff).unwrap();
+        let pts: Vec<f64> = queries().iter().copied().cycle().take(2 * 300).collect();
+        for (precision, bound) in [(GpuPrecision::F32, 1e-5), (GpuPrecision::F16, 2e-3)] {
+            if precision == GpuPrecision::F16 {
+                if !half {
+                    continue;
+                }
+                fused.set_gpu_precision(precision).unwrap();
+                fused.set_gpu_attention(GpuAttention::Fused).unwrap();
+            }
+            for v in variants {
+                for batch in [1, 300] {
+                    let pts = &pts[..2 * batch.max(20)];
+                    let want = stream.embed(pts, v, batch, &mut |_| {}).unwrap();
+                    let got = fused.embed(pts, v, batch, &mut |_| {}).unwrap();
+                    let err = worst(&got, &want, stream.dim(v), bank.value_dim);
+                    eprintln!(
+                        "{} rows, cut-off {cutoff:?}, {v:?}, batch {batch}, {precision:?}: fused vs stream {err:.2e}",
+                        bank.rows()
+                    );
+                    assert!(
+                        err <= bound,
+                        "{} rows {v:?} batch {batch} {precision:?}: relative error {err:.2e}",
+                        bank.rows()
+                    );
+                }
+            }
+        }
+    }
+    let mut model = Model::new(&enc, Some(&small), &device, dtype).unwrap();
+    model.set_gpu_attention(GpuAttention::Fused).unwrap();
+    for (tag, v) in [
+        ("range", Variant::Range),
+        ("rangeplus_b05", Variant::RangePlus { beta: 0.5 }),
+    ] {
+        let got = model.embed(&queries(), v, 50, &mut |_| {}).unwrap();
+        let want = golden(&L40, tag);
+        for (i, (g, w)) in got.chunks(want.cols).zip(want.data.chunks(want.cols)).enumerate() {
+            assert!(cosine(g, w) >= 0.999, "{tag} row {i}: cosine {}", cosine(g, w));
+        }
+    }
+    let int8 = Model::with_gpu_precision(&enc, &small, &device, dtype, GpuPrecision::Int8);
+    let e = int8
+        .unwrap()
+        .set_gpu_attention(GpuAttention::Fused)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("f32 or f16 bank"), "{e}");
+    let (cpu, cdt) = Backend::Cpu.device().unwrap();
+    let e = Model::new(&enc, Some(&small), &cpu, cdt)
+        .unwrap()
+        .set_gpu_attention(GpuAttention::Fused)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not the CPU"), "{e}");
+    let mut bare = Model::new(&enc, None, &device, dtype).unwrap();
+    let e = bare.set_gpu_attention(GpuAttention::Fused).unwrap_err().to_string();
+    assert!(e.contains("has no"), "{e}");
+    assert_eq!(bare.gpu_attention(), None);
 }

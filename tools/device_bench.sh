@@ -8,11 +8,12 @@
 #
 #   tools/device_bench.sh CARRY_DIR OUT_DIR [all|short|profile|flash]
 #
-# `flash` (about 9 minutes) puts the streamed tiles and burn's attention op
+# `flash` (about 10 minutes) puts the streamed tiles and burn's attention op
 # (`GpuAttention::Flash`: cubek's flash kernels, autotuned) side by side at batch 10,000 with
 # 100k rows in f16 and f32 (and at batch 1 in f32: the RANGE+ anomaly of BENCHMARKS.md), each
-# with its difference from the stream; then batch 65,536 against 1M rows through the op (f16),
-# and the tile profile in f16.
+# with its difference from the stream; then the stream and our fused kernel
+# (`GpuAttention::Fused`, src/fused_gpu.rs; the WGSL build, what browsers run) at batch 1 and
+# 10,000; then batch 65,536 against 1M rows through the op (f16), and the tile profile.
 #
 # `short` (about 6 minutes) runs only the headline cases — batch 10,000 in f16 and f32, batch
 # 65,536 against 1M rows, single points — in as few processes as possible: the SPIR-V build
@@ -71,8 +72,9 @@ if [ "$mode" = flash ]; then
     export BUDGET=32 GEORANGE_BENCH_MATMUL=2048
     step flash-vulkan-f16-100k-10k "${T1:-140}" bench embed-vulkan f16 100000 10000 range,range+,flash ""
     step flash-vulkan-f32-100k-1-10k "${T2:-170}" bench embed-vulkan f32 100000 1,10000 range,range+,flash ""
+    step fused-wgpu-f32-100k-1-10k "${T5:-60}" bench embed-wgpu f32 100000 1,10000 range,range+,fused ""
     step flash-vulkan-f16-1m-65k "${T3:-120}" bench embed-vulkan f16 1000000 65536 flash ""
-    step profile-vulkan-f16 "${T4:-70}" bench embed-vulkan f16 100000 10000 profile ""
+    step profile-vulkan-f16 "${T4:-50}" bench embed-vulkan f16 100000 10000 profile ""
     kill $sampler
     exit 0
 fi

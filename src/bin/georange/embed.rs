@@ -47,8 +47,9 @@ pub struct EmbedArgs {
     #[arg(long)]
     gpu_precision: Option<String>,
     /// How a GPU runs the exact heads: stream (default: tiles of the bank with an online
-    /// softmax) or flash (burn's attention op: autotuned fused kernels in the `vulkan` build;
-    /// f32 and f16 banks only; see BENCHMARKS.md).
+    /// softmax), flash (burn's attention op: autotuned fused kernels in the `vulkan` build)
+    /// or fused (one kernel of our own per head); flash and fused take f32 and f16 banks only
+    /// (see BENCHMARKS.md).
     #[arg(long)]
     gpu_attention: Option<String>,
 }

@@ -1,0 +1,364 @@
+//! One head of attention over the whole bank in one GPU kernel (cubecl): scores, weights,
+//! their sums and `P · V` without the score matrix in memory — the GPU counterpart of
+//! [`crate::fused`], for WGSL (browsers, native wgpu) and SPIR-V alike.
+//!
+//! A workgroup takes [`Shape::queries`] points and a contiguous share of the bank rows (a
+//! *split*), and walks its share [`Shape::tile`] rows at a time:
+//! 1. each thread forms one (point, row) score `q · k` and its weight `exp(score)`, into
+//!    workgroup memory;
+//! 2. each thread owns a few 4-wide columns of the values for every point of the workgroup and
+//!    adds `weight · v` for the tile's rows into registers.
+//!
+//! The weights are `exp(score)` as they are, with no running maximum: a head's scores are
+//! cosines times its temperature, so they are bounded ([`crate::attention`]'s `bounded`, the
+//! same rule the streamed tiles use) and every weight is a normal f32 number. That keeps each
+//! tile to two workgroup barriers and no rescaling, and makes the splits independent: each
+//! writes its partial sums `Σ w·v` and `Σ w`, and the host adds the splits and divides.
+//! Enough splits are made that small batches still fill the GPU (one point: up to
+//! [`TARGET_WORKGROUPS`] workgroups over the bank).
+//!
+//! Keys and values are read in their stored dtype (f32 or f16) and widened in the kernel;
+//! every sum is f32.
+
+use burn::backend::Cube;
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn_cubecl::cubecl;
+use burn_cubecl::cubecl::prelude::{CubeCount, CubeDim, ElemType};
+use burn_cubecl::ops::numeric::empty_device_dtype;
+use burn_cubecl::tensor::CubeTensor;
+
+use crate::attention::{Against, BankView, Matrix, bounded};
+use crate::error::{Error, Result};
+
+/// Threads per workgroup: [`Shape::queries`] × [`Shape::tile`].
+pub const THREADS: usize = 256;
+
+/// Workgroups a call aims for (points × splits): enough to fill a large GPU with a single
+/// point, few enough that the partial sums stay small.
+pub const TARGET_WORKGROUPS: usize = 1024;
+
+/// Width of the vector loads: keys and values need a multiple of this many columns.
+pub const LANES: usize = 4;
+
+/// How one call divides its work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Points per workgroup (a power of two, at most 16).
+    pub queries: usize,
+    /// Bank rows per step (`THREADS / queries`).
+    pub tile: usize,
+    /// Shares of the bank, each its own workgroups.
+    pub splits: usize,
+    /// Rows per share (a multiple of `tile`).
+    pub rows_per_split: usize,
+}
+
+impl Shape {
+    /// For `batch` points against `rows` bank rows.
+    pub fn new(batch: usize, rows: usize) -> Self {
+        let queries = batch.clamp(1, 16).next_power_of_two();
+        let tile = THREADS / queries;
+        let groups = batch.div_ceil(queries).max(1);
+        let max_splits = rows.div_ceil(tile).max(1);
+        let splits = TARGET_WORKGROUPS.div_ceil(groups).clamp(1, max_splits);
+        let rows_per_split = rows.div_ceil(splits).next_multiple_of(tile);
+        Self {
+            queries,
+            tile,
+            splits: rows.div_ceil(rows_per_split).max(1),
+            rows_per_split,
+        }
+    }
+}
+
+/// The bank's side of the geographic head: its unit vectors `[rows, LANES]` in f32 (the
+/// fourth column zero), whatever the bank's dtype — at a temperature of 40 an f16 copy would
+/// move the weights by ~1%.
+pub struct FusedBank {
+    xyz: Tensor<2>,
+}
+
+impl FusedBank {
+    /// From the bank's unit vectors (`rows × 3`, device row order). An error where the values
+    /// are not an f32 or f16 device tensor, or their width is not a multiple of [`LANES`].
+    pub fn new(view: &BankView, xyz: &[f32], device: &Device) -> Result<Self> {
+        let (Matrix::Device(keys), Matrix::Device(values)) = (view.keys, view.values) else {
+            return Err(unsupported());
+        };
+        storage(values.dtype())?;
+        let widths = (keys.dims()[1], values.dims()[1]);
+        if widths.0 % LANES != 0 || widths.1 % LANES != 0 {
+            return Err(Error::Invalid(format!(
+                "fused GPU attention needs key and value widths that are multiples of {LANES}, not {} and {}",
+                widths.0, widths.1
+            )));
+        }
+        let padded: Vec<f32> = xyz.chunks_exact(3).flat_map(|v| [v[0], v[1], v[2], 0.0]).collect();
+        let rows = xyz.len() / 3;
+        Ok(Self {
+            xyz: Tensor::from_data(TensorData::new(padded, [rows, LANES]), (device, DType::F32)),
+        })
+    }
+}
+
+/// Each head's `softmax · V` (`[batch, value_dim]`, f32) over the whole bank, one kernel per
+/// head: `heads` holds each head's queries (the normalised encodings for [`Against::Keys`],
+/// the points' unit vectors `[batch, 3]` for [`Against::Locations`]), what they are compared
+/// with and the temperature. An error if a head's scores are not bounded for this bank (then
+/// the stream, which keeps a running maximum, is the way).
+pub fn attend_heads(view: &BankView, bank: &FusedBank, heads: &[(Tensor<2>, Against, f32)]) -> Result<Vec<Tensor<2>>> {
+    let (Matrix::Device(keys), Matrix::Device(values)) = (view.keys, view.values) else {
+        return Err(unsupported());
+    };
+    heads
+        .iter()
+        .map(|(q, against, scale)| {
+            if !bounded(*scale, view.rows, view.value_bound) {
+                return Err(Error::Invalid(format!(
+                    "fused GPU attention: a temperature of {scale} over {} rows with values up to {} could leave f32's range; use the streamed tiles",
+                    view.rows, view.value_bound
+                )));
+            }
+            let out = match against {
+                Against::Keys => attend(&q.clone().mul_scalar(*scale), keys, values)?,
+                Against::Locations => {
+                    let [batch, _] = q.dims();
+                    let zeros = Tensor::<2>::zeros([batch, LANES - 3], &q.device());
+                    let q4 = Tensor::cat(vec![q.clone().mul_scalar(*scale), zeros], 1);
+                    attend(&q4, &bank.xyz, values)?
+                }
+            };
+            Ok(view.with_value_scale(out))
+        })
+        .collect()
+}
+
+fn unsupported() -> Error {
+    Error::Invalid("fused GPU attention takes an f32 or f16 bank on a GPU (not int8, not the CPU)".into())
+}
+
+/// `softmax(q · kᵀ) · v` for one head, in f32: `q` is `[batch, width]` (f32, already times the
+/// head's temperature, its scores within [`crate::attention`]'s `bounded` range), `keys`
+/// `[rows, width]` and `values` `[rows, cols]` in f32 or f16, `width` and `cols` multiples of
+/// [`LANES`]. An error if the tensors are not on a cubecl device or the shapes do not fit.
+pub fn attend(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>) -> Result<Tensor<2>> {
+    let row_bytes = (keys.dims()[1] * keys.dtype().size()).max(values.dims()[1] * values.dtype().size());
+    attend_in_chunks(q, keys, values, chunk_rows(row_bytes))
+}
+
+/// [`attend`] with the bank bound `chunk` rows at a time (a multiple of 256; [`chunk_rows`]
+/// picks it there).
+pub fn attend_in_chunks(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, chunk: usize) -> Result<Tensor<2>> {
+    let ([batch, width], [rows, kw], [vr, cols]) = (q.dims(), keys.dims(), values.dims());
+    if chunk == 0 || chunk % 256 != 0 {
+        return Err(Error::Invalid(format!(
+            "fused GPU attention: chunks of {chunk} rows (a multiple of 256)"
+        )));
+    }
+    if kw != width || vr != rows || width % LANES != 0 || cols % LANES != 0 || rows == 0 {
+        return Err(Error::Invalid(format!(
+            "fused GPU attention: queries {batch}×{width}, keys {rows}×{kw}, values {vr}×{cols} (widths must match and be multiples of {LANES})"
+        )));
+    }
+    if batch == 0 {
+        return Ok(Tensor::zeros([0, cols], &values.device()));
+    }
+    let q = prim(q.clone().cast(DType::F32))?;
+    let (mut acc, mut sums): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
+    for start in (0..rows).step_by(chunk) {
+        let len = chunk.min(rows - start);
+        let (k, v) = (keys.clone().narrow(0, start, len), values.clone().narrow(0, start, len));
+        let shape = Shape::new(batch, len);
+        let (a, s) = launch(q.clone(), prim(k)?, prim(v)?, batch, len, width, cols, shape)?;
+        let a = Tensor::<3>::from_primitive::<Cube>(a).sum_dim(0).reshape([batch, cols]);
+        let s = Tensor::<2>::from_primitive::<Cube>(s).sum_dim(0).reshape([batch, 1]);
+        acc = Some(acc.map_or(a.clone(), |t| t.add(a)));
+        sums = Some(sums.map_or(s.clone(), |t| t.add(s)));
+    }
+    match (acc, sums) {
+        (Some(acc), Some(sums)) => Ok(acc.div(sums)),
+        _ => Err(Error::Invalid("fused GPU attention over an empty bank".into())),
+    }
+}
+
+/// The bytes one kernel may bind per matrix: WebGPU guarantees storage bindings of 128 MiB
+/// (`maxStorageBufferBindingSize`), so larger banks go in chunks of rows, whose partial sums
+/// add up like the splits' (no running maximum to reconcile).
+pub const MAX_BINDING: usize = 128 << 20;
+
+/// Rows per chunk for rows of `row_bytes` (the wider of a key row and a value row): within
+/// [`MAX_BINDING`], and a multiple of 256 rows so that each chunk starts at a 256-byte
+/// boundary (WebGPU's storage offset alignment).
+pub fn chunk_rows(row_bytes: usize) -> usize {
+    ((MAX_BINDING / row_bytes.max(1)) / 256 * 256).max(256)
+}
+
+fn prim(t: Tensor<2>) -> Result<CubeTensor> {
+    t.try_into_primitive::<Cube>()
+        .map_err(|e| Error::Backend(format!("fused GPU attention needs a cubecl device: {e:?}")))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    q: CubeTensor,
+    k: CubeTensor,
+    v: CubeTensor,
+    batch: usize,
+    rows: usize,
+    width: usize,
+    cols: usize,
+    shape: Shape,
+) -> Result<(CubeTensor, CubeTensor)> {
+    let (client, device) = (q.client.clone(), q.device.clone());
+    let acc = empty_device_dtype(
+        client.clone(),
+        device.clone(),
+        [shape.splits, batch, cols].into(),
+        DType::F32,
+    );
+    let sums = empty_device_dtype(client.clone(), device, [shape.splits, batch].into(), DType::F32);
+    let dtypes = [storage(k.dtype)?, storage(v.dtype)?];
+    let count = CubeCount::Static(batch.div_ceil(shape.queries) as u32, shape.splits as u32, 1);
+    let dim = CubeDim::new_1d(THREADS as u32);
+    let address = [&q, &k, &v, &acc, &sums]
+        .iter()
+        .map(|t| t.required_address_type())
+        .max()
+        .unwrap_or_default();
+    kernel::head_kernel::launch(
+        &client,
+        count,
+        dim,
+        address,
+        LANES,
+        q.into_tensor_arg(),
+        k.into_tensor_arg(),
+        v.into_tensor_arg(),
+        acc.clone().into_tensor_arg(),
+        sums.clone().into_tensor_arg(),
+        batch,
+        rows,
+        shape.rows_per_split,
+        width / LANES,
+        cols / LANES,
+        shape.queries,
+        shape.tile,
+        dtypes,
+    );
+    Ok((acc, sums))
+}
+
+fn storage(dtype: DType) -> Result<ElemType> {
+    match dtype {
+        DType::F32 | DType::F16 => Ok(burn::backend::cubecl::dtype_to_storage_type(dtype)),
+        other => Err(Error::Invalid(format!(
+            "fused GPU attention reads f32 or f16 banks, not {other:?}"
+        ))),
+    }
+}
+
+mod kernel {
+    use super::cubecl;
+    use burn_cubecl::cubecl::prelude::*;
+
+    /// The kernel: see the module's documentation. Indices of vectors, not of elements.
+    #[cube(launch, address_type = "dynamic")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn head_kernel<K: Float, V: Float, N: Size>(
+        q: &Tensor<Vector<f32, N>>,
+        k: &Tensor<Vector<K, N>>,
+        v: &Tensor<Vector<V, N>>,
+        acc_out: &mut Tensor<Vector<f32, N>>,
+        sum_out: &mut Tensor<f32>,
+        batch: usize,
+        rows: usize,
+        rows_per_split: usize,
+        #[comptime] width: usize,
+        #[comptime] cols: usize,
+        #[comptime] queries: usize,
+        #[comptime] tile: usize,
+        #[define(K, V)] _dtypes: [ElemType; 2],
+    ) {
+        let threads = comptime!(queries * tile);
+        let groups = comptime!(cols.div_ceil(queries * tile));
+        let unit = UNIT_POS as usize;
+        let (qi, rj) = (unit / tile, unit % tile);
+        let first = CUBE_POS_X as usize * queries;
+        let split = CUBE_POS_Y as usize;
+        let start = split * rows_per_split;
+        let mut end = start + rows_per_split;
+        if end > rows {
+            end = rows;
+        }
+        let point = first + qi;
+
+        let mut weights = Shared::<[f32]>::new_slice(threads);
+        let mut acc = Array::<Vector<f32, N>>::new(comptime!(queries * groups));
+        #[unroll]
+        for i in 0..comptime!(queries * groups) {
+            acc[i] = Vector::<f32, N>::empty().fill(0.0);
+        }
+        let mut partial = 0.0f32;
+
+        let mut r0 = start;
+        while r0 < end {
+            let row = r0 + rj;
+            let mut w = 0.0f32;
+            if row < end && point < batch {
+                let mut dot = Vector::<f32, N>::empty().fill(0.0);
+                for j in 0..width {
+                    dot += q[point * width + j] * Vector::<f32, N>::cast_from(k[row * width + j]);
+                }
+                w = Vector::vector_sum(dot).exp();
+            }
+            weights[unit] = w;
+            partial += w;
+            sync_cube();
+
+            let mut len = end - r0;
+            if len > tile {
+                len = tile;
+            }
+            for j in 0..len {
+                let row = r0 + j;
+                #[unroll]
+                for g in 0..groups {
+                    let col = unit + g * threads;
+                    if col < cols {
+                        let x = Vector::<f32, N>::cast_from(v[row * cols + col]);
+                        #[unroll]
+                        for i in 0..queries {
+                            acc[i * groups + g] += Vector::new(weights[i * tile + j]) * x;
+                        }
+                    }
+                }
+            }
+            sync_cube();
+            r0 += tile;
+        }
+
+        #[unroll]
+        for g in 0..groups {
+            let col = unit + g * threads;
+            if col < cols {
+                #[unroll]
+                for i in 0..queries {
+                    let p = first + i;
+                    if p < batch {
+                        acc_out[(split * batch + p) * cols + col] = acc[i * groups + g];
+                    }
+                }
+            }
+        }
+
+        weights[unit] = partial;
+        sync_cube();
+        if rj == 0 && point < batch {
+            let mut total = 0.0f32;
+            for j in 0..tile {
+                total += weights[qi * tile + j];
+            }
+            sum_out[split * batch + point] = total;
+        }
+    }
+}
