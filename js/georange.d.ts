@@ -42,6 +42,15 @@ export interface LoadOptions {
    * which reads the bank in its file's precision.
    */
   gpuPrecision?: 'f32' | 'f16' | 'int8';
+  /**
+   * How WebGPU runs each head over the bank: `'fused'` (the default for f32 and f16 banks): one
+   * kernel per head that keeps nothing but one tile's weights in workgroup memory; or
+   * `'stream'` (the default for `gpuPrecision: 'int8'`): tiles of the bank, a few kernels per
+   * tile. Both are exact to f32 rounding; fused measured 4–9× faster in Chromium's WebGPU on
+   * SwiftShader at 1 to 1,000 points (BENCHMARKS.md). Asking for `'fused'` with an int8 bank
+   * keeps the stream and `note` says so. Ignored on the CPU.
+   */
+  gpuAttention?: 'stream' | 'fused';
 }
 
 export interface EmbedOptions {
@@ -70,6 +79,9 @@ export declare class GeoRange {
   readonly adapter: string;
   /** Why `backend` is not what was asked for: no WebGPU adapter, or a lost device (empty string otherwise). */
   readonly note: string;
+  /** How WebGPU runs RANGE over the bank: `'fused'` or `'stream'` (see
+   * `LoadOptions.gpuAttention`); `''` on the CPU or without a bank. */
+  readonly gpuAttention: 'fused' | 'stream' | '';
   /** Output width of the default model. */
   readonly dim: number;
   /** Output width of a model. */

@@ -128,11 +128,14 @@ export class GeoRange {
    * @returns {Promise<GeoRange>}
    */
   static async load(options = {}) {
-    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg, gpuPrecision } = options;
+    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention } = options;
     if (!encoder) throw new Error('GeoRange.load: `encoder` (a URL or bytes) is required');
     if (!['auto', 'webgpu', 'cpu'].includes(device)) throw new Error(`GeoRange.load: unknown device ${device}`);
     if (gpuPrecision !== undefined && !['f32', 'f16', 'int8'].includes(gpuPrecision)) {
       throw new Error(`GeoRange.load: unknown gpuPrecision ${gpuPrecision} (f32, f16 or int8)`);
+    }
+    if (gpuAttention !== undefined && !['stream', 'fused'].includes(gpuAttention)) {
+      throw new Error(`GeoRange.load: unknown gpuAttention ${gpuAttention} (stream or fused)`);
     }
     if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
     await initWasm(wasmUrl);
@@ -141,7 +144,7 @@ export class GeoRange {
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
     ]);
     const [enc, bnk] = await files();
-    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device, geoCutoffDeg, gpuPrecision);
+    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device, geoCutoffDeg, gpuPrecision, gpuAttention);
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).
@@ -179,6 +182,10 @@ export class GeoRange {
 
   /** `'webgpu'` or `'cpu'`: where the model runs. */
   get backend() { return this._inner.backend; }
+
+  /** How WebGPU runs RANGE over the bank: `'fused'` or `'stream'` (see `gpuAttention` in
+   * `GeoRange.load`); '' on the CPU or without a bank. */
+  get gpuAttention() { return this._inner.gpuAttention; }
 
   /** Why `backend` differs from the device asked for (empty string if it does not), e.g.
    * no WebGPU adapter, or a WebGPU device lost while running. */

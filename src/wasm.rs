@@ -12,7 +12,7 @@ use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::{Backend, Bank, Encoder, Error, GpuPrecision, Model, Variant};
+use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, flash};
 
 fn web_sys_log(message: &str) {
     js_sys::Reflect::get(&js_sys::global(), &"console".into())
@@ -42,15 +42,22 @@ impl WasmModel {
     /// `geo_cutoff_deg`: approximate RANGE+ (see `Model::set_geo_cutoff`); absent = exact.
     /// `gpu_precision`: `"f32"` (default), `"f16"` or `"int8"` for the bank on WebGPU (see
     /// `Model::with_gpu_precision`); ignored on the CPU; a GPU that cannot keeps f32 and `note`
-    /// says so.
+    /// says so. `gpu_attention`: `"fused"` (default where the bank allows) or `"stream"` (see
+    /// `GpuAttention`); ignored on the CPU; a bank fused cannot take (int8) is streamed, and
+    /// `note` says so when fused was asked for.
     pub async fn load(
         encoder: Vec<u8>,
         bank: Option<Vec<u8>>,
         device: String,
         geo_cutoff_deg: Option<f64>,
         gpu_precision: Option<String>,
+        gpu_attention: Option<String>,
     ) -> Result<WasmModel, JsError> {
         let precision = gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?;
+        let attention = gpu_attention.as_deref().map(GpuAttention::parse).transpose()?;
+        if attention == Some(GpuAttention::Flash) {
+            return Err(flash::unavailable().into());
+        }
         let encoder = Encoder::from_bytes(&encoder, "encoder")?;
         let bank = bank.map(|b| Bank::from_bytes(&b, "bank")).transpose()?;
         let (backend, mut note) = match device.as_str() {
@@ -82,6 +89,17 @@ impl WasmModel {
             _ => Model::new(&encoder, bank.as_ref(), &dev, dtype)?,
         };
         model.set_geo_cutoff(geo_cutoff_deg)?;
+        if let (Backend::Wgpu, Some(_)) = (backend, &bank) {
+            // Fused is the default on WebGPU (BENCHMARKS.md: 4–9× the stream in Chromium); a bank
+            // it cannot take keeps the stream, which is only worth a note when it was asked for.
+            let mode = attention.unwrap_or(GpuAttention::Fused);
+            if let Err(e) = model.set_gpu_attention(mode) {
+                web_sys_log(&format!("georange: {e}"));
+                if attention.is_some() {
+                    note = format!("{mode:?} attention unavailable ({e}); the bank is streamed");
+                }
+            }
+        }
         let backend = match backend {
             Backend::Cpu => "cpu",
             Backend::Wgpu => "webgpu",
@@ -100,6 +118,17 @@ impl WasmModel {
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
         self.inner.backend.clone()
+    }
+
+    /// How WebGPU runs the heads over the bank: `"fused"` or `"stream"`; empty on the CPU or
+    /// without a bank.
+    #[wasm_bindgen(getter, js_name = gpuAttention)]
+    pub fn gpu_attention(&self) -> String {
+        match (self.inner.backend.as_str(), self.inner.model.gpu_attention()) {
+            ("webgpu", Some(GpuAttention::Fused)) => "fused".into(),
+            ("webgpu", Some(_)) => "stream".into(),
+            _ => String::new(),
+        }
     }
 
     /// Why the backend is not the one asked for (empty when it is).

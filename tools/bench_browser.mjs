@@ -3,13 +3,14 @@
 // synthetic banks built here with the CLI, and prints a Markdown table for BENCHMARKS.md.
 //
 //   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
-//                                [--encoder FILE --bank FILE]
+//                                [--encoder FILE --bank FILE] [--gpu-attention stream,fused]
 //
 // Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
 // synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
 // `--encoder`/`--bank` (paths under the repository) time given files instead, e.g. the demo's
 // default: --encoder www/models/geoclip/encoder.safetensors
 //          --bank www/models/geoclip/bluemarble-bank.safetensors
+// `--gpu-attention` times WebGPU with each of these (GeoRange.load's `gpuAttention`).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,7 @@ const arg = (name, fallback) => {
 const rowsList = arg('rows', '10000,100000').map(Number);
 const batches = arg('batches', '1,1000');
 const devices = arg('devices', 'webgpu,cpu');
+const attentions = arg('gpu-attention', 'stream');
 const work = path.join(root, 'out/bench');
 const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
 const givenBank = process.argv.includes('--bank') ? arg('bank', '')[0] : null;
@@ -73,10 +75,10 @@ try {
     if (device === 'webgpu') args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
     try {
-      for (const [rows, given] of banks) {
+      for (const [[rows, given], attention] of banks.flatMap((b) => (device === 'webgpu' ? attentions : ['stream']).map((a) => [b, a]))) {
         const bankFile = given ?? '/' + path.relative(root, bank(rows));
         const page = await browser.newPage();
-        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1' });
+        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention });
         await page.goto(`${server.url}/www/bench.html?${q}`);
         await page.waitForFunction(() => window.benchDone === true, null, { timeout: 3600_000, polling: 1000 });
         const { results, setup, error } = await page.evaluate(() => ({
@@ -85,8 +87,9 @@ try {
         if (error) throw new Error(`${device}, ${rows} rows: ${error}`);
         console.error(setup);
         for (const r of results) {
-          console.error(`  ${r.backend} ${rows} ${r.model} batch ${r.batch}: ${r.pointsPerSecond.toFixed(1)} points/s`);
-          lines.push(`| ${r.backend} | ${rows.toLocaleString('en')} | ${r.model} | ${r.batch} | ${r.pointsPerSecond.toFixed(r.batch === 1 ? 1 : 0)} | ${r.ms.toFixed(r.batch === 1 ? 2 : 0)} |`);
+          const backend = device === 'webgpu' ? `${r.backend} (${attention})` : r.backend;
+          console.error(`  ${backend} ${rows} ${r.model} batch ${r.batch}: ${r.pointsPerSecond.toFixed(1)} points/s`);
+          lines.push(`| ${backend} | ${rows.toLocaleString('en')} | ${r.model} | ${r.batch} | ${r.pointsPerSecond.toFixed(r.batch === 1 ? 1 : 0)} | ${r.ms.toFixed(r.batch === 1 ? 2 : 0)} |`);
         }
         await page.close();
       }

@@ -95,10 +95,10 @@ async function withBrowser(webgpu, fn) {
 
 const server = await serve(root);
 const embedIn = (page, opts) => page.evaluate(async ({ files, points, opts }) => {
-  const m = await GeoRange.load({ ...files, device: opts.device, cache: false, geoCutoffDeg: opts.geoCutoffDeg, gpuPrecision: opts.gpuPrecision });
+  const m = await GeoRange.load({ ...files, device: opts.device, cache: false, geoCutoffDeg: opts.geoCutoffDeg, gpuPrecision: opts.gpuPrecision, gpuAttention: opts.gpuAttention });
   const out = [];
   for (const c of opts.cases) out.push(Array.from(await m.embed(Float64Array.from(opts.points ?? points), c)));
-  return { backend: m.backend, note: m.note, out };
+  return { backend: m.backend, note: m.note, attention: m.gpuAttention, out };
 }, { files, points, opts });
 
 const CASES = [
@@ -150,6 +150,23 @@ try {
       for (const [i, tag] of [[0, 'range'], [1, 'rangeplus_b05']]) {
         const want = golden(tag);
         compareRows(r.out[i], want.data, want.shape[1], (row, cos) => assert(cos >= 0.999, `${tag} row ${row}: cosine ${cos}`));
+      }
+    });
+    await test('fused attention (the webgpu default) matches the stream (gpuAttention) within 1e-5', async () => {
+      assert(res.attention === 'fused', `default attention ${res.attention}`);
+      const r = await embedIn(page, { device: 'webgpu', gpuAttention: 'stream', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
+      assert(r.backend === 'webgpu' && !r.note && r.attention === 'stream', `backend ${r.backend}, note ${r.note}, attention ${r.attention}`);
+      for (const [i, k] of [[0, 1], [1, 3]]) {
+        const dim = golden(CASES[k][0]).shape[1];
+        compareRows(Float32Array.from(res.out[k]), Float32Array.from(r.out[i]), dim, (row, cos, rel) => assert(rel <= 1e-5, `${CASES[k][0]} row ${row}: relative error ${rel}`));
+      }
+      // An int8 bank keeps the stream and says so; burn's op is not in the browser build.
+      const q = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', gpuAttention: 'fused', cases: [{ model: 'range' }] });
+      assert(/Fused attention unavailable/.test(q.note) && /streamed/.test(q.note) && q.attention === 'stream', q.note);
+      for (const bad of ['flash', 'fast']) {
+        const msg = await page.evaluate(async ([files, bad]) => GeoRange.load({ ...files, cache: false, gpuAttention: bad })
+          .then(() => 'resolved', (e) => e.message), [files, bad]);
+        assert(/gpuAttention/.test(msg), msg);
       }
     });
     await test('a truncated file rejects with a clear message', async () => {
