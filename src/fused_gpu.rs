@@ -1,6 +1,7 @@
 //! One head of attention over the whole bank in one GPU kernel (cubecl): scores, weights,
 //! their sums and `P · V` without the score matrix in memory — the GPU counterpart of
-//! [`crate::fused`], for WGSL (browsers, native wgpu) and SPIR-V alike.
+//! [`crate::fused`], for WGSL (browsers, native wgpu). Not in the `vulkan` build, whose fusion
+//! wraps the device tensors the kernel reads.
 //!
 //! A workgroup takes [`Shape::queries`] points and a contiguous share of the bank rows (a
 //! *split*), and walks its share [`Shape::tile`] rows at a time:
@@ -359,6 +360,40 @@ mod kernel {
                 total += weights[qi * tile + j];
             }
             sum_out[split * batch + point] = total;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every bank row falls in exactly one split, splits are whole tiles, and one point
+    /// spreads over many workgroups while large batches get one split.
+    #[test]
+    fn shapes_cover_the_bank_once() {
+        for batch in [1, 2, 3, 16, 17, 300, 10_000, 65_536] {
+            for rows in [1, 255, 256, 257, 5_000, 100_000, 1_000_000] {
+                let s = Shape::new(batch, rows);
+                assert_eq!(s.queries * s.tile, THREADS);
+                assert!(s.queries >= batch.min(16) && s.queries.is_power_of_two());
+                assert_eq!(s.rows_per_split % s.tile, 0);
+                assert!(s.splits * s.rows_per_split >= rows, "{batch} {rows} {s:?}");
+                assert!((s.splits - 1) * s.rows_per_split < rows, "{batch} {rows} {s:?}");
+                assert!(s.splits <= TARGET_WORKGROUPS);
+            }
+        }
+        assert_eq!(Shape::new(1, 100_000).splits, 391);
+        assert_eq!(Shape::new(10_000, 100_000).splits, 2);
+        assert_eq!(Shape::new(65_536, 100_000).splits, 1);
+    }
+
+    #[test]
+    fn chunks_stay_within_a_binding_and_aligned() {
+        for row_bytes in [16, 512, 552, 2048, 4096, 1 << 20] {
+            let c = chunk_rows(row_bytes);
+            assert_eq!(c % 256, 0);
+            assert!(c * row_bytes <= MAX_BINDING || c == 256, "{row_bytes}: {c}");
         }
     }
 }
