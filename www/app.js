@@ -74,7 +74,8 @@ fetch('vendor/countries-110m.json')
 function showBackend() {
   const model = state.model;
   if (!model) return;
-  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}` : 'CPU (WebAssembly)';
+  const attention = model.gpuAttention ? `, ${model.gpuAttention} attention` : '';
+  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}${attention}` : 'CPU (WebAssembly)';
   $('backend-note').textContent = model.note;
 }
 

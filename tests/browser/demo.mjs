@@ -92,6 +92,7 @@ try {
     await test('the default model (RANGE over GeoCLIP, Blue Marble bank) loads on WebGPU', async () => {
       const backend = await page.textContent('#backend');
       assert(/WebGPU — \S/.test(backend), `backend shows ${backend} (expected the adapter's name)`);
+      assert(/fused attention/.test(backend), `backend shows ${backend} (expected the fused kernel, the WebGPU default)`);
       assert(/Blue Marble/.test(await page.textContent('#model-about')), 'model not described');
       assert((await page.inputValue('#variant')) === 'range+', 'RANGE+ is not the default variant');
     });
