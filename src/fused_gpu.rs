@@ -55,12 +55,19 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// For `batch` points against `rows` bank rows.
-    pub fn new(batch: usize, rows: usize) -> Self {
+    /// For `batch` points against `rows` bank rows with `cols` value columns: the partial sums
+    /// of all splits (`splits × batch × cols` f32) stay within one binding ([`MAX_BINDING`]).
+    pub fn new(batch: usize, rows: usize, cols: usize) -> Self {
+        Self::within(batch, rows, cols, MAX_BINDING)
+    }
+
+    /// [`new`](Self::new) with bindings of at most `binding` bytes.
+    pub fn within(batch: usize, rows: usize, cols: usize, binding: usize) -> Self {
         let queries = batch.clamp(1, 16).next_power_of_two();
         let tile = THREADS / queries;
         let groups = batch.div_ceil(queries).max(1);
-        let max_splits = rows.div_ceil(tile).max(1);
+        let room = binding / (batch.max(1) * cols.max(1) * 4);
+        let max_splits = rows.div_ceil(tile).min(room).max(1);
         let splits = TARGET_WORKGROUPS.div_ceil(groups).clamp(1, max_splits);
         let rows_per_split = rows.div_ceil(splits).next_multiple_of(tile);
         Self {
@@ -143,17 +150,17 @@ fn unsupported() -> Error {
 /// `[rows, width]` and `values` `[rows, cols]` in f32 or f16, `width` and `cols` multiples of
 /// [`LANES`]. An error if the tensors are not on a cubecl device or the shapes do not fit.
 pub fn attend(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>) -> Result<Tensor<2>> {
-    let row_bytes = (keys.dims()[1] * keys.dtype().size()).max(values.dims()[1] * values.dtype().size());
-    attend_in_chunks(q, keys, values, chunk_rows(row_bytes))
+    attend_within(q, keys, values, MAX_BINDING)
 }
 
-/// [`attend`] with the bank bound `chunk` rows at a time (a multiple of 256; [`chunk_rows`]
-/// picks it there).
-pub fn attend_in_chunks(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, chunk: usize) -> Result<Tensor<2>> {
+/// [`attend`] with every matrix a kernel binds within `binding` bytes (a multiple of 1,024):
+/// the bank in chunks of [`chunk_rows`], the points in parts whose results fit, and as many
+/// splits as fit (the tests use small bindings to reach all three).
+pub fn attend_within(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, binding: usize) -> Result<Tensor<2>> {
     let ([batch, width], [rows, kw], [vr, cols]) = (q.dims(), keys.dims(), values.dims());
-    if chunk == 0 || chunk % 256 != 0 {
+    if binding == 0 || binding % 1024 != 0 {
         return Err(Error::Invalid(format!(
-            "fused GPU attention: chunks of {chunk} rows (a multiple of 256)"
+            "fused GPU attention: bindings of {binding} bytes (a multiple of 1,024)"
         )));
     }
     if kw != width || vr != rows || width % LANES != 0 || cols % LANES != 0 || rows == 0 {
@@ -164,12 +171,30 @@ pub fn attend_in_chunks(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, chu
     if batch == 0 {
         return Ok(Tensor::zeros([0, cols], &values.device()));
     }
+    // Points too many for one binding of results go in parts.
+    let most = (binding / (cols.max(width) * 4)).max(1);
+    if batch > most {
+        let parts = (0..batch)
+            .step_by(most)
+            .map(|start| {
+                attend_within(
+                    &q.clone().narrow(0, start, most.min(batch - start)),
+                    keys,
+                    values,
+                    binding,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(Tensor::cat(parts, 0));
+    }
+    let row_bytes = (width * keys.dtype().size()).max(cols * values.dtype().size());
+    let chunk = chunk_rows(row_bytes, binding);
     let q = prim(q.clone().cast(DType::F32))?;
     let (mut acc, mut sums): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
     for start in (0..rows).step_by(chunk) {
         let len = chunk.min(rows - start);
         let (k, v) = (keys.clone().narrow(0, start, len), values.clone().narrow(0, start, len));
-        let shape = Shape::new(batch, len);
+        let shape = Shape::within(batch, len, cols, binding);
         let (a, s) = launch(q.clone(), prim(k)?, prim(v)?, batch, len, width, cols, shape)?;
         let a = Tensor::<3>::from_primitive::<Cube>(a).sum_dim(0).reshape([batch, cols]);
         let s = Tensor::<2>::from_primitive::<Cube>(s).sum_dim(0).reshape([batch, 1]);
@@ -188,10 +213,10 @@ pub fn attend_in_chunks(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, chu
 pub const MAX_BINDING: usize = 128 << 20;
 
 /// Rows per chunk for rows of `row_bytes` (the wider of a key row and a value row): within
-/// [`MAX_BINDING`], and a multiple of 256 rows so that each chunk starts at a 256-byte
+/// `binding` bytes, and a multiple of 256 rows so that each chunk starts at a 256-byte
 /// boundary (WebGPU's storage offset alignment).
-pub fn chunk_rows(row_bytes: usize) -> usize {
-    ((MAX_BINDING / row_bytes.max(1)) / 256 * 256).max(256)
+pub fn chunk_rows(row_bytes: usize, binding: usize) -> usize {
+    ((binding / row_bytes.max(1)) / 256 * 256).max(256)
 }
 
 fn prim(t: Tensor<2>) -> Result<CubeTensor> {
@@ -372,26 +397,32 @@ mod tests {
     /// spreads over many workgroups while large batches get one split.
     #[test]
     fn shapes_cover_the_bank_once() {
-        for batch in [1, 2, 3, 16, 17, 300, 10_000, 65_536] {
+        for batch in [1, 2, 3, 16, 17, 300, 10_000, 32_768] {
             for rows in [1, 255, 256, 257, 5_000, 100_000, 1_000_000] {
-                let s = Shape::new(batch, rows);
+                let s = Shape::new(batch, rows, 1024);
                 assert_eq!(s.queries * s.tile, THREADS);
                 assert!(s.queries >= batch.min(16) && s.queries.is_power_of_two());
                 assert_eq!(s.rows_per_split % s.tile, 0);
                 assert!(s.splits * s.rows_per_split >= rows, "{batch} {rows} {s:?}");
                 assert!((s.splits - 1) * s.rows_per_split < rows, "{batch} {rows} {s:?}");
                 assert!(s.splits <= TARGET_WORKGROUPS);
+                assert!(
+                    s.splits == 1 || s.splits * batch * 1024 * 4 <= MAX_BINDING,
+                    "{batch} {rows} {s:?}"
+                );
             }
         }
-        assert_eq!(Shape::new(1, 100_000).splits, 391);
-        assert_eq!(Shape::new(10_000, 100_000).splits, 2);
-        assert_eq!(Shape::new(65_536, 100_000).splits, 1);
+        assert_eq!(Shape::new(1, 100_000, 1024).splits, 391);
+        assert_eq!(Shape::new(10_000, 100_000, 1024).splits, 2);
+        assert_eq!(Shape::new(16_384, 100_000, 1024).splits, 1);
+        // Wide values leave room for fewer splits.
+        assert_eq!(Shape::new(10_000, 100_000, 4096).splits, 1);
     }
 
     #[test]
     fn chunks_stay_within_a_binding_and_aligned() {
         for row_bytes in [16, 512, 552, 2048, 4096, 1 << 20] {
-            let c = chunk_rows(row_bytes);
+            let c = chunk_rows(row_bytes, MAX_BINDING);
             assert_eq!(c % 256, 0);
             assert!(c * row_bytes <= MAX_BINDING || c == 256, "{row_bytes}: {c}");
         }

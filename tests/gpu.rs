@@ -401,8 +401,9 @@ fn flash_attention_matches_the_stream() {
 /// at the shapes where its bookkeeping can go wrong: one point and batches that are not a
 /// multiple of a workgroup's points; banks of one row, of fewer rows than a tile and of a
 /// partial last split; values wider than one pass of the workgroup's threads (2,048 columns)
-/// and narrower (4, 276); keys of 4 and 256 columns; keys and values in f16; banks bound in
-/// chunks of rows (as banks over WebGPU's 128 MiB bindings are). Relative error
+/// and narrower (4, 276); keys of 4 and 256 columns; keys and values in f16; bindings small
+/// enough that the bank goes in chunks of rows, the points in parts and the splits are fewer
+/// (as banks and batches beyond WebGPU's 128 MiB bindings do). Relative error
 /// ≤ 1e-5 of the largest output (f32 keys and values), ≤ 1e-5 against the same f16 numbers
 /// read as f32.
 #[test]
@@ -410,14 +411,18 @@ fn flash_attention_matches_the_stream() {
 fn the_fused_kernel_matches_a_host_softmax() {
     use burn::tensor::{DType, Tensor, TensorData};
     let (device, _) = Backend::Wgpu.device().expect("a wgpu adapter");
+    // (points, bank rows, key width, value width, binding bytes): 128 MiB, as in use, or small
+    // enough that the bank goes in chunks of 256 rows, the points in parts, and fewer splits.
+    let mib = georange::fused_gpu::MAX_BINDING;
     let cases = [
-        (1, 1, 4, 4),
-        (1, 1000, 256, 1024),
-        (3, 255, 16, 276),
-        (17, 700, 256, 2048),
-        (40, 2100, 4, 64),
+        (1, 1, 4, 4, mib),
+        (1, 1000, 256, 1024, mib),
+        (3, 255, 16, 276, mib),
+        (17, 700, 256, 2048, 256 * 8192),
+        (40, 2100, 4, 64, 64 * 1024),
+        (50, 600, 256, 1024, 16 * 4096),
     ];
-    for (batch, rows, width, cols) in cases {
+    for (batch, rows, width, cols, binding) in cases {
         for dtype in [DType::F32, DType::F16] {
             if dtype == DType::F16 && !device.supports_dtype(DType::F16) {
                 continue;
@@ -440,17 +445,11 @@ fn the_fused_kernel_matches_a_host_softmax() {
             let t = |data: &[f32], shape: [usize; 2], dt: DType| {
                 Tensor::<2>::from_data(TensorData::new(data.to_vec(), shape), (&device, dt))
             };
-            // Banks over 256 rows also go in chunks of 256 rows, as banks over 128 MiB do.
-            let chunk = if rows > 256 {
-                256
-            } else {
-                georange::fused_gpu::chunk_rows(cols * 4)
-            };
-            let got = georange::fused_gpu::attend_in_chunks(
+            let got = georange::fused_gpu::attend_within(
                 &t(&q, [batch, width], DType::F32),
                 &t(&k, [rows, width], dtype),
                 &t(&v, [rows, cols], dtype),
-                chunk,
+                binding,
             )
             .unwrap();
             assert_eq!(got.dims(), [batch, cols]);
@@ -474,7 +473,9 @@ fn the_fused_kernel_matches_a_host_softmax() {
                     worst = worst.max((got[b * cols + c] as f64 - want[c]).abs() / scale);
                 }
             }
-            eprintln!("fused kernel, batch {batch}, {rows}×{width} keys, {cols} values, {dtype:?}: {worst:.2e}");
+            eprintln!(
+                "fused kernel, batch {batch}, {rows}×{width} keys, {cols} values, binding {binding}, {dtype:?}: {worst:.2e}"
+            );
             assert!(
                 worst <= 1e-5,
                 "batch {batch} rows {rows} cols {cols} {dtype:?}: {worst:.2e}"
@@ -490,9 +491,9 @@ fn the_fused_kernel_matches_a_host_softmax() {
     ] {
         assert!(georange::fused_gpu::attend(&t(q), &t(k), &t(v)).is_err());
     }
-    assert!(georange::fused_gpu::attend_in_chunks(&t([2, 4]), &t([10, 4]), &t([10, 8]), 100).is_err());
+    assert!(georange::fused_gpu::attend_within(&t([2, 4]), &t([10, 4]), &t([10, 8]), 1000).is_err());
     // 128 MiB of 1,024 f32 values per row: chunks of 32,768 rows.
-    assert_eq!(georange::fused_gpu::chunk_rows(4096), 32_768);
+    assert_eq!(georange::fused_gpu::chunk_rows(4096, mib), 32_768);
 }
 
 /// Exact heads through our fused kernel (`GpuAttention::Fused`) agree with the streamed tiles
