@@ -37,18 +37,18 @@ export interface LoadOptions {
    * the GPU memory and f16 matrix products with f32 softmax sums, at a relative error of at
    * most 2e-3 against f32. Needs the adapter's `shader-f16` feature; without it the bank stays
    * f32 and `note` says so. `'int8'`: a quarter of the GPU memory, int8 codes with one scale
-   * per row dequantised inside the matrix products; an int8 bank file keeps its own numbers (the
+   * per row read in place by the fused kernel (or dequantised inside the stream's matrix
+   * products, `gpuAttention: 'stream'`); an int8 bank file keeps its own numbers (the
    * result is the file's, as on the CPU), other files are quantised per row. Ignored on the CPU,
    * which reads the bank in its file's precision.
    */
   gpuPrecision?: 'f32' | 'f16' | 'int8';
   /**
-   * How WebGPU runs each head over the bank: `'fused'` (the default for f32 and f16 banks): one
-   * kernel per head that keeps nothing but one tile's weights in workgroup memory; or
-   * `'stream'` (the default for `gpuPrecision: 'int8'`): tiles of the bank, a few kernels per
-   * tile. Both are exact to f32 rounding; fused measured 4–9× faster in Chromium's WebGPU on
-   * SwiftShader at 1 to 1,000 points (BENCHMARKS.md). Asking for `'fused'` with an int8 bank
-   * keeps the stream and `note` says so. Ignored on the CPU.
+   * How WebGPU runs each head over the bank: `'fused'` (the default): one kernel per head that
+   * keeps nothing but one tile's weights in workgroup memory and reads f16 and int8 banks in
+   * place; or `'stream'`: tiles of the bank, a few kernels per tile. Both are exact to f32
+   * rounding; fused measured 4–9× faster in Chromium's WebGPU on SwiftShader at 1 to 1,000
+   * points (BENCHMARKS.md). Ignored on the CPU.
    */
   gpuAttention?: 'stream' | 'fused';
 }

@@ -36,8 +36,8 @@ pub enum GpuAttention {
     Flash,
     /// Our own kernel, one pass per head over the whole bank with nothing but one tile's
     /// weights in workgroup memory (`crate::fused_gpu`): the default wgpu build and the
-    /// browser's, not the `vulkan` build (whose fusion wraps the tensors it reads). f32 and f16
-    /// banks only.
+    /// browser's, not the `vulkan` build (whose fusion wraps the tensors it reads). f32, f16
+    /// and int8 banks (read in place).
     Fused,
 }
 

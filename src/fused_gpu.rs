@@ -18,8 +18,10 @@
 //! Enough splits are made that small batches still fill the GPU (one point: up to
 //! [`TARGET_WORKGROUPS`] workgroups over the bank).
 //!
-//! Keys and values are read in their stored dtype (f32 or f16) and widened in the kernel;
-//! every sum is f32.
+//! Keys and values are read as stored and widened in the kernel: f32, f16, or int8 codes four
+//! to a `u32` with a scale per row (a bank held int8 on the GPU, [`crate::quantized`]'s tiles,
+//! read in place: the key scale multiplies the score, the value scale joins the weight). Every
+//! sum is f32.
 
 use burn::backend::Cube;
 use burn::tensor::{DType, Device, Tensor, TensorData};
@@ -90,11 +92,17 @@ impl FusedBank {
     /// From the bank's unit vectors (`rows × 3`, device row order). An error where the values
     /// are not an f32 or f16 device tensor, or their width is not a multiple of [`LANES`].
     pub fn new(view: &BankView, xyz: &[f32], device: &Device) -> Result<Self> {
-        let (Matrix::Device(keys), Matrix::Device(values)) = (view.keys, view.values) else {
-            return Err(unsupported());
+        let widths = match (view.keys, view.values) {
+            (Matrix::Device(keys), Matrix::Device(values)) => {
+                storage(values.dtype())?;
+                (keys.dims()[1], values.dims()[1])
+            }
+            (Matrix::Tiles(keys), Matrix::Tiles(values)) => match (keys.first(), values.first()) {
+                (Some(k), Some(v)) => (k.dims()[1], v.dims()[1]),
+                _ => return Err(unsupported()),
+            },
+            _ => return Err(unsupported()),
         };
-        storage(values.dtype())?;
-        let widths = (keys.dims()[1], values.dims()[1]);
         if widths.0 % LANES != 0 || widths.1 % LANES != 0 {
             return Err(Error::Invalid(format!(
                 "fused GPU attention needs key and value widths that are multiples of {LANES}, not {} and {}",
@@ -115,9 +123,6 @@ impl FusedBank {
 /// with and the temperature. An error if a head's scores are not bounded for this bank (then
 /// the stream, which keeps a running maximum, is the way).
 pub fn attend_heads(view: &BankView, bank: &FusedBank, heads: &[(Tensor<2>, Against, f32)]) -> Result<Vec<Tensor<2>>> {
-    let (Matrix::Device(keys), Matrix::Device(values)) = (view.keys, view.values) else {
-        return Err(unsupported());
-    };
     heads
         .iter()
         .map(|(q, against, scale)| {
@@ -127,14 +132,19 @@ pub fn attend_heads(view: &BankView, bank: &FusedBank, heads: &[(Tensor<2>, Agai
                     view.rows, view.value_bound
                 )));
             }
-            let out = match against {
-                Against::Keys => attend(&q.clone().mul_scalar(*scale), keys, values)?,
+            let q = match against {
+                Against::Keys => q.clone().mul_scalar(*scale),
                 Against::Locations => {
-                    let [batch, _] = q.dims();
-                    let zeros = Tensor::<2>::zeros([batch, LANES - 3], &q.device());
-                    let q4 = Tensor::cat(vec![q.clone().mul_scalar(*scale), zeros], 1);
-                    attend(&q4, &bank.xyz, values)?
+                    let zeros = Tensor::<2>::zeros([q.dims()[0], LANES - 3], &q.device());
+                    Tensor::cat(vec![q.clone().mul_scalar(*scale), zeros], 1)
                 }
+            };
+            let out = match (against, view.keys, view.values) {
+                (Against::Keys, Matrix::Device(k), Matrix::Device(v)) => attend(&q, k, v)?,
+                (Against::Locations, _, Matrix::Device(v)) => attend(&q, &bank.xyz, v)?,
+                (Against::Keys, Matrix::Tiles(k), Matrix::Tiles(v)) => attend_int8(&q, Some(k), None, v)?,
+                (Against::Locations, _, Matrix::Tiles(v)) => attend_int8(&q, None, Some(&bank.xyz), v)?,
+                _ => return Err(unsupported()),
             };
             Ok(view.with_value_scale(out))
         })
@@ -142,7 +152,7 @@ pub fn attend_heads(view: &BankView, bank: &FusedBank, heads: &[(Tensor<2>, Agai
 }
 
 fn unsupported() -> Error {
-    Error::Invalid("fused GPU attention takes an f32 or f16 bank on a GPU (not int8, not the CPU)".into())
+    Error::Invalid("fused GPU attention takes a bank on a GPU (not the CPU)".into())
 }
 
 /// `softmax(q · kᵀ) · v` for one head, in f32: `q` is `[batch, width]` (f32, already times the
@@ -195,7 +205,16 @@ pub fn attend_within(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, bindin
         let len = chunk.min(rows - start);
         let (k, v) = (keys.clone().narrow(0, start, len), values.clone().narrow(0, start, len));
         let shape = Shape::within(batch, len, cols, binding);
-        let (a, s) = launch(q.clone(), prim(k)?, prim(v)?, batch, len, width, cols, shape)?;
+        let (a, s) = launch(
+            q.clone(),
+            Stored::Float(prim(k)?),
+            Stored::Float(prim(v)?),
+            batch,
+            len,
+            width,
+            cols,
+            shape,
+        )?;
         let a = Tensor::<3>::from_primitive::<Cube>(a).sum_dim(0).reshape([batch, cols]);
         let s = Tensor::<2>::from_primitive::<Cube>(s).sum_dim(0).reshape([batch, 1]);
         acc = Some(acc.map_or(a.clone(), |t| t.add(a)));
@@ -204,6 +223,65 @@ pub fn attend_within(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, bindin
     match (acc, sums) {
         (Some(acc), Some(sums)) => Ok(acc.div(sums)),
         _ => Err(Error::Invalid("fused GPU attention over an empty bank".into())),
+    }
+}
+
+/// [`attend`] for a bank held int8 on the GPU ([`crate::quantized`]'s tiles): the values' tiles
+/// with either the keys' tiles (`int8_keys`) or float keys covering every row (`keys`, the
+/// geographic head's unit vectors). Each tile is one launch (4,096 rows; its codes and
+/// scales far within a binding); the points go in parts whose results fit in one.
+pub fn attend_int8(
+    q: &Tensor<2>,
+    int8_keys: Option<&[Tensor<2>]>,
+    keys: Option<&Tensor<2>>,
+    values: &[Tensor<2>],
+) -> Result<Tensor<2>> {
+    let [batch, width] = q.dims();
+    let cols = values.first().map(|v| v.dims()[1]).ok_or_else(unsupported)?;
+    if width % LANES != 0 || cols % LANES != 0 {
+        return Err(Error::Invalid(format!(
+            "fused GPU attention: widths {width} and {cols} must be multiples of {LANES}"
+        )));
+    }
+    if batch == 0 {
+        return Ok(Tensor::zeros([0, cols], &q.device()));
+    }
+    let most = (MAX_BINDING / (cols * 4)).max(1);
+    if batch > most {
+        let parts = (0..batch)
+            .step_by(most)
+            .map(|start| {
+                attend_int8(
+                    &q.clone().narrow(0, start, most.min(batch - start)),
+                    int8_keys,
+                    keys,
+                    values,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(Tensor::cat(parts, 0));
+    }
+    let qp = prim(q.clone().cast(DType::F32))?;
+    let (mut acc, mut sums): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
+    let mut start = 0;
+    for (i, tile) in values.iter().enumerate() {
+        let len = tile.dims()[0];
+        let k = match (int8_keys, keys) {
+            (Some(tiles), _) => Stored::tile(tiles.get(i).ok_or_else(unsupported)?)?,
+            (None, Some(k)) => Stored::Float(prim(k.clone().narrow(0, start, len))?),
+            (None, None) => return Err(unsupported()),
+        };
+        let shape = Shape::new(batch, len, cols);
+        let (a, s) = launch(qp.clone(), k, Stored::tile(tile)?, batch, len, width, cols, shape)?;
+        let a = Tensor::<3>::from_primitive::<Cube>(a).sum_dim(0).reshape([batch, cols]);
+        let s = Tensor::<2>::from_primitive::<Cube>(s).sum_dim(0).reshape([batch, 1]);
+        acc = Some(acc.map_or(a.clone(), |t| t.add(a)));
+        sums = Some(sums.map_or(s.clone(), |t| t.add(s)));
+        start += len;
+    }
+    match (acc, sums) {
+        (Some(acc), Some(sums)) => Ok(acc.div(sums)),
+        _ => Err(unsupported()),
     }
 }
 
@@ -224,11 +302,57 @@ fn prim(t: Tensor<2>) -> Result<CubeTensor> {
         .map_err(|e| Error::Backend(format!("fused GPU attention needs a cubecl device: {e:?}")))
 }
 
+/// A bank matrix as the kernel reads it: f32/f16 rows, or int8 codes four to a `u32` with
+/// one f32 scale per row (burn's quantised tiles, [`crate::quantized`]: each block of a row
+/// carries the row's scale, so the first block's is read).
+enum Stored {
+    Float(CubeTensor),
+    Int8 {
+        codes: CubeTensor,
+        scales: CubeTensor,
+        stride: usize,
+    },
+}
+
+impl Stored {
+    fn int8(&self) -> bool {
+        matches!(self, Stored::Int8 { .. })
+    }
+
+    fn dtype(&self) -> Result<ElemType> {
+        match self {
+            Stored::Float(t) => storage(t.dtype),
+            Stored::Int8 { .. } => Ok(burn::backend::cubecl::dtype_to_storage_type(DType::U32)),
+        }
+    }
+
+    /// The rows' tensor, its row-scales tensor (a one-element stand-in for floats) and the
+    /// scales' row stride.
+    fn parts(self, dummy: &CubeTensor) -> (CubeTensor, CubeTensor, usize) {
+        match self {
+            Stored::Float(t) => (t, dummy.clone(), 0),
+            Stored::Int8 { codes, scales, stride } => (codes, scales, stride),
+        }
+    }
+
+    /// One int8 tile of burn's: its codes and scales.
+    fn tile(t: &Tensor<2>) -> Result<Self> {
+        let fail = || Error::Backend("fused GPU attention: an int8 tile is not a cubecl quantised tensor".into());
+        let q = match t.clone().into_dispatch().kind {
+            burn::backend::DispatchTensorKind::Cube(burn::backend::BackendTensor::Quantized(q)) => q,
+            _ => return Err(fail()),
+        };
+        let (codes, scales) = q.quantized_handles().ok_or_else(fail)?;
+        let stride = scales.meta.shape().iter().skip(1).product::<usize>().max(1);
+        Ok(Stored::Int8 { codes, scales, stride })
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn launch(
     q: CubeTensor,
-    k: CubeTensor,
-    v: CubeTensor,
+    k: Stored,
+    v: Stored,
     batch: usize,
     rows: usize,
     width: usize,
@@ -242,33 +366,46 @@ fn launch(
         [shape.splits, batch, cols].into(),
         DType::F32,
     );
-    let sums = empty_device_dtype(client.clone(), device, [shape.splits, batch].into(), DType::F32);
-    let dtypes = [storage(k.dtype)?, storage(v.dtype)?];
+    let sums = empty_device_dtype(client.clone(), device.clone(), [shape.splits, batch].into(), DType::F32);
+    let dummy = empty_device_dtype(client.clone(), device, [1].into(), DType::F32);
+    let dtypes = [k.dtype()?, v.dtype()?];
+    let (k8, v8) = (k.int8(), v.int8());
+    let ((k, ks, k_stride), (v, vs, v_stride)) = (k.parts(&dummy), v.parts(&dummy));
     let count = CubeCount::Static(batch.div_ceil(shape.queries) as u32, shape.splits as u32, 1);
     let dim = CubeDim::new_1d(THREADS as u32);
-    let address = [&q, &k, &v, &acc, &sums]
+    let address = [&q, &k, &v, &ks, &vs, &acc, &sums]
         .iter()
         .map(|t| t.required_address_type())
         .max()
         .unwrap_or_default();
+    // Vectors of 4 numbers; an int8 matrix is read one u32 (4 codes) at a time.
+    let lanes = |int8: bool| if int8 { 1 } else { LANES };
     kernel::head_kernel::launch(
         &client,
         count,
         dim,
         address,
         LANES,
+        lanes(k8),
+        lanes(v8),
         q.into_tensor_arg(),
         k.into_tensor_arg(),
         v.into_tensor_arg(),
+        ks.into_tensor_arg(),
+        vs.into_tensor_arg(),
         acc.clone().into_tensor_arg(),
         sums.clone().into_tensor_arg(),
         batch,
         rows,
         shape.rows_per_split,
+        k_stride,
+        v_stride,
         width / LANES,
         cols / LANES,
         shape.queries,
         shape.tile,
+        k8,
+        v8,
         dtypes,
     );
     Ok((acc, sums))
@@ -287,22 +424,30 @@ mod kernel {
     use super::cubecl;
     use burn_cubecl::cubecl::prelude::*;
 
-    /// The kernel: see the module's documentation. Indices of vectors, not of elements.
+    /// The kernel: see the module's documentation. Indices of vectors (of `u32`s for int8
+    /// matrices, four codes each), not of elements. `k_scales`/`v_scales` hold each int8 row's
+    /// scale every `*_stride` numbers (unread for float matrices).
     #[cube(launch, address_type = "dynamic")]
     #[allow(clippy::too_many_arguments)]
-    pub fn head_kernel<K: Float, V: Float, N: Size>(
+    pub fn head_kernel<K: Numeric, V: Numeric, N: Size, NK: Size, NV: Size>(
         q: &Tensor<Vector<f32, N>>,
-        k: &Tensor<Vector<K, N>>,
-        v: &Tensor<Vector<V, N>>,
+        k: &Tensor<Vector<K, NK>>,
+        v: &Tensor<Vector<V, NV>>,
+        k_scales: &Tensor<f32>,
+        v_scales: &Tensor<f32>,
         acc_out: &mut Tensor<Vector<f32, N>>,
         sum_out: &mut Tensor<f32>,
         batch: usize,
         rows: usize,
         rows_per_split: usize,
+        k_stride: usize,
+        v_stride: usize,
         #[comptime] width: usize,
         #[comptime] cols: usize,
         #[comptime] queries: usize,
         #[comptime] tile: usize,
+        #[comptime] int8_keys: bool,
+        #[comptime] int8_values: bool,
         #[define(K, V)] _dtypes: [ElemType; 2],
     ) {
         let threads = comptime!(queries * tile);
@@ -333,11 +478,20 @@ mod kernel {
             if row < end && point < batch {
                 let mut dot = Vector::<f32, N>::empty().fill(0.0);
                 for j in 0..width {
-                    dot += q[point * width + j] * Vector::<f32, N>::cast_from(k[row * width + j]);
+                    dot += q[point * width + j] * widen::<K, N, NK>(k[row * width + j], int8_keys);
                 }
-                w = Vector::vector_sum(dot).exp();
+                let mut score = Vector::vector_sum(dot);
+                if int8_keys {
+                    score *= k_scales[row * k_stride];
+                }
+                w = score.exp();
             }
-            weights[unit] = w;
+            // An int8 row's scale joins its weight (`w · s · codes`); the sums take `w`.
+            let mut scaled = w;
+            if int8_values && w != 0.0 {
+                scaled = w * v_scales[(r0 + rj) * v_stride];
+            }
+            weights[unit] = scaled;
             partial += w;
             sync_cube();
 
@@ -351,7 +505,7 @@ mod kernel {
                 for g in 0..groups {
                     let col = unit + g * threads;
                     if col < cols {
-                        let x = Vector::<f32, N>::cast_from(v[row * cols + col]);
+                        let x = widen::<V, N, NV>(v[row * cols + col], int8_values);
                         #[unroll]
                         for i in 0..queries {
                             acc[i * groups + g] += Vector::new(weights[i * tile + j]) * x;
@@ -386,6 +540,24 @@ mod kernel {
             }
             sum_out[split * batch + point] = total;
         }
+    }
+
+    /// Four numbers as f32: a float vector widened, or a `u32` of four int8 codes (the first
+    /// in the lowest byte) unpacked and sign-extended.
+    #[cube]
+    fn widen<E: Numeric, N: Size, NE: Size>(x: Vector<E, NE>, #[comptime] int8: bool) -> Vector<f32, N> {
+        let mut out = Vector::<f32, N>::empty().fill(0.0);
+        if int8 {
+            let word = u32::cast_from(x);
+            #[unroll]
+            for i in 0..4usize {
+                let byte = (word >> (8 * i as u32)) & 255u32;
+                out.insert(i, f32::cast_from(byte) - 256.0 * f32::cast_from(byte >> 7u32));
+            }
+        } else {
+            out = Vector::<f32, N>::cast_from(x);
+        }
+        out
     }
 }
 

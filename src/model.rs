@@ -162,8 +162,8 @@ impl Model {
     /// kernels multiply in f16, BENCHMARKS.md) or our own kernel ([`GpuAttention::Fused`],
     /// `crate::fused_gpu`: the default wgpu build and the browser's; exact to f32 rounding).
     /// RANGE+ with a geographic
-    /// cut-off still streams its pruned head. An error without a bank, on the CPU, for an int8
-    /// bank, and for Flash with an f16 bank outside the `vulkan` build.
+    /// cut-off still streams its pruned head. An error without a bank, on the CPU, for Flash
+    /// with an int8 bank, and for Flash with an f16 bank outside the `vulkan` build.
     pub fn set_gpu_attention(&mut self, mode: GpuAttention) -> Result<()> {
         let bank = self
             .bank

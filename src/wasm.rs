@@ -42,9 +42,9 @@ impl WasmModel {
     /// `geo_cutoff_deg`: approximate RANGE+ (see `Model::set_geo_cutoff`); absent = exact.
     /// `gpu_precision`: `"f32"` (default), `"f16"` or `"int8"` for the bank on WebGPU (see
     /// `Model::with_gpu_precision`); ignored on the CPU; a GPU that cannot keeps f32 and `note`
-    /// says so. `gpu_attention`: `"fused"` (default where the bank allows) or `"stream"` (see
-    /// `GpuAttention`); ignored on the CPU; a bank fused cannot take (int8) is streamed, and
-    /// `note` says so when fused was asked for.
+    /// says so. `gpu_attention`: `"fused"` (default) or `"stream"` (see `GpuAttention`);
+    /// ignored on the CPU; should fused fail to set up, the bank is streamed, and `note` says so
+    /// when fused was asked for.
     pub async fn load(
         encoder: Vec<u8>,
         bank: Option<Vec<u8>>,
@@ -90,8 +90,8 @@ impl WasmModel {
         };
         model.set_geo_cutoff(geo_cutoff_deg)?;
         if let (Backend::Wgpu, Some(_)) = (backend, &bank) {
-            // Fused is the default on WebGPU (BENCHMARKS.md: 4–9× the stream in Chromium); a bank
-            // it cannot take keeps the stream, which is only worth a note when it was asked for.
+            // Fused is the default on WebGPU (BENCHMARKS.md: 4–9× the stream in Chromium); should
+            // it fail, the stream runs, which is only worth a note when fused was asked for.
             let mode = attention.unwrap_or(GpuAttention::Fused);
             if let Err(e) = model.set_gpu_attention(mode) {
                 web_sys_log(&format!("georange: {e}"));

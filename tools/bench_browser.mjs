@@ -4,13 +4,15 @@
 //
 //   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
 //                                [--encoder FILE --bank FILE] [--gpu-attention stream,fused]
+//                                [--gpu-precision f32|f16|int8]
 //
 // Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
 // synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
 // `--encoder`/`--bank` (paths under the repository) time given files instead, e.g. the demo's
 // default: --encoder www/models/geoclip/encoder.safetensors
 //          --bank www/models/geoclip/bluemarble-bank.safetensors
-// `--gpu-attention` times WebGPU with each of these (GeoRange.load's `gpuAttention`).
+// `--gpu-attention` times WebGPU with each of these (GeoRange.load's `gpuAttention`);
+// `--gpu-precision` holds the bank so on WebGPU (`gpuPrecision`; default f32).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +29,7 @@ const rowsList = arg('rows', '10000,100000').map(Number);
 const batches = arg('batches', '1,1000');
 const devices = arg('devices', 'webgpu,cpu');
 const attentions = arg('gpu-attention', 'stream');
+const precision = arg('gpu-precision', 'f32')[0];
 const work = path.join(root, 'out/bench');
 const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
 const givenBank = process.argv.includes('--bank') ? arg('bank', '')[0] : null;
@@ -78,7 +81,7 @@ try {
       for (const [[rows, given], attention] of banks.flatMap((b) => (device === 'webgpu' ? attentions : ['stream']).map((a) => [b, a]))) {
         const bankFile = given ?? '/' + path.relative(root, bank(rows));
         const page = await browser.newPage();
-        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention });
+        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision });
         await page.goto(`${server.url}/www/bench.html?${q}`);
         await page.waitForFunction(() => window.benchDone === true, null, { timeout: 3600_000, polling: 1000 });
         const { results, setup, error } = await page.evaluate(() => ({

@@ -11,6 +11,7 @@ const options = {
   batches: (params.get('batches') ?? '1,1000').split(',').map(Number),
   models: (params.get('models') ?? 'encoder,range,range+').split(','),
   gpuAttention: params.get('gpuAttention') ?? undefined,
+  gpuPrecision: params.get('gpuPrecision') ?? undefined,
 };
 window.benchResults = [];
 window.benchDone = false;
@@ -50,11 +51,11 @@ async function run() {
   const t0 = performance.now();
   $('status').textContent = 'loading…';
   const model = await GeoRange.load({
-    encoder: options.encoder, bank: options.bank || undefined, device: options.device, cache: false, gpuAttention: options.gpuAttention,
+    encoder: options.encoder, bank: options.bank || undefined, device: options.device, cache: false, gpuAttention: options.gpuAttention, gpuPrecision: options.gpuPrecision,
   });
   const loadMs = performance.now() - t0;
   $('setup').textContent = `encoder ${options.encoder}, bank ${options.bank || '(none)'} on ${model.backend}` +
-    `${model.adapter ? ` (${model.adapter})` : ''}${options.gpuAttention ? `, ${options.gpuAttention} attention` : ''}${model.note ? ` — ${model.note}` : ''}; loaded in ${loadMs.toFixed(0)} ms; ${navigator.userAgent}`;
+    `${model.adapter ? ` (${model.adapter})` : ''}${options.gpuAttention ? `, ${options.gpuAttention} attention` : ''}${options.gpuPrecision ? `, ${options.gpuPrecision} on the GPU` : ''}${model.note ? ` — ${model.note}` : ''}; loaded in ${loadMs.toFixed(0)} ms; ${navigator.userAgent}`;
   for (const name of options.models) {
     if (name !== 'encoder' && !options.bank) continue;
     for (const batch of options.batches) {

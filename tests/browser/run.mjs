@@ -152,7 +152,7 @@ try {
         compareRows(r.out[i], want.data, want.shape[1], (row, cos) => assert(cos >= 0.999, `${tag} row ${row}: cosine ${cos}`));
       }
     });
-    await test('fused attention (the webgpu default) matches the stream (gpuAttention) within 1e-5', async () => {
+    await test('fused attention (the webgpu default) matches the stream (gpuAttention) within 1e-5, f32 and int8 banks', async () => {
       assert(res.attention === 'fused', `default attention ${res.attention}`);
       const r = await embedIn(page, { device: 'webgpu', gpuAttention: 'stream', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
       assert(r.backend === 'webgpu' && !r.note && r.attention === 'stream', `backend ${r.backend}, note ${r.note}, attention ${r.attention}`);
@@ -160,9 +160,15 @@ try {
         const dim = golden(CASES[k][0]).shape[1];
         compareRows(Float32Array.from(res.out[k]), Float32Array.from(r.out[i]), dim, (row, cos, rel) => assert(rel <= 1e-5, `${CASES[k][0]} row ${row}: relative error ${rel}`));
       }
-      // An int8 bank keeps the stream and says so; burn's op is not in the browser build.
-      const q = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', gpuAttention: 'fused', cases: [{ model: 'range' }] });
-      assert(/Fused attention unavailable/.test(q.note) && /streamed/.test(q.note) && q.attention === 'stream', q.note);
+      // An int8 bank: the kernel reads its codes in place.
+      const i8 = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
+      const i8s = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', gpuAttention: 'stream', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
+      assert(i8.attention === 'fused' && i8s.attention === 'stream' && !i8.note, `int8: ${i8.attention} / ${i8s.attention} ${i8.note}`);
+      for (const [i, k] of [[0, 1], [1, 3]]) {
+        const dim = golden(CASES[k][0]).shape[1];
+        compareRows(Float32Array.from(i8s.out[i]), Float32Array.from(i8.out[i]), dim, (row, cos, rel) => assert(rel <= 1e-5, `int8 ${CASES[k][0]} row ${row}: relative error ${rel}`));
+      }
+      // burn's op is not in the browser build.
       for (const bad of ['flash', 'fast']) {
         const msg = await page.evaluate(async ([files, bad]) => GeoRange.load({ ...files, cache: false, gpuAttention: bad })
           .then(() => 'resolved', (e) => e.message), [files, bad]);
