@@ -181,49 +181,22 @@ pub fn attend_within(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, bindin
     if batch == 0 {
         return Ok(Tensor::zeros([0, cols], &values.device()));
     }
-    // Points too many for one binding of results go in parts.
     let most = (binding / (cols.max(width) * 4)).max(1);
-    if batch > most {
-        let parts = (0..batch)
-            .step_by(most)
-            .map(|start| {
-                attend_within(
-                    &q.clone().narrow(0, start, most.min(batch - start)),
-                    keys,
-                    values,
-                    binding,
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
-        return Ok(Tensor::cat(parts, 0));
-    }
     let row_bytes = (width * keys.dtype().size()).max(cols * values.dtype().size());
     let chunk = chunk_rows(row_bytes, binding);
-    let q = prim(q.clone().cast(DType::F32))?;
-    let (mut acc, mut sums): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
-    for start in (0..rows).step_by(chunk) {
-        let len = chunk.min(rows - start);
-        let (k, v) = (keys.clone().narrow(0, start, len), values.clone().narrow(0, start, len));
-        let shape = Shape::within(batch, len, cols, binding);
-        let (a, s) = launch(
-            q.clone(),
-            Stored::Float(prim(k)?),
-            Stored::Float(prim(v)?),
-            batch,
-            len,
-            width,
-            cols,
-            shape,
-        )?;
-        let a = Tensor::<3>::from_primitive::<Cube>(a).sum_dim(0).reshape([batch, cols]);
-        let s = Tensor::<2>::from_primitive::<Cube>(s).sum_dim(0).reshape([batch, 1]);
-        acc = Some(acc.map_or(a.clone(), |t| t.add(a)));
-        sums = Some(sums.map_or(s.clone(), |t| t.add(s)));
-    }
-    match (acc, sums) {
-        (Some(acc), Some(sums)) => Ok(acc.div(sums)),
-        _ => Err(Error::Invalid("fused GPU attention over an empty bank".into())),
-    }
+    in_parts(q, most, |q| {
+        let batch = q.dims()[0];
+        let q = prim(q.clone().cast(DType::F32))?;
+        let mut sums = Sums::default();
+        for start in (0..rows).step_by(chunk) {
+            let len = chunk.min(rows - start);
+            let (k, v) = (keys.clone().narrow(0, start, len), values.clone().narrow(0, start, len));
+            let shape = Shape::within(batch, len, cols, binding);
+            let (k, v) = (Stored::Float(prim(k)?), Stored::Float(prim(v)?));
+            sums.add(launch(q.clone(), k, v, batch, len, width, cols, shape)?, cols);
+        }
+        sums.finish()
+    })
 }
 
 /// [`attend`] for a bank held int8 on the GPU ([`crate::quantized`]'s tiles): the values' tiles
@@ -246,42 +219,74 @@ pub fn attend_int8(
     if batch == 0 {
         return Ok(Tensor::zeros([0, cols], &q.device()));
     }
-    let most = (MAX_BINDING / (cols * 4)).max(1);
-    if batch > most {
-        let parts = (0..batch)
-            .step_by(most)
-            .map(|start| {
-                attend_int8(
-                    &q.clone().narrow(0, start, most.min(batch - start)),
-                    int8_keys,
-                    keys,
-                    values,
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
-        return Ok(Tensor::cat(parts, 0));
+    in_parts(q, (MAX_BINDING / (cols * 4)).max(1), |q| {
+        let batch = q.dims()[0];
+        let q = prim(q.clone().cast(DType::F32))?;
+        let mut sums = Sums::default();
+        let mut start = 0;
+        for (i, tile) in values.iter().enumerate() {
+            let len = tile.dims()[0];
+            let k = match (int8_keys, keys) {
+                (Some(tiles), _) => Stored::tile(tiles.get(i).ok_or_else(unsupported)?)?,
+                (None, Some(k)) => Stored::Float(prim(k.clone().narrow(0, start, len))?),
+                (None, None) => return Err(unsupported()),
+            };
+            let shape = Shape::new(batch, len, cols);
+            sums.add(
+                launch(q.clone(), k, Stored::tile(tile)?, batch, len, width, cols, shape)?,
+                cols,
+            );
+            start += len;
+        }
+        sums.finish()
+    })
+}
+
+/// `each` on at most `most` points at a time, the results stacked.
+fn in_parts(q: &Tensor<2>, most: usize, each: impl Fn(&Tensor<2>) -> Result<Tensor<2>>) -> Result<Tensor<2>> {
+    let batch = q.dims()[0];
+    if batch <= most {
+        return each(q);
     }
-    let qp = prim(q.clone().cast(DType::F32))?;
-    let (mut acc, mut sums): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
-    let mut start = 0;
-    for (i, tile) in values.iter().enumerate() {
-        let len = tile.dims()[0];
-        let k = match (int8_keys, keys) {
-            (Some(tiles), _) => Stored::tile(tiles.get(i).ok_or_else(unsupported)?)?,
-            (None, Some(k)) => Stored::Float(prim(k.clone().narrow(0, start, len))?),
-            (None, None) => return Err(unsupported()),
-        };
-        let shape = Shape::new(batch, len, cols);
-        let (a, s) = launch(qp.clone(), k, Stored::tile(tile)?, batch, len, width, cols, shape)?;
-        let a = Tensor::<3>::from_primitive::<Cube>(a).sum_dim(0).reshape([batch, cols]);
-        let s = Tensor::<2>::from_primitive::<Cube>(s).sum_dim(0).reshape([batch, 1]);
-        acc = Some(acc.map_or(a.clone(), |t| t.add(a)));
-        sums = Some(sums.map_or(s.clone(), |t| t.add(s)));
-        start += len;
+    let parts = (0..batch)
+        .step_by(most)
+        .map(|start| each(&q.clone().narrow(0, start, most.min(batch - start))))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Tensor::cat(parts, 0))
+}
+
+/// A head's partial sums `Σ w·v` and `Σ w` over its launches (each with its splits).
+#[derive(Default)]
+struct Sums {
+    weighted: Option<Tensor<2>>,
+    weights: Option<Tensor<2>>,
+}
+
+impl Sums {
+    fn add(&mut self, (weighted, weights): (CubeTensor, CubeTensor), cols: usize) {
+        let batch = weights.meta.shape()[1];
+        let a = Tensor::<3>::from_primitive::<Cube>(weighted)
+            .sum_dim(0)
+            .reshape([batch, cols]);
+        let s = Tensor::<2>::from_primitive::<Cube>(weights)
+            .sum_dim(0)
+            .reshape([batch, 1]);
+        self.weighted = Some(match self.weighted.take() {
+            Some(t) => t.add(a),
+            None => a,
+        });
+        self.weights = Some(match self.weights.take() {
+            Some(t) => t.add(s),
+            None => s,
+        });
     }
-    match (acc, sums) {
-        (Some(acc), Some(sums)) => Ok(acc.div(sums)),
-        _ => Err(unsupported()),
+
+    /// `Σ w·v / Σ w`; an error if nothing was added (an empty bank).
+    fn finish(self) -> Result<Tensor<2>> {
+        match (self.weighted, self.weights) {
+            (Some(a), Some(s)) => Ok(a.div(s)),
+            _ => Err(Error::Invalid("fused GPU attention over an empty bank".into())),
+        }
     }
 }
 
