@@ -261,7 +261,8 @@ fn bad_inputs_give_one_line_errors() {
         args
     };
     run(with("--gpu-attention", "flash"), "not the CPU");
-    run(with("--gpu-attention", "fast"), "expected stream or flash");
+    run(with("--gpu-attention", "fused"), "not the CPU");
+    run(with("--gpu-attention", "fast"), "expected stream, flash or fused");
     run(with("--gpu-precision", "f16"), "precision its file stores");
 }
 
