@@ -331,19 +331,8 @@ fn flash_attention_matches_the_stream() {
         let pts: Vec<f64> = queries().iter().copied().cycle().take(2 * 300).collect();
         for v in variants {
             for batch in [1, 300] {
-                let pts = &pts[..2 * batch.max(20)];
-                let want = stream.embed(pts, v, batch, &mut |_| {}).unwrap();
-                let got = flash.embed(pts, v, batch, &mut |_| {}).unwrap();
-                let err = worst(&got, &want, stream.dim(v), bank.value_dim);
-                eprintln!(
-                    "{} rows, cut-off {cutoff:?}, {v:?}, batch {batch}: flash vs stream {err:.2e}",
-                    bank.rows()
-                );
-                assert!(
-                    err <= 1e-5,
-                    "{} rows {v:?} batch {batch}: relative error {err:.2e}",
-                    bank.rows()
-                );
+                let label = format!("{} rows, cut-off {cutoff:?}, {v:?}, batch {batch}: flash", bank.rows());
+                assert_routes_agree(&stream, &flash, &pts, v, batch, 1e-5, &label);
             }
         }
         // burn's unfused op would compute an f16 bank's softmax in f16 (~1e-2 off): refused
@@ -534,19 +523,11 @@ fn fused_gpu_attention_matches_the_stream() {
             }
             for v in variants {
                 for batch in [1, 300] {
-                    let pts = &pts[..2 * batch.max(20)];
-                    let want = stream.embed(pts, v, batch, &mut |_| {}).unwrap();
-                    let got = fused.embed(pts, v, batch, &mut |_| {}).unwrap();
-                    let err = worst(&got, &want, stream.dim(v), bank.value_dim);
-                    eprintln!(
-                        "{} rows, cut-off {cutoff:?}, {v:?}, batch {batch}, {precision:?}: fused vs stream {err:.2e}",
+                    let label = format!(
+                        "{} rows, cut-off {cutoff:?}, {v:?}, batch {batch}, {precision:?}: fused",
                         bank.rows()
                     );
-                    assert!(
-                        err <= bound,
-                        "{} rows {v:?} batch {batch} {precision:?}: relative error {err:.2e}",
-                        bank.rows()
-                    );
+                    assert_routes_agree(&stream, &fused, &pts, v, batch, bound, &label);
                 }
             }
         }
@@ -600,20 +581,20 @@ fn fused_gpu_attention_reads_int8_tiles() {
             Variant::RangePlus { beta: 0.0 },
         ] {
             for batch in [1, 300] {
-                let pts = &pts[..2 * batch.max(20)];
-                let want = stream.embed(pts, v, batch, &mut |_| {}).unwrap();
-                let got = fused.embed(pts, v, batch, &mut |_| {}).unwrap();
-                let err = worst(&got, &want, stream.dim(v), bank.value_dim);
-                eprintln!(
-                    "{} rows int8, {v:?}, batch {batch}: fused vs stream {err:.2e}",
-                    bank.rows()
-                );
-                assert!(
-                    err <= 1e-5,
-                    "{} rows {v:?} batch {batch}: relative error {err:.2e}",
-                    bank.rows()
-                );
+                let label = format!("{} rows int8, {v:?}, batch {batch}: fused", bank.rows());
+                assert_routes_agree(&stream, &fused, &pts, v, batch, 1e-5, &label);
             }
         }
     }
+}
+
+/// `model` against `stream` (the streamed tiles) on the first `max(batch, 20)` of `pts` in
+/// batches of `batch`: the high-resolution part within relative error `bound` per point.
+fn assert_routes_agree(stream: &Model, model: &Model, pts: &[f64], v: Variant, batch: usize, bound: f64, label: &str) {
+    let pts = &pts[..2 * batch.max(20)];
+    let want = stream.embed(pts, v, batch, &mut |_| {}).unwrap();
+    let got = model.embed(pts, v, batch, &mut |_| {}).unwrap();
+    let err = worst(&got, &want, stream.dim(v), stream.dim(v) - stream.dim(Variant::Encoder));
+    eprintln!("{label} vs stream {err:.2e}");
+    assert!(err <= bound, "{label}: relative error {err:.2e}");
 }
