@@ -16,7 +16,9 @@ export interface LoadOptions {
   encoder: ModelSource;
   /** The bank file (`bank.safetensors`); needed for `'range'` and `'range+'`. */
   bank?: ModelSource;
-  /** `'auto'` (default): WebGPU when an adapter exists, else the CPU. */
+  /** `'auto'` (default): WebGPU when a hardware adapter exists, else the CPU — also when the
+   * only adapter is a software one (e.g. Chromium's SwiftShader), which runs RANGE 14–53×
+   * slower than the CPU path; `note` then says so. `'webgpu'` uses any adapter. */
   device?: 'auto' | 'webgpu' | 'cpu';
   /** Called as files download. */
   onProgress?: (p: LoadProgress) => void;
@@ -77,7 +79,8 @@ export declare class GeoRange {
   readonly backend: 'webgpu' | 'cpu';
   /** The WebGPU adapter's name (vendor, architecture, description); '' on the CPU. */
   readonly adapter: string;
-  /** Why `backend` is not what was asked for: no WebGPU adapter, or a lost device (empty string otherwise). */
+  /** Why `backend` is not what was asked for: no WebGPU adapter, only a software one (with
+   * `device: 'auto'`), or a lost device (empty string otherwise). */
   readonly note: string;
   /** How WebGPU runs RANGE over the bank: `'fused'` or `'stream'` (see
    * `LoadOptions.gpuAttention`); `''` on the CPU or without a bank. */

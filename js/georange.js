@@ -97,18 +97,27 @@ async function fetchBytes(source, file, onProgress, useCache) {
   throw new Error(`${file}: cannot load ${url}: ${lastError?.message ?? lastError}`);
 }
 
-/** A readable name of the browser's WebGPU adapter. */
-async function adapterName() {
+/**
+ * The browser's WebGPU adapter: `{ name, software }`, or null without one. `name` is readable
+ * (vendor, architecture, description); `software` is true for a fallback adapter that runs on
+ * the CPU (Chromium's SwiftShader).
+ */
+async function probeAdapter() {
   try {
     const adapter = await navigator.gpu?.requestAdapter();
-    const info = adapter?.info ?? (await adapter?.requestAdapterInfo?.());
-    if (!info) return '';
+    if (!adapter) return null;
+    const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
+    const software = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
     const name = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ');
-    return (name + (adapter.isFallbackAdapter ? ' (software fallback adapter)' : '')).trim();
+    return { name: (name + (software ? ' (software fallback adapter)' : '')).trim(), software };
   } catch {
-    return '';
+    return null;
   }
 }
+
+/** Why `device: 'auto'` skips a software WebGPU adapter (BENCHMARKS.md: Chromium's SwiftShader
+ * ran RANGE 14–53× slower than the CPU path, single points and batches of 16 and 100 alike). */
+const SOFTWARE_ADAPTER_NOTE = "WebGPU has only a software adapter here, slower than the CPU path; using the CPU (device: 'webgpu' uses it anyway)";
 
 /** Yields to the event loop so the page can repaint between batches. */
 const yieldNow = () => new Promise((r) => setTimeout(r, 0));
@@ -144,14 +153,19 @@ export class GeoRange {
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
     ]);
     const [enc, bnk] = await files();
-    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, gpuLost ? 'cpu' : device, geoCutoffDeg, gpuPrecision, gpuAttention);
+    // 'auto' passes over a software adapter: the CPU path is faster than a GPU emulated on it.
+    const probed = device === 'auto' && !gpuLost ? await probeAdapter() : null;
+    const software = Boolean(probed?.software);
+    const where = gpuLost || software ? 'cpu' : device;
+    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention);
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).
     model._files = files;
     model._geoCutoffDeg = geoCutoffDeg;
     if (gpuLost) model._note = `${gpuLost}; using the CPU`;
-    if (inner.backend === 'webgpu') model._adapter = await adapterName();
+    else if (software) model._note = SOFTWARE_ADAPTER_NOTE;
+    if (inner.backend === 'webgpu') model._adapter = (probed ?? (await probeAdapter()))?.name ?? '';
     return model;
   }
 

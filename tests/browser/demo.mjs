@@ -2,7 +2,9 @@
 // wait for the default model (RANGE over GeoCLIP with the Blue Marble bank), click a point and
 // compare the shown vector with the native CLI (cosine ≥ 0.999), render the embedding layer
 // (not blank, colourful; sharper at β = 1 than at β = 0), move β, a broken model
-// URL, the page without WebGPU, and offline after the first visit. Screenshots go to
+// URL, the page with only a software WebGPU adapter (SwiftShader: `auto` takes the CPU, so the
+// WebGPU tests ask for it with ?device=webgpu), the page without WebGPU, and offline after the
+// first visit. Screenshots go to
 // out/screenshots/ (ignored by git) for people to look at.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -88,8 +90,18 @@ const server = await serve(path.join(root, 'www'));
 try {
   let browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...ARGS, ...WEBGPU] });
   try {
-    const page = await openPage(browser, `${server.url}/?nosw`);
-    await test('the default model (RANGE over GeoCLIP, Blue Marble bank) loads on WebGPU', async () => {
+    await test('device auto passes over the software adapter (SwiftShader here) for the CPU and says so', async () => {
+      const auto = await openPage(browser, `${server.url}/?nosw`);
+      const backend = await auto.textContent('#backend');
+      assert(/CPU/.test(backend), `backend shows ${backend}`);
+      const note = await auto.textContent('#backend-note');
+      assert(/software adapter/.test(note), `note: ${note}`);
+      await auto.screenshot({ path: path.join(shots, 'demo-software-adapter.png') });
+      await auto.close();
+    });
+    // The rest of this browser asks for WebGPU, to run the demo on it all the same.
+    const page = await openPage(browser, `${server.url}/?nosw&device=webgpu`);
+    await test('the default model (RANGE over GeoCLIP, Blue Marble bank) loads on WebGPU when asked', async () => {
       const backend = await page.textContent('#backend');
       assert(/WebGPU — \S/.test(backend), `backend shows ${backend} (expected the adapter's name)`);
       assert(/fused attention/.test(backend), `backend shows ${backend} (expected the fused kernel, the WebGPU default)`);

@@ -115,6 +115,17 @@ try {
       res = await embedIn(page, { device: 'webgpu', cases: CASES.map(([, c]) => c) });
       assert(res.backend === 'webgpu', `backend ${res.backend}`);
     });
+    await test('device auto passes over a software adapter (SwiftShader) for the CPU and says so', async () => {
+      const r = await page.evaluate(async (files) => {
+        const info = (await navigator.gpu.requestAdapter()).info;
+        const auto = await GeoRange.load({ ...files, cache: false });
+        const gpu = await GeoRange.load({ ...files, device: 'webgpu', cache: false });
+        return { software: info.isFallbackAdapter, backend: auto.backend, note: auto.note, adapter: gpu.adapter, gpuNote: gpu.note };
+      }, files);
+      assert(r.software === true, `SwiftShader not reported as a fallback adapter: ${r.software}`);
+      assert(r.backend === 'cpu' && /software adapter/.test(r.note), `auto: ${r.backend} (${r.note})`);
+      assert(/swiftshader/.test(r.adapter) && /software fallback adapter/.test(r.adapter) && r.gpuNote === '', `webgpu: ${r.adapter} (${r.gpuNote})`);
+    });
     for (const [k, [tag]] of CASES.entries()) {
       await test(`webgpu ${tag} vs reference golden`, () => {
         const want = golden(tag);
@@ -186,14 +197,14 @@ try {
     });
     await test('bad coordinates reject naming the row', async () => {
       const msg = await page.evaluate(async (files) => {
-        const m = await GeoRange.load({ ...files, cache: false });
+        const m = await GeoRange.load({ ...files, device: 'webgpu', cache: false });
         return m.embed([0, 0, 1, 1, 5, 95], { batchSize: 2 }).then(() => 'resolved', (e) => e.message);
       }, files);
       assert(/row 2/.test(msg) && /latitude 95/.test(msg), msg);
     });
     await test('concurrent calls are queued, not interleaved', async () => {
       const ok = await page.evaluate(async ({ files, points }) => {
-        const m = await GeoRange.load({ ...files, cache: false });
+        const m = await GeoRange.load({ ...files, device: 'webgpu', cache: false });
         const a = Float64Array.from(points.slice(0, 40));
         const b = Float64Array.from(points.slice(40, 80));
         const [x, y] = await Promise.all([m.embed(a, { batchSize: 3 }), m.embed(b, { batchSize: 3 })]);
@@ -206,7 +217,7 @@ try {
     });
     await test('dispose() during embed() rejects that call', async () => {
       const msg = await page.evaluate(async ({ files, points }) => {
-        const m = await GeoRange.load({ ...files, cache: false });
+        const m = await GeoRange.load({ ...files, device: 'webgpu', cache: false });
         const p = m.embed(Float64Array.from(points), { batchSize: 5 });
         m.dispose();
         return p.then(() => 'resolved', (e) => e.message);
@@ -217,9 +228,10 @@ try {
       const res = await page.evaluate(async ({ files, points }) => new Promise((resolve) => {
         const w = new Worker('/tests/browser/worker.js', { type: 'module' });
         w.onmessage = (e) => resolve(e.data);
-        w.postMessage({ ...files, device: 'auto', points: points.slice(0, 20), model: 'range+', beta: 0.5 });
+        w.postMessage({ ...files, device: 'webgpu', points: points.slice(0, 20), model: 'range+', beta: 0.5 });
       }), { files, points });
       assert(!res.error, res.error);
+      assert(res.backend === 'webgpu', `backend ${res.backend}`);
       const want = golden('rangeplus_b05');
       compareRows(res.out, want.data.slice(0, 10 * want.shape[1]), want.shape[1], (i, cos) => assert(cos >= 0.999, `row ${i}: cosine ${cos}`));
     });
