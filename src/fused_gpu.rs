@@ -5,10 +5,15 @@
 //!
 //! A workgroup takes [`Shape::queries`] points and a contiguous share of the bank rows (a
 //! *split*), and walks its share [`Shape::tile`] rows at a time:
-//! 1. each thread forms one (point, row) score `q · k` and its weight `exp(score)`, into
-//!    workgroup memory;
+//! 1. each thread scores a block of up to [`QUERY_BLOCK`] points against [`ROWS_PER_THREAD`]
+//!    consecutive rows (`q · k`, every key vector it loads serving all its points) and puts the
+//!    weights `exp(score)` into workgroup memory, one 4-wide vector per point and four rows;
 //! 2. each thread owns a few 4-wide columns of the values for every point of the workgroup and
-//!    adds `weight · v` for the tile's rows into registers.
+//!    adds `weight · v` for the tile's rows into registers, four rows at a time (one read of
+//!    workgroup memory per point and four rows).
+//!
+//! Blocking both steps so took lavapipe from 213 to 516 points/s at batch 300
+//! (BENCHMARKS.md); its workgroup memory is 16 KiB at most, WebGPU's guaranteed size.
 //!
 //! The weights are `exp(score)` as they are, with no running maximum: a head's scores are
 //! cosines times its temperature, so they are bounded ([`crate::attention`]'s `bounded`, the
@@ -33,7 +38,7 @@ use burn_cubecl::tensor::CubeTensor;
 use crate::attention::{Against, BankView, Matrix, bounded};
 use crate::error::{Error, Result};
 
-/// Threads per workgroup: [`Shape::queries`] × [`Shape::tile`].
+/// Threads per workgroup: [`Shape::queries`] × [`Shape::tile`] / [`ROWS_PER_THREAD`].
 pub const THREADS: usize = 256;
 
 /// Workgroups a call aims for (points × splits): enough to fill a large GPU with a single
@@ -43,12 +48,22 @@ pub const TARGET_WORKGROUPS: usize = 1024;
 /// Width of the vector loads: keys and values need a multiple of this many columns.
 pub const LANES: usize = 4;
 
+/// Bank rows each thread scores per tile: their weights are one 4-wide vector in workgroup
+/// memory, read at once by every thread in `P · V`.
+pub const ROWS_PER_THREAD: usize = 4;
+
+/// Most points each thread scores per tile (each key vector it loads serves all of them).
+/// With 16 points per workgroup the weights fill 16 KiB of workgroup memory.
+pub const QUERY_BLOCK: usize = 4;
+
 /// How one call divides its work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
     /// Points per workgroup (a power of two, at most 16).
     pub queries: usize,
-    /// Bank rows per step (`THREADS / queries`).
+    /// Points each thread scores (with [`ROWS_PER_THREAD`] rows): `min(queries, QUERY_BLOCK)`.
+    pub block: usize,
+    /// Bank rows per step (`THREADS × ROWS_PER_THREAD × block / queries`).
     pub tile: usize,
     /// Shares of the bank, each its own workgroups.
     pub splits: usize,
@@ -66,7 +81,8 @@ impl Shape {
     /// [`new`](Self::new) with bindings of at most `binding` bytes.
     pub fn within(batch: usize, rows: usize, cols: usize, binding: usize) -> Self {
         let queries = batch.clamp(1, 16).next_power_of_two();
-        let tile = THREADS / queries;
+        let block = queries.min(QUERY_BLOCK);
+        let tile = THREADS * ROWS_PER_THREAD * block / queries;
         let groups = batch.div_ceil(queries).max(1);
         let room = binding / (batch.max(1) * cols.max(1) * 4);
         let max_splits = rows.div_ceil(tile).min(room).max(1);
@@ -74,6 +90,7 @@ impl Shape {
         let rows_per_split = rows.div_ceil(splits).next_multiple_of(tile);
         Self {
             queries,
+            block,
             tile,
             splits: rows.div_ceil(rows_per_split).max(1),
             rows_per_split,
@@ -408,6 +425,7 @@ fn launch(
         width / LANES,
         cols / LANES,
         shape.queries,
+        shape.block,
         shape.tile,
         k8,
         v8,
@@ -431,7 +449,11 @@ mod kernel {
 
     /// The kernel: see the module's documentation. Indices of vectors (of `u32`s for int8
     /// matrices, four codes each), not of elements. `k_scales`/`v_scales` hold each int8 row's
-    /// scale every `*_stride` numbers (unread for float matrices).
+    /// scale every `*_stride` numbers (unread for float matrices). Each thread scores `block`
+    /// points against four consecutive rows; each workgroup-memory vector holds one point's
+    /// weights of four rows. Rows past the end are read as the last row with weight zero, and
+    /// points past the batch as the last point (their results unwritten): no branch in the
+    /// loops.
     #[cube(launch, address_type = "dynamic")]
     #[allow(clippy::too_many_arguments)]
     pub fn head_kernel<K: Numeric, V: Numeric, N: Size, NK: Size, NV: Size>(
@@ -450,15 +472,19 @@ mod kernel {
         #[comptime] width: usize,
         #[comptime] cols: usize,
         #[comptime] queries: usize,
+        #[comptime] block: usize,
         #[comptime] tile: usize,
         #[comptime] int8_keys: bool,
         #[comptime] int8_values: bool,
         #[define(K, V)] _dtypes: [ElemType; 2],
     ) {
-        let threads = comptime!(queries * tile);
-        let groups = comptime!(cols.div_ceil(queries * tile));
+        // Weight vectors per point and tile; the workgroup has `queries / block × steps`
+        // threads, each scoring `block` points against 4 rows.
+        let steps = comptime!(tile / 4);
+        let threads = comptime!(queries / block * steps);
+        let groups = comptime!(cols.div_ceil(threads));
         let unit = UNIT_POS as usize;
-        let (qi, rj) = (unit / tile, unit % tile);
+        let (qb, rj) = (unit / steps, unit % steps);
         let first = CUBE_POS_X as usize * queries;
         let split = CUBE_POS_Y as usize;
         let start = split * rows_per_split;
@@ -466,54 +492,103 @@ mod kernel {
         if end > rows {
             end = rows;
         }
-        let point = first + qi;
+        let last = end - 1;
+        let mine = first + qb * block;
 
-        let mut weights = Shared::<[f32]>::new_slice(threads);
+        let mut weights = Shared::<[Vector<f32, N>]>::new_slice(comptime!(queries * steps));
         let mut acc = Array::<Vector<f32, N>>::new(comptime!(queries * groups));
         #[unroll]
         for i in 0..comptime!(queries * groups) {
             acc[i] = Vector::<f32, N>::empty().fill(0.0);
         }
-        let mut partial = 0.0f32;
+        let mut partial = Array::<f32>::new(block);
+        #[unroll]
+        for a in 0..block {
+            partial[a] = 0.0;
+        }
 
         let mut r0 = start;
         while r0 < end {
-            let row = r0 + rj;
-            let mut w = 0.0f32;
-            if row < end && point < batch {
-                let mut dot = Vector::<f32, N>::empty().fill(0.0);
+            let base = r0 + 4 * rj;
+            let mut w4 = Array::<Vector<f32, N>>::new(block);
+            #[unroll]
+            for a in 0..block {
+                w4[a] = Vector::<f32, N>::empty().fill(0.0);
+            }
+            if base < end && mine < batch {
+                let mut dots = Array::<Vector<f32, N>>::new(comptime!(block * 4));
+                #[unroll]
+                for d in 0..comptime!(block * 4) {
+                    dots[d] = Vector::<f32, N>::empty().fill(0.0);
+                }
                 for j in 0..width {
-                    dot += q[point * width + j] * widen::<K, N, NK>(k[row * width + j], int8_keys);
+                    let mut ks = Array::<Vector<f32, N>>::new(4usize);
+                    #[unroll]
+                    for c in 0..4usize {
+                        ks[c] = widen::<K, N, NK>(k[clamp_row(base + c, last) * width + j], int8_keys);
+                    }
+                    #[unroll]
+                    for a in 0..block {
+                        let x = q[clamp_row(mine + a, batch - 1) * width + j];
+                        #[unroll]
+                        for c in 0..4usize {
+                            dots[a * 4 + c] += x * ks[c];
+                        }
+                    }
                 }
-                let mut score = Vector::vector_sum(dot);
-                if int8_keys {
-                    score *= k_scales[row * k_stride];
+                #[unroll]
+                for c in 0..4usize {
+                    let row = clamp_row(base + c, last);
+                    let mut kscale = 1.0f32;
+                    if int8_keys {
+                        kscale = k_scales[row * k_stride];
+                    }
+                    // An int8 row's scale joins its weight (`w · s · codes`); the sums take `w`.
+                    let mut vscale = 1.0f32;
+                    if int8_values {
+                        vscale = v_scales[row * v_stride];
+                    }
+                    #[unroll]
+                    for a in 0..block {
+                        let mut w = 0.0f32;
+                        if base + c < end && mine + a < batch {
+                            w = (Vector::vector_sum(dots[a * 4 + c]) * kscale).exp();
+                        }
+                        partial[a] += w;
+                        let mut wa = w4[a];
+                        wa.insert(c, w * vscale);
+                        w4[a] = wa;
+                    }
                 }
-                w = score.exp();
             }
-            // An int8 row's scale joins its weight (`w · s · codes`); the sums take `w`.
-            let mut scaled = w;
-            if int8_values && w != 0.0 {
-                scaled = w * v_scales[(r0 + rj) * v_stride];
+            #[unroll]
+            for a in 0..block {
+                weights[(qb * block + a) * steps + rj] = w4[a];
             }
-            weights[unit] = scaled;
-            partial += w;
             sync_cube();
 
             let mut len = end - r0;
             if len > tile {
                 len = tile;
             }
-            for j in 0..len {
-                let row = r0 + j;
+            for s in 0..len.div_ceil(4) {
+                let rs = r0 + 4 * s;
                 #[unroll]
                 for g in 0..groups {
                     let col = unit + g * threads;
                     if col < cols {
-                        let x = widen::<V, N, NV>(v[row * cols + col], int8_values);
+                        let mut xs = Array::<Vector<f32, N>>::new(4usize);
+                        #[unroll]
+                        for c in 0..4usize {
+                            xs[c] = widen::<V, N, NV>(v[clamp_row(rs + c, last) * cols + col], int8_values);
+                        }
                         #[unroll]
                         for i in 0..queries {
-                            acc[i * groups + g] += Vector::new(weights[i * tile + j]) * x;
+                            let w = weights[i * steps + s];
+                            acc[i * groups + g] += Vector::new(w.extract(0usize)) * xs[0]
+                                + Vector::new(w.extract(1usize)) * xs[1]
+                                + Vector::new(w.extract(2usize)) * xs[2]
+                                + Vector::new(w.extract(3usize)) * xs[3];
                         }
                     }
                 }
@@ -536,15 +611,34 @@ mod kernel {
             }
         }
 
-        weights[unit] = partial;
-        sync_cube();
-        if rj == 0 && point < batch {
-            let mut total = 0.0f32;
-            for j in 0..tile {
-                total += weights[qi * tile + j];
-            }
-            sum_out[split * batch + point] = total;
+        #[unroll]
+        for a in 0..block {
+            weights[(qb * block + a) * steps + rj] = Vector::new(partial[a]);
         }
+        sync_cube();
+        if rj == 0 {
+            #[unroll]
+            for a in 0..block {
+                let point = mine + a;
+                if point < batch {
+                    let mut total = 0.0f32;
+                    for j in 0..steps {
+                        total += weights[(qb * block + a) * steps + j].extract(0usize);
+                    }
+                    sum_out[split * batch + point] = total;
+                }
+            }
+        }
+    }
+
+    /// `row`, or `last` past it: rows past the end are read as the last one (weight zero).
+    #[cube]
+    fn clamp_row(row: usize, last: usize) -> usize {
+        let mut r = row;
+        if r > last {
+            r = last;
+        }
+        r
     }
 
     /// Four numbers as f32: a float vector widened, or a `u32` of four int8 codes (the first
@@ -577,7 +671,7 @@ mod tests {
         for batch in [1, 2, 3, 16, 17, 300, 10_000, 32_768] {
             for rows in [1, 255, 256, 257, 5_000, 100_000, 1_000_000] {
                 let s = Shape::new(batch, rows, 1024);
-                assert_eq!(s.queries * s.tile, THREADS);
+                assert_eq!(s.queries * s.tile, THREADS * ROWS_PER_THREAD * s.block);
                 assert!(s.queries >= batch.min(16) && s.queries.is_power_of_two());
                 assert_eq!(s.rows_per_split % s.tile, 0);
                 assert!(s.splits * s.rows_per_split >= rows, "{batch} {rows} {s:?}");
@@ -589,7 +683,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(Shape::new(1, 100_000, 1024).splits, 391);
+        assert_eq!(Shape::new(1, 100_000, 1024).splits, 98);
         assert_eq!(Shape::new(10_000, 100_000, 1024).splits, 2);
         assert_eq!(Shape::new(16_384, 100_000, 1024).splits, 1);
         // Wide values leave room for fewer splits.

@@ -405,6 +405,10 @@ fn the_fused_kernel_matches_a_host_softmax() {
     let mib = georange::fused_gpu::MAX_BINDING;
     let cases = [
         (1, 1, 4, 4, mib),
+        // Bank ends inside a thread's four rows (each row weighs here), and a last
+        // workgroup of 3 points (a thread's block of points partly past the batch).
+        (2, 7, 8, 12, mib),
+        (19, 1003, 64, 256, mib),
         (1, 1000, 256, 1024, mib),
         (3, 255, 16, 276, mib),
         (17, 700, 256, 2048, 256 * 8192),
