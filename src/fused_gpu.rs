@@ -56,6 +56,9 @@ pub const ROWS_PER_THREAD: usize = 4;
 /// With 16 points per workgroup the weights fill 16 KiB of workgroup memory.
 pub const QUERY_BLOCK: usize = 4;
 
+// The kernel's loops over a thread's rows and a vector's numbers are written out for four.
+const _: () = assert!(ROWS_PER_THREAD == 4 && LANES == 4);
+
 /// How one call divides its work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
@@ -677,6 +680,10 @@ mod tests {
                 assert!(s.splits * s.rows_per_split >= rows, "{batch} {rows} {s:?}");
                 assert!((s.splits - 1) * s.rows_per_split < rows, "{batch} {rows} {s:?}");
                 assert!(s.splits <= TARGET_WORKGROUPS);
+                // The kernel's weights (a 4-wide f32 vector per point and four rows) within the
+                // 16 KiB of workgroup memory WebGPU guarantees.
+                let bytes = s.queries * s.tile / ROWS_PER_THREAD * LANES * 4;
+                assert!(bytes <= 16 * 1024, "{batch} {rows} {s:?}: {bytes} bytes");
                 assert!(
                     s.splits == 1 || s.splits * batch * 1024 * 4 <= MAX_BINDING,
                     "{batch} {rows} {s:?}"
