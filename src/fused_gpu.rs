@@ -188,7 +188,7 @@ pub fn attend(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>) -> Result<Ten
 /// splits as fit (the tests use small bindings to reach all three).
 pub fn attend_within(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, binding: usize) -> Result<Tensor<2>> {
     let ([batch, width], [rows, kw], [vr, cols]) = (q.dims(), keys.dims(), values.dims());
-    if binding == 0 || binding % 1024 != 0 {
+    if binding == 0 || !binding.is_multiple_of(1024) {
         return Err(Error::Invalid(format!(
             "fused GPU attention: bindings of {binding} bytes (a multiple of 1,024)"
         )));

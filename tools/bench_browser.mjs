@@ -11,7 +11,8 @@
 // `--encoder`/`--bank` (paths under the repository) time given files instead, e.g. the demo's
 // default: --encoder www/models/geoclip/encoder.safetensors
 //          --bank www/models/geoclip/bluemarble-bank.safetensors
-// `--gpu-attention` times WebGPU with each of these (GeoRange.load's `gpuAttention`);
+// `--gpu-attention` times WebGPU with each of these (GeoRange.load's `gpuAttention`; default
+// fused, the package's own default on WebGPU);
 // `--gpu-precision` holds the bank so on WebGPU (`gpuPrecision`; default f32).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,7 +29,7 @@ const arg = (name, fallback) => {
 const rowsList = arg('rows', '10000,100000').map(Number);
 const batches = arg('batches', '1,1000');
 const devices = arg('devices', 'webgpu,cpu');
-const attentions = arg('gpu-attention', 'stream');
+const attentions = arg('gpu-attention', 'fused');
 const precision = arg('gpu-precision', 'f32')[0];
 const work = path.join(root, 'out/bench');
 const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
