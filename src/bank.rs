@@ -139,6 +139,20 @@ impl Bank {
     }
 }
 
+/// The bytes of a bank file holding rows `start..end` of the bank file `bytes`, in the same
+/// precision, codes copied as stored (so a shard computes exactly what those rows of the
+/// whole bank do). What the browser gives each of its CPU workers ([`crate::Model`]'s shards).
+pub fn slice_file(bytes: &[u8], what: &str, start: usize, end: usize) -> Result<Vec<u8>> {
+    let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
+    r.slice_rows(BANK_FORMAT, r.meta_parse("rows")?, start, end)
+}
+
+/// `0..rows` in `parts` contiguous ranges as equal as can be (none empty: at most `rows`).
+pub fn shard_ranges(rows: usize, parts: usize) -> Vec<(usize, usize)> {
+    let parts = parts.clamp(1, rows.max(1));
+    (0..parts).map(|p| (p * rows / parts, (p + 1) * rows / parts)).collect()
+}
+
 /// Where a [`DeviceBank`]'s keys and values live.
 pub enum Matrices {
     /// f32 (or f16) tensors on a GPU.

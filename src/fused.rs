@@ -75,45 +75,35 @@ pub fn group_size(rows: usize, heads: usize) -> usize {
 /// `Σ_h weight_h · softmax(scale_h · q·Kᵀ) · V` for each of `batch` queries:
 /// `batch × value_dim`, row-major.
 pub fn attend(bank: &HostBank, heads: &[FusedHead], batch: usize, threads: usize) -> Result<Vec<f32>> {
-    let vd = bank.values.cols();
-    let (ranges, probs, coef) = softmax_parts(bank, heads, batch, threads)?;
-    let partials = par_map(ranges.into_iter().zip(probs).collect(), |(range, p)| {
-        let probs = Probs {
-            p: &p,
-            coef: &coef,
-            heads: heads.len(),
-            batch,
-        };
-        accumulate_best(bank.values, &probs, range)
-    })?;
-    let mut out = vec![0f32; batch * vd];
-    for part in partials {
-        out.iter_mut().zip(part).for_each(|(o, v)| *o += v);
-    }
-    Ok(out)
+    let s = softmax(bank, heads, batch, threads)?;
+    s.accumulate(bank, &s.coefficients(heads))
 }
 
 /// Each row's combined weight for one query (the heads' `batch` is 1): the weights of
 /// [`attend`]'s third pass, `rows` long, summing to 1.
 pub fn weights(bank: &HostBank, heads: &[FusedHead], threads: usize) -> Result<Vec<f32>> {
-    let (_, probs, coef) = softmax_parts(bank, heads, 1, threads)?;
-    let mut out = Vec::with_capacity(bank.rows());
-    for p in probs {
-        let len = p.len() / heads.len().max(1);
-        out.extend((0..len).map(|r| coef.iter().enumerate().map(|(h, c)| c * p[h * len + r]).sum::<f32>()));
-    }
-    Ok(out)
+    let s = softmax(bank, heads, 1, threads)?;
+    Ok(s.row_weights(&s.coefficients(heads)))
 }
 
-/// Passes 1 and 2: the row ranges, each range's `exp(score − max)` (heads × batch × len), and
-/// each (head, query)'s coefficient `weight / l`.
-#[allow(clippy::type_complexity)]
-fn softmax_parts(
-    bank: &HostBank,
-    heads: &[FusedHead],
+/// Passes 1 and 2 of a call: each row range's `p = exp(score − max)` and, per (head, query),
+/// the largest score and `l = Σ p`. Pass 3 ([`accumulate`](Self::accumulate)) takes one
+/// coefficient per (head, query): `weight / l` for the bank alone
+/// ([`coefficients`](Self::coefficients)), or what the shards of a bank agree on
+/// (`model::shard`), each shard's `max` and `sum` being what they combine.
+pub struct Softmaxed {
+    ranges: Vec<(usize, usize)>,
+    probs: Vec<Vec<f32>>,
+    heads: usize,
     batch: usize,
-    threads: usize,
-) -> Result<(Vec<(usize, usize)>, Vec<Vec<f32>>, Vec<f32>)> {
+    /// heads × batch: the largest score (−∞ where a query attends to no row).
+    pub max: Vec<f32>,
+    /// heads × batch: `Σ exp(score − max)` (0 where a query attends to no row).
+    pub sum: Vec<f64>,
+}
+
+/// Passes 1 and 2 over the bank, split over `threads` row ranges.
+pub fn softmax(bank: &HostBank, heads: &[FusedHead], batch: usize, threads: usize) -> Result<Softmaxed> {
     check(bank, heads, batch)?;
     let ranges = split(bank.rows(), threads);
     let scored = par_map(ranges.clone(), |(a, z)| score_best(bank, heads, batch, a, z))?;
@@ -126,20 +116,77 @@ fn softmax_parts(
         let sums = exp_in_place(&mut s, &max);
         (s, sums)
     })?;
-    let mut l = vec![0f64; groups];
+    let mut sum = vec![0f64; groups];
     for (_, sums) in &exped {
-        l.iter_mut().zip(sums).for_each(|(t, v)| *t += v);
+        sum.iter_mut().zip(sums).for_each(|(t, v)| *t += v);
     }
-    let coef = (0..groups)
-        .map(|g| {
-            if l[g] > 0.0 {
-                (heads[g / batch].weight as f64 / l[g]) as f32
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    Ok((ranges, exped.into_iter().map(|(s, _)| s).collect(), coef))
+    Ok(Softmaxed {
+        ranges,
+        probs: exped.into_iter().map(|(s, _)| s).collect(),
+        heads: heads.len(),
+        batch,
+        max,
+        sum,
+    })
+}
+
+impl Softmaxed {
+    /// Each (head, query)'s `weight / l` (0 where the query attends to no row).
+    pub fn coefficients(&self, heads: &[FusedHead]) -> Vec<f32> {
+        (0..self.heads * self.batch)
+            .map(|g| {
+                let l = self.sum[g];
+                if l > 0.0 {
+                    (heads[g / self.batch].weight as f64 / l) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    /// Pass 3: `Σ_r w_r · value_r` per query (`batch × value_dim`), where
+    /// `w_r = Σ_h coef[h, i] · p[h, i, r]`; one thread per row range.
+    pub fn accumulate(&self, bank: &HostBank, coef: &[f32]) -> Result<Vec<f32>> {
+        self.check_coefficients(coef)?;
+        let partials = par_map(self.ranges.iter().zip(&self.probs).collect(), |(range, p)| {
+            let probs = Probs {
+                p,
+                coef,
+                heads: self.heads,
+                batch: self.batch,
+            };
+            accumulate_best(bank.values, &probs, *range)
+        })?;
+        let mut out = vec![0f32; self.batch * bank.values.cols()];
+        for part in partials {
+            out.iter_mut().zip(part).for_each(|(o, v)| *o += v);
+        }
+        Ok(out)
+    }
+
+    /// Each row's weight `Σ_h coef[h] · p[h, r]` for the first query, in row order.
+    pub fn row_weights(&self, coef: &[f32]) -> Vec<f32> {
+        let mut out = Vec::new();
+        for p in &self.probs {
+            let len = p.len() / (self.heads * self.batch).max(1);
+            let b = self.batch;
+            out.extend((0..len).map(|r| (0..self.heads).map(|h| coef[h * b] * p[h * b * len + r]).sum::<f32>()));
+        }
+        out
+    }
+
+    fn check_coefficients(&self, coef: &[f32]) -> Result<()> {
+        if coef.len() != self.heads * self.batch {
+            return Err(Error::Mismatch(format!(
+                "fused attention: {} coefficients for {} heads × {} queries",
+                coef.len(),
+                self.heads,
+                self.batch
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn check(bank: &HostBank, heads: &[FusedHead], batch: usize) -> Result<()> {

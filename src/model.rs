@@ -13,6 +13,9 @@ use crate::geo::{unit_vector, validate_points};
 use crate::parallel::threads;
 use crate::spatial::{QueryGroup, SpatialOrder, group_queries};
 
+mod shard;
+pub use shard::{Combined, ShardScores, combine};
+
 /// RANGE's softmax temperature (`softmax(15 · cos)`).
 pub const RANGE_SCALE: f32 = 15.0;
 /// RANGE+'s semantic head temperature.
@@ -390,7 +393,7 @@ impl Model {
     pub fn explain(&self, lon: f64, lat: f64, variant: Variant, k: usize) -> Result<Vec<Contribution>> {
         let w = self.bank_weights(lon, lat, variant)?;
         let data = w.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
-        self.top_rows(data, k)
+        self.top_rows_of(data, k)
     }
 
     /// [`explain`](Self::explain) with an asynchronous read (browsers).
@@ -400,14 +403,19 @@ impl Model {
             .into_data_async()
             .await
             .map_err(|e| Error::Backend(format!("{e:?}")))?;
-        self.top_rows(data, k)
+        self.top_rows_of(data, k)
     }
 
-    fn top_rows(&self, data: burn::tensor::TensorData, k: usize) -> Result<Vec<Contribution>> {
+    fn top_rows_of(&self, data: burn::tensor::TensorData, k: usize) -> Result<Vec<Contribution>> {
         let weights = data
             .convert::<f32>()
             .try_into_vec::<f32>()
             .map_err(|e| Error::Backend(format!("{e:?}")))?;
+        self.top_rows(weights, k)
+    }
+
+    /// The `k` heaviest of `weights` (one per bank row, in the bank's order), heaviest first.
+    fn top_rows(&self, weights: Vec<f32>, k: usize) -> Result<Vec<Contribution>> {
         let locs = &self.bank()?.locs;
         let heavier = |a: &usize, b: &usize| weights[*b].total_cmp(&weights[*a]);
         let mut order: Vec<usize> = (0..weights.len()).collect();

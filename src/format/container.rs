@@ -234,6 +234,43 @@ impl<'a> FileReader<'a> {
         self.st.tensor(name).is_ok()
     }
 
+    /// A file of the same format holding rows `start..end` of every tensor whose first
+    /// dimension is `rows` (row-major, so each such tensor's rows are one contiguous run of
+    /// bytes, copied as stored: int8 codes with their scales, f16 or f32), the other tensors
+    /// whole, the same metadata with `rows` set to the new count, and a new content hash.
+    /// Nothing is decoded, so a bank shard costs only its own bytes.
+    pub fn slice_rows(&self, format: &'static str, rows: usize, start: usize, end: usize) -> Result<Vec<u8>> {
+        if start >= end || end > rows {
+            return Err(Error::Invalid(format!(
+                "{}: rows {start}..{end} are not a non-empty part of its {rows} rows",
+                self.what
+            )));
+        }
+        let dtype = StorageDtype::parse(self.meta_str("dtype")?)?;
+        let mut w = FileWriter::new(format, dtype);
+        for (k, v) in &self.meta {
+            if !["format", "version", "dtype", "content_hash"].contains(&k.as_str()) {
+                w.meta(k, v);
+            }
+        }
+        w.meta("rows", end - start);
+        for name in self.st.names() {
+            let view = self
+                .st
+                .tensor(name)
+                .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+            let mut shape = view.shape().to_vec();
+            let mut bytes = view.data();
+            if shape.first() == Some(&rows) {
+                let row_bytes = bytes.len() / rows;
+                bytes = &bytes[start * row_bytes..end * row_bytes];
+                shape[0] = end - start;
+            }
+            w.push(name, view.dtype(), &shape, bytes.to_vec());
+        }
+        w.to_bytes()
+    }
+
     /// Decodes a tensor to f32 (dequantising int8 and f16), checking its rank and that every
     /// value is finite.
     pub fn tensor(&self, name: &str, rank: usize) -> Result<Stored> {

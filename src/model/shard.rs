@@ -1,0 +1,173 @@
+//! A bank split over workers by rows (the browser's CPU workers: `js/shards.js`), computing
+//! exactly what the whole bank does. Each shard is a [`Model`] over its rows
+//! ([`crate::bank::slice_file`]); a batch takes two rounds:
+//! 1. every shard scores the batch against its rows ([`Model::score_shard`]: the fused
+//!    passes 1 and 2) and reports, per (head, point), its largest score and `Σ exp(score − max)`;
+//! 2. [`combine`] turns those into one coefficient per (shard, head, point) — the head's weight
+//!    over the softmax normaliser of the whole bank, rescaled to the shard's own maximum — and
+//!    each shard adds its value rows with them ([`Model::accumulate_shard`]: pass 3). The
+//!    shards' sums add up to the whole bank's high-resolution vector.
+//!
+//! The geographic cut-off prunes per shard. A point with no row within the cut-off in any
+//! shard gets the exact head, as on one bank: [`combine`] names such points, and the caller
+//! scores the batch again with them in `exact_geo`.
+
+use super::*;
+use crate::fused::Softmaxed;
+
+/// One shard's first round for a batch, kept for its second.
+pub struct ShardScores {
+    softmaxed: Softmaxed,
+    /// `batch × key_dim`: the points' normalised encodings (every shard computes the same).
+    pub q: Vec<f32>,
+    /// Each head's share of the output (RANGE+: β, 1 − β).
+    pub head_weights: Vec<f32>,
+    /// Whether each head is limited by the geographic cut-off.
+    pub pruned: Vec<bool>,
+    pub batch: usize,
+}
+
+impl ShardScores {
+    /// heads × batch: each (head, point)'s largest score over this shard (−∞: no row).
+    pub fn max(&self) -> &[f32] {
+        &self.softmaxed.max
+    }
+
+    /// heads × batch: `Σ exp(score − max)` over this shard's rows.
+    pub fn sum(&self) -> &[f64] {
+        &self.softmaxed.sum
+    }
+}
+
+impl Model {
+    /// The most points one [`score_shard`](Self::score_shard) call takes (its scores are
+    /// held until the second round, within the fused passes' buffer).
+    pub fn shard_batch(&self) -> usize {
+        self.bank.as_ref().map_or(1, |b| fused::group_size(b.rows, 2))
+    }
+
+    /// Round 1 on this shard (see the module docs). `exact_geo`: points whose geographic head
+    /// ignores the cut-off (empty: none).
+    pub fn score_shard(&self, lonlat: &[f64], variant: Variant, exact_geo: &[bool]) -> Result<ShardScores> {
+        let points = validate_points(lonlat)?;
+        let n = points.len() / 2;
+        if variant == Variant::Encoder {
+            return Err(Error::Invalid(
+                "bank shards serve RANGE and RANGE+, not the encoder alone".into(),
+            ));
+        }
+        if n > self.shard_batch() || !(exact_geo.is_empty() || exact_geo.len() == n) {
+            return Err(Error::Invalid(format!(
+                "a shard scores at most {} points at a time, with one exact-geography flag each; got {n} points and {} flags",
+                self.shard_batch(),
+                exact_geo.len()
+            )));
+        }
+        let bank = self.bank()?;
+        let host = bank
+            .host()
+            .ok_or_else(|| Error::Invalid("bank shards run on the CPU".into()))?;
+        let q = read_f32(normalise(self.encoder.forward(&points)))?;
+        let xyz = unit_vectors(&points);
+        let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
+            points
+                .chunks_exact(2)
+                .enumerate()
+                .map(|(i, p)| match exact_geo.get(i) {
+                    Some(true) => vec![(0, bank.rows)],
+                    _ => bank.spatial.runs_near(p[0], p[1], cutoff),
+                })
+                .collect()
+        });
+        let heads = heads(variant);
+        let fh = fused_heads(&heads, &q, &xyz, runs.as_deref());
+        Ok(ShardScores {
+            softmaxed: fused::softmax(&host, &fh, n, threads())?,
+            pruned: fh.iter().map(|h| h.runs.is_some()).collect(),
+            head_weights: heads.iter().map(|(_, w)| *w).collect(),
+            q,
+            batch: n,
+        })
+    }
+
+    /// Round 2 on this shard: its part of the batch's high-resolution vectors,
+    /// `batch × value_dim`, with this shard's coefficients from [`combine`].
+    pub fn accumulate_shard(&self, scores: &ShardScores, coef: &[f32]) -> Result<Vec<f32>> {
+        let host = self.shard_host()?;
+        scores.softmaxed.accumulate(&host, coef)
+    }
+
+    /// Round 2 for one point, for `explain`: the `k` heaviest of this shard's rows with their
+    /// weights in the whole bank (rows numbered within the shard).
+    pub fn explain_shard(&self, scores: &ShardScores, coef: &[f32], k: usize) -> Result<Vec<Contribution>> {
+        let bank = self.bank()?;
+        if scores.batch != 1 {
+            return Err(Error::Invalid("a shard explains one point at a time".into()));
+        }
+        let device_order = scores.softmaxed.row_weights(coef);
+        let mut weights = vec![0f32; bank.rows];
+        for (w, &row) in device_order.iter().zip(&bank.spatial.order) {
+            weights[row] = *w;
+        }
+        self.top_rows(weights, k)
+    }
+
+    fn shard_host(&self) -> Result<HostBank<'_>> {
+        self.bank()?
+            .host()
+            .ok_or_else(|| Error::Invalid("bank shards run on the CPU".into()))
+    }
+}
+
+/// The shards' round-1 reports combined.
+#[derive(Debug)]
+pub struct Combined {
+    /// For each shard, heads × batch coefficients for its round 2.
+    pub coef: Vec<Vec<f32>>,
+    /// The points with no bank row within the cut-off in any shard: score them again with
+    /// `exact_geo` (as one bank gives such a point the exact geographic head).
+    pub missing: Vec<bool>,
+}
+
+/// Combines the shards' round-1 reports: `max[s]` and `sum[s]` are shard `s`'s
+/// [`ShardScores::max`] and [`ShardScores::sum`] (heads × batch each); `head_weights` and
+/// `pruned` are as every shard reports them.
+pub fn combine(max: &[&[f32]], sum: &[&[f64]], head_weights: &[f32], pruned: &[bool]) -> Result<Combined> {
+    let heads = head_weights.len();
+    let groups = max.first().map_or(0, |m| m.len());
+    if heads == 0
+        || pruned.len() != heads
+        || !groups.is_multiple_of(heads)
+        || max.len() != sum.len()
+        || max.iter().zip(sum).any(|(m, s)| m.len() != groups || s.len() != groups)
+    {
+        return Err(Error::Mismatch(format!(
+            "shard reports disagree: {} maxima and {} sums for {heads} heads",
+            max.len(),
+            sum.len()
+        )));
+    }
+    let batch = groups / heads;
+    let mut coef = vec![vec![0f32; groups]; max.len()];
+    let mut missing = vec![false; batch];
+    for g in 0..groups {
+        let top = max.iter().map(|m| m[g]).fold(f32::NEG_INFINITY, f32::max);
+        // Each shard's sum rescaled to the common maximum: the whole bank's normaliser.
+        let rescale = |s: usize| {
+            if max[s][g] == f32::NEG_INFINITY {
+                0.0
+            } else {
+                ((max[s][g] - top) as f64).exp()
+            }
+        };
+        let l: f64 = (0..max.len()).map(|s| sum[s][g] * rescale(s)).sum();
+        if l > 0.0 {
+            for (s, c) in coef.iter_mut().enumerate() {
+                c[g] = (head_weights[g / batch] as f64 * rescale(s) / l) as f32;
+            }
+        } else if pruned[g / batch] {
+            missing[g % batch] = true;
+        }
+    }
+    Ok(Combined { coef, missing })
+}

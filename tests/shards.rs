@@ -1,0 +1,206 @@
+//! A bank split by rows over shards (the browser's CPU workers) computes what the whole bank
+//! does: the two rounds of `georange::model::combine` run here as `js/shards.js` runs them,
+//! and their embeddings and explanations are compared with one model over the whole bank.
+
+mod common;
+use common::*;
+use georange::bank::{shard_ranges, slice_file};
+use georange::model::combine;
+use georange::{Backend, Bank, Encoder, Model, StorageDtype, Variant};
+
+fn load(enc: &Encoder, bank: &Bank, cutoff: Option<f64>) -> Model {
+    let (device, compute) = Backend::Cpu.device().unwrap();
+    let mut m = Model::new(enc, Some(bank), &device, compute).unwrap();
+    m.set_geo_cutoff(cutoff).unwrap();
+    m
+}
+
+/// The fixture bank as a file in `dtype`, and the bank that file holds.
+fn bank_file(dtype: StorageDtype) -> (Encoder, Vec<u8>, Bank) {
+    let (enc, bank) = converted(&L40, dtype);
+    let bytes = bank.to_bytes(dtype).unwrap();
+    let bank = Bank::from_bytes(&bytes, "bank").unwrap();
+    (enc, bytes, bank)
+}
+
+/// The bank file cut into `parts` shards, each loaded as its own model.
+fn shards(enc: &Encoder, bytes: &[u8], rows: usize, parts: usize, cutoff: Option<f64>) -> Vec<(usize, Model)> {
+    shard_ranges(rows, parts)
+        .into_iter()
+        .map(|(a, z)| {
+            let part = Bank::from_bytes(&slice_file(bytes, "bank", a, z).unwrap(), "shard").unwrap();
+            (a, load(enc, &part, cutoff))
+        })
+        .collect()
+}
+
+/// Both rounds for one batch; `exact` as the caller passes it. Returns the batch's rows and
+/// the points `combine` found no row near.
+fn rounds(shards: &[(usize, Model)], pts: &[f64], v: Variant, exact: &[bool]) -> (Vec<f32>, Vec<bool>) {
+    let scores: Vec<_> = shards
+        .iter()
+        .map(|(_, m)| m.score_shard(pts, v, exact).unwrap())
+        .collect();
+    let max: Vec<&[f32]> = scores.iter().map(|s| s.max()).collect();
+    let sum: Vec<&[f64]> = scores.iter().map(|s| s.sum()).collect();
+    let c = combine(&max, &sum, &scores[0].head_weights, &scores[0].pruned).unwrap();
+    let mut high: Vec<f32> = Vec::new();
+    for ((_, m), (s, coef)) in shards.iter().zip(scores.iter().zip(&c.coef)) {
+        let part = m.accumulate_shard(s, coef).unwrap();
+        if high.is_empty() {
+            high = part;
+        } else {
+            high.iter_mut().zip(part).for_each(|(h, p)| *h += p);
+        }
+    }
+    let (n, kd) = (pts.len() / 2, scores[0].q.len() / (pts.len() / 2));
+    let vd = high.len() / n;
+    let rows = (0..n)
+        .flat_map(|i| [&high[i * vd..(i + 1) * vd], &scores[0].q[i * kd..(i + 1) * kd]].concat())
+        .collect();
+    (rows, c.missing)
+}
+
+/// Embeds like `js/shards.js`: batches of `shard_batch` points; a batch with points that no
+/// shard has a row near is scored again with those points exact.
+fn sharded_embed(shards: &[(usize, Model)], pts: &[f64], v: Variant) -> (Vec<f32>, usize) {
+    let mut out = Vec::new();
+    let mut rescored = 0;
+    for chunk in pts.chunks(shards[0].1.shard_batch() * 2) {
+        let (rows, missing) = rounds(shards, chunk, v, &[]);
+        if missing.iter().any(|&m| m) {
+            rescored += missing.iter().filter(|&&m| m).count();
+            let (rows, again) = rounds(shards, chunk, v, &missing);
+            assert!(!again.iter().any(|&m| m), "exact points are never missing");
+            out.extend(rows);
+        } else {
+            out.extend(rows);
+        }
+    }
+    (out, rescored)
+}
+
+#[test]
+fn shards_compute_what_the_whole_bank_does() {
+    let pts = queries();
+    for dtype in [StorageDtype::F32, StorageDtype::Int8] {
+        let (enc, bytes, bank) = bank_file(dtype);
+        // 4° leaves some points no row at all, and many shards none for some point.
+        for cutoff in [None, Some(40.0), Some(4.0)] {
+            let whole = load(&enc, &bank, cutoff);
+            for parts in [1, 2, 3, 7] {
+                let sharded = shards(&enc, &bytes, bank.rows(), parts, cutoff);
+                for v in [
+                    Variant::Range,
+                    Variant::RangePlus { beta: 0.5 },
+                    Variant::RangePlus { beta: 0.0 },
+                    Variant::RangePlus { beta: 1.0 },
+                ] {
+                    let expected = whole.embed(&pts, v, 32, &mut |_| {}).unwrap();
+                    let (got, rescored) = sharded_embed(&sharded, &pts, v);
+                    let (dim, vd) = (whole.dim(v), bank.value_dim);
+                    // f32 rounding only: the same terms summed in another order.
+                    let err = worst(&got, &expected, dim, vd);
+                    assert!(
+                        err <= 1e-5,
+                        "{dtype:?} cut-off {cutoff:?} {parts} shards {v:?}: relative error {err:.2e}"
+                    );
+                    let q_err = got
+                        .chunks(dim)
+                        .zip(expected.chunks(dim))
+                        .map(|(a, b)| rel(&a[vd..], &b[vd..]))
+                        .fold(0.0, f64::max);
+                    assert!(q_err <= 1e-6, "encoder part: {q_err:.2e}");
+                    let geo = v != Variant::RangePlus { beta: 1.0 } && v != Variant::Range;
+                    if cutoff == Some(4.0) && geo {
+                        assert!(rescored > 0, "the 4° cut-off should leave some point with no row near");
+                    } else {
+                        assert_eq!(rescored, 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn shards_explain_what_the_whole_bank_explains() {
+    let (enc, bytes, bank) = bank_file(StorageDtype::Int8);
+    let whole = load(&enc, &bank, Some(40.0));
+    // Explanations are exact whatever the cut-off: every shard ignores it for them.
+    let sharded = shards(&enc, &bytes, bank.rows(), 3, Some(40.0));
+    for v in [Variant::Range, Variant::RangePlus { beta: 0.3 }] {
+        let (lon, lat) = (12.5, 41.9);
+        let expected = whole.explain(lon, lat, v, 8).unwrap();
+        let scores: Vec<_> = sharded
+            .iter()
+            .map(|(_, m)| m.score_shard(&[lon, lat], v, &[true]).unwrap())
+            .collect();
+        let max: Vec<&[f32]> = scores.iter().map(|s| s.max()).collect();
+        let sum: Vec<&[f64]> = scores.iter().map(|s| s.sum()).collect();
+        let c = combine(&max, &sum, &scores[0].head_weights, &scores[0].pruned).unwrap();
+        let mut got: Vec<_> = sharded
+            .iter()
+            .zip(scores.iter().zip(&c.coef))
+            .flat_map(|((start, m), (s, coef))| {
+                let mut top = m.explain_shard(s, coef, 8).unwrap();
+                top.iter_mut().for_each(|t| t.row += start);
+                top
+            })
+            .collect();
+        got.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        got.truncate(8);
+        for (g, e) in got.iter().zip(&expected) {
+            assert_eq!((g.row, g.lon, g.lat), (e.row, e.lon, e.lat), "{v:?}");
+            assert!(
+                (g.weight - e.weight).abs() <= 1e-6 * e.weight.max(1e-3),
+                "{v:?}: {g:?} vs {e:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_shard_file_holds_its_rows_exactly() {
+    for dtype in [StorageDtype::F32, StorageDtype::F16, StorageDtype::Int8] {
+        let (_, bytes, bank) = bank_file(dtype);
+        let part = Bank::from_bytes(&slice_file(&bytes, "bank", 100, 300).unwrap(), "shard").unwrap();
+        assert_eq!(part.rows(), 200);
+        assert_eq!(part.precision, dtype);
+        assert!(part.locs == bank.locs[200..600], "{dtype:?}: locations differ");
+        assert!(
+            part.keys == bank.keys[100 * bank.key_dim..300 * bank.key_dim],
+            "{dtype:?}: keys differ"
+        );
+        assert!(
+            part.values == bank.values[100 * bank.value_dim..300 * bank.value_dim],
+            "{dtype:?}: values differ"
+        );
+        for (a, z) in [(0, 0), (300, 100), (0, bank.rows() + 1)] {
+            let err = slice_file(&bytes, "bank", a, z).unwrap_err().to_string();
+            assert!(err.contains("not a non-empty part"), "{err}");
+        }
+    }
+    assert_eq!(shard_ranges(10, 3), vec![(0, 3), (3, 6), (6, 10)]);
+    assert_eq!(shard_ranges(2, 5), vec![(0, 1), (1, 2)]);
+}
+
+#[test]
+fn mismatched_reports_and_batches_are_refused() {
+    let (enc, bank) = converted(&L40, StorageDtype::Int8);
+    let m = load(&enc, &bank, None);
+    let too_many = vec![0.0; (m.shard_batch() + 1) * 2];
+    assert!(m.score_shard(&too_many, Variant::Range, &[]).is_err());
+    assert!(m.score_shard(&[0.0, 0.0, 1.0, 1.0], Variant::Range, &[true]).is_err());
+    assert!(m.score_shard(&[0.0, 0.0], Variant::Encoder, &[]).is_err());
+    let err = m
+        .score_shard(&[0.0, f64::NAN], Variant::Range, &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("row 0"), "{err}");
+    let s = m.score_shard(&[0.0, 0.0], Variant::Range, &[]).unwrap();
+    assert!(m.accumulate_shard(&s, &[1.0, 1.0]).is_err());
+    assert!(combine(&[&[0.0, 0.0]], &[&[1.0]], &[1.0], &[false]).is_err());
+    assert!(combine(&[&[0.0]], &[&[1.0]], &[1.0, 1.0], &[false]).is_err());
+}
