@@ -50,7 +50,7 @@ fi
 node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/georange_wasm_bg.wasm -o pkg/georange_wasm_bg.wasm
-cp js/georange.js js/georange.d.ts README.md pkg/
+cp js/georange.js js/shards.js js/georange_worker.js js/georange.d.ts README.md pkg/
 node tools/package_json.mjs > pkg/package.json
 # 4. The demo page's files (www/ is served as is: `node tools/serve.mjs www 8080`)
 mkdir -p www/vendor www/models/fixture

@@ -53,6 +53,16 @@ export interface LoadOptions {
    * points (BENCHMARKS.md). Ignored on the CPU.
    */
   gpuAttention?: 'stream' | 'fused';
+  /**
+   * On the CPU, how many Web Workers share the bank: each holds a contiguous part of its rows,
+   * and every batch runs on all of them at once (two rounds of messages; the result is the
+   * one-thread result to f32 rounding). `'auto'` (default): one per core, at most 8, for a
+   * bank file of 16 MiB or more (a single point then takes several ms on one thread), else 1;
+   * `1`: the calling thread alone, no workers. Should the workers fail to start (no module
+   * workers, a Content-Security-Policy), the calling thread runs the model and `note` says so.
+   * Ignored on WebGPU.
+   */
+  workers?: 'auto' | number;
 }
 
 export interface EmbedOptions {
@@ -77,6 +87,8 @@ export declare class GeoRange {
    * `note` says why, and later `load()`s on this page use the CPU.
    */
   readonly backend: 'webgpu' | 'cpu';
+  /** How many Web Workers share the bank on the CPU (1: the calling thread alone). */
+  readonly workers: number;
   /** The WebGPU adapter's name (vendor, architecture, description); '' on the CPU. */
   readonly adapter: string;
   /** Why `backend` is not what was asked for: no WebGPU adapter, only a software one (with

@@ -6,6 +6,7 @@
 // responsive, and queues concurrent calls so they never interleave. Works in Web Workers too.
 
 import init, { WasmModel } from './georange_wasm.js';
+import { ShardedModel, WorkerUnavailable } from './shards.js';
 
 const CACHE_NAME = 'georange-models-v1';
 let ready = null;
@@ -119,6 +120,25 @@ async function probeAdapter() {
  * ran RANGE 14–53× slower than the CPU path, single points and batches of 16 and 100 alike). */
 const SOFTWARE_ADAPTER_NOTE = "WebGPU has only a software adapter here, slower than the CPU path; using the CPU (device: 'webgpu' uses it anyway)";
 
+/** With `workers: 'auto'`, banks of at least this many bytes are split over CPU workers: a
+ * single point then costs several milliseconds on one thread (BENCHMARKS.md: 22–24 ms for
+ * 100k int8 rows, 2.5–3.9 ms for 10k), and each worker halves, thirds… that. */
+const AUTO_WORKERS_MIN_BYTES = 16 << 20;
+/** With `workers: 'auto'`, at most this many workers (the bank's rows are read once per
+ * point by each; more cores than this rarely have the memory bandwidth to gain). */
+const AUTO_WORKERS_MAX = 8;
+
+/** How many CPU workers a bank of `bytes` gets: `workers` as given, or for `'auto'` one per
+ * core (up to AUTO_WORKERS_MAX) for a large bank, else 1 (the calling thread). */
+function workerCount(workers, bytes) {
+  if (workers === 'auto') {
+    const cores = Number(globalThis.navigator?.hardwareConcurrency) || 1;
+    return bytes >= AUTO_WORKERS_MIN_BYTES && typeof Worker !== 'undefined' ? Math.min(cores, AUTO_WORKERS_MAX) : 1;
+  }
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`GeoRange.load: workers must be 'auto' or a whole number ≥ 1, got ${workers}`);
+  return workers;
+}
+
 /** Yields to the event loop so the page can repaint between batches. */
 const yieldNow = () => new Promise((r) => setTimeout(r, 0));
 
@@ -137,7 +157,7 @@ export class GeoRange {
    * @returns {Promise<GeoRange>}
    */
   static async load(options = {}) {
-    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention } = options;
+    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention, workers = 'auto' } = options;
     if (!encoder) throw new Error('GeoRange.load: `encoder` (a URL or bytes) is required');
     if (!['auto', 'webgpu', 'cpu'].includes(device)) throw new Error(`GeoRange.load: unknown device ${device}`);
     if (gpuPrecision !== undefined && !['f32', 'f16', 'int8'].includes(gpuPrecision)) {
@@ -146,6 +166,7 @@ export class GeoRange {
     if (gpuAttention !== undefined && !['stream', 'fused'].includes(gpuAttention)) {
       throw new Error(`GeoRange.load: unknown gpuAttention ${gpuAttention} (stream or fused)`);
     }
+    if (workers !== 'auto') workerCount(workers, 0);
     if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
     await initWasm(wasmUrl);
     const files = () => Promise.all([
@@ -157,7 +178,22 @@ export class GeoRange {
     const probed = device === 'auto' && !gpuLost ? await probeAdapter() : null;
     const software = Boolean(probed?.software);
     const where = gpuLost || software ? 'cpu' : device;
-    const inner = await WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention);
+    // On the CPU a large bank is split over workers (js/shards.js); should they fail to
+    // start (no module workers here, a Content-Security-Policy), the calling thread runs it.
+    const onCpu = where === 'cpu' || (where === 'auto' && !probed);
+    const count = bnk && onCpu ? workerCount(workers, bnk.bytes.length) : 1;
+    let inner = null;
+    let workersNote = '';
+    if (count > 1) {
+      inner = await ShardedModel.load({ encoder: enc.bytes, bank: bnk.bytes, count, wasmUrl, geoCutoffDeg }).catch((e) => {
+        // A file that cannot be parsed fails here as it would on one thread.
+        if (!(e instanceof WorkerUnavailable)) throw e;
+        workersNote = `CPU workers unavailable (${String(e?.message ?? e).split('\n')[0]}); using one thread`;
+        console.warn(`georange: ${workersNote}`);
+        return null;
+      });
+    }
+    inner ??= await WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention);
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).
@@ -165,6 +201,7 @@ export class GeoRange {
     model._geoCutoffDeg = geoCutoffDeg;
     if (gpuLost) model._note = `${gpuLost}; using the CPU`;
     else if (software) model._note = SOFTWARE_ADAPTER_NOTE;
+    if (workersNote) model._note = [model._note ?? inner.note, workersNote].filter(Boolean).join('; ');
     if (inner.backend === 'webgpu') model._adapter = (probed ?? (await probeAdapter()))?.name ?? '';
     return model;
   }
@@ -196,6 +233,9 @@ export class GeoRange {
 
   /** `'webgpu'` or `'cpu'`: where the model runs. */
   get backend() { return this._inner.backend; }
+
+  /** How many Web Workers share the bank on the CPU (1: the calling thread alone). */
+  get workers() { return this._inner.workers ?? 1; }
 
   /** How WebGPU runs RANGE over the bank: `'fused'` or `'stream'` (see `gpuAttention` in
    * `GeoRange.load`); '' on the CPU or without a bank. */

@@ -147,6 +147,17 @@ pub fn slice_file(bytes: &[u8], what: &str, start: usize, end: usize) -> Result<
     r.slice_rows(BANK_FORMAT, r.meta_parse("rows")?, start, end)
 }
 
+/// The bank file `bytes` cut into at most `parts` files of contiguous rows (as
+/// [`slice_file`]; the file is parsed and verified once): each with its first row.
+pub fn shard_files(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, Vec<u8>)>> {
+    let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
+    let rows = r.meta_parse("rows")?;
+    shard_ranges(rows, parts)
+        .into_iter()
+        .map(|(a, z)| Ok((a, r.slice_rows(BANK_FORMAT, rows, a, z)?)))
+        .collect()
+}
+
 /// `0..rows` in `parts` contiguous ranges as equal as can be (none empty: at most `rows`).
 pub fn shard_ranges(rows: usize, parts: usize) -> Vec<(usize, usize)> {
     let parts = parts.clamp(1, rows.max(1));

@@ -14,7 +14,7 @@ use crate::parallel::threads;
 use crate::spatial::{QueryGroup, SpatialOrder, group_queries};
 
 mod shard;
-pub use shard::{Combined, ShardScores, combine};
+pub use shard::{Combined, ShardScores, assemble, combine};
 
 /// RANGE's softmax temperature (`softmax(15 · cos)`).
 pub const RANGE_SCALE: f32 = 15.0;

@@ -5,14 +5,15 @@
 //! Errors: every fallible export returns `Result<_, JsError>`, so a georange [`Error`]
 //! reaches JavaScript as an `Error` with its one-line message.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, flash};
+use crate::model::{ShardScores, assemble, combine};
+use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank, flash};
 
 fn web_sys_log(message: &str) {
     js_sys::Reflect::get(&js_sys::global(), &"console".into())
@@ -33,6 +34,8 @@ struct Inner {
     backend: String,
     note: String,
     disposed: Cell<bool>,
+    /// A bank shard's first round, kept for its second (`scoreShard`, then `accumulateShard`).
+    shard_round: RefCell<Option<ShardScores>>,
 }
 
 #[wasm_bindgen]
@@ -110,6 +113,7 @@ impl WasmModel {
                 backend: backend.into(),
                 note,
                 disposed: Cell::new(false),
+                shard_round: RefCell::new(None),
             }),
         })
     }
@@ -179,18 +183,189 @@ impl WasmModel {
                 .explain_async(lon, lat, variant, k)
                 .await
                 .map_err(JsError::from)?;
-            let flat: Vec<f64> = top
-                .iter()
-                .flat_map(|c| [c.row as f64, c.weight as f64, c.lon as f64, c.lat as f64])
-                .collect();
-            Ok(js_sys::Float64Array::from(&flat[..]).into())
+            Ok(js_sys::Float64Array::from(&flatten(&top)[..]).into())
         })
+    }
+
+    /// The most points one `scoreShard` call takes.
+    #[wasm_bindgen(getter, js_name = shardBatch)]
+    pub fn shard_batch(&self) -> usize {
+        self.inner.model.shard_batch()
+    }
+
+    /// Rows in this model's bank (0 without one).
+    #[wasm_bindgen(getter, js_name = bankRows)]
+    pub fn bank_rows(&self) -> usize {
+        self.inner.model.bank_rows()
+    }
+
+    /// Round 1 of a batch on this bank shard (see `model::shard`; CPU only): scores at most
+    /// `shardBatch` points and keeps them for `accumulateShard` / `explainShard`.
+    /// `exact_geo`: one byte per point, 1 where the geographic head ignores the cut-off
+    /// (or empty).
+    #[wasm_bindgen(js_name = scoreShard)]
+    pub fn score_shard(&self, lonlat: Vec<f64>, model: String, beta: f32, exact_geo: Vec<u8>) -> Result<ShardReport, JsError> {
+        self.check_live()?;
+        let variant = Variant::parse(&model, beta)?;
+        let exact: Vec<bool> = exact_geo.iter().map(|&b| b != 0).collect();
+        let scores = self.inner.model.score_shard(&lonlat, variant, &exact)?;
+        let report = ShardReport {
+            max: scores.max().to_vec(),
+            sum: scores.sum().to_vec(),
+            q: scores.q.clone(),
+            weights: scores.head_weights.clone(),
+            pruned: scores.pruned.iter().map(|&p| p as u8).collect(),
+        };
+        *self.inner.shard_round.borrow_mut() = Some(scores);
+        Ok(report)
+    }
+
+    /// Round 2 of the last `scoreShard` batch: this shard's part of the high-resolution
+    /// vectors (`points × value dim`), with its coefficients from `combineShards`.
+    #[wasm_bindgen(js_name = accumulateShard)]
+    pub fn accumulate_shard(&self, coef: Vec<f32>) -> Result<Float32Array, JsError> {
+        self.check_live()?;
+        let round = self.inner.shard_round.borrow_mut().take().ok_or_else(no_round)?;
+        let out = self.inner.model.accumulate_shard(&round, &coef)?;
+        Ok(Float32Array::from(&out[..]))
+    }
+
+    /// Round 2 for the single point of the last `scoreShard` call: this shard's `k` heaviest
+    /// rows with their weights in the whole bank, `[row, weight, lon, lat]` × k (rows counted
+    /// within the shard).
+    #[wasm_bindgen(js_name = explainShard)]
+    pub fn explain_shard(&self, coef: Vec<f32>, k: usize) -> Result<js_sys::Float64Array, JsError> {
+        self.check_live()?;
+        let round = self.inner.shard_round.borrow_mut().take().ok_or_else(no_round)?;
+        let top = self.inner.model.explain_shard(&round, &coef, k)?;
+        Ok(js_sys::Float64Array::from(&flatten(&top)[..]))
+    }
+
+    fn check_live(&self) -> Result<(), JsError> {
+        if self.inner.disposed.get() {
+            return Err(JsError::new("the model was disposed"));
+        }
+        Ok(())
     }
 
     /// Marks the model disposed: later and running `embedBatch` calls reject. The memory is
     /// freed when the last pending call finishes.
     pub fn dispose(&self) {
         self.inner.disposed.set(true);
+    }
+}
+
+/// `[row, weight, lon, lat]` per contribution.
+fn flatten(top: &[crate::model::Contribution]) -> Vec<f64> {
+    top.iter()
+        .flat_map(|c| [c.row as f64, c.weight as f64, c.lon as f64, c.lat as f64])
+        .collect()
+}
+
+fn no_round() -> JsError {
+    JsError::new("no scored batch on this shard: call scoreShard first")
+}
+
+/// What one bank shard reports from round 1 (`scoreShard`); `combineShards` takes every
+/// shard's. Per (head, point) arrays are head-major.
+#[wasm_bindgen]
+pub struct ShardReport {
+    max: Vec<f32>,
+    sum: Vec<f64>,
+    q: Vec<f32>,
+    weights: Vec<f32>,
+    pruned: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl ShardReport {
+    /// Each (head, point)'s largest score over the shard (−Infinity: no row).
+    #[wasm_bindgen(getter)]
+    pub fn max(&self) -> Float32Array {
+        Float32Array::from(&self.max[..])
+    }
+    /// Each (head, point)'s `Σ exp(score − max)` over the shard.
+    #[wasm_bindgen(getter)]
+    pub fn sum(&self) -> js_sys::Float64Array {
+        js_sys::Float64Array::from(&self.sum[..])
+    }
+    /// The points' normalised encodings, `points × encoder dim` (every shard has the same).
+    #[wasm_bindgen(getter)]
+    pub fn q(&self) -> Float32Array {
+        Float32Array::from(&self.q[..])
+    }
+    /// Each head's share of the output.
+    #[wasm_bindgen(getter)]
+    pub fn weights(&self) -> Float32Array {
+        Float32Array::from(&self.weights[..])
+    }
+    /// 1 for a head limited by the geographic cut-off.
+    #[wasm_bindgen(getter)]
+    pub fn pruned(&self) -> js_sys::Uint8Array {
+        js_sys::Uint8Array::from(&self.pruned[..])
+    }
+}
+
+/// Cuts a bank file into at most `parts` files of contiguous rows, one per CPU worker (see
+/// `bank::shard_files`), in row order.
+#[wasm_bindgen(js_name = shardBank)]
+pub fn shard_bank(bytes: &[u8], parts: usize) -> Result<js_sys::Array, JsError> {
+    let files = bank::shard_files(bytes, "bank", parts)?;
+    Ok(files
+        .into_iter()
+        .map(|(_, f)| JsValue::from(js_sys::Uint8Array::from(&f[..])))
+        .collect())
+}
+
+/// Combines the shards' round-1 reports (`max` and `sum` each concatenated over the shards,
+/// in shard order; `weights` and `pruned` as any shard reports them) into the coefficients
+/// of each shard's round 2, concatenated in shard order. Its `missing` flags the points no
+/// shard has a row near (score them again with `exact_geo`).
+#[wasm_bindgen(js_name = combineShards)]
+pub fn combine_shards(max: Vec<f32>, sum: Vec<f64>, weights: Vec<f32>, pruned: Vec<u8>, shards: usize) -> Result<Combined, JsError> {
+    if shards == 0 || max.len() % shards != 0 || sum.len() != max.len() {
+        return Err(Error::Mismatch(format!("{} maxima and {} sums for {shards} shards", max.len(), sum.len())).into());
+    }
+    let len = max.len() / shards;
+    let maxes: Vec<&[f32]> = max.chunks(len.max(1)).collect();
+    let sums: Vec<&[f64]> = sum.chunks(len.max(1)).collect();
+    let pruned: Vec<bool> = pruned.iter().map(|&p| p != 0).collect();
+    let c = combine(&maxes, &sums, &weights, &pruned)?;
+    Ok(Combined {
+        coef: c.coef.concat(),
+        missing: c.missing.into_iter().map(u8::from).collect(),
+    })
+}
+
+/// The output rows of a batch from its round 2 (see `model::assemble`): `parts` is every
+/// shard's `accumulateShard` result concatenated, `q` the encodings any shard reported.
+#[wasm_bindgen(js_name = assembleShards)]
+pub fn assemble_shards(parts: Vec<f32>, shards: usize, q: Vec<f32>, points: usize) -> Result<Float32Array, JsError> {
+    if shards == 0 || parts.len() % shards != 0 {
+        return Err(Error::Mismatch(format!("{} values for {shards} shards", parts.len())).into());
+    }
+    let parts: Vec<&[f32]> = parts.chunks((parts.len() / shards).max(1)).collect();
+    Ok(Float32Array::from(&assemble(&parts, &q, points)?[..]))
+}
+
+/// `combineShards`' result.
+#[wasm_bindgen]
+pub struct Combined {
+    coef: Vec<f32>,
+    missing: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl Combined {
+    /// Every shard's coefficients, concatenated in shard order.
+    #[wasm_bindgen(getter)]
+    pub fn coef(&self) -> Float32Array {
+        Float32Array::from(&self.coef[..])
+    }
+    /// 1 for a point that no shard has a bank row near (within the cut-off).
+    #[wasm_bindgen(getter)]
+    pub fn missing(&self) -> js_sys::Uint8Array {
+        js_sys::Uint8Array::from(&self.missing[..])
     }
 }
 

@@ -4,8 +4,8 @@
 
 mod common;
 use common::*;
-use georange::bank::{shard_ranges, slice_file};
-use georange::model::combine;
+use georange::bank::{shard_files, shard_ranges, slice_file};
+use georange::model::{assemble, combine};
 use georange::{Backend, Bank, Encoder, Model, StorageDtype, Variant};
 
 fn load(enc: &Encoder, bank: &Bank, cutoff: Option<f64>) -> Model {
@@ -23,14 +23,12 @@ fn bank_file(dtype: StorageDtype) -> (Encoder, Vec<u8>, Bank) {
     (enc, bytes, bank)
 }
 
-/// The bank file cut into `parts` shards, each loaded as its own model.
-fn shards(enc: &Encoder, bytes: &[u8], rows: usize, parts: usize, cutoff: Option<f64>) -> Vec<(usize, Model)> {
-    shard_ranges(rows, parts)
+/// The bank file cut into `parts` shards, each loaded as its own model, with its first row.
+fn shards(enc: &Encoder, bytes: &[u8], parts: usize, cutoff: Option<f64>) -> Vec<(usize, Model)> {
+    shard_files(bytes, "bank", parts)
+        .unwrap()
         .into_iter()
-        .map(|(a, z)| {
-            let part = Bank::from_bytes(&slice_file(bytes, "bank", a, z).unwrap(), "shard").unwrap();
-            (a, load(enc, &part, cutoff))
-        })
+        .map(|(a, file)| (a, load(enc, &Bank::from_bytes(&file, "shard").unwrap(), cutoff)))
         .collect()
 }
 
@@ -44,20 +42,13 @@ fn rounds(shards: &[(usize, Model)], pts: &[f64], v: Variant, exact: &[bool]) ->
     let max: Vec<&[f32]> = scores.iter().map(|s| s.max()).collect();
     let sum: Vec<&[f64]> = scores.iter().map(|s| s.sum()).collect();
     let c = combine(&max, &sum, &scores[0].head_weights, &scores[0].pruned).unwrap();
-    let mut high: Vec<f32> = Vec::new();
-    for ((_, m), (s, coef)) in shards.iter().zip(scores.iter().zip(&c.coef)) {
-        let part = m.accumulate_shard(s, coef).unwrap();
-        if high.is_empty() {
-            high = part;
-        } else {
-            high.iter_mut().zip(part).for_each(|(h, p)| *h += p);
-        }
-    }
-    let (n, kd) = (pts.len() / 2, scores[0].q.len() / (pts.len() / 2));
-    let vd = high.len() / n;
-    let rows = (0..n)
-        .flat_map(|i| [&high[i * vd..(i + 1) * vd], &scores[0].q[i * kd..(i + 1) * kd]].concat())
+    let parts: Vec<Vec<f32>> = shards
+        .iter()
+        .zip(scores.iter().zip(&c.coef))
+        .map(|((_, m), (s, coef))| m.accumulate_shard(s, coef).unwrap())
         .collect();
+    let parts: Vec<&[f32]> = parts.iter().map(Vec::as_slice).collect();
+    let rows = assemble(&parts, &scores[0].q, pts.len() / 2).unwrap();
     (rows, c.missing)
 }
 
@@ -89,7 +80,7 @@ fn shards_compute_what_the_whole_bank_does() {
         for cutoff in [None, Some(40.0), Some(4.0)] {
             let whole = load(&enc, &bank, cutoff);
             for parts in [1, 2, 3, 7] {
-                let sharded = shards(&enc, &bytes, bank.rows(), parts, cutoff);
+                let sharded = shards(&enc, &bytes, parts, cutoff);
                 for v in [
                     Variant::Range,
                     Variant::RangePlus { beta: 0.5 },
@@ -128,7 +119,7 @@ fn shards_explain_what_the_whole_bank_explains() {
     let (enc, bytes, bank) = bank_file(StorageDtype::Int8);
     let whole = load(&enc, &bank, Some(40.0));
     // Explanations are exact whatever the cut-off: every shard ignores it for them.
-    let sharded = shards(&enc, &bytes, bank.rows(), 3, Some(40.0));
+    let sharded = shards(&enc, &bytes, 3, Some(40.0));
     for v in [Variant::Range, Variant::RangePlus { beta: 0.3 }] {
         let (lon, lat) = (12.5, 41.9);
         let expected = whole.explain(lon, lat, v, 8).unwrap();
@@ -181,6 +172,9 @@ fn a_shard_file_holds_its_rows_exactly() {
             assert!(err.contains("not a non-empty part"), "{err}");
         }
     }
+    let (_, bytes, bank) = bank_file(StorageDtype::Int8);
+    let starts: Vec<usize> = shard_files(&bytes, "bank", 3).unwrap().into_iter().map(|(a, _)| a).collect();
+    assert_eq!(starts, [0, bank.rows() / 3, 2 * bank.rows() / 3]);
     assert_eq!(shard_ranges(10, 3), vec![(0, 3), (3, 6), (6, 10)]);
     assert_eq!(shard_ranges(2, 5), vec![(0, 1), (1, 2)]);
 }
@@ -203,4 +197,7 @@ fn mismatched_reports_and_batches_are_refused() {
     assert!(m.accumulate_shard(&s, &[1.0, 1.0]).is_err());
     assert!(combine(&[&[0.0, 0.0]], &[&[1.0]], &[1.0], &[false]).is_err());
     assert!(combine(&[&[0.0]], &[&[1.0]], &[1.0, 1.0], &[false]).is_err());
+    assert!(assemble(&[&[1.0, 2.0]], &[0.5], 2).is_err());
+    let err = assemble(&[&[1.0, f32::NAN]], &[0.5, 0.5], 2).unwrap_err().to_string();
+    assert!(err.contains("row 1") && err.contains("not finite"), "{err}");
 }

@@ -13,7 +13,7 @@ const pkg = {
   module: './georange.js',
   types: './georange.d.ts',
   exports: { '.': { types: './georange.d.ts', import: './georange.js' }, './georange_wasm_bg.wasm': './georange_wasm_bg.wasm' },
-  files: ['georange.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
+  files: ['georange.js', 'shards.js', 'georange_worker.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
   sideEffects: false,
   keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip'],
 };

@@ -46,6 +46,11 @@ impl Model {
         self.bank.as_ref().map_or(1, |b| fused::group_size(b.rows, 2))
     }
 
+    /// Rows in the bank (0 without one).
+    pub fn bank_rows(&self) -> usize {
+        self.bank.as_ref().map_or(0, |b| b.rows)
+    }
+
     /// Round 1 on this shard (see the module docs). `exact_geo`: points whose geographic head
     /// ignores the cut-off (empty: none).
     pub fn score_shard(&self, lonlat: &[f64], variant: Variant, exact_geo: &[bool]) -> Result<ShardScores> {
@@ -170,4 +175,26 @@ pub fn combine(max: &[&[f32]], sum: &[&[f64]], head_weights: &[f32], pruned: &[b
         }
     }
     Ok(Combined { coef, missing })
+}
+
+/// The batch's output rows from round 2: the shards' parts of the high-resolution vectors
+/// (`points × value_dim` each) added, followed by the encodings `q` (`points × key_dim`);
+/// an error naming the first point whose output is not finite.
+pub fn assemble(parts: &[&[f32]], q: &[f32], points: usize) -> Result<Vec<f32>> {
+    let vd = parts.first().map_or(0, |p| p.len()) / points.max(1);
+    let kd = q.len() / points.max(1);
+    if points == 0 || parts.iter().any(|p| p.len() != points * vd) || q.len() != points * kd {
+        return Err(Error::Mismatch(format!(
+            "shard parts of {:?} values and {} encoding values for {points} points",
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            q.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(points * (vd + kd));
+    for i in 0..points {
+        out.extend((0..vd).map(|j| parts.iter().map(|p| p[i * vd + j]).sum::<f32>()));
+        out.extend_from_slice(&q[i * kd..(i + 1) * kd]);
+    }
+    check_finite(&out, vd + kd)?;
+    Ok(out)
 }

@@ -22,7 +22,9 @@ const cli = path.join(root, 'target/release/georange');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const results = { passed: 0, failed: 0 };
+// `ONLY=text node tests/browser/run.mjs` runs the tests whose name contains `text`.
 async function test(name, fn) {
+  if (process.env.ONLY && !name.includes(process.env.ONLY)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -336,6 +338,76 @@ try {
         const native = want[k % 2];
         compareRows(got, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `run ${k}, row ${i}: relative error ${rel}`));
       });
+    });
+    await test('CPU workers share the bank and compute what one thread does (f32, int8, cut-off, explain)', async () => {
+      const int8 = { encoder: '/out/browser-tests/l40_int8/encoder.safetensors', bank: '/out/browser-tests/l40_int8/bank.safetensors' };
+      const got = await page.evaluate(async ({ files, int8, points }) => {
+        const run = async (source, workers, opts, cases, batchSize) => {
+          const m = await GeoRange.load({ ...source, device: 'cpu', cache: false, workers, ...opts });
+          const out = [];
+          for (const c of cases) out.push(Array.from(await m.embed(Float64Array.from(points), { ...c, batchSize })));
+          const explained = await m.explain(points[0], points[1], { model: 'range+', beta: 0.3, k: 6 });
+          const result = { workers: m.workers, note: m.note, out, explained };
+          m.dispose();
+          return result;
+        };
+        return {
+          f32: await run(files, 3, {}, [{ model: 'range+', beta: 0.5 }]),
+          int8: await run(int8, 2, {}, [{ model: 'range' }, { model: 'range+', beta: 0.5 }], 7),
+          cut: await run(files, 4, { geoCutoffDeg: 30 }, [{ model: 'range+', beta: 0.2 }]),
+          one: await run(files, 1, {}, []),
+          auto: await run(files, 'auto', {}, []),
+        };
+      }, { files, int8, points });
+      assert(got.f32.workers === 3 && got.int8.workers === 2 && got.cut.workers === 4, `workers ${got.f32.workers} ${got.int8.workers} ${got.cut.workers}`);
+      // 'auto' keeps a small bank (the fixture's, under 16 MiB) on the calling thread.
+      assert(got.one.workers === 1 && got.auto.workers === 1, `workers: 1 → ${got.one.workers}, auto → ${got.auto.workers}`);
+      const check = (out, file, what) => {
+        const native = readNpy(`${work}/${file}`);
+        compareRows(out, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `${what}, row ${i}: relative error ${rel}`));
+      };
+      check(got.f32.out[0], 'native_b05.npy', 'f32 bank, 3 workers');
+      check(got.int8.out[0], 'native_int8_range.npy', 'int8 RANGE, 2 workers');
+      check(got.int8.out[1], 'native_int8_b05.npy', 'int8 RANGE+, 2 workers');
+      check(got.cut.out[0], 'native_b02_cut30.npy', '30° cut-off, 4 workers');
+      // Explanations: the same rows with the same weights as one thread.
+      for (const r of [got.f32, got.cut]) {
+        assert(r.explained.length === 6, `explained ${r.explained.length}`);
+        r.explained.forEach((e, i) => {
+          const w = got.one.explained[i];
+          assert(e.index === w.index && Math.abs(e.weight - w.weight) <= 1e-6 * w.weight + 1e-9, `row ${i}: ${JSON.stringify(e)} vs ${JSON.stringify(w)}`);
+        });
+      }
+    });
+    await test('CPU workers: dispose() rejects a running embed; bad rows, a bad bank and a bad count reject clearly; no Worker falls back to one thread', async () => {
+      const r = await page.evaluate(async ({ files, points }) => {
+        const m = await GeoRange.load({ ...files, device: 'cpu', cache: false, workers: 2 });
+        const bad = Float64Array.from(points);
+        bad[2 * 40 + 1] = 95;
+        const badRow = await m.embed(bad, { batchSize: 64 }).then(() => 'resolved', (e) => e.message);
+        const running = m.embed(Float64Array.from([...points, ...points, ...points]), { batchSize: 16 });
+        m.dispose();
+        const disposed = await running.then(() => 'resolved', (e) => e.message);
+        const badBank = await GeoRange.load({ encoder: files.encoder, bank: '/out/browser-tests/truncated.safetensors', device: 'cpu', cache: false, workers: 2 })
+          .then(() => 'loaded', (e) => e.message);
+        const badCount = await GeoRange.load({ ...files, device: 'cpu', cache: false, workers: 0 }).then(() => 'loaded', (e) => e.message);
+        const RealWorker = self.Worker;
+        self.Worker = function () { throw new Error('blocked by this test'); };
+        try {
+          const m1 = await GeoRange.load({ ...files, device: 'cpu', cache: false, workers: 2 });
+          const out = Array.from(await m1.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 }));
+          return { badRow, disposed, badBank, badCount, fallback: { workers: m1.workers, note: m1.note, out } };
+        } finally {
+          self.Worker = RealWorker;
+        }
+      }, { files, points });
+      assert(/^row 40\b.*latitude/.test(r.badRow), `bad row: ${r.badRow}`);
+      assert(/disposed/.test(r.disposed), `dispose: ${r.disposed}`);
+      assert(r.badBank !== 'loaded' && /bank/.test(r.badBank) && !r.badBank.includes('\n'), `bad bank: ${r.badBank}`);
+      assert(/workers must be/.test(r.badCount), `bad count: ${r.badCount}`);
+      assert(r.fallback.workers === 1 && /CPU workers unavailable.*blocked by this test/.test(r.fallback.note), `fallback: ${r.fallback.workers} ${r.fallback.note}`);
+      const native = readNpy(`${work}/native_b05.npy`);
+      compareRows(r.fallback.out, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `fallback row ${i}: relative error ${rel}`));
     });
     await test('approximate RANGE+ (geoCutoffDeg) on the CPU matches the native CLI; a bad cut-off rejects', async () => {
       const r = await embedIn(page, { device: 'cpu', geoCutoffDeg: 30, cases: [{ model: 'range+', beta: 0.2 }] });

@@ -1,0 +1,45 @@
+// A georange CPU worker: holds one shard of the bank (contiguous rows of the bank file) and
+// runs each batch's two rounds on it for js/shards.js (see src/model/shard.rs). Messages in:
+// `{ id, op, args }`; out: `{ id, result }` or `{ id, error }`. Typed arrays go back transferred.
+
+import init, { WasmModel } from './georange_wasm.js';
+
+let model = null;
+
+const MODELS = ['encoder', 'range', 'range+'];
+
+const ops = {
+  async load({ wasmUrl, encoder, bank, geoCutoffDeg }) {
+    await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+    model = await WasmModel.load(encoder, bank, 'cpu', geoCutoffDeg);
+    const dims = Object.fromEntries(MODELS.map((m) => [m, model.dim(m)]));
+    return { rows: model.bankRows, shardBatch: model.shardBatch, dims };
+  },
+  score({ lonLat, model: name, beta, exactGeo }) {
+    const r = model.scoreShard(lonLat, name, beta, exactGeo);
+    try {
+      return { max: r.max, sum: r.sum, q: r.q, weights: r.weights, pruned: r.pruned };
+    } finally {
+      r.free();
+    }
+  },
+  accumulate: ({ coef }) => model.accumulateShard(coef),
+  explain: ({ coef, k }) => model.explainShard(coef, k),
+  embed: ({ lonLat, model: name, beta }) => model.embedBatch(lonLat, name, beta),
+};
+
+/** The ArrayBuffers of the typed arrays in `result` (one level deep). */
+function buffers(result) {
+  const values = ArrayBuffer.isView(result) ? [result] : Object.values(result ?? {});
+  return values.filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer);
+}
+
+self.onmessage = async ({ data: { id, op, args } }) => {
+  try {
+    if (op !== 'load' && !model) throw new Error('the worker has no model loaded');
+    const result = await ops[op](args);
+    self.postMessage({ id, result }, buffers(result));
+  } catch (e) {
+    self.postMessage({ id, error: String(e?.message ?? e) });
+  }
+};

@@ -1,0 +1,187 @@
+// The bank split over CPU workers: each Web Worker (js/georange_worker.js) holds a contiguous
+// part of the bank's rows, and every batch takes two rounds over all of them (src/model/shard.rs):
+// each scores the batch against its rows and reports its softmax maxima and sums; the main
+// thread combines those (`combineShards`) into each shard's coefficients; each adds its value
+// rows with them; the parts add up to what one bank computes. The workers run at once, one
+// core each: the browser's CPU path is otherwise a single WebAssembly thread.
+//
+// `ShardedModel` answers the same calls as the wasm `WasmModel` that `GeoRange` wraps.
+
+import { assembleShards, combineShards, shardBank } from './georange_wasm.js';
+
+/** A worker that could not start or died (not an error in the model files). */
+export class WorkerUnavailable extends Error {}
+
+/** One worker and its pending calls. */
+class ShardWorker {
+  constructor(url) {
+    this._pending = new Map();
+    this._next = 0;
+    this._failed = null;
+    try {
+      this._worker = new Worker(url, { type: 'module' });
+    } catch (e) {
+      throw new WorkerUnavailable(`cannot start a georange CPU worker: ${e?.message ?? e}`);
+    }
+    this._worker.onmessage = ({ data: { id, result, error } }) => {
+      const call = this._pending.get(id);
+      this._pending.delete(id);
+      if (error !== undefined) call?.reject(new Error(error));
+      else call?.resolve(result);
+    };
+    const fail = (why) => {
+      this._failed = why;
+      for (const call of this._pending.values()) call.reject(new WorkerUnavailable(why));
+      this._pending.clear();
+    };
+    this._worker.onerror = (e) => fail(`a georange CPU worker failed: ${e.message || 'its script did not load'}`);
+    this._worker.onmessageerror = () => fail('a georange CPU worker sent a message that could not be read');
+    this._fail = fail;
+  }
+
+  call(op, args, transfer = []) {
+    if (this._failed) return Promise.reject(new WorkerUnavailable(this._failed));
+    const id = this._next++;
+    return new Promise((resolve, reject) => {
+      this._pending.set(id, { resolve, reject });
+      this._worker.postMessage({ id, op, args }, transfer);
+    });
+  }
+
+  terminate(why) {
+    this._worker.terminate();
+    this._fail(why);
+  }
+}
+
+/** Concatenates typed arrays of one type. */
+function concat(arrays, Type) {
+  const out = new Type(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) { out.set(a, at); at += a.length; }
+  return out;
+}
+
+/** Shifts a Rust error's "row N" by `start` (the batch's first point). */
+const shiftRow = (e, start) => new Error(String(e?.message ?? e).replace(/^row (\d+)/, (_, r) => `row ${Number(r) + start}`));
+
+export class ShardedModel {
+  /**
+   * Cuts the bank file into `count` shards and loads one on each of `count` workers.
+   * @param {{encoder: Uint8Array, bank: Uint8Array, count: number, wasmUrl?: string|URL, geoCutoffDeg?: number}} options
+   */
+  static async load({ encoder, bank, count, wasmUrl, geoCutoffDeg }) {
+    const files = Array.from(shardBank(bank, count));
+    const url = new URL('./georange_worker.js', import.meta.url);
+    const pool = [];
+    try {
+      for (const _ of files) pool.push(new ShardWorker(url));
+    } catch (e) {
+      pool.forEach((w) => w.terminate('the model failed to load'));
+      throw e;
+    }
+    const wasm = wasmUrl ? String(new URL(wasmUrl, globalThis.location?.href)) : undefined;
+    try {
+      const infos = await Promise.all(pool.map((w, i) => w.call('load', { wasmUrl: wasm, encoder, bank: files[i], geoCutoffDeg }, [files[i].buffer])));
+      return new ShardedModel(pool, infos);
+    } catch (e) {
+      pool.forEach((w) => w.terminate('the model failed to load'));
+      throw e;
+    }
+  }
+
+  /** @private */
+  constructor(pool, infos) {
+    this._pool = pool;
+    this._dims = infos[0].dims;
+    this._shardBatch = Math.min(...infos.map((i) => i.shardBatch));
+    // Each shard's first row in the whole bank.
+    this._starts = infos.map((_, s) => infos.slice(0, s).reduce((n, i) => n + i.rows, 0));
+    this._disposed = false;
+  }
+
+  get backend() { return 'cpu'; }
+  get gpuAttention() { return ''; }
+  get note() { return ''; }
+  /** How many workers hold the bank. */
+  get workers() { return this._pool.length; }
+
+  dim(model) {
+    const d = this._dims[model];
+    if (d === undefined) throw new Error(`unknown model ${JSON.stringify(model)} (encoder, range or range+)`);
+    return d;
+  }
+
+  /** Embeds one batch, in slices of at most `shardBatch` points. */
+  async embedBatch(lonLat, model, beta) {
+    this._live();
+    const points = lonLat.length / 2;
+    // The encoder alone needs no bank: one worker computes it (as it reports empty input).
+    if (model === 'encoder' || points === 0) return this._pool[0].call('embed', { lonLat, model, beta });
+    const out = new Float32Array(points * this.dim(model));
+    for (let start = 0; start < points; start += this._shardBatch) {
+      const end = Math.min(points, start + this._shardBatch);
+      const rows = await this._batch(lonLat.subarray(start * 2, end * 2), model, beta).catch((e) => { throw shiftRow(e, start); });
+      out.set(rows, start * (out.length / points));
+    }
+    return out;
+  }
+
+  /** The `k` heaviest bank rows of one point: every shard's heaviest, merged. */
+  async explain(lon, lat, model, beta, k) {
+    this._live();
+    // Explanations are exact: every shard ignores the cut-off, as `GeoRange` on one thread does.
+    const round = await this._round(Float64Array.of(lon, lat), model, beta, Uint8Array.of(1));
+    const tops = await this._each((w, coef) => w.call('explain', { coef, k }), round.coef);
+    const rows = [];
+    tops.forEach((flat, s) => {
+      for (let i = 0; i < flat.length; i += 4) rows.push([flat[i] + this._starts[s], flat[i + 1], flat[i + 2], flat[i + 3]]);
+    });
+    rows.sort((a, b) => b[1] - a[1]);
+    return Float64Array.from(rows.slice(0, k).flat());
+  }
+
+  /** Terminates the workers; running calls reject. */
+  dispose() {
+    this._disposed = true;
+    this._pool.forEach((w) => w.terminate('the model was disposed'));
+  }
+
+  /** @private Both rounds for at most `shardBatch` points: their output rows. */
+  async _batch(lonLat, model, beta) {
+    let round = await this._round(lonLat, model, beta, new Uint8Array(0));
+    // Points that no shard has a row near (the cut-off) get the exact geographic head.
+    if (round.missing.some((m) => m)) round = await this._round(lonLat, model, beta, round.missing);
+    const parts = await this._each((w, coef) => w.call('accumulate', { coef }), round.coef);
+    return assembleShards(concat(parts, Float32Array), parts.length, round.q, lonLat.length / 2);
+  }
+
+  /** @private Round 1 on every shard, combined. */
+  async _round(lonLat, model, beta, exactGeo) {
+    const reports = await Promise.all(this._pool.map((w) => w.call('score', { lonLat, model, beta, exactGeo })));
+    this._live();
+    const combined = combineShards(
+      concat(reports.map((r) => r.max), Float32Array),
+      concat(reports.map((r) => r.sum), Float64Array),
+      reports[0].weights,
+      reports[0].pruned,
+      reports.length,
+    );
+    try {
+      return { coef: combined.coef, missing: combined.missing, q: reports[0].q };
+    } finally {
+      combined.free();
+    }
+  }
+
+  /** @private `call(worker, its slice of coef)` on every shard at once. */
+  _each(call, coef) {
+    const len = coef.length / this._pool.length;
+    return Promise.all(this._pool.map((w, s) => call(w, coef.slice(s * len, (s + 1) * len))));
+  }
+
+  /** @private */
+  _live() {
+    if (this._disposed) throw new Error('the model was disposed');
+  }
+}
