@@ -4,7 +4,7 @@
 //
 //   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
 //                                [--encoder FILE --bank FILE] [--gpu-attention stream,fused]
-//                                [--gpu-precision f32|f16|int8]
+//                                [--gpu-precision f32|f16|int8] [--workers 1,2,auto]
 //
 // Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
 // synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
@@ -13,7 +13,8 @@
 //          --bank www/models/geoclip/bluemarble-bank.safetensors
 // `--gpu-attention` times WebGPU with each of these (GeoRange.load's `gpuAttention`; default
 // fused, the package's own default on WebGPU);
-// `--gpu-precision` holds the bank so on WebGPU (`gpuPrecision`; default f32).
+// `--gpu-precision` holds the bank so on WebGPU (`gpuPrecision`; default f32);
+// `--workers` times the CPU with each of these worker counts (`workers`; default auto).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,7 @@ const batches = arg('batches', '1,1000');
 const devices = arg('devices', 'webgpu,cpu');
 const attentions = arg('gpu-attention', 'fused');
 const precision = arg('gpu-precision', 'f32')[0];
+const workerCounts = arg('workers', 'auto');
 const work = path.join(root, 'out/bench');
 const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
 const givenBank = process.argv.includes('--bank') ? arg('bank', '')[0] : null;
@@ -79,10 +81,13 @@ try {
     if (device === 'webgpu') args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
     try {
-      for (const [[rows, given], attention] of banks.flatMap((b) => (device === 'webgpu' ? attentions : ['stream']).map((a) => [b, a]))) {
+      // On WebGPU each attention; on the CPU each worker count.
+      const variants = device === 'webgpu' ? attentions : workerCounts;
+      for (const [[rows, given], variant] of banks.flatMap((b) => variants.map((a) => [b, a]))) {
+        const attention = device === 'webgpu' ? variant : 'stream';
         const bankFile = given ?? '/' + path.relative(root, bank(rows));
         const page = await browser.newPage();
-        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision });
+        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision, workers: device === 'webgpu' ? 'auto' : variant });
         await page.goto(`${server.url}/www/bench.html?${q}`);
         await page.waitForFunction(() => window.benchDone === true, null, { timeout: 3600_000, polling: 1000 });
         const { results, setup, error } = await page.evaluate(() => ({
@@ -91,7 +96,7 @@ try {
         if (error) throw new Error(`${device}, ${rows} rows: ${error}`);
         console.error(setup);
         for (const r of results) {
-          const backend = device === 'webgpu' ? `${r.backend} (${attention})` : r.backend;
+          const backend = device === 'webgpu' ? `${r.backend} (${attention})` : `${r.backend} (${r.workers} worker${r.workers > 1 ? 's' : ''})`;
           console.error(`  ${backend} ${rows} ${r.model} batch ${r.batch}: ${r.pointsPerSecond.toFixed(1)} points/s`);
           lines.push(`| ${backend} | ${rows.toLocaleString('en')} | ${r.model} | ${r.batch} | ${r.pointsPerSecond.toFixed(r.batch === 1 ? 1 : 0)} | ${r.ms.toFixed(r.batch === 1 ? 2 : 0)} |`);
         }

@@ -12,6 +12,8 @@ const options = {
   models: (params.get('models') ?? 'encoder,range,range+').split(','),
   gpuAttention: params.get('gpuAttention') ?? undefined,
   gpuPrecision: params.get('gpuPrecision') ?? undefined,
+  // CPU workers: 'auto' (the package's default) or a count.
+  workers: params.get('workers') === null || params.get('workers') === 'auto' ? 'auto' : Number(params.get('workers')),
 };
 window.benchResults = [];
 window.benchDone = false;
@@ -51,10 +53,10 @@ async function run() {
   const t0 = performance.now();
   $('status').textContent = 'loading…';
   const model = await GeoRange.load({
-    encoder: options.encoder, bank: options.bank || undefined, device: options.device, cache: false, gpuAttention: options.gpuAttention, gpuPrecision: options.gpuPrecision,
+    encoder: options.encoder, bank: options.bank || undefined, device: options.device, cache: false, gpuAttention: options.gpuAttention, gpuPrecision: options.gpuPrecision, workers: options.workers,
   });
   const loadMs = performance.now() - t0;
-  $('setup').textContent = `encoder ${options.encoder}, bank ${options.bank || '(none)'} on ${model.backend}` +
+  $('setup').textContent = `encoder ${options.encoder}, bank ${options.bank || '(none)'} on ${model.backend}${model.workers > 1 ? ` (${model.workers} workers)` : ''}` +
     `${model.adapter ? ` (${model.adapter})` : ''}${options.gpuAttention ? `, ${options.gpuAttention} attention` : ''}${options.gpuPrecision ? `, ${options.gpuPrecision} on the GPU` : ''}${model.note ? ` — ${model.note}` : ''}; loaded in ${loadMs.toFixed(0)} ms; ${navigator.userAgent}`;
   for (const name of options.models) {
     if (name !== 'encoder' && !options.bank) continue;
@@ -63,8 +65,9 @@ async function run() {
       const input = points(batch);
       const opts = { model: name, beta: 0.5, batchSize: batch };
       // Warm-up: shaders, caches, and the engine's optimising tier (V8 takes a hot WebAssembly
-      // function over on a later call; single points settle after about 15 calls).
-      for (let i = 0; i < (batch === 1 ? 20 : 1); i++) await time(model, input.subarray(0, Math.min(batch, 16) * 2), opts);
+      // function over on a later call, in every worker separately; single points settle after
+      // about 15 calls, batches after 2–3).
+      for (let i = 0; i < (batch === 1 ? 20 : 3); i++) await time(model, input.subarray(0, Math.min(batch, 16) * 2), opts);
       let ms;
       if (batch === 1) {
         const runs = [];
@@ -73,7 +76,7 @@ async function run() {
       } else {
         ms = await time(model, input, opts);
       }
-      const result = { model: name, batch, backend: model.backend, ms, pointsPerSecond: (batch * 1000) / ms };
+      const result = { model: name, batch, backend: model.backend, workers: model.workers, ms, pointsPerSecond: (batch * 1000) / ms };
       window.benchResults.push(result);
       row([name, batch, result.pointsPerSecond.toFixed(batch === 1 ? 1 : 0), ms.toFixed(batch === 1 ? 2 : 0)]);
     }
