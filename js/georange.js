@@ -139,6 +139,9 @@ function workerCount(workers, bytes) {
   return workers;
 }
 
+/** Why `device: 'auto'` runs on the CPU without an adapter (the wasm module's words for it). */
+const NO_ADAPTER_NOTE = 'WebGPU unavailable (no usable adapter); using the CPU';
+
 /** Yields to the event loop so the page can repaint between batches. */
 const yieldNow = () => new Promise((r) => setTimeout(r, 0));
 
@@ -201,6 +204,8 @@ export class GeoRange {
     model._geoCutoffDeg = geoCutoffDeg;
     if (gpuLost) model._note = `${gpuLost}; using the CPU`;
     else if (software) model._note = SOFTWARE_ADAPTER_NOTE;
+    // On one thread the wasm module says this itself (src/wasm.rs); the workers were asked for the CPU.
+    else if (where === 'auto' && !probed && inner instanceof ShardedModel) model._note = NO_ADAPTER_NOTE;
     if (workersNote) model._note = [model._note ?? inner.note, workersNote].filter(Boolean).join('; ');
     if (inner.backend === 'webgpu') model._adapter = (probed ?? (await probeAdapter()))?.name ?? '';
     return model;

@@ -75,7 +75,7 @@ function showBackend() {
   const model = state.model;
   if (!model) return;
   const attention = model.gpuAttention ? `, ${model.gpuAttention} attention` : '';
-  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}${attention}` : 'CPU (WebAssembly)';
+  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}${attention}` : `CPU (WebAssembly${model.workers > 1 ? `, ${model.workers} workers` : ''})`;
   $('backend-note').textContent = model.note;
 }
 

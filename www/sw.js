@@ -2,7 +2,7 @@
 // when the network is gone (network first, so a rebuilt package is picked up when online).
 const CACHE = 'georange-demo-v1';
 const PRECACHE = ['./', 'index.html', 'app.js', 'style.css', 'vendor/leaflet.js', 'vendor/leaflet.css',
-  'vendor/topojson-client.min.js', 'vendor/countries-110m.json', 'pkg/georange.js', 'pkg/georange_wasm.js',
+  'vendor/topojson-client.min.js', 'vendor/countries-110m.json', 'pkg/georange.js', 'pkg/shards.js', 'pkg/georange_worker.js', 'pkg/georange_wasm.js',
   'pkg/georange_wasm_bg.wasm', 'models/geoclip/encoder.safetensors'];
 
 self.addEventListener('install', (event) => {
