@@ -2,7 +2,7 @@
 // runs each batch's two rounds on it for js/shards.js (see src/model/shard.rs). Messages in:
 // `{ id, op, args }`; out: `{ id, result }` or `{ id, error }`. Typed arrays go back transferred.
 
-import init, { WasmModel } from './georange_wasm.js';
+import init, { WasmModel, shardBank } from './georange_wasm.js';
 
 let model = null;
 
@@ -14,6 +14,12 @@ const ops = {
     model = await WasmModel.load(encoder, bank, 'cpu', geoCutoffDeg);
     const dims = Object.fromEntries(MODELS.map((m) => [m, model.dim(m)]));
     return { rows: model.bankRows, shardBatch: model.shardBatch, dims };
+  },
+  /** Cuts the bank file into `count` files; the main thread then ends this worker, and the
+   * memory its WebAssembly heap grew to for the whole bank goes with it. */
+  async shard({ wasmUrl, bank, count }) {
+    await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+    return { files: Array.from(shardBank(bank, count)) };
   },
   score({ lonLat, model: name, beta, exactGeo }) {
     const r = model.scoreShard(lonLat, name, beta, exactGeo);
@@ -36,9 +42,9 @@ function buffers(result) {
 
 self.onmessage = async ({ data: { id, op, args } }) => {
   try {
-    if (op !== 'load' && !model) throw new Error('the worker has no model loaded');
+    if (op !== 'load' && op !== 'shard' && !model) throw new Error('the worker has no model loaded');
     const result = await ops[op](args);
-    self.postMessage({ id, result }, buffers(result));
+    self.postMessage({ id, result }, [...buffers(result), ...buffers(result?.files)]);
   } catch (e) {
     self.postMessage({ id, error: String(e?.message ?? e) });
   }

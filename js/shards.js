@@ -7,7 +7,7 @@
 //
 // `ShardedModel` answers the same calls as the wasm `WasmModel` that `GeoRange` wraps.
 
-import { assembleShards, combineShards, shardBank } from './georange_wasm.js';
+import { assembleShards, combineShards } from './georange_wasm.js';
 
 /** A worker that could not start or died (not an error in the model files). */
 export class WorkerUnavailable extends Error {}
@@ -71,8 +71,12 @@ export class ShardedModel {
    * @param {{encoder: Uint8Array, bank: Uint8Array, count: number, wasmUrl?: string|URL, geoCutoffDeg?: number}} options
    */
   static async load({ encoder, bank, count, wasmUrl, geoCutoffDeg }) {
-    const files = Array.from(shardBank(bank, count));
     const url = new URL('./georange_worker.js', import.meta.url);
+    const wasm = wasmUrl ? String(new URL(wasmUrl, globalThis.location?.href)) : undefined;
+    // The bank is cut in a worker of its own, ended at once: the heap it grows to for the
+    // whole file (the file and its shards) is freed, as this thread's would not be.
+    const slicer = new ShardWorker(url);
+    const { files } = await slicer.call('shard', { wasmUrl: wasm, bank, count }).finally(() => slicer.terminate('done'));
     const pool = [];
     try {
       for (const _ of files) pool.push(new ShardWorker(url));
@@ -80,7 +84,6 @@ export class ShardedModel {
       pool.forEach((w) => w.terminate('the model failed to load'));
       throw e;
     }
-    const wasm = wasmUrl ? String(new URL(wasmUrl, globalThis.location?.href)) : undefined;
     try {
       const infos = await Promise.all(pool.map((w, i) => w.call('load', { wasmUrl: wasm, encoder, bank: files[i], geoCutoffDeg }, [files[i].buffer])));
       return new ShardedModel(pool, infos);

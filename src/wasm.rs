@@ -204,7 +204,13 @@ impl WasmModel {
     /// `exact_geo`: one byte per point, 1 where the geographic head ignores the cut-off
     /// (or empty).
     #[wasm_bindgen(js_name = scoreShard)]
-    pub fn score_shard(&self, lonlat: Vec<f64>, model: String, beta: f32, exact_geo: Vec<u8>) -> Result<ShardReport, JsError> {
+    pub fn score_shard(
+        &self,
+        lonlat: Vec<f64>,
+        model: String,
+        beta: f32,
+        exact_geo: Vec<u8>,
+    ) -> Result<ShardReport, JsError> {
         self.check_live()?;
         let variant = Variant::parse(&model, beta)?;
         let exact: Vec<bool> = exact_geo.iter().map(|&b| b != 0).collect();
@@ -322,9 +328,20 @@ pub fn shard_bank(bytes: &[u8], parts: usize) -> Result<js_sys::Array, JsError> 
 /// of each shard's round 2, concatenated in shard order. Its `missing` flags the points no
 /// shard has a row near (score them again with `exact_geo`).
 #[wasm_bindgen(js_name = combineShards)]
-pub fn combine_shards(max: Vec<f32>, sum: Vec<f64>, weights: Vec<f32>, pruned: Vec<u8>, shards: usize) -> Result<Combined, JsError> {
-    if shards == 0 || max.len() % shards != 0 || sum.len() != max.len() {
-        return Err(Error::Mismatch(format!("{} maxima and {} sums for {shards} shards", max.len(), sum.len())).into());
+pub fn combine_shards(
+    max: Vec<f32>,
+    sum: Vec<f64>,
+    weights: Vec<f32>,
+    pruned: Vec<u8>,
+    shards: usize,
+) -> Result<Combined, JsError> {
+    if shards == 0 || !max.len().is_multiple_of(shards) || sum.len() != max.len() {
+        return Err(Error::Mismatch(format!(
+            "{} maxima and {} sums for {shards} shards",
+            max.len(),
+            sum.len()
+        ))
+        .into());
     }
     let len = max.len() / shards;
     let maxes: Vec<&[f32]> = max.chunks(len.max(1)).collect();
@@ -341,7 +358,7 @@ pub fn combine_shards(max: Vec<f32>, sum: Vec<f64>, weights: Vec<f32>, pruned: V
 /// shard's `accumulateShard` result concatenated, `q` the encodings any shard reported.
 #[wasm_bindgen(js_name = assembleShards)]
 pub fn assemble_shards(parts: Vec<f32>, shards: usize, q: Vec<f32>, points: usize) -> Result<Float32Array, JsError> {
-    if shards == 0 || parts.len() % shards != 0 {
+    if shards == 0 || !parts.len().is_multiple_of(shards) || parts.is_empty() {
         return Err(Error::Mismatch(format!("{} values for {shards} shards", parts.len())).into());
     }
     let parts: Vec<&[f32]> = parts.chunks((parts.len() / shards).max(1)).collect();

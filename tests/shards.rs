@@ -173,7 +173,11 @@ fn a_shard_file_holds_its_rows_exactly() {
         }
     }
     let (_, bytes, bank) = bank_file(StorageDtype::Int8);
-    let starts: Vec<usize> = shard_files(&bytes, "bank", 3).unwrap().into_iter().map(|(a, _)| a).collect();
+    let starts: Vec<usize> = shard_files(&bytes, "bank", 3)
+        .unwrap()
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
     assert_eq!(starts, [0, bank.rows() / 3, 2 * bank.rows() / 3]);
     assert_eq!(shard_ranges(10, 3), vec![(0, 3), (3, 6), (6, 10)]);
     assert_eq!(shard_ranges(2, 5), vec![(0, 1), (1, 2)]);
