@@ -9,6 +9,11 @@ let model = null;
 const MODELS = ['encoder', 'range', 'range+'];
 
 const ops = {
+  /** Compiles and instantiates the module (again in `load` and `shard`: a no-op once done). */
+  async init({ wasmUrl }) {
+    await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+    return null;
+  },
   async load({ wasmUrl, encoder, bank, geoCutoffDeg }) {
     await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
     model = await WasmModel.load(encoder, bank, 'cpu', geoCutoffDeg);
@@ -42,7 +47,7 @@ function buffers(result) {
 
 self.onmessage = async ({ data: { id, op, args } }) => {
   try {
-    if (op !== 'load' && op !== 'shard' && !model) throw new Error('the worker has no model loaded');
+    if (!['init', 'load', 'shard'].includes(op) && !model) throw new Error('the worker has no model loaded');
     const result = await ops[op](args);
     self.postMessage({ id, result }, [...buffers(result), ...buffers(result?.files)]);
   } catch (e) {

@@ -73,18 +73,18 @@ export class ShardedModel {
   static async load({ encoder, bank, count, wasmUrl, geoCutoffDeg }) {
     const url = new URL('./georange_worker.js', import.meta.url);
     const wasm = wasmUrl ? String(new URL(wasmUrl, globalThis.location?.href)) : undefined;
-    // The bank is cut in a worker of its own, ended at once: the heap it grows to for the
-    // whole file (the file and its shards) is freed, as this thread's would not be.
-    const slicer = new ShardWorker(url);
-    const { files } = await slicer.call('shard', { wasmUrl: wasm, bank, count }).finally(() => slicer.terminate('done'));
     const pool = [];
     try {
-      for (const _ of files) pool.push(new ShardWorker(url));
-    } catch (e) {
-      pool.forEach((w) => w.terminate('the model failed to load'));
-      throw e;
-    }
-    try {
+      for (let i = 0; i < count; i++) pool.push(new ShardWorker(url));
+      // The workers compile the module while the bank is cut, in a worker of its own that
+      // ends at once: the heap it grows to for the whole file (the file and its shards) is
+      // freed, as this thread's would not be.
+      const started = pool.map((w) => w.call('init', { wasmUrl: wasm }));
+      const slicer = new ShardWorker(url);
+      const { files } = await slicer.call('shard', { wasmUrl: wasm, bank, count }).finally(() => slicer.terminate('done'));
+      await Promise.all(started);
+      // A bank of fewer rows than workers has fewer shards.
+      pool.splice(files.length).forEach((w) => w.terminate('not needed'));
       const infos = await Promise.all(pool.map((w, i) => w.call('load', { wasmUrl: wasm, encoder, bank: files[i], geoCutoffDeg }, [files[i].buffer])));
       return new ShardedModel(pool, infos);
     } catch (e) {

@@ -3,7 +3,7 @@
 //! instead of 512 MB): [`crate::fused`] computes from the codes directly, and the batched path
 //! dequantises one tile at a time for burn's matmuls ([`Rows::tile`]).
 
-use crate::format::{StorageDtype, quantize_rows};
+use crate::format::{StorageDtype, quantize_row};
 
 /// `rows × cols`, row-major, in f32 or int8.
 #[derive(Clone, Debug)]
@@ -26,16 +26,18 @@ impl Rows {
     /// largest value is exactly its scale times ±127, so the codes are the same and the scale
     /// is the same to within one unit in the last place (tested below). f16 is kept as f32.
     pub fn new(data: &[f32], cols: usize, precision: StorageDtype, order: &[usize]) -> Self {
-        let permuted: Vec<f32> = order
-            .iter()
-            .flat_map(|&r| data[r * cols..(r + 1) * cols].iter().copied())
-            .collect();
+        let row = |r: usize| &data[r * cols..(r + 1) * cols];
         match precision {
             StorageDtype::Int8 => {
-                let (codes, scales) = quantize_rows(&permuted, cols);
+                // Row by row: no f32 copy of the whole matrix on the way (4× the codes).
+                let mut codes = Vec::with_capacity(order.len() * cols);
+                let scales = order.iter().map(|&r| quantize_row(row(r), &mut codes)).collect();
                 Rows::Int8 { codes, scales, cols }
             }
-            StorageDtype::F32 | StorageDtype::F16 => Rows::F32 { data: permuted, cols },
+            StorageDtype::F32 | StorageDtype::F16 => Rows::F32 {
+                data: order.iter().flat_map(|&r| row(r).iter().copied()).collect(),
+                cols,
+            },
         }
     }
 
@@ -73,7 +75,7 @@ impl Rows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::dequantize_rows;
+    use crate::format::{dequantize_rows, quantize_rows};
 
     fn sample(rows: usize, cols: usize) -> Vec<f32> {
         let mut x = 0x2545_f491_u32;

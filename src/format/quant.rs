@@ -45,15 +45,22 @@ impl std::str::FromStr for StorageDtype {
 pub fn quantize_rows(data: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
     let rows = if cols == 0 { 0 } else { data.len() / cols };
     let mut q = Vec::with_capacity(data.len());
-    let mut scales = Vec::with_capacity(rows);
-    for row in data.chunks(cols.max(1)).take(rows) {
-        let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let scale = max / 127.0;
-        let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-        q.extend(row.iter().map(|v| (v * inv).round().clamp(-127.0, 127.0) as i8));
-        scales.push(scale);
-    }
+    let scales = data
+        .chunks(cols.max(1))
+        .take(rows)
+        .map(|row| quantize_row(row, &mut q))
+        .collect();
     (q, scales)
+}
+
+/// Appends one row's int8 codes to `codes` and returns its scale (what [`quantize_rows`]
+/// does for each row).
+pub fn quantize_row(row: &[f32], codes: &mut Vec<i8>) -> f32 {
+    let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let scale = max / 127.0;
+    let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+    codes.extend(row.iter().map(|v| (v * inv).round().clamp(-127.0, 127.0) as i8));
+    scale
 }
 
 /// Inverse of [`quantize_rows`].
