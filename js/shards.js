@@ -120,11 +120,12 @@ export class ShardedModel {
     this._live();
     const points = lonLat.length / 2;
     // The encoder alone needs no bank: one worker computes it (as it reports empty input).
-    if (model === 'encoder' || points === 0) return this._pool[0].call('embed', { lonLat, model, beta });
+    if (model === 'encoder' || points === 0) return this._pool[0].call('embed', { lonLat: lonLat.slice(), model, beta });
     const out = new Float32Array(points * this.dim(model));
     for (let start = 0; start < points; start += this._shardBatch) {
       const end = Math.min(points, start + this._shardBatch);
-      const rows = await this._batch(lonLat.subarray(start * 2, end * 2), model, beta).catch((e) => { throw shiftRow(e, start); });
+      // A copy of just these points: a message would carry a view's whole buffer.
+      const rows = await this._batch(lonLat.slice(start * 2, end * 2), model, beta).catch((e) => { throw shiftRow(e, start); });
       out.set(rows, start * (out.length / points));
     }
     return out;

@@ -16,7 +16,9 @@
 //!    cut-off's masked rows are such rows.
 //!
 //! The scores are held whole (heads × queries × rows f32), so callers keep the batch small
-//! ([`group_size`]). On x86-64 the passes run with AVX2 and FMA where the processor has them.
+//! ([`group_size`]). Passes 1–2 ([`softmax`]) and 3 ([`Softmaxed::accumulate`]) can run
+//! apart, with pass 3's coefficients from elsewhere: how shards of a bank agree on one
+//! softmax (`model::shard`). On x86-64 the passes run with AVX2 and FMA where the processor has them.
 
 use crate::attention::{Against, HeadSpec};
 use crate::compact::Rows;
@@ -83,7 +85,7 @@ pub fn attend(bank: &HostBank, heads: &[FusedHead], batch: usize, threads: usize
 /// [`attend`]'s third pass, `rows` long, summing to 1.
 pub fn weights(bank: &HostBank, heads: &[FusedHead], threads: usize) -> Result<Vec<f32>> {
     let s = softmax(bank, heads, 1, threads)?;
-    Ok(s.row_weights(&s.coefficients(heads)))
+    s.row_weights(&s.coefficients(heads))
 }
 
 /// Passes 1 and 2 of a call: each row range's `p = exp(score − max)` and, per (head, query),
@@ -166,14 +168,15 @@ impl Softmaxed {
     }
 
     /// Each row's weight `Σ_h coef[h] · p[h, r]` for the first query, in row order.
-    pub fn row_weights(&self, coef: &[f32]) -> Vec<f32> {
+    pub fn row_weights(&self, coef: &[f32]) -> Result<Vec<f32>> {
+        self.check_coefficients(coef)?;
         let mut out = Vec::new();
         for p in &self.probs {
             let len = p.len() / (self.heads * self.batch).max(1);
             let b = self.batch;
             out.extend((0..len).map(|r| (0..self.heads).map(|h| coef[h * b] * p[h * b * len + r]).sum::<f32>()));
         }
-        out
+        Ok(out)
     }
 
     fn check_coefficients(&self, coef: &[f32]) -> Result<()> {

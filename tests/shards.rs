@@ -199,6 +199,7 @@ fn mismatched_reports_and_batches_are_refused() {
     assert!(err.contains("row 0"), "{err}");
     let s = m.score_shard(&[0.0, 0.0], Variant::Range, &[]).unwrap();
     assert!(m.accumulate_shard(&s, &[1.0, 1.0]).is_err());
+    assert!(m.explain_shard(&s, &[], 3).is_err());
     assert!(combine(&[&[0.0, 0.0]], &[&[1.0]], &[1.0], &[false]).is_err());
     assert!(combine(&[&[0.0]], &[&[1.0]], &[1.0, 1.0], &[false]).is_err());
     assert!(assemble(&[&[1.0, 2.0]], &[0.5], 2).is_err());

@@ -109,7 +109,7 @@ impl Model {
         if scores.batch != 1 {
             return Err(Error::Invalid("a shard explains one point at a time".into()));
         }
-        let device_order = scores.softmaxed.row_weights(coef);
+        let device_order = scores.softmaxed.row_weights(coef)?;
         let mut weights = vec![0f32; bank.rows];
         for (w, &row) in device_order.iter().zip(&bank.spatial.order) {
             weights[row] = *w;
