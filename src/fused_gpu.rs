@@ -526,10 +526,7 @@ mod kernel {
                 }
                 for j in 0..width {
                     let mut ks = Array::<Vector<f32, N>>::new(4usize);
-                    #[unroll]
-                    for c in 0..4usize {
-                        ks[c] = widen::<K, N, NK>(k[clamp_row(base + c, last) * width + j], int8_keys);
-                    }
+                    four_rows::<K, N, NK>(k, base, last, width, j, int8_keys, &mut ks);
                     #[unroll]
                     for a in 0..block {
                         let x = q[clamp_row(mine + a, batch - 1) * width + j];
@@ -581,10 +578,7 @@ mod kernel {
                     let col = unit + g * threads;
                     if col < cols {
                         let mut xs = Array::<Vector<f32, N>>::new(4usize);
-                        #[unroll]
-                        for c in 0..4usize {
-                            xs[c] = widen::<V, N, NV>(v[clamp_row(rs + c, last) * cols + col], int8_values);
-                        }
+                        four_rows::<V, N, NV>(v, rs, last, cols, col, int8_values, &mut xs);
                         #[unroll]
                         for i in 0..queries {
                             let w = weights[i * steps + s];
@@ -635,6 +629,25 @@ mod kernel {
     }
 
     /// `row`, or `last` past it: rows past the end are read as the last one (weight zero).
+    /// Element `at` of rows `first .. first + 4` of a matrix whose rows are `stride`
+    /// elements apart, widened to f32 into `out`; rows past `last` read as row `last` (their
+    /// weights are zero).
+    #[cube]
+    fn four_rows<E: Numeric, N: Size, NE: Size>(
+        m: &Tensor<Vector<E, NE>>,
+        first: usize,
+        last: usize,
+        stride: usize,
+        at: usize,
+        #[comptime] int8: bool,
+        out: &mut Array<Vector<f32, N>>,
+    ) {
+        #[unroll]
+        for c in 0..4usize {
+            out[c] = widen::<E, N, NE>(m[clamp_row(first + c, last) * stride + at], int8);
+        }
+    }
+
     #[cube]
     fn clamp_row(row: usize, last: usize) -> usize {
         let mut r = row;
