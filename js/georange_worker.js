@@ -18,7 +18,10 @@ const ops = {
     await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
     model = await WasmModel.load(encoder, bank, 'cpu', geoCutoffDeg);
     const dims = Object.fromEntries(MODELS.map((m) => [m, model.dim(m)]));
-    return { rows: model.bankRows, shardBatch: model.shardBatch, dims };
+    // Per model: a few points with the cut-off (the fused passes keep their scores between
+    // the rounds), a whole batch without it (the stream scores again).
+    const shardBatch = { range: model.shardBatch('range', 0.5), 'range+': model.shardBatch('range+', 0.5) };
+    return { rows: model.bankRows, shardBatch, dims };
   },
   /** Cuts the bank file into `count` files; the main thread then ends this worker, and the
    * memory its WebAssembly heap grew to for the whole bank goes with it. */

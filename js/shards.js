@@ -97,7 +97,7 @@ export class ShardedModel {
   constructor(pool, infos) {
     this._pool = pool;
     this._dims = infos[0].dims;
-    this._shardBatch = Math.min(...infos.map((i) => i.shardBatch));
+    this._shardBatch = Object.fromEntries(['range', 'range+'].map((m) => [m, Math.min(...infos.map((i) => i.shardBatch[m]))]));
     // Each shard's first row in the whole bank.
     this._starts = infos.map((_, s) => infos.slice(0, s).reduce((n, i) => n + i.rows, 0));
     this._disposed = false;
@@ -115,15 +115,16 @@ export class ShardedModel {
     return d;
   }
 
-  /** Embeds one batch, in slices of at most `shardBatch` points. */
+  /** Embeds one batch, in slices of at most the shards' batch for `model`. */
   async embedBatch(lonLat, model, beta) {
     this._live();
     const points = lonLat.length / 2;
     // The encoder alone needs no bank: one worker computes it (as it reports empty input).
     if (model === 'encoder' || points === 0) return this._pool[0].call('embed', { lonLat: lonLat.slice(), model, beta });
     const out = new Float32Array(points * this.dim(model));
-    for (let start = 0; start < points; start += this._shardBatch) {
-      const end = Math.min(points, start + this._shardBatch);
+    const step = this._shardBatch[model];
+    for (let start = 0; start < points; start += step) {
+      const end = Math.min(points, start + step);
       // A copy of just these points: a message would carry a view's whole buffer.
       const rows = await this._batch(lonLat.slice(start * 2, end * 2), model, beta).catch((e) => { throw shiftRow(e, start); });
       out.set(rows, start * (out.length / points));

@@ -189,35 +189,73 @@ pub fn stream_mixed(
     weights: &[f32],
     tile: usize,
 ) -> Option<Tensor<2>> {
+    let norms = stream_normalisers(bank, queries, heads, tile)?;
+    // Each head's weights are `exp(s − m + ln(w / l))`: one offset per query.
+    let offsets: Vec<Tensor<2>> = norms
+        .max
+        .into_iter()
+        .zip(norms.sum)
+        .zip(weights)
+        .map(|((m, l), w)| {
+            let log_factor = l.recip().mul_scalar(*w).log();
+            match m {
+                Some(m) => log_factor - m,
+                None => log_factor,
+            }
+        })
+        .collect();
+    stream_weighted(bank, queries, heads, &offsets, tile)
+}
+
+/// Each head's row maxima (`None` for a head that skips them, [`bounded`]: its scores are
+/// used as they are) and normalisers `Σ exp(s − m)`, `[batch, 1]` each: the first pass of
+/// [`stream_mixed`], and what a shard of a bank reports (`model::shard`).
+pub struct Normalisers {
+    pub max: Vec<Option<Tensor<2>>>,
+    pub sum: Vec<Tensor<2>>,
+}
+
+/// [`stream_mixed`]'s first pass over the whole bank. None for an empty bank or no heads.
+pub fn stream_normalisers(
+    bank: &BankView,
+    queries: &[Tensor<2>],
+    heads: &[HeadSpec],
+    tile: usize,
+) -> Option<Normalisers> {
     let (queries, plain) = prepare(bank, queries, heads);
-    let tiles = tiles_of(bank, &[(0, bank.rows)], tile);
-    // Pass 1: each head's maxima and normalisers.
     let mut norms: Vec<(Option<Tensor<2>>, Option<Tensor<2>>)> = heads.iter().map(|_| (None, None)).collect();
-    for &(start, len) in &tiles {
+    for (start, len) in tiles_of(bank, &[(0, bank.rows)], tile) {
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
             let s = scores(bank, spec, q, start, len);
             norms[h] = normaliser(std::mem::take(&mut norms[h]), s, plain[h]);
         }
     }
-    // Each head's weights are `exp(s − m + ln(w / l))`: one offset per query.
-    let offsets: Vec<Tensor<2>> = norms
+    let (max, sum): (Vec<_>, Vec<_>) = norms
         .into_iter()
-        .zip(weights)
-        .map(|((m, l), w)| {
-            let log_factor = l?.recip().mul_scalar(*w).log();
-            Some(match m {
-                Some(m) => log_factor - m,
-                None => log_factor,
-            })
-        })
-        .collect::<Option<_>>()?;
-    // Pass 2: the mixed weights of each tile times its values.
+        .map(|(m, l)| l.map(|l| (m, l)))
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    (!heads.is_empty()).then_some(Normalisers { max, sum })
+}
+
+/// [`stream_mixed`]'s second pass: `Σ_h exp(s_h + offsets[h]) · V` over the whole bank, one
+/// `P · V` per tile for all the heads (`offsets[h]`: `[batch, 1]`). None for an empty bank or
+/// no heads.
+pub fn stream_weighted(
+    bank: &BankView,
+    queries: &[Tensor<2>],
+    heads: &[HeadSpec],
+    offsets: &[Tensor<2>],
+    tile: usize,
+) -> Option<Tensor<2>> {
+    let (queries, _) = prepare(bank, queries, heads);
     let mut acc: Option<Tensor<2>> = None;
-    for (start, len) in tiles {
+    for (start, len) in tiles_of(bank, &[(0, bank.rows)], tile) {
         let p = heads
             .iter()
             .zip(&queries)
-            .zip(&offsets)
+            .zip(offsets)
             .map(|((spec, q), offset)| (scores(bank, spec, q, start, len) + offset.clone()).exp())
             .reduce(|a, b| a + b)?;
         let pv = product(p, bank.values.rows(start, len));

@@ -187,10 +187,10 @@ impl WasmModel {
         })
     }
 
-    /// The most points one `scoreShard` call takes.
-    #[wasm_bindgen(getter, js_name = shardBatch)]
-    pub fn shard_batch(&self) -> usize {
-        self.inner.model.shard_batch()
+    /// The most points one `scoreShard` call takes for `model` (with `beta`).
+    #[wasm_bindgen(js_name = shardBatch)]
+    pub fn shard_batch(&self, model: &str, beta: f32) -> Result<usize, JsError> {
+        Ok(self.inner.model.shard_batch(Variant::parse(model, beta)?))
     }
 
     /// Rows in this model's bank (0 without one).

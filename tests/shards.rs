@@ -52,12 +52,13 @@ fn rounds(shards: &[(usize, Model)], pts: &[f64], v: Variant, exact: &[bool]) ->
     (rows, c.missing)
 }
 
-/// Embeds like `js/shards.js`: batches of `shard_batch` points; a batch with points that no
-/// shard has a row near is scored again with those points exact.
+/// Embeds like `js/shards.js`: batches of `shard_batch` points (all of them at once unless
+/// the cut-off applies: the stream's two passes; a few at a time: the fused passes); a batch
+/// with points that no shard has a row near is scored again with those points exact.
 fn sharded_embed(shards: &[(usize, Model)], pts: &[f64], v: Variant) -> (Vec<f32>, usize) {
     let mut out = Vec::new();
     let mut rescored = 0;
-    for chunk in pts.chunks(shards[0].1.shard_batch() * 2) {
+    for chunk in pts.chunks(shards[0].1.shard_batch(v) * 2) {
         let (rows, missing) = rounds(shards, chunk, v, &[]);
         if missing.iter().any(|&m| m) {
             rescored += missing.iter().filter(|&&m| m).count();
@@ -73,7 +74,8 @@ fn sharded_embed(shards: &[(usize, Model)], pts: &[f64], v: Variant) -> (Vec<f32
 
 #[test]
 fn shards_compute_what_the_whole_bank_does() {
-    let pts = queries();
+    // More points than the fused passes take at once: without the cut-off, the shards stream.
+    let pts: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
     for dtype in [StorageDtype::F32, StorageDtype::Int8] {
         let (enc, bytes, bank) = bank_file(dtype);
         // 4° leaves some points no row at all, and many shards none for some point.
@@ -111,6 +113,35 @@ fn shards_compute_what_the_whole_bank_does() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn streamed_shards_with_huge_values_keep_their_maxima() {
+    // Values near 1e30: each shard's stream keeps a running maximum (its scores could not be
+    // summed as they are), and round 2 must rescale from it to the whole bank's.
+    let (enc, bank) = converted(&L40, StorageDtype::F32);
+    let huge = Bank::new(
+        bank.locs.clone(),
+        bank.keys.clone(),
+        bank.values.iter().map(|v| v * 1e30).collect(),
+        bank.key_dim,
+        bank.value_dim,
+        &bank.encoder_id,
+    )
+    .unwrap();
+    let bytes = huge.to_bytes(StorageDtype::F32).unwrap();
+    let whole = load(&enc, &Bank::from_bytes(&bytes, "bank").unwrap(), None);
+    let mut sharded = shards(&enc, &bytes, 3, None);
+    // The smallest tiles, so that each shard's stream crosses tiles.
+    sharded.iter_mut().for_each(|(_, m)| m.set_tile_budget(1));
+    let pts: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
+    for v in [Variant::Range, Variant::RangePlus { beta: 0.5 }] {
+        assert!(sharded[0].1.shard_batch(v) >= pts.len() / 2, "one streamed batch");
+        let expected = whole.embed(&pts, v, pts.len() / 2, &mut |_| {}).unwrap();
+        let (got, _) = sharded_embed(&sharded, &pts, v);
+        let err = worst(&got, &expected, whole.dim(v), bank.value_dim);
+        assert!(err <= 1e-5, "{v:?}: relative error {err:.2e}");
     }
 }
 
@@ -187,8 +218,13 @@ fn a_shard_file_holds_its_rows_exactly() {
 fn mismatched_reports_and_batches_are_refused() {
     let (enc, bank) = converted(&L40, StorageDtype::Int8);
     let m = load(&enc, &bank, None);
-    let too_many = vec![0.0; (m.shard_batch() + 1) * 2];
+    let too_many = vec![0.0; (m.shard_batch(Variant::Range) + 1) * 2];
     assert!(m.score_shard(&too_many, Variant::Range, &[]).is_err());
+    // A streamed batch (more points than the fused passes take) checks its coefficients too.
+    let many: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
+    let s = m.score_shard(&many, Variant::Range, &[]).unwrap();
+    assert!(m.accumulate_shard(&s, &[1.0, 1.0]).is_err());
+    assert!(m.explain_shard(&s, &vec![1.0; many.len() / 2], 3).is_err());
     assert!(m.score_shard(&[0.0, 0.0, 1.0, 1.0], Variant::Range, &[true]).is_err());
     assert!(m.score_shard(&[0.0, 0.0], Variant::Encoder, &[]).is_err());
     let err = m

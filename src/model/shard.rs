@@ -13,11 +13,17 @@
 //! scores the batch again with them in `exact_geo`.
 
 use super::*;
+use crate::attention::{stream_normalisers, stream_weighted};
 use crate::fused::Softmaxed;
 
 /// One shard's first round for a batch, kept for its second.
 pub struct ShardScores {
-    softmaxed: Softmaxed,
+    round: Round,
+    /// heads × batch: each (head, point)'s largest score over this shard (−∞: no row; 0 for
+    /// a streamed head that skips its maximum, whose scores are bounded).
+    max: Vec<f32>,
+    /// heads × batch: `Σ exp(score − max)` over this shard's rows.
+    sum: Vec<f64>,
     /// `batch × key_dim`: the points' normalised encodings (every shard computes the same).
     pub q: Vec<f32>,
     /// Each head's share of the output (RANGE+: β, 1 − β).
@@ -27,23 +33,47 @@ pub struct ShardScores {
     pub batch: usize,
 }
 
+/// How a shard scored its batch: the fused passes 1–2 (a few points, or a head with the
+/// cut-off), whose probabilities it keeps; or the stream's first pass (larger batches), which
+/// keeps only the queries and the maxima, and scores again in round 2 (as
+/// `attention::stream_mixed` does on one bank).
+enum Round {
+    Fused(Softmaxed),
+    Streamed {
+        queries: Vec<Tensor<2>>,
+        specs: Vec<HeadSpec>,
+        max: Vec<Option<Tensor<2>>>,
+        tile: usize,
+    },
+}
+
 impl ShardScores {
     /// heads × batch: each (head, point)'s largest score over this shard (−∞: no row).
     pub fn max(&self) -> &[f32] {
-        &self.softmaxed.max
+        &self.max
     }
 
     /// heads × batch: `Σ exp(score − max)` over this shard's rows.
     pub fn sum(&self) -> &[f64] {
-        &self.softmaxed.sum
+        &self.sum
     }
 }
 
 impl Model {
-    /// The most points one [`score_shard`](Self::score_shard) call takes (its scores are
-    /// held until the second round, within the fused passes' buffer).
-    pub fn shard_batch(&self) -> usize {
-        self.bank.as_ref().map_or(1, |b| fused::group_size(b.rows, 2))
+    /// The most points one [`score_shard`](Self::score_shard) call takes for `variant`: a
+    /// batch the fused passes score (with the cut-off, every batch) is held until the second
+    /// round, within their buffer; a streamed one keeps little, and takes a whole batch.
+    pub fn shard_batch(&self, variant: Variant) -> usize {
+        match &self.bank {
+            Some(b) if self.pruned(variant) => fused::group_size(b.rows, 2),
+            Some(_) => self.max_batch(),
+            None => 1,
+        }
+    }
+
+    /// Whether `variant` has a head limited by the geographic cut-off.
+    fn pruned(&self, variant: Variant) -> bool {
+        self.geo_cutoff.is_some() && heads(variant).iter().any(|(h, _)| h.against == Against::Locations)
     }
 
     /// Rows in the bank (0 without one).
@@ -61,10 +91,10 @@ impl Model {
                 "bank shards serve RANGE and RANGE+, not the encoder alone".into(),
             ));
         }
-        if n > self.shard_batch() || !(exact_geo.is_empty() || exact_geo.len() == n) {
+        let most = self.shard_batch(variant);
+        if n > most || !(exact_geo.is_empty() || exact_geo.len() == n) {
             return Err(Error::Invalid(format!(
-                "a shard scores at most {} points at a time, with one exact-geography flag each; got {n} points and {} flags",
-                self.shard_batch(),
+                "a shard scores at most {most} points at a time, with one exact-geography flag each; got {n} points and {} flags",
                 exact_geo.len()
             )));
         }
@@ -72,7 +102,41 @@ impl Model {
         let host = bank
             .host()
             .ok_or_else(|| Error::Invalid("bank shards run on the CPU".into()))?;
-        let q = read_f32(normalise(self.encoder.forward(&points)))?;
+        let heads = heads(variant);
+        let qt = normalise(self.encoder.forward(&points));
+        let q = read_f32(qt.clone())?;
+        let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
+        let head_weights = heads.iter().map(|(_, w)| *w).collect();
+        // Past the fused passes' batch (or their buffer), the stream: as on one bank.
+        if !self.pruned(variant) && n > fused::fused_up_to(&specs).min(fused::group_size(bank.rows, heads.len())) {
+            let queries: Vec<Tensor<2>> = specs.iter().map(|h| self.head_queries(h, &qt, &points)).collect();
+            let tile = tile_rows(n, bank.rows, self.tile_budget);
+            let norms = stream_normalisers(&bank.view(), &queries, &specs, tile)
+                .ok_or_else(|| Error::Invalid("a shard needs a bank row and a head".into()))?;
+            let mut max = Vec::with_capacity(specs.len() * n);
+            let mut sum = Vec::with_capacity(specs.len() * n);
+            for (m, l) in norms.max.iter().zip(norms.sum) {
+                match m {
+                    Some(m) => max.extend(read_f32(m.clone())?),
+                    None => max.extend(std::iter::repeat_n(0.0, n)),
+                }
+                sum.extend(read_f32(l)?.into_iter().map(f64::from));
+            }
+            return Ok(ShardScores {
+                round: Round::Streamed {
+                    queries,
+                    specs: specs.clone(),
+                    max: norms.max,
+                    tile,
+                },
+                max,
+                sum,
+                pruned: vec![false; specs.len()],
+                head_weights,
+                q,
+                batch: n,
+            });
+        }
         let xyz = unit_vectors(&points);
         let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
             points
@@ -84,12 +148,14 @@ impl Model {
                 })
                 .collect()
         });
-        let heads = heads(variant);
         let fh = fused_heads(&heads, &q, &xyz, runs.as_deref());
+        let softmaxed = fused::softmax(&host, &fh, n, threads())?;
         Ok(ShardScores {
-            softmaxed: fused::softmax(&host, &fh, n, threads())?,
+            max: softmaxed.max.clone(),
+            sum: softmaxed.sum.clone(),
+            round: Round::Fused(softmaxed),
             pruned: fh.iter().map(|h| h.runs.is_some()).collect(),
-            head_weights: heads.iter().map(|(_, w)| *w).collect(),
+            head_weights,
             q,
             batch: n,
         })
@@ -99,7 +165,38 @@ impl Model {
     /// `batch × value_dim`, with this shard's coefficients from [`combine`].
     pub fn accumulate_shard(&self, scores: &ShardScores, coef: &[f32]) -> Result<Vec<f32>> {
         let host = self.shard_host()?;
-        scores.softmaxed.accumulate(&host, coef)
+        let (queries, specs, max, tile) = match &scores.round {
+            Round::Fused(softmaxed) => return softmaxed.accumulate(&host, coef),
+            Round::Streamed {
+                queries,
+                specs,
+                max,
+                tile,
+            } => (queries, specs, max, *tile),
+        };
+        let n = scores.batch;
+        if coef.len() != specs.len() * n {
+            return Err(Error::Mismatch(format!(
+                "{} coefficients for {} heads × {n} points",
+                coef.len(),
+                specs.len()
+            )));
+        }
+        // `exp(s − m + ln coef)`: each head's probabilities rescaled to the whole bank's.
+        let offsets: Vec<Tensor<2>> = coef
+            .chunks(n)
+            .zip(max)
+            .map(|(c, m)| {
+                let c = Tensor::from_data(TensorData::new(c.to_vec(), [n, 1]), &self.device).log();
+                match m {
+                    Some(m) => c - m.clone(),
+                    None => c,
+                }
+            })
+            .collect();
+        let out = stream_weighted(&self.bank()?.view(), queries, specs, &offsets, tile)
+            .ok_or_else(|| Error::Invalid("a shard needs a bank row and a head".into()))?;
+        read_f32(out)
     }
 
     /// Round 2 for one point, for `explain`: the `k` heaviest of this shard's rows with their
@@ -109,7 +206,10 @@ impl Model {
         if scores.batch != 1 {
             return Err(Error::Invalid("a shard explains one point at a time".into()));
         }
-        let device_order = scores.softmaxed.row_weights(coef)?;
+        let Round::Fused(softmaxed) = &scores.round else {
+            return Err(Error::Invalid("a shard explains one point at a time".into()));
+        };
+        let device_order = softmaxed.row_weights(coef)?;
         let mut weights = vec![0f32; bank.rows];
         for (w, &row) in device_order.iter().zip(&bank.spatial.order) {
             weights[row] = *w;
