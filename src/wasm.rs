@@ -273,43 +273,19 @@ fn no_round() -> JsError {
 }
 
 /// What one bank shard reports from round 1 (`scoreShard`); `combineShards` takes every
-/// shard's. Per (head, point) arrays are head-major.
-#[wasm_bindgen]
+/// shard's. Per (head, point) arrays are head-major; each field reads as a typed array.
+#[wasm_bindgen(getter_with_clone)]
 pub struct ShardReport {
-    max: Vec<f32>,
-    sum: Vec<f64>,
-    q: Vec<f32>,
-    weights: Vec<f32>,
-    pruned: Vec<u8>,
-}
-
-#[wasm_bindgen]
-impl ShardReport {
     /// Each (head, point)'s largest score over the shard (−Infinity: no row).
-    #[wasm_bindgen(getter)]
-    pub fn max(&self) -> Float32Array {
-        Float32Array::from(&self.max[..])
-    }
+    pub max: Vec<f32>,
     /// Each (head, point)'s `Σ exp(score − max)` over the shard.
-    #[wasm_bindgen(getter)]
-    pub fn sum(&self) -> js_sys::Float64Array {
-        js_sys::Float64Array::from(&self.sum[..])
-    }
+    pub sum: Vec<f64>,
     /// The points' normalised encodings, `points × encoder dim` (every shard has the same).
-    #[wasm_bindgen(getter)]
-    pub fn q(&self) -> Float32Array {
-        Float32Array::from(&self.q[..])
-    }
+    pub q: Vec<f32>,
     /// Each head's share of the output.
-    #[wasm_bindgen(getter)]
-    pub fn weights(&self) -> Float32Array {
-        Float32Array::from(&self.weights[..])
-    }
+    pub weights: Vec<f32>,
     /// 1 for a head limited by the geographic cut-off.
-    #[wasm_bindgen(getter)]
-    pub fn pruned(&self) -> js_sys::Uint8Array {
-        js_sys::Uint8Array::from(&self.pruned[..])
-    }
+    pub pruned: Vec<u8>,
 }
 
 /// Cuts a bank file into at most `parts` files of contiguous rows, one per CPU worker (see
@@ -365,25 +341,13 @@ pub fn assemble_shards(parts: Vec<f32>, shards: usize, q: Vec<f32>, points: usiz
     Ok(Float32Array::from(&assemble(&parts, &q, points)?[..]))
 }
 
-/// `combineShards`' result.
-#[wasm_bindgen]
+/// `combineShards`' result; each field reads as a typed array.
+#[wasm_bindgen(getter_with_clone)]
 pub struct Combined {
-    coef: Vec<f32>,
-    missing: Vec<u8>,
-}
-
-#[wasm_bindgen]
-impl Combined {
     /// Every shard's coefficients, concatenated in shard order.
-    #[wasm_bindgen(getter)]
-    pub fn coef(&self) -> Float32Array {
-        Float32Array::from(&self.coef[..])
-    }
+    pub coef: Vec<f32>,
     /// 1 for a point that no shard has a bank row near (within the cut-off).
-    #[wasm_bindgen(getter)]
-    pub fn missing(&self) -> js_sys::Uint8Array {
-        js_sys::Uint8Array::from(&self.missing[..])
-    }
+    pub missing: Vec<u8>,
 }
 
 unsafe extern "C" {

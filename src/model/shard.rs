@@ -33,6 +33,9 @@ pub struct ShardScores {
     pub batch: usize,
 }
 
+/// Round 1's result: the round kept for round 2, the maxima and sums, the pruned heads.
+type Scored = (Round, Vec<f32>, Vec<f64>, Vec<bool>);
+
 /// How a shard scored its batch: the fused passes 1–2 (a few points, or a head with the
 /// cut-off), whose probabilities it keeps; or the stream's first pass (larger batches), which
 /// keeps only the queries and the maxima, and scores again in round 2 (as
@@ -98,46 +101,63 @@ impl Model {
                 exact_geo.len()
             )));
         }
-        let bank = self.bank()?;
-        let host = bank
-            .host()
-            .ok_or_else(|| Error::Invalid("bank shards run on the CPU".into()))?;
-        let heads = heads(variant);
+        self.shard_host()?;
         let qt = normalise(self.encoder.forward(&points));
         let q = read_f32(qt.clone())?;
+        let heads = heads(variant);
         let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
-        let head_weights = heads.iter().map(|(_, w)| *w).collect();
+        let rows = self.bank()?.rows;
         // Past the fused passes' batch (or their buffer), the stream: as on one bank.
-        if !self.pruned(variant) && n > fused::fused_up_to(&specs).min(fused::group_size(bank.rows, heads.len())) {
-            let queries: Vec<Tensor<2>> = specs.iter().map(|h| self.head_queries(h, &qt, &points)).collect();
-            let tile = tile_rows(n, bank.rows, self.tile_budget);
-            let norms = stream_normalisers(&bank.view(), &queries, &specs, tile)
-                .ok_or_else(|| Error::Invalid("a shard needs a bank row and a head".into()))?;
-            let mut max = Vec::with_capacity(specs.len() * n);
-            let mut sum = Vec::with_capacity(specs.len() * n);
-            for (m, l) in norms.max.iter().zip(norms.sum) {
-                match m {
-                    Some(m) => max.extend(read_f32(m.clone())?),
-                    None => max.extend(std::iter::repeat_n(0.0, n)),
-                }
-                sum.extend(read_f32(l)?.into_iter().map(f64::from));
+        let streamed =
+            !self.pruned(variant) && n > fused::fused_up_to(&specs).min(fused::group_size(rows, heads.len()));
+        let (round, max, sum, pruned) = if streamed {
+            self.score_streamed(&qt, &points, specs)?
+        } else {
+            self.score_fused(&q, &points, &heads, exact_geo)?
+        };
+        Ok(ShardScores {
+            round,
+            max,
+            sum,
+            pruned,
+            head_weights: heads.iter().map(|(_, w)| *w).collect(),
+            q,
+            batch: n,
+        })
+    }
+
+    /// Round 1 through the stream's first pass: the round, the maxima (0 for a head that
+    /// skips them) and sums, and which heads the cut-off limits (none).
+    fn score_streamed(&self, qt: &Tensor<2>, points: &[f64], specs: Vec<HeadSpec>) -> Result<Scored> {
+        let (bank, n) = (self.bank()?, points.len() / 2);
+        let queries: Vec<Tensor<2>> = specs.iter().map(|h| self.head_queries(h, qt, points)).collect();
+        let tile = tile_rows(n, bank.rows, self.tile_budget);
+        let norms = stream_normalisers(&bank.view(), &queries, &specs, tile)
+            .ok_or_else(|| Error::Invalid("a shard needs a bank row and a head".into()))?;
+        let mut max = Vec::with_capacity(specs.len() * n);
+        let mut sum = Vec::with_capacity(specs.len() * n);
+        for (m, l) in norms.max.iter().zip(norms.sum) {
+            match m {
+                Some(m) => max.extend(read_f32(m.clone())?),
+                None => max.extend(std::iter::repeat_n(0.0, n)),
             }
-            return Ok(ShardScores {
-                round: Round::Streamed {
-                    queries,
-                    specs: specs.clone(),
-                    max: norms.max,
-                    tile,
-                },
-                max,
-                sum,
-                pruned: vec![false; specs.len()],
-                head_weights,
-                q,
-                batch: n,
-            });
+            sum.extend(read_f32(l)?.into_iter().map(f64::from));
         }
-        let xyz = unit_vectors(&points);
+        let pruned = vec![false; specs.len()];
+        let round = Round::Streamed {
+            queries,
+            specs,
+            max: norms.max,
+            tile,
+        };
+        Ok((round, max, sum, pruned))
+    }
+
+    /// Round 1 through the fused passes 1–2, each point's geographic head limited to the rows
+    /// within the cut-off (all of them for `exact_geo` points; none when no row is that near).
+    fn score_fused(&self, q: &[f32], points: &[f64], heads: &[(HeadSpec, f32)], exact_geo: &[bool]) -> Result<Scored> {
+        let bank = self.bank()?;
+        let xyz = unit_vectors(points);
         let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
             points
                 .chunks_exact(2)
@@ -148,17 +168,11 @@ impl Model {
                 })
                 .collect()
         });
-        let fh = fused_heads(&heads, &q, &xyz, runs.as_deref());
-        let softmaxed = fused::softmax(&host, &fh, n, threads())?;
-        Ok(ShardScores {
-            max: softmaxed.max.clone(),
-            sum: softmaxed.sum.clone(),
-            round: Round::Fused(softmaxed),
-            pruned: fh.iter().map(|h| h.runs.is_some()).collect(),
-            head_weights,
-            q,
-            batch: n,
-        })
+        let fh = fused_heads(heads, q, &xyz, runs.as_deref());
+        let softmaxed = fused::softmax(&self.shard_host()?, &fh, points.len() / 2, threads())?;
+        let (max, sum) = (softmaxed.max.clone(), softmaxed.sum.clone());
+        let pruned = fh.iter().map(|h| h.runs.is_some()).collect();
+        Ok((Round::Fused(softmaxed), max, sum, pruned))
     }
 
     /// Round 2 on this shard: its part of the batch's high-resolution vectors,
