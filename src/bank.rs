@@ -18,10 +18,11 @@ use crate::weights::matrix_on_device;
 pub struct Bank {
     /// `rows × 2`: longitude, latitude in degrees.
     pub locs: Vec<f32>,
-    /// `rows × key_dim`, unit rows.
-    pub keys: Vec<f32>,
-    /// `rows × value_dim`.
-    pub values: Vec<f32>,
+    /// `rows × key_dim`, unit rows, in the precision the file stored them (int8 codes and row
+    /// scales as they are; f16 as f32).
+    pub keys: Rows,
+    /// `rows × value_dim`, likewise.
+    pub values: Rows,
     pub key_dim: usize,
     pub value_dim: usize,
     /// [`crate::Encoder::id`] of the encoder whose space the keys live in.
@@ -35,16 +36,13 @@ impl Bank {
     /// Builds a bank, normalising the keys and checking every value.
     pub fn new(
         locs: Vec<f32>,
-        mut keys: Vec<f32>,
+        keys: Vec<f32>,
         values: Vec<f32>,
         key_dim: usize,
         value_dim: usize,
         encoder_id: &str,
     ) -> Result<Self> {
         let rows = locs.len() / 2;
-        if rows == 0 {
-            return Err(Error::Invalid("a bank needs at least one row".into()));
-        }
         if key_dim == 0
             || value_dim == 0
             || keys.len() != rows * key_dim
@@ -58,11 +56,48 @@ impl Bank {
                 values.len()
             )));
         }
-        for (name, data) in [("locations", &locs), ("keys", &keys), ("values", &values)] {
-            if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+        let keys = Rows::F32 {
+            data: keys,
+            cols: key_dim,
+        };
+        let values = Rows::F32 {
+            data: values,
+            cols: value_dim,
+        };
+        Self::from_rows(locs, keys, values, encoder_id, StorageDtype::F32)
+    }
+
+    /// [`new`](Self::new) from rows kept in the precision `precision` they were stored in.
+    fn from_rows(
+        locs: Vec<f32>,
+        mut keys: Rows,
+        values: Rows,
+        encoder_id: &str,
+        precision: StorageDtype,
+    ) -> Result<Self> {
+        let rows = locs.len() / 2;
+        if rows == 0 {
+            return Err(Error::Invalid("a bank needs at least one row".into()));
+        }
+        if locs.len() != rows * 2 || keys.rows() != rows || values.rows() != rows {
+            return Err(Error::Mismatch(format!(
+                "bank parts disagree: {} locations, {} key rows, {} value rows",
+                locs.len() / 2,
+                keys.rows(),
+                values.rows()
+            )));
+        }
+        if let Some(i) = locs.iter().position(|v| !v.is_finite()) {
+            return Err(Error::format(
+                "bank",
+                format!("locations: row {} holds a non-finite value", i / 2),
+            ));
+        }
+        for (name, data) in [("keys", &keys), ("values", &values)] {
+            if let Some(r) = data.first_non_finite_row() {
                 return Err(Error::format(
                     "bank",
-                    format!("{name}: row {} holds a non-finite value", i / (data.len() / rows)),
+                    format!("{name}: row {r} holds a non-finite value"),
                 ));
             }
         }
@@ -74,24 +109,16 @@ impl Bank {
                 ));
             }
         }
-        for (i, row) in keys.chunks_exact_mut(key_dim).enumerate() {
-            let norm = row.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
-            if norm == 0.0 {
-                return Err(Error::format(
-                    "bank",
-                    format!("key row {i} is all zeros and cannot be normalised"),
-                ));
-            }
-            row.iter_mut().for_each(|v| *v = (*v as f64 / norm) as f32);
-        }
+        keys.normalise()
+            .map_err(|i| Error::format("bank", format!("key row {i} is all zeros and cannot be normalised")))?;
         Ok(Self {
             locs,
+            key_dim: keys.cols(),
+            value_dim: values.cols(),
             keys,
             values,
-            key_dim,
-            value_dim,
             encoder_id: encoder_id.to_string(),
-            precision: StorageDtype::F32,
+            precision,
         })
     }
 
@@ -109,12 +136,13 @@ impl Bank {
             .meta("value_dim", self.value_dim)
             .meta("encoder_id", &self.encoder_id);
         w.add_exact("locs", &[n, 2], &self.locs);
-        w.add("keys", &[n, self.key_dim], &self.keys);
-        w.add("values", &[n, self.value_dim], &self.values);
+        w.add("keys", &[n, self.key_dim], &self.keys.to_f32());
+        w.add("values", &[n, self.value_dim], &self.values.to_f32());
         w.to_bytes()
     }
 
-    /// Parses our bank file (`what` names it in errors).
+    /// Parses our bank file (`what` names it in errors). Keys and values stay in the file's
+    /// precision: an int8 file's codes are not decoded.
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self> {
         let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
         let (n, kd, vd): (usize, usize, usize) = (
@@ -123,19 +151,32 @@ impl Bank {
             r.meta_parse("value_dim")?,
         );
         let locs = r.tensor("locs", 2)?;
-        let keys = r.tensor("keys", 2)?;
-        let values = r.tensor("values", 2)?;
-        for (name, t, cols) in [("locs", &locs, 2), ("keys", &keys, kd), ("values", &values, vd)] {
-            if t.shape != [n, cols] {
+        if locs.shape != [n, 2] {
+            return Err(Error::format(
+                what,
+                format!("tensor \"locs\" has shape {:?}, metadata says [{n}, 2]", locs.shape),
+            ));
+        }
+        let keys = r.rows("keys")?;
+        let values = r.rows("values")?;
+        for (name, t, cols) in [("keys", &keys, kd), ("values", &values, vd)] {
+            if [t.rows(), t.cols()] != [n, cols] {
                 return Err(Error::format(
                     what,
-                    format!("tensor {name:?} has shape {:?}, metadata says [{n}, {cols}]", t.shape),
+                    format!(
+                        "tensor {name:?} has shape {:?}, metadata says [{n}, {cols}]",
+                        [t.rows(), t.cols()]
+                    ),
                 ));
             }
         }
-        let mut bank = Self::new(locs.data, keys.data, values.data, kd, vd, r.meta_str("encoder_id")?)?;
-        bank.precision = r.meta_parse("dtype")?;
-        Ok(bank)
+        Self::from_rows(
+            locs.data,
+            keys,
+            values,
+            r.meta_str("encoder_id")?,
+            r.meta_parse("dtype")?,
+        )
     }
 }
 
@@ -255,13 +296,6 @@ impl DeviceBank {
     fn build(bank: &Bank, device: &Device, int8: bool) -> Result<Self> {
         let n = bank.rows();
         let spatial = SpatialOrder::new(&bank.locs);
-        let permute = |data: &[f32], width: usize| -> Vec<f32> {
-            spatial
-                .order
-                .iter()
-                .flat_map(|&r| data[r * width..(r + 1) * width].iter().copied())
-                .collect()
-        };
         let xyz_host: Vec<f32> = spatial
             .order
             .iter()
@@ -271,28 +305,22 @@ impl DeviceBank {
         for (pos, &r) in spatial.order.iter().enumerate() {
             device_row[r] = pos as i64;
         }
+        let (keys, values) = (bank.keys.permuted(&spatial.order), bank.values.permuted(&spatial.order));
         let matrices = if *device == Device::flex() {
-            Matrices::Host {
-                keys: Rows::new(&bank.keys, bank.key_dim, bank.precision, &spatial.order),
-                values: Rows::new(&bank.values, bank.value_dim, bank.precision, &spatial.order),
-            }
+            Matrices::Host { keys, values }
         } else if int8 {
-            let int8 = |data: &[f32], width: usize| {
-                quantized::tiles(&Rows::new(data, width, StorageDtype::Int8, &spatial.order), device)
-            };
             Matrices::DeviceInt8 {
-                keys: int8(&bank.keys, bank.key_dim)?,
-                values: int8(&bank.values, bank.value_dim)?,
+                keys: quantized::tiles(&keys.to_int8(), device)?,
+                values: quantized::tiles(&values.to_int8(), device)?,
             }
         } else {
+            let f32 = |rows: Rows| {
+                let cols = rows.cols();
+                matrix_on_device(rows.into_f32(), [n, cols], device, DType::F32)
+            };
             Matrices::Device {
-                keys: matrix_on_device(permute(&bank.keys, bank.key_dim), [n, bank.key_dim], device, DType::F32),
-                values: matrix_on_device(
-                    permute(&bank.values, bank.value_dim),
-                    [n, bank.value_dim],
-                    device,
-                    DType::F32,
-                ),
+                keys: f32(keys),
+                values: f32(values),
             }
         };
         Ok(Self {
@@ -306,7 +334,7 @@ impl DeviceBank {
             spatial,
             device_row: Tensor::from_data(TensorData::new(device_row, [n]), device),
             device: device.clone(),
-            value_bound: bank.values.iter().fold(0f32, |m, v| m.max(v.abs())),
+            value_bound: bank.values.max_abs(),
             value_scale: 1.0,
         })
     }

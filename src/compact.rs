@@ -6,7 +6,7 @@
 use crate::format::{StorageDtype, quantize_row};
 
 /// `rows × cols`, row-major, in f32 or int8.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Rows {
     F32 {
         data: Vec<f32>,
@@ -21,10 +21,8 @@ pub enum Rows {
 }
 
 impl Rows {
-    /// The rows of `data` (`cols` wide) listed in `order`, in `precision`. An int8 bank that was
-    /// read from a file (and dequantised) quantises back to the file's own codes: each row's
-    /// largest value is exactly its scale times ±127, so the codes are the same and the scale
-    /// is the same to within one unit in the last place (tested below). f16 is kept as f32.
+    /// The rows of `data` (`cols` wide) listed in `order`, in `precision` (int8: each row
+    /// quantised by its largest |value|; f16 is kept as f32).
     pub fn new(data: &[f32], cols: usize, precision: StorageDtype, order: &[usize]) -> Self {
         let row = |r: usize| &data[r * cols..(r + 1) * cols];
         match precision {
@@ -39,6 +37,120 @@ impl Rows {
                 cols,
             },
         }
+    }
+
+    /// int8 rows as a file stores them, kept as they are, except that a row holding the code
+    /// −128 is quantised again (from its values) into the symmetric range ±127 that every
+    /// reader of int8 rows here assumes. `codes.len()` must be `scales.len() · cols`.
+    pub fn from_int8(mut codes: Vec<i8>, mut scales: Vec<f32>, cols: usize) -> Self {
+        for (row, scale) in codes.chunks_exact_mut(cols.max(1)).zip(&mut scales) {
+            if row.contains(&i8::MIN) {
+                let values: Vec<f32> = row.iter().map(|&c| c as f32 * *scale).collect();
+                let mut again = Vec::with_capacity(cols);
+                *scale = quantize_row(&values, &mut again);
+                row.copy_from_slice(&again);
+            }
+        }
+        Rows::Int8 { codes, scales, cols }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Rows::F32 { data, cols } => data.len() / cols.max(&1),
+            Rows::Int8 { scales, .. } => scales.len(),
+        }
+    }
+
+    /// The rows listed in `order`, in the same precision (codes and scales copied as they are).
+    pub fn permuted(&self, order: &[usize]) -> Self {
+        let cols = self.cols();
+        match self {
+            Rows::F32 { data, .. } => Rows::new(data, cols, StorageDtype::F32, order),
+            Rows::Int8 { codes, scales, .. } => Rows::Int8 {
+                codes: order
+                    .iter()
+                    .flat_map(|&r| &codes[r * cols..(r + 1) * cols])
+                    .copied()
+                    .collect(),
+                scales: order.iter().map(|&r| scales[r]).collect(),
+                cols,
+            },
+        }
+    }
+
+    /// Every row in f32, row-major.
+    pub fn to_f32(&self) -> Vec<f32> {
+        self.tile(0, self.rows())
+    }
+
+    /// [`to_f32`](Self::to_f32), without a copy when the rows are f32.
+    pub fn into_f32(self) -> Vec<f32> {
+        match self {
+            Rows::F32 { data, .. } => data,
+            int8 => int8.to_f32(),
+        }
+    }
+
+    /// The same rows in int8: as they are, or each f32 row quantised by its largest |value|.
+    pub fn to_int8(&self) -> Self {
+        match self {
+            Rows::F32 { data, cols } => {
+                let order: Vec<usize> = (0..self.rows()).collect();
+                Rows::new(data, *cols, StorageDtype::Int8, &order)
+            }
+            Rows::Int8 { .. } => self.clone(),
+        }
+    }
+
+    /// The largest |value| (0 for no rows).
+    pub fn max_abs(&self) -> f32 {
+        match self {
+            Rows::F32 { data, .. } => data.iter().fold(0f32, |m, v| m.max(v.abs())),
+            Rows::Int8 { codes, scales, cols } => codes
+                .chunks_exact((*cols).max(1))
+                .zip(scales)
+                .map(|(row, s)| row.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as f32 * s.abs())
+                .fold(0f32, f32::max),
+        }
+    }
+
+    /// The first row holding a value that is not finite (an int8 row: a code times its scale).
+    pub fn first_non_finite_row(&self) -> Option<usize> {
+        match self {
+            Rows::F32 { data, cols } => data.iter().position(|v| !v.is_finite()).map(|i| i / cols.max(&1)),
+            Rows::Int8 { codes, scales, cols } => codes
+                .chunks_exact((*cols).max(1))
+                .zip(scales)
+                .position(|(row, s)| !(row.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as f32 * s).is_finite()),
+        }
+    }
+
+    /// Scales every row to unit length (the norm taken in f64; an int8 row changes only its
+    /// scale). Fails with the first row that is all zeros.
+    pub fn normalise(&mut self) -> std::result::Result<(), usize> {
+        match self {
+            Rows::F32 { data, cols } => {
+                for (i, row) in data.chunks_exact_mut((*cols).max(1)).enumerate() {
+                    let norm = row.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
+                    if norm == 0.0 {
+                        return Err(i);
+                    }
+                    row.iter_mut().for_each(|v| *v = (*v as f64 / norm) as f32);
+                }
+            }
+            Rows::Int8 { codes, scales, cols } => {
+                for (i, (row, s)) in codes.chunks_exact((*cols).max(1)).zip(scales).enumerate() {
+                    let codes_norm = row.iter().map(|&c| (c as f64) * (c as f64)).sum::<f64>().sqrt();
+                    let norm = codes_norm * (*s as f64).abs();
+                    if norm == 0.0 {
+                        return Err(i);
+                    }
+                    *s = (*s as f64 / norm) as f32;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Width of a row.
@@ -121,5 +233,59 @@ mod tests {
             assert!((a - b).abs() <= 1.5 / 127.0 * 0.5 + 1e-6, "{a} vs {b}");
         }
         assert_eq!(q.bytes(), 6 * cols + 6 * 4);
+    }
+
+    #[test]
+    fn int8_rows_keep_their_codes_and_normalise_by_their_scale() {
+        let (rows, cols) = (40, 33);
+        let data = sample(rows, cols);
+        let (codes, scales) = quantize_rows(&data, cols);
+        let mut r = Rows::from_int8(codes.clone(), scales.clone(), cols);
+        assert_eq!(r.rows(), rows);
+        assert!((r.max_abs() - data.iter().fold(0f32, |m, v| m.max(v.abs()))).abs() < 1e-6);
+        r.normalise().unwrap();
+        let Rows::Int8 { codes: kept, .. } = &r else {
+            panic!("int8 rows expected")
+        };
+        assert_eq!(kept, &codes, "normalising changed the codes");
+        for row in r.to_f32().chunks(cols) {
+            let norm = row.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-6, "row norm {norm}");
+        }
+        // The f32 path gives the same unit rows to f32 rounding.
+        let mut f = Rows::F32 {
+            data: dequantize_rows(&codes, &scales, cols),
+            cols,
+        };
+        f.normalise().unwrap();
+        for (a, b) in r.to_f32().iter().zip(f.to_f32()) {
+            assert!((a - b).abs() <= 4.0 * f32::EPSILON, "{a} vs {b}");
+        }
+        assert_eq!(
+            r.permuted(&[3, 1]).to_f32(),
+            [&r.to_f32()[3 * cols..4 * cols], &r.to_f32()[cols..2 * cols]].concat()
+        );
+    }
+
+    #[test]
+    fn int8_rows_refuse_what_they_cannot_hold() {
+        // −128 is quantised again into ±127, the values kept to within one step.
+        let r = Rows::from_int8(vec![-128, 64, 1, 127, 0, 0], vec![0.5, 2.0], 3);
+        let Rows::Int8 { codes, scales, .. } = &r else {
+            panic!("int8 rows expected")
+        };
+        assert_eq!(codes[..3], [-127, 64, 1]);
+        assert_eq!(codes[3..], [127, 0, 0]);
+        assert!((scales[0] - 64.0 / 127.0).abs() < 1e-7 && scales[1] == 2.0);
+        // A code times its scale past f32's range is not finite; a NaN scale neither.
+        let big = Rows::from_int8(vec![1, 0, 127, 0], vec![1.0, f32::MAX / 2.0], 2);
+        assert_eq!(big.first_non_finite_row(), Some(1));
+        assert_eq!(
+            Rows::from_int8(vec![0, 0], vec![f32::NAN], 2).first_non_finite_row(),
+            Some(0)
+        );
+        // An all-zero row (codes or scale) cannot be normalised.
+        assert_eq!(Rows::from_int8(vec![1, 2, 3, 4], vec![1.0, 0.0], 2).normalise(), Err(1));
+        assert_eq!(Rows::from_int8(vec![1, 2, 0, 0], vec![1.0, 1.0], 2).normalise(), Err(1));
     }
 }

@@ -303,10 +303,11 @@ fn imagery_bank_is_reproducible_and_describes_the_image() {
     let parsed = georange::Bank::from_bytes(&a, "bank").unwrap();
     assert_eq!((parsed.rows(), parsed.value_dim), (300, 2 * 92));
     // Whitened: the first value (mean red at 500 km) is positive in the west, negative in the east.
+    let values = parsed.values.to_f32();
     let west_east = parsed
         .locs
         .chunks(2)
-        .zip(parsed.values.chunks(parsed.value_dim))
+        .zip(values.chunks(parsed.value_dim))
         .filter(|(l, _)| l[0].abs() > 30.0 && l[0].abs() < 150.0);
     assert!(
         west_east.clone().all(|(l, v)| (l[0] < 0.0) == (v[0] > 0.0)),

@@ -87,8 +87,8 @@ fn huge_values_take_the_running_maximum_and_give_the_same_softmax() {
     let scale = 1e30f32;
     let huge = georange::Bank::new(
         bank.locs.clone(),
-        bank.keys.clone(),
-        bank.values.iter().map(|v| v * scale).collect(),
+        bank.keys.to_f32(),
+        bank.values.to_f32().iter().map(|v| v * scale).collect(),
         bank.key_dim,
         bank.value_dim,
         &bank.encoder_id,

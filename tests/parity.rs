@@ -156,10 +156,11 @@ fn bank_weights_reproduce_the_embedding() {
             let total: f64 = w.iter().map(|v| *v as f64).sum();
             assert!((total - 1.0).abs() < 1e-4, "weights sum to {total}");
             let mut high = vec![0.0f32; bank.value_dim];
+            let values = bank.values.to_f32();
             for (r, wr) in w.iter().enumerate() {
                 for (h, v) in high
                     .iter_mut()
-                    .zip(&bank.values[r * bank.value_dim..(r + 1) * bank.value_dim])
+                    .zip(&values[r * bank.value_dim..(r + 1) * bank.value_dim])
                 {
                     *h += wr * v;
                 }

@@ -28,6 +28,7 @@ ENCODER = os.path.join(SEEDS, "encoder_file", "satclip_f32.safetensors")
 ENCODER_INT8 = os.path.join(SEEDS, "encoder_file", "satclip_int8.safetensors")
 GEOCLIP = os.path.join(SEEDS, "encoder_file", "geoclip_int8.safetensors")
 BANK = os.path.join(SEEDS, "bank_file", "bank_f32.safetensors")
+BANK_INT8 = os.path.join(SEEDS, "bank_file", "bank_int8.safetensors")
 CKPT = os.path.join(SEEDS, "checkpoint", "satclip_l3.ckpt")
 PTH = os.path.join(SEEDS, "checkpoint", "geoclip_tiny.pth")
 NPZ = os.path.join(SEEDS, "numpy", "db_f64.npz")
@@ -197,6 +198,11 @@ def cases():
     yield "bank_cut.safetensors", "bank", bank[: len(bank) - 17], "not a georange"
     yield "bank_nan_value.safetensors", "bank", poke_f32(bank, "values", 4, float("nan")), "not finite"
     yield "bank_latitude_95.safetensors", "bank", poke_f32(bank, "locs", 1, 95.0), "latitude 95"
+    # int8 rows are kept as codes and scales: a finite scale whose codes overflow f32 is refused.
+    bank8 = read(BANK_INT8)
+    yield "bank_int8_inf_scale.safetensors", "bank", poke_f32(bank8, "values.scale", 1, float("inf")), "not finite"
+    yield "bank_int8_value_overflow.safetensors", "bank", poke_f32(bank8, "values.scale", 1, 3e38), "not finite"
+    yield "bank_int8_key_overflow.safetensors", "bank", poke_f32(bank8, "keys.scale", 2, 3e38), "not finite"
     header, data = split(bank)
     kd = int(header["__metadata__"]["key_dim"])
     zero_key = bank

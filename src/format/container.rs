@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::FORMAT_VERSION;
 use super::quant::{StorageDtype, dequantize_rows, quantize_rows};
+use crate::compact::Rows;
 use crate::error::{Error, Result};
 
 /// A decoded tensor: shape and row-major f32 values.
@@ -297,13 +298,8 @@ impl<'a> FileReader<'a> {
                 .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
             Dtype::I8 => {
-                let scales = self.tensor(&format!("{name}.scale"), 1)?;
-                if scales.shape[0] != shape[0] {
-                    return Err(Error::format(&what, "int8 scale count does not match the rows"));
-                }
-                let cols = shape[1..].iter().product();
-                let q: Vec<i8> = bytes.iter().map(|b| *b as i8).collect();
-                dequantize_rows(&q, &scales.data, cols)
+                let (codes, scales) = self.int8(name, &shape, bytes)?;
+                dequantize_rows(&codes, &scales, shape[1..].iter().product())
             }
             other => return Err(Error::format(&what, format!("unsupported dtype {other:?}"))),
         };
@@ -311,6 +307,47 @@ impl<'a> FileReader<'a> {
             return Err(Error::format(&what, format!("value {i} is not finite ({})", data[i])));
         }
         Ok(Stored { shape, data })
+    }
+
+    /// A rank-2 tensor in the precision the file stored it: int8 codes with their row scales
+    /// as they are ([`Rows::from_int8`]), f32 and f16 as f32. Checked as [`tensor`](Self::tensor)
+    /// checks, an int8 row by its codes times its scale.
+    pub fn rows(&self, name: &str) -> Result<Rows> {
+        let view = self
+            .st
+            .tensor(name)
+            .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        let shape = view.shape().to_vec();
+        let rows = if view.dtype() == Dtype::I8 && shape.len() == 2 {
+            let (codes, scales) = self.int8(name, &shape, view.data())?;
+            Rows::from_int8(codes, scales, shape[1])
+        } else {
+            let t = self.tensor(name, 2)?;
+            Rows::F32 {
+                data: t.data,
+                cols: t.shape[1],
+            }
+        };
+        match rows.first_non_finite_row() {
+            Some(r) => Err(Error::format(
+                format!("{}: tensor {name:?}", self.what),
+                format!("row {r} is not finite"),
+            )),
+            None => Ok(rows),
+        }
+    }
+
+    /// The codes of the int8 tensor `name` (of `shape`, stored as `bytes`) and its row scales
+    /// (tensor `NAME.scale`, one per row, finite).
+    fn int8(&self, name: &str, shape: &[usize], bytes: &[u8]) -> Result<(Vec<i8>, Vec<f32>)> {
+        let scales = self.tensor(&format!("{name}.scale"), 1)?;
+        if shape.is_empty() || scales.shape[0] != shape[0] {
+            return Err(Error::format(
+                format!("{}: tensor {name:?}", self.what),
+                "int8 scale count does not match the rows",
+            ));
+        }
+        Ok((bytes.iter().map(|b| *b as i8).collect(), scales.data))
     }
 }
 
