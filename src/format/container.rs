@@ -143,6 +143,9 @@ fn sorted_header(mut bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Bytes hashed per call of the SHA-256 compression function.
+const HASH_PIECE: usize = 1 << 16;
+
 /// Hash of the tensors of a file: SHA-256 over each tensor in name order, as
 /// `name \0 dtype \0 shape (u64 LE each) data`. Metadata is not included.
 fn content_hash<'a>(tensors: impl Iterator<Item = (&'a str, Dtype, Vec<usize>, &'a [u8])>) -> String {
@@ -157,7 +160,9 @@ fn content_hash<'a>(tensors: impl Iterator<Item = (&'a str, Dtype, Vec<usize>, &
         for d in &shape {
             h.update((*d as u64).to_le_bytes());
         }
-        h.update(bytes);
+        // In pieces: the compression function returns after each, so that a WebAssembly
+        // engine can switch it to optimised code (it cannot inside one long call over 128 MB).
+        bytes.chunks(HASH_PIECE).for_each(|piece| h.update(piece));
     }
     hex(&h.finalize())
 }
