@@ -24,7 +24,8 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Keep downloaded files in the Cache API for offline use (default true). */
   cache?: boolean;
-  /** Where `georange_wasm_bg.wasm` is, if not next to this script. */
+  /** Where `georange_wasm_bg.wasm` is, if not next to this script. It is compiled once and
+   * shared with the CPU workers. */
   wasmUrl?: string | URL;
   /**
    * Approximate RANGE+ (off by default: exact). The geographic head, softmax(40·cos θ), skips

@@ -22,13 +22,29 @@ function isDeviceLoss(e) {
  * where WebAssembly SIMD runs, which the module is built for (.cargo/config.toml). */
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
 
-/** Initialises the wasm module once (the .wasm file next to this script, or `wasmUrl`). */
+/** Compiles the .wasm file next to this script, or `wasmUrl`. */
+async function compileWasm(wasmUrl) {
+  const response = await fetch(wasmUrl ?? new URL('./georange_wasm_bg.wasm', import.meta.url));
+  if (!response.ok) throw new Error(`GeoRange: cannot fetch the wasm module ${response.url}: HTTP ${response.status}`);
+  // Streaming compilation needs the right MIME type, which not every static server sends.
+  return (response.headers.get('content-type') ?? '').startsWith('application/wasm')
+    ? WebAssembly.compileStreaming(response)
+    : WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** Compiles and initialises the wasm module once; resolves to the compiled module, which the
+ * CPU workers (js/shards.js) instantiate too: the browser compiles it, and optimises its hot
+ * functions, once for them all. */
 function initWasm(wasmUrl) {
   if (!ready) {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       return Promise.reject(new Error('GeoRange: this browser lacks WebAssembly SIMD (Chrome 91+, Firefox 89+ and Safari 16.4+ have it)'));
     }
-    ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+    ready = compileWasm(wasmUrl).then(async (module) => {
+      await init({ module_or_path: module });
+      return module;
+    });
+    ready.catch(() => { ready = null; });
   }
   return ready;
 }
@@ -171,7 +187,7 @@ export class GeoRange {
     }
     if (workers !== 'auto') workerCount(workers, 0);
     if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
-    await initWasm(wasmUrl);
+    const wasmModule = await initWasm(wasmUrl);
     const files = () => Promise.all([
       fetchBytes(encoder, 'encoder', onProgress, cache),
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
@@ -188,7 +204,7 @@ export class GeoRange {
     let inner = null;
     let workersNote = '';
     if (count > 1) {
-      inner = await ShardedModel.load({ encoder: enc.bytes, bank: bnk.bytes, count, wasmUrl, geoCutoffDeg }).catch((e) => {
+      inner = await ShardedModel.load({ encoder: enc.bytes, bank: bnk.bytes, count, wasmModule, geoCutoffDeg }).catch((e) => {
         // A file that cannot be parsed fails here as it would on one thread.
         if (!(e instanceof WorkerUnavailable)) throw e;
         workersNote = `CPU workers unavailable (${String(e?.message ?? e).split('\n')[0]}); using one thread`;

@@ -9,13 +9,14 @@ let model = null;
 const MODELS = ['encoder', 'range', 'range+'];
 
 const ops = {
-  /** Compiles and instantiates the module (again in `load` and `shard`: a no-op once done). */
-  async init({ wasmUrl }) {
-    await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+  /** Instantiates the module the main thread compiled (again in `load` and `shard`: a no-op
+   * once done). */
+  async init({ wasm }) {
+    await init({ module_or_path: wasm });
     return null;
   },
-  async load({ wasmUrl, encoder, bank, geoCutoffDeg }) {
-    await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+  async load({ wasm, encoder, bank, geoCutoffDeg }) {
+    await init({ module_or_path: wasm });
     model = await WasmModel.load(encoder, bank, 'cpu', geoCutoffDeg);
     const dims = Object.fromEntries(MODELS.map((m) => [m, model.dim(m)]));
     // Per model: a few points with the cut-off (the fused passes keep their scores between
@@ -25,8 +26,8 @@ const ops = {
   },
   /** Cuts the bank file into `count` files; the main thread then ends this worker, and the
    * memory its WebAssembly heap grew to for the whole bank goes with it. */
-  async shard({ wasmUrl, bank, count }) {
-    await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+  async shard({ wasm, bank, count }) {
+    await init({ module_or_path: wasm });
     return { files: Array.from(shardBank(bank, count)) };
   },
   score({ lonLat, model: name, beta, exactGeo }) {

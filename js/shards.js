@@ -68,24 +68,24 @@ const shiftRow = (e, start) => new Error(String(e?.message ?? e).replace(/^row (
 export class ShardedModel {
   /**
    * Cuts the bank file into `count` shards and loads one on each of `count` workers.
-   * @param {{encoder: Uint8Array, bank: Uint8Array, count: number, wasmUrl?: string|URL, geoCutoffDeg?: number}} options
+   * `wasmModule`: the compiled module, which every worker instantiates (compiled once).
+   * @param {{encoder: Uint8Array, bank: Uint8Array, count: number, wasmModule: WebAssembly.Module, geoCutoffDeg?: number}} options
    */
-  static async load({ encoder, bank, count, wasmUrl, geoCutoffDeg }) {
+  static async load({ encoder, bank, count, wasmModule: wasm, geoCutoffDeg }) {
     const url = new URL('./georange_worker.js', import.meta.url);
-    const wasm = wasmUrl ? String(new URL(wasmUrl, globalThis.location?.href)) : undefined;
     const pool = [];
     try {
       for (let i = 0; i < count; i++) pool.push(new ShardWorker(url));
       // The workers compile the module while the bank is cut, in a worker of its own that
       // ends at once: the heap it grows to for the whole file (the file and its shards) is
       // freed, as this thread's would not be.
-      const started = pool.map((w) => w.call('init', { wasmUrl: wasm }));
+      const started = pool.map((w) => w.call('init', { wasm }));
       const slicer = new ShardWorker(url);
-      const { files } = await slicer.call('shard', { wasmUrl: wasm, bank, count }).finally(() => slicer.terminate('done'));
+      const { files } = await slicer.call('shard', { wasm, bank, count }).finally(() => slicer.terminate('done'));
       await Promise.all(started);
       // A bank of fewer rows than workers has fewer shards.
       pool.splice(files.length).forEach((w) => w.terminate('not needed'));
-      const infos = await Promise.all(pool.map((w, i) => w.call('load', { wasmUrl: wasm, encoder, bank: files[i], geoCutoffDeg }, [files[i].buffer])));
+      const infos = await Promise.all(pool.map((w, i) => w.call('load', { wasm, encoder, bank: files[i], geoCutoffDeg }, [files[i].buffer])));
       return new ShardedModel(pool, infos);
     } catch (e) {
       pool.forEach((w) => w.terminate('the model failed to load'));

@@ -456,6 +456,34 @@ try {
         await other.close();
       }
     });
+    await test('wasmUrl: a module elsewhere, served without the wasm MIME type, runs on one thread and on workers; a missing one rejects naming it, and a retry works', async () => {
+      const other = await page.context().browser().newPage();
+      try {
+        const wasm = fs.readFileSync(path.join(root, 'pkg/georange_wasm_bg.wasm'));
+        await other.route('**/elsewhere/module.bin', (route) => route.fulfill({ body: wasm, contentType: 'application/octet-stream' }));
+        await other.goto(`${server.url}/tests/browser/harness.html`);
+        await other.waitForFunction(() => window.harnessReady === true);
+        const got = await other.evaluate(async ({ files, points }) => {
+          const missing = await GeoRange.load({ ...files, device: 'cpu', cache: false, wasmUrl: '/elsewhere/none.wasm' })
+            .then(() => 'loaded', (e) => e.message);
+          const out = [];
+          for (const workers of [1, 2]) {
+            const m = await GeoRange.load({ ...files, device: 'cpu', cache: false, wasmUrl: '/elsewhere/module.bin', workers });
+            out.push({ workers: m.workers, emb: Array.from(await m.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 })) });
+            m.dispose();
+          }
+          return { missing, out };
+        }, { files, points });
+        assert(/none\.wasm/.test(got.missing) && /404/.test(got.missing), got.missing);
+        assert(got.out[0].workers === 1 && got.out[1].workers === 2, `workers ${got.out.map((o) => o.workers)}`);
+        const native = readNpy(`${work}/native_b05.npy`);
+        for (const o of got.out) {
+          compareRows(o.emb, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `${o.workers} worker(s), row ${i}: relative error ${rel}`));
+        }
+      } finally {
+        await other.close();
+      }
+    });
     await test('device webgpu without an adapter rejects clearly', async () => {
       const msg = await page.evaluate(async (files) => GeoRange.load({ ...files, device: 'webgpu', cache: false }).then(() => 'resolved', (e) => e.message), files);
       assert(/adapter|WebGPU|wgpu/i.test(msg) && msg !== 'resolved', msg);
