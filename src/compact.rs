@@ -107,11 +107,7 @@ impl Rows {
     pub fn max_abs(&self) -> f32 {
         match self {
             Rows::F32 { data, .. } => data.iter().fold(0f32, |m, v| m.max(v.abs())),
-            Rows::Int8 { codes, scales, cols } => codes
-                .chunks_exact((*cols).max(1))
-                .zip(scales)
-                .map(|(row, s)| row.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as f32 * s.abs())
-                .fold(0f32, f32::max),
+            Rows::Int8 { codes, scales, cols } => int8_peaks(codes, scales, *cols).fold(0f32, f32::max),
         }
     }
 
@@ -119,10 +115,7 @@ impl Rows {
     pub fn first_non_finite_row(&self) -> Option<usize> {
         match self {
             Rows::F32 { data, cols } => data.iter().position(|v| !v.is_finite()).map(|i| i / cols.max(&1)),
-            Rows::Int8 { codes, scales, cols } => codes
-                .chunks_exact((*cols).max(1))
-                .zip(scales)
-                .position(|(row, s)| !(row.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as f32 * s).is_finite()),
+            Rows::Int8 { codes, scales, cols } => int8_peaks(codes, scales, *cols).position(|p| !p.is_finite()),
         }
     }
 
@@ -182,6 +175,14 @@ impl Rows {
             }
         }
     }
+}
+
+/// Each int8 row's largest |value|: its largest |code| times its scale.
+fn int8_peaks<'a>(codes: &'a [i8], scales: &'a [f32], cols: usize) -> impl Iterator<Item = f32> + 'a {
+    codes
+        .chunks_exact(cols.max(1))
+        .zip(scales)
+        .map(|(row, s)| row.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as f32 * s.abs())
 }
 
 #[cfg(test)]
