@@ -33,8 +33,7 @@ async function compileWasm(wasmUrl) {
 }
 
 /** Compiles and initialises the wasm module once; resolves to the compiled module, which the
- * CPU workers (js/shards.js) instantiate too: the browser compiles it, and optimises its hot
- * functions, once for them all. */
+ * CPU workers (js/shards.js) instantiate too instead of fetching and compiling it each. */
 function initWasm(wasmUrl) {
   if (!ready) {
     if (!WebAssembly.validate(SIMD_PROBE)) {

@@ -76,7 +76,7 @@ export class ShardedModel {
     const pool = [];
     try {
       for (let i = 0; i < count; i++) pool.push(new ShardWorker(url));
-      // The workers compile the module while the bank is cut, in a worker of its own that
+      // The workers instantiate the module while the bank is cut, in a worker of its own that
       // ends at once: the heap it grows to for the whole file (the file and its shards) is
       // freed, as this thread's would not be.
       const started = pool.map((w) => w.call('init', { wasm }));

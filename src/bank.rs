@@ -79,7 +79,7 @@ impl Bank {
         if rows == 0 {
             return Err(Error::Invalid("a bank needs at least one row".into()));
         }
-        if locs.len() != rows * 2 || keys.rows() != rows || values.rows() != rows {
+        if keys.rows() != rows || values.rows() != rows {
             return Err(Error::Mismatch(format!(
                 "bank parts disagree: {} locations, {} key rows, {} value rows",
                 locs.len() / 2,
@@ -310,8 +310,8 @@ impl DeviceBank {
             Matrices::Host { keys, values }
         } else if int8 {
             Matrices::DeviceInt8 {
-                keys: quantized::tiles(&keys.to_int8(), device)?,
-                values: quantized::tiles(&values.to_int8(), device)?,
+                keys: quantized::tiles(&keys.into_int8(), device)?,
+                values: quantized::tiles(&values.into_int8(), device)?,
             }
         } else {
             let f32 = |rows: Rows| {

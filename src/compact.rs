@@ -3,7 +3,7 @@
 //! instead of 512 MB): [`crate::fused`] computes from the codes directly, and the batched path
 //! dequantises one tile at a time for burn's matmuls ([`Rows::tile`]).
 
-use crate::format::{StorageDtype, quantize_row};
+use crate::format::{StorageDtype, quantize_row, quantize_rows};
 
 /// `rows × cols`, row-major, in f32 or int8.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,13 +93,13 @@ impl Rows {
     }
 
     /// The same rows in int8: as they are, or each f32 row quantised by its largest |value|.
-    pub fn to_int8(&self) -> Self {
+    pub fn into_int8(self) -> Self {
         match self {
             Rows::F32 { data, cols } => {
-                let order: Vec<usize> = (0..self.rows()).collect();
-                Rows::new(data, *cols, StorageDtype::Int8, &order)
+                let (codes, scales) = quantize_rows(&data, cols);
+                Rows::Int8 { codes, scales, cols }
             }
-            Rows::Int8 { .. } => self.clone(),
+            int8 => int8,
         }
     }
 
@@ -188,7 +188,7 @@ fn int8_peaks<'a>(codes: &'a [i8], scales: &'a [f32], cols: usize) -> impl Itera
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{dequantize_rows, quantize_rows};
+    use crate::format::dequantize_rows;
 
     fn sample(rows: usize, cols: usize) -> Vec<f32> {
         let mut x = 0x2545_f491_u32;

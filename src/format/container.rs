@@ -323,16 +323,16 @@ impl<'a> FileReader<'a> {
             .tensor(name)
             .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
         let shape = view.shape().to_vec();
-        let rows = if view.dtype() == Dtype::I8 && shape.len() == 2 {
-            let (codes, scales) = self.int8(name, &shape, view.data())?;
-            Rows::from_int8(codes, scales, shape[1])
-        } else {
+        if view.dtype() != Dtype::I8 || shape.len() != 2 {
+            // f32 and f16: decoded and checked by `tensor`.
             let t = self.tensor(name, 2)?;
-            Rows::F32 {
+            return Ok(Rows::F32 {
                 data: t.data,
                 cols: t.shape[1],
-            }
-        };
+            });
+        }
+        let (codes, scales) = self.int8(name, &shape, view.data())?;
+        let rows = Rows::from_int8(codes, scales, shape[1]);
         match rows.first_non_finite_row() {
             Some(r) => Err(Error::format(
                 format!("{}: tensor {name:?}", self.what),
