@@ -34,77 +34,13 @@ use std::time::Instant;
 
 #[path = "embed/profile.rs"]
 mod profile;
+#[path = "common/synthetic.rs"]
+mod synthetic;
 
 use burn::tensor::{DType, Tensor, TensorData};
-use georange::encoder::{Architecture, SatClipParams};
-use georange::format::Stored;
 use georange::model::DEFAULT_TILE_BUDGET;
-use georange::weights::Weights;
-use georange::{Backend, Bank, Encoder, GpuAttention, GpuPrecision, Model, Variant};
-
-/// Deterministic uniform numbers in [−1, 1) (xorshift64*).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545F4914F6CDD1D) >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-    }
-    fn vec(&mut self, n: usize, scale: f32) -> Vec<f32> {
-        (0..n).map(|_| self.next() * scale).collect()
-    }
-}
-
-fn synthetic_encoder(rng: &mut Rng) -> Encoder {
-    let arch = Architecture::SatClip(SatClipParams {
-        legendre_polys: 40,
-        harmonics: "analytic".into(),
-        capacity: 512,
-        hidden_layers: 2,
-        embed_dim: 256,
-    });
-    let mut w = Weights::new();
-    for l in arch.layers() {
-        let s = 1.0 / l.inputs as f32;
-        w.insert(
-            format!("{}.weight", l.name),
-            Stored {
-                shape: vec![l.outputs, l.inputs],
-                data: rng.vec(l.outputs * l.inputs, s),
-            },
-        );
-        w.insert(
-            format!("{}.bias", l.name),
-            Stored {
-                shape: vec![l.outputs],
-                data: rng.vec(l.outputs, s),
-            },
-        );
-    }
-    Encoder::new(arch, w).expect("synthetic encoder")
-}
-
-fn synthetic_bank(rng: &mut Rng, rows: usize, enc: &Encoder) -> Bank {
-    let locs: Vec<f32> = (0..rows)
-        .flat_map(|_| [rng.next() * 180.0, (rng.next()).asin().to_degrees()])
-        .collect();
-    Bank::new(
-        locs,
-        rng.vec(rows * 256, 1.0),
-        rng.vec(rows * 1024, 1.0),
-        256,
-        1024,
-        &enc.id,
-    )
-    .expect("synthetic bank")
-}
-
-fn points(rng: &mut Rng, n: usize) -> Vec<f64> {
-    (0..n)
-        .flat_map(|_| [rng.next() as f64 * 180.0, (rng.next() as f64).asin().to_degrees()])
-        .collect()
-}
+use georange::{Backend, GpuAttention, GpuPrecision, Model, Variant};
+use synthetic::{Rng, points, stored_as, synthetic_bank, synthetic_encoder};
 
 /// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
 fn reset_peak_memory() {
@@ -189,12 +125,8 @@ fn main() {
 
     let mut rng = Rng(0x9E3779B97F4A7C15);
     let enc = synthetic_encoder(&mut rng);
-    let mut bank = synthetic_bank(&mut rng, rows, &enc);
     let stored = std::env::var("GEORANGE_BENCH_DTYPE").unwrap_or_else(|_| "f32".into());
-    if stored != "f32" {
-        let dtype = georange::StorageDtype::parse(&stored).expect("GEORANGE_BENCH_DTYPE");
-        bank = Bank::from_bytes(&bank.to_bytes(dtype).expect("bank file"), "bank").expect("bank read back");
-    }
+    let bank = stored_as(synthetic_bank(&mut rng, rows, &enc), &stored);
     println!("bank stored as {stored}");
     let mut model = if gpu {
         Model::with_gpu_precision(&enc, &bank, &device, dtype, precision).expect("model in this GPU precision")

@@ -1,0 +1,107 @@
+//! Warm latency of single points and small batches on the CPU, with criterion's statistics:
+//! each figure is a confidence interval over many samples, and a run can be compared with a
+//! saved one, which a noisy shared machine needs before a change is called faster or slower:
+//!
+//!   cargo bench --bench latency -- --save-baseline before
+//!   (the change)
+//!   cargo bench --bench latency -- --baseline before      (prints the change and its p-value)
+//!
+//! `cargo bench --bench latency -- 100k` runs only the names that contain "100k". The model
+//! and banks are `benches/embed.rs`'s synthetic ones (SatCLIP L = 40; 256-d keys, 1024-d
+//! values, stored int8 as `georange convert --dtype int8` writes them); the bank sizes come
+//! from `GEORANGE_LATENCY_ROWS` (comma-separated; default 10000,100000). Throughput, peak
+//! memory and the reference's figures are `benches/embed.rs`'s.
+
+#[path = "common/synthetic.rs"]
+mod synthetic;
+
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use georange::{Backend, Model, Variant};
+use synthetic::{Rng, points, stored_as, synthetic_bank, synthetic_encoder};
+
+/// Points cycled through by every case, so that the cut-off's runs vary as over a map.
+const POINTS: usize = 64;
+
+fn bank_sizes() -> Vec<usize> {
+    std::env::var("GEORANGE_LATENCY_ROWS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|r| r.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000])
+}
+
+fn label(rows: usize) -> String {
+    if rows.is_multiple_of(1000) {
+        format!("{}k", rows / 1000)
+    } else {
+        rows.to_string()
+    }
+}
+
+fn latency(c: &mut Criterion) {
+    let (device, dtype) = Backend::Cpu.device().expect("the CPU backend");
+    let mut rng = Rng(0x9E3779B97F4A7C15);
+    let enc = synthetic_encoder(&mut rng);
+    let pts = points(&mut rng, POINTS);
+    let mut next = 0;
+    let mut point = move || {
+        next = (next + 1) % POINTS;
+        [pts[2 * next], pts[2 * next + 1]]
+    };
+
+    let encoder_only = Model::new(&enc, None, &device, dtype).expect("model");
+    c.bench_function("encoder/1 point", |b| {
+        b.iter(|| {
+            encoder_only
+                .embed(&point(), Variant::Encoder, 1, &mut |_| {})
+                .expect("embed")
+        })
+    });
+
+    for rows in bank_sizes() {
+        let bank = stored_as(synthetic_bank(&mut rng, rows, &enc), "int8");
+        let mut model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
+        drop(bank);
+        let mut group = c.benchmark_group(format!("{} rows int8", label(rows)));
+        group.throughput(Throughput::Elements(1));
+        for (name, variant) in [
+            ("RANGE", Variant::Range),
+            ("RANGE+ β=0.5", Variant::RangePlus { beta: 0.5 }),
+        ] {
+            group.bench_function(format!("{name}/1 point"), |b| {
+                b.iter(|| model.embed(&point(), variant, 1, &mut |_| {}).expect("embed"))
+            });
+        }
+        group.bench_function("explain top 10, RANGE+ β=0.5", |b| {
+            b.iter(|| {
+                let [lon, lat] = point();
+                model
+                    .explain(lon, lat, Variant::RangePlus { beta: 0.5 }, 10)
+                    .expect("explain")
+            })
+        });
+        model.set_geo_cutoff(Some(40.0)).expect("cut-off");
+        group.bench_function("RANGE+ β=0, cut-off 40°/1 point", |b| {
+            b.iter(|| {
+                model
+                    .embed(&point(), Variant::RangePlus { beta: 0.0 }, 1, &mut |_| {})
+                    .expect("embed")
+            })
+        });
+        model.set_geo_cutoff(None).expect("cut-off");
+        let batch: Vec<f64> = (0..16).flat_map(|_| point()).collect();
+        group.throughput(Throughput::Elements(16));
+        group.bench_function("RANGE/16 points", |b| {
+            b.iter(|| model.embed(&batch, Variant::Range, 16, &mut |_| {}).expect("embed"))
+        });
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(40).warm_up_time(Duration::from_secs(2));
+    targets = latency
+}
+criterion_main!(benches);
