@@ -366,7 +366,42 @@ fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, 
     let mut s = vec![0f32; heads.len() * batch * len];
     // One int8 row converted once serves every query of the batch.
     let mut row_f32 = vec![0f32; bank.keys.cols()];
-    for r in a..z {
+    for start in (a..z).step_by(BLOCK) {
+        let rows = (start, (start + BLOCK).min(z));
+        score_rows::<M>(bank, heads, (batch, a, len), rows, &mut s, &mut row_f32);
+    }
+    for (h, head) in heads.iter().enumerate() {
+        if let Some(runs) = head.runs {
+            for (i, r) in runs.iter().enumerate() {
+                mask_outside(&mut s[(h * batch + i) * len..(h * batch + i + 1) * len], a, r);
+            }
+        }
+    }
+    let max = s
+        .chunks(len.max(1))
+        .map(|seg| seg.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)))
+        .collect();
+    (s, max)
+}
+
+/// Pass 1 for rows `r0..r1` of the range that starts at row `a` and is `len` long: their
+/// scores into `s` (heads × batch × len).
+///
+/// In the browser build this and the other passes' per-block functions are functions of their
+/// own: V8 finishes a call in the code it began with, so a pass written as one call would run
+/// whole in its baseline compiler's slower code the first time; called block by block, the
+/// optimised code takes over during that first call (BENCHMARKS.md).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn score_rows<M: Madd>(
+    bank: &HostBank,
+    heads: &[FusedHead],
+    (batch, a, len): (usize, usize, usize),
+    (r0, r1): (usize, usize),
+    s: &mut [f32],
+    row_f32: &mut [f32],
+) {
+    for r in r0..r1 {
         for (h, head) in heads.iter().enumerate() {
             let t = head.spec.scale;
             let out = |i: usize| (h * batch + i) * len + r - a;
@@ -377,9 +412,9 @@ fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, 
                         s[out(0)] = int8::dot::<M>(row, head.queries) * rs;
                         continue;
                     }
-                    int8::widen(&mut row_f32, row);
+                    int8::widen(row_f32, row);
                     for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
-                        s[out(i)] = dot::<M, f32>(&row_f32, q) * rs;
+                        s[out(i)] = dot::<M, f32>(row_f32, q) * rs;
                     }
                 }
                 (Against::Keys, Rows::F32 { data, cols }) => {
@@ -397,18 +432,6 @@ fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, 
             }
         }
     }
-    for (h, head) in heads.iter().enumerate() {
-        if let Some(runs) = head.runs {
-            for (i, r) in runs.iter().enumerate() {
-                mask_outside(&mut s[(h * batch + i) * len..(h * batch + i + 1) * len], a, r);
-            }
-        }
-    }
-    let max = s
-        .chunks(len.max(1))
-        .map(|seg| seg.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)))
-        .collect();
-    (s, max)
 }
 
 /// Rows summed into a block accumulator before it joins the total, which keeps the f32
@@ -479,8 +502,7 @@ fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> 
         }
         _ => {}
     }
-    let Probs { p, coef, heads, batch } = *probs;
-    let (len, vd) = (z - a, values.cols());
+    let (batch, vd) = (probs.batch, values.cols());
     let mut total = vec![0f32; batch * vd];
     let mut block = vec![0f32; batch * vd];
     // w[i][k]: query i's weight for the group's row k (0 past the range's end).
@@ -488,49 +510,68 @@ fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> 
     let mut converted = vec![0f32; GROUP * vd];
     for start in (a..z).step_by(BLOCK) {
         block.fill(0.0);
-        for g in (start..(start + BLOCK).min(z)).step_by(GROUP) {
-            // A short last group repeats its last row with weight 0.
-            let n = GROUP.min(z - g);
-            let row_of = |k: usize| g + k.min(n - 1);
-            for (i, wi) in w.iter_mut().enumerate() {
-                for (k, wk) in wi.iter_mut().enumerate() {
-                    *wk = if k < n {
-                        (0..heads)
-                            .map(|h| coef[h * batch + i] * p[(h * batch + i) * len + g + k - a])
-                            .sum()
-                    } else {
-                        0.0
-                    };
+        let rows = (start, (start + BLOCK).min(z));
+        add_block::<M>(values, probs, (a, z - a), rows, &mut block, (&mut w, &mut converted));
+        total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
+    }
+    total
+}
+
+/// Pass 3 for rows `r0..z` of the range that starts at row `a` and is `len` long, added into
+/// `block`; `w` and `converted` are scratch space. A function of its own in the browser build
+/// ([`score_rows`]).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn add_block<M: Madd>(
+    values: &Rows,
+    probs: &Probs,
+    (a, len): (usize, usize),
+    (r0, z): (usize, usize),
+    block: &mut [f32],
+    (w, converted): (&mut [[f32; GROUP]], &mut [f32]),
+) {
+    let Probs { p, coef, heads, batch } = *probs;
+    let vd = values.cols();
+    for g in (r0..z).step_by(GROUP) {
+        // A short last group repeats its last row with weight 0.
+        let n = GROUP.min(z - g);
+        let row_of = |k: usize| g + k.min(n - 1);
+        for (i, wi) in w.iter_mut().enumerate() {
+            for (k, wk) in wi.iter_mut().enumerate() {
+                *wk = if k < n {
+                    (0..heads)
+                        .map(|h| coef[h * batch + i] * p[(h * batch + i) * len + g + k - a])
+                        .sum()
+                } else {
+                    0.0
+                };
+            }
+        }
+        match values {
+            Rows::Int8 { codes, scales, cols } => {
+                // Converted once for every query of the batch.
+                for (k, out) in converted.chunks_exact_mut(vd).enumerate() {
+                    let row = &codes[row_of(k) * cols..(row_of(k) + 1) * cols];
+                    int8::widen(out, row);
+                }
+                let rows: [&[f32]; GROUP] = std::array::from_fn(|k| &converted[k * vd..(k + 1) * vd]);
+                for (acc, wi) in block.chunks_exact_mut(vd).zip(w.iter()) {
+                    if *wi != [0.0; GROUP] {
+                        let ws = std::array::from_fn(|k| wi[k] * scales[row_of(k)]);
+                        add_rows::<M, f32>(acc, &ws, &rows);
+                    }
                 }
             }
-            match values {
-                Rows::Int8 { codes, scales, cols } => {
-                    // Converted once for every query of the batch.
-                    for (k, out) in converted.chunks_exact_mut(vd).enumerate() {
-                        let row = &codes[row_of(k) * cols..(row_of(k) + 1) * cols];
-                        int8::widen(out, row);
-                    }
-                    let rows: [&[f32]; GROUP] = std::array::from_fn(|k| &converted[k * vd..(k + 1) * vd]);
-                    for (acc, wi) in block.chunks_exact_mut(vd).zip(&w) {
-                        if *wi != [0.0; GROUP] {
-                            let ws = std::array::from_fn(|k| wi[k] * scales[row_of(k)]);
-                            add_rows::<M, f32>(acc, &ws, &rows);
-                        }
-                    }
-                }
-                Rows::F32 { data, cols } => {
-                    let rows = std::array::from_fn(|k| &data[row_of(k) * cols..(row_of(k) + 1) * cols]);
-                    for (acc, wi) in block.chunks_exact_mut(vd).zip(&w) {
-                        if *wi != [0.0; GROUP] {
-                            add_rows::<M, f32>(acc, wi, &rows);
-                        }
+            Rows::F32 { data, cols } => {
+                let rows = std::array::from_fn(|k| &data[row_of(k) * cols..(row_of(k) + 1) * cols]);
+                for (acc, wi) in block.chunks_exact_mut(vd).zip(w.iter()) {
+                    if *wi != [0.0; GROUP] {
+                        add_rows::<M, f32>(acc, wi, &rows);
                     }
                 }
             }
         }
-        total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
     }
-    total
 }
 
 /// Pass 3 for one query: one row (times its scale) at a time, so the rows are read in one
@@ -546,21 +587,37 @@ fn accumulate_one<T>(
     probs: &Probs,
     (a, z): (usize, usize),
 ) -> Vec<f32> {
-    let Probs { p, coef, heads, .. } = *probs;
-    let len = z - a;
     let mut total = vec![0f32; cols];
     let mut block = vec![0f32; cols];
     for start in (a..z).step_by(BLOCK) {
         block.fill(0.0);
-        for r in start..(start + BLOCK).min(z) {
-            let w: f32 = (0..heads).map(|h| coef[h] * p[h * len + r - a]).sum();
-            if w != 0.0 {
-                axpy(&mut block, w * scale(r), &data[r * cols..(r + 1) * cols]);
-            }
-        }
+        let rows = (start, (start + BLOCK).min(z));
+        add_block_one(data, (&scale, &axpy), probs, (a, z - a), rows, &mut block);
         total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
     }
     total
+}
+
+/// [`accumulate_one`] for rows `r0..r1` of the range that starts at row `a` and is `len` long,
+/// added into `block`. A function of its own in the browser build ([`score_rows`]).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn add_block_one<T>(
+    data: &[T],
+    (scale, axpy): (&impl Fn(usize) -> f32, &impl Fn(&mut [f32], f32, &[T])),
+    probs: &Probs,
+    (a, len): (usize, usize),
+    (r0, r1): (usize, usize),
+    block: &mut [f32],
+) {
+    let Probs { p, coef, heads, .. } = *probs;
+    let cols = block.len();
+    for r in r0..r1 {
+        let w: f32 = (0..heads).map(|h| coef[h] * p[h * len + r - a]).sum();
+        if w != 0.0 {
+            axpy(block, w * scale(r), &data[r * cols..(r + 1) * cols]);
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
