@@ -40,7 +40,7 @@ mod synthetic;
 use burn::tensor::{DType, Tensor, TensorData};
 use georange::model::DEFAULT_TILE_BUDGET;
 use georange::{Backend, GpuAttention, GpuPrecision, Model, Variant};
-use synthetic::{Rng, points, stored_as, synthetic_bank, synthetic_encoder};
+use synthetic::{Rng, env_list, points, stored_as, synthetic_bank, synthetic_encoder};
 
 /// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
 fn reset_peak_memory() {
@@ -68,14 +68,6 @@ fn time(min_secs: f64, mut f: impl FnMut()) -> f64 {
         n += 1;
     }
     start.elapsed().as_secs_f64() / n as f64
-}
-
-/// A comma-separated environment list, or `default`.
-fn env_list<T: std::str::FromStr>(name: &str, default: Vec<T>) -> Vec<T> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.split(',').filter_map(|b| b.trim().parse().ok()).collect())
-        .unwrap_or(default)
 }
 
 /// The plain matrix-multiply rate of `device` in `dtype`, for the ratio.

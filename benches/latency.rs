@@ -19,17 +19,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use georange::{Backend, Model, Variant};
-use synthetic::{Rng, points, stored_as, synthetic_bank, synthetic_encoder};
+use synthetic::{Rng, env_list, points, stored_as, synthetic_bank, synthetic_encoder};
 
 /// Points cycled through by every case, so that the cut-off's runs vary as over a map.
 const POINTS: usize = 64;
-
-fn bank_sizes() -> Vec<usize> {
-    std::env::var("GEORANGE_LATENCY_ROWS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|r| r.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![10_000, 100_000])
-}
 
 fn label(rows: usize) -> String {
     if rows.is_multiple_of(1000) {
@@ -59,7 +52,7 @@ fn latency(c: &mut Criterion) {
         })
     });
 
-    for rows in bank_sizes() {
+    for rows in env_list("GEORANGE_LATENCY_ROWS", vec![10_000, 100_000]) {
         let bank = stored_as(synthetic_bank(&mut rng, rows, &enc), "int8");
         let mut model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
         drop(bank);

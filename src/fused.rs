@@ -503,15 +503,23 @@ fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> 
         _ => {}
     }
     let (batch, vd) = (probs.batch, values.cols());
-    let mut total = vec![0f32; batch * vd];
-    let mut block = vec![0f32; batch * vd];
     // w[i][k]: query i's weight for the group's row k (0 past the range's end).
     let mut w = vec![[0f32; GROUP]; batch];
     let mut converted = vec![0f32; GROUP * vd];
+    sum_blocks(batch * vd, (a, z), |block, rows| {
+        add_block::<M>(values, probs, (a, z - a), rows, block, (&mut w, &mut converted))
+    })
+}
+
+/// The sum of what `add` adds into a zeroed block of `width` values for each block of
+/// [`BLOCK`] rows of `a..z`, in order: each block's sum joins the total once.
+#[inline(always)]
+fn sum_blocks(width: usize, (a, z): (usize, usize), mut add: impl FnMut(&mut [f32], (usize, usize))) -> Vec<f32> {
+    let mut total = vec![0f32; width];
+    let mut block = vec![0f32; width];
     for start in (a..z).step_by(BLOCK) {
         block.fill(0.0);
-        let rows = (start, (start + BLOCK).min(z));
-        add_block::<M>(values, probs, (a, z - a), rows, &mut block, (&mut w, &mut converted));
+        add(&mut block, (start, (start + BLOCK).min(z)));
         total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
     }
     total
@@ -587,15 +595,9 @@ fn accumulate_one<T>(
     probs: &Probs,
     (a, z): (usize, usize),
 ) -> Vec<f32> {
-    let mut total = vec![0f32; cols];
-    let mut block = vec![0f32; cols];
-    for start in (a..z).step_by(BLOCK) {
-        block.fill(0.0);
-        let rows = (start, (start + BLOCK).min(z));
-        add_block_one(data, (&scale, &axpy), probs, (a, z - a), rows, &mut block);
-        total.iter_mut().zip(&block).for_each(|(t, b)| *t += b);
-    }
-    total
+    sum_blocks(cols, (a, z), |block, rows| {
+        add_block_one(data, (&scale, &axpy), probs, (a, z - a), rows, block)
+    })
 }
 
 /// [`accumulate_one`] for rows `r0..r1` of the range that starts at row `a` and is `len` long,

@@ -1,6 +1,7 @@
 //! The synthetic model and bank of the benches: SatCLIP's released shapes (L = 40, 1600 → 512
 //! → 512 → 256) with random weights, and a bank of random 256-d keys and 1024-d values at
-//! random points, optionally read back from a file of another precision, as a bank file is.
+//! random points, optionally read back from a file of another precision, as a bank file is;
+//! and the benches' settings from the environment.
 
 use georange::encoder::{Architecture, SatClipParams};
 use georange::format::Stored;
@@ -79,4 +80,12 @@ pub fn points(rng: &mut Rng, n: usize) -> Vec<f64> {
     (0..n)
         .flat_map(|_| [rng.next() as f64 * 180.0, (rng.next() as f64).asin().to_degrees()])
         .collect()
+}
+
+/// A comma-separated environment list, or `default`.
+pub fn env_list<T: std::str::FromStr>(name: &str, default: Vec<T>) -> Vec<T> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.split(',').filter_map(|b| b.trim().parse().ok()).collect())
+        .unwrap_or(default)
 }
