@@ -17,7 +17,7 @@ const ops = {
   },
   async load({ wasm, encoder, bank, geoCutoffDeg }) {
     await init({ module_or_path: wasm });
-    model = await WasmModel.load(encoder, bank, 'cpu', geoCutoffDeg);
+    model = await WasmModel.loadShard(encoder, bank, geoCutoffDeg);
     const dims = Object.fromEntries(MODELS.map((m) => [m, model.dim(m)]));
     // Per model: a few points with the cut-off (the fused passes keep their scores between
     // the rounds), a whole batch without it (the stream scores again).

@@ -6,7 +6,7 @@ use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use crate::attention::{BankView, Matrix};
 use crate::compact::Rows;
 use crate::error::{Error, Result};
-use crate::format::{BANK_FORMAT, FileReader, FileWriter, StorageDtype};
+use crate::format::{BANK_FORMAT, FileReader, FileWriter, Seal, StorageDtype};
 use crate::fused::HostBank;
 use crate::geo::unit_vector;
 use crate::quantized;
@@ -144,7 +144,17 @@ impl Bank {
     /// Parses our bank file (`what` names it in errors). Keys and values stay in the file's
     /// precision: an int8 file's codes are not decoded.
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self> {
-        let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
+        Self::from_reader(FileReader::parse(bytes, what, BANK_FORMAT)?, what)
+    }
+
+    /// Parses a shard that [`shard_files`] cut in this process (a browser worker's part of a
+    /// bank), checked as [`from_bytes`](Self::from_bytes) checks a file but for the content
+    /// hash: a shard carries none of its own, its whole file having been verified as it was cut.
+    pub fn from_shard(bytes: &[u8], what: &str) -> Result<Self> {
+        Self::from_reader(FileReader::parse_shard(bytes, what, BANK_FORMAT)?, what)
+    }
+
+    fn from_reader(r: FileReader, what: &str) -> Result<Self> {
         let (n, kd, vd): (usize, usize, usize) = (
             r.meta_parse("rows")?,
             r.meta_parse("key_dim")?,
@@ -181,21 +191,23 @@ impl Bank {
 }
 
 /// The bytes of a bank file holding rows `start..end` of the bank file `bytes`, in the same
-/// precision, codes copied as stored (so a shard computes exactly what those rows of the
-/// whole bank do). What the browser gives each of its CPU workers ([`crate::Model`]'s shards).
+/// precision, codes copied as stored (so such a part computes exactly what those rows of the
+/// whole bank do), with a content hash of its own.
 pub fn slice_file(bytes: &[u8], what: &str, start: usize, end: usize) -> Result<Vec<u8>> {
     let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
-    r.slice_rows(BANK_FORMAT, r.meta_parse("rows")?, start, end)
+    r.slice_rows(BANK_FORMAT, (r.meta_parse("rows")?, start, end), Seal::Hashed)
 }
 
-/// The bank file `bytes` cut into at most `parts` files of contiguous rows (as
-/// [`slice_file`]; the file is parsed and verified once): each with its first row.
+/// The bank file `bytes` cut into at most `parts` shards of contiguous rows, each with its
+/// first row: what the browser gives each of its CPU workers ([`crate::Model`]'s shards).
+/// Cut as [`slice_file`] cuts, but the file is verified once, here, and the shards are
+/// [`Seal::Shard`]s, read back with [`Bank::from_shard`]: no shard is hashed, on either side.
 pub fn shard_files(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, Vec<u8>)>> {
     let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
     let rows = r.meta_parse("rows")?;
     shard_ranges(rows, parts)
         .into_iter()
-        .map(|(a, z)| Ok((a, r.slice_rows(BANK_FORMAT, rows, a, z)?)))
+        .map(|(a, z)| Ok((a, r.slice_rows(BANK_FORMAT, (rows, a, z), Seal::Shard)?)))
         .collect()
 }
 

@@ -107,7 +107,29 @@ impl WasmModel {
             Backend::Cpu => "cpu",
             Backend::Wgpu => "webgpu",
         };
-        Ok(WasmModel {
+        Ok(Self::wrap(model, backend, note))
+    }
+
+    /// Loads an encoder file and a bank shard that `shardBank` cut in this page, on the CPU (a
+    /// worker's part of the bank; see `Bank::from_shard`: the shard is checked as a file is,
+    /// but carries no content hash, its whole file having been verified as it was cut).
+    #[wasm_bindgen(js_name = loadShard)]
+    pub async fn load_shard(
+        encoder: Vec<u8>,
+        shard: Vec<u8>,
+        geo_cutoff_deg: Option<f64>,
+    ) -> Result<WasmModel, JsError> {
+        let encoder = Encoder::from_bytes(&encoder, "encoder")?;
+        let bank = Bank::from_shard(&shard, "bank shard")?;
+        drop(shard);
+        let (dev, dtype) = Backend::Cpu.device_async().await?;
+        let mut model = Model::new(&encoder, Some(&bank), &dev, dtype)?;
+        model.set_geo_cutoff(geo_cutoff_deg)?;
+        Ok(Self::wrap(model, "cpu", String::new()))
+    }
+
+    fn wrap(model: Model, backend: &str, note: String) -> WasmModel {
+        WasmModel {
             inner: Rc::new(Inner {
                 model,
                 backend: backend.into(),
@@ -115,7 +137,7 @@ impl WasmModel {
                 disposed: Cell::new(false),
                 shard_round: RefCell::new(None),
             }),
-        })
+        }
     }
 
     /// `"webgpu"` or `"cpu"`.
@@ -288,8 +310,8 @@ pub struct ShardReport {
     pub pruned: Vec<u8>,
 }
 
-/// Cuts a bank file into at most `parts` files of contiguous rows, one per CPU worker (see
-/// `bank::shard_files`), in row order.
+/// Cuts a bank file into at most `parts` shards of contiguous rows, one per CPU worker (see
+/// `bank::shard_files`), in row order; each worker loads its shard with `loadShard`.
 #[wasm_bindgen(js_name = shardBank)]
 pub fn shard_bank(bytes: &[u8], parts: usize) -> Result<js_sys::Array, JsError> {
     let files = bank::shard_files(bytes, "bank", parts)?;

@@ -28,7 +28,7 @@ fn shards(enc: &Encoder, bytes: &[u8], parts: usize, cutoff: Option<f64>) -> Vec
     shard_files(bytes, "bank", parts)
         .unwrap()
         .into_iter()
-        .map(|(a, file)| (a, load(enc, &Bank::from_bytes(&file, "shard").unwrap(), cutoff)))
+        .map(|(a, file)| (a, load(enc, &Bank::from_shard(&file, "shard").unwrap(), cutoff)))
         .collect()
 }
 
@@ -207,6 +207,27 @@ fn a_shard_file_holds_its_rows_exactly() {
     assert_eq!(starts, [0, bank.rows() / 3, 2 * bank.rows() / 3]);
     assert_eq!(shard_ranges(10, 3), vec![(0, 3), (3, 6), (6, 10)]);
     assert_eq!(shard_ranges(2, 5), vec![(0, 1), (1, 2)]);
+}
+
+#[test]
+fn shards_carry_no_hash_of_their_own_and_are_read_only_as_shards() {
+    let (_, bytes, bank) = bank_file(StorageDtype::Int8);
+    let shards = shard_files(&bytes, "bank", 2).unwrap();
+    let (a, shard) = &shards[1];
+    // The same rows, byte for byte in the tensors, as a part cut with a hash of its own.
+    let part = Bank::from_shard(shard, "shard").unwrap();
+    let file = Bank::from_bytes(&slice_file(&bytes, "bank", *a, bank.rows()).unwrap(), "part").unwrap();
+    assert!(part.keys == file.keys && part.values == file.values && part.locs == file.locs);
+
+    let err = Bank::from_bytes(shard, "shard").unwrap_err().to_string();
+    assert!(err.contains("bank shard cut in memory"), "{err}");
+    let err = Bank::from_shard(&bytes, "bank").unwrap_err().to_string();
+    assert!(err.contains("not a shard"), "{err}");
+    // Without a hash the structure is still checked: a cut-short shard is refused, not read.
+    for len in [0, 7, 100, shard.len() / 2, shard.len() - 1] {
+        let err = Bank::from_shard(&shard[..len], "shard").unwrap_err().to_string();
+        assert!(err.contains("shard"), "{len} bytes: {err}");
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 // Times the steps of loading a bank into the wasm module outside a browser (Node runs the same
 // V8 as Chromium): WasmModel.load of the whole bank on the CPU, the WebAssembly heap after it,
-// shardBank into 2 files (what the CPU workers' slicer does) and loading one of them.
+// shardBank into 2 shards (what the CPU workers' slicer does) and loading one of them.
 //
 //   node tools/wasm_load_steps.mjs [BANK] [PKG]   (after ./build.sh; defaults: the 100k-row
 //   bench bank of tools/bench_browser.mjs and pkg/)
@@ -20,10 +20,14 @@ const time = (what, f) => {
   const r = f();
   return Promise.resolve(r).then((v) => { console.log(`${what}: ${(performance.now() - t).toFixed(0)} ms`); return v; });
 };
+// A worker loads its shard with loadShard; packages built before it with load.
+const loadShard = glue.WasmModel.loadShard
+  ? (file) => glue.WasmModel.loadShard(encoder, file)
+  : (file) => glue.WasmModel.load(encoder, file, 'cpu');
 for (let rep = 1; rep <= 2; rep++) {
   console.log(`-- repetition ${rep}`);
   (await time('WasmModel.load (whole bank)', () => glue.WasmModel.load(encoder, bank, 'cpu'))).free();
   console.log(`heap: ${(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(0)} MiB`);
   const files = await time('shardBank(bank, 2)', () => glue.shardBank(bank, 2));
-  (await time('WasmModel.load (one half)', () => glue.WasmModel.load(encoder, files[0], 'cpu'))).free();
+  (await time('WasmModel.loadShard (one half)', () => loadShard(files[0]))).free();
 }

@@ -96,12 +96,17 @@ impl FileWriter {
     }
 
     /// Serialises the file, adding `format`, `version`, `dtype` and `content_hash`.
-    pub fn to_bytes(mut self) -> Result<Vec<u8>> {
+    pub fn to_bytes(self) -> Result<Vec<u8>> {
         let hash = content_hash(
             self.tensors
                 .iter()
                 .map(|t| (t.name.as_str(), t.dtype, t.shape.clone(), &t.bytes[..])),
         );
+        self.finish(hash)
+    }
+
+    /// Serialises the file with `hash` as its `content_hash`.
+    fn finish(mut self, hash: String) -> Result<Vec<u8>> {
         let (format, dtype) = (self.format, self.dtype.name());
         self.meta("format", format)
             .meta("version", FORMAT_VERSION)
@@ -172,6 +177,22 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How a file's `content_hash` is written and read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seal {
+    /// SHA-256 over the tensors, verified on reading: every file that is stored or sent.
+    Hashed,
+    /// A part cut from a file that was verified in this process, to be read back there and
+    /// then (a bank shard on its way to a browser worker, in memory): its `content_hash` names
+    /// the whole file's hash and the rows instead, so neither the cutting nor the reading
+    /// hashes it again. Only [`FileReader::parse_shard`] reads it; the structure, shapes and
+    /// values are checked as in any file.
+    Shard,
+}
+
+/// What a shard's `content_hash` starts with.
+const SHARD_MARK: &str = "shard of ";
+
 /// A parsed georange file, its hash verified.
 pub struct FileReader<'a> {
     what: String,
@@ -183,6 +204,16 @@ impl<'a> FileReader<'a> {
     /// Parses `bytes` (named `what` in errors) as a file of format `format`, checks the
     /// version and verifies the content hash.
     pub fn parse(bytes: &'a [u8], what: &str, format: &str) -> Result<Self> {
+        Self::open(bytes, what, format, Seal::Hashed)
+    }
+
+    /// Parses a part that [`slice_rows`](Self::slice_rows) cut with [`Seal::Shard`]: checked
+    /// as [`parse`](Self::parse) checks a file, but for the hash, which it does not carry.
+    pub fn parse_shard(bytes: &'a [u8], what: &str, format: &str) -> Result<Self> {
+        Self::open(bytes, what, format, Seal::Shard)
+    }
+
+    fn open(bytes: &'a [u8], what: &str, format: &str, seal: Seal) -> Result<Self> {
         let st = SafeTensors::deserialize(bytes)
             .map_err(|e| Error::format(what, format!("not a {format} file (safetensors: {e:?})")))?;
         let (_, header) = SafeTensors::read_metadata(bytes)
@@ -204,20 +235,41 @@ impl<'a> FileReader<'a> {
                 format!("format version {version} is not supported (this build reads {FORMAT_VERSION})"),
             ));
         }
-        let names = reader.st.names();
+        let stored = reader.meta_str("content_hash")?;
+        match (seal, stored.starts_with(SHARD_MARK)) {
+            (Seal::Hashed, false) => reader.verify(stored)?,
+            (Seal::Shard, true) => {}
+            (Seal::Hashed, true) => {
+                return Err(Error::format(
+                    what,
+                    "is a bank shard cut in memory for a worker (it has no content hash of its own), not a file",
+                ));
+            }
+            (Seal::Shard, false) => {
+                return Err(Error::format(
+                    what,
+                    "is a file, not a shard cut from one in this process",
+                ));
+            }
+        }
+        Ok(reader)
+    }
+
+    fn verify(&self, stored: &str) -> Result<()> {
+        let names = self.st.names();
         let actual = content_hash(names.iter().filter_map(|n| {
-            let t = reader.st.tensor(n).ok()?;
+            let t = self.st.tensor(n).ok()?;
             Some((*n, t.dtype(), t.shape().to_vec(), t.data()))
         }));
         // Fuzzers cannot forge a SHA-256, so under `cargo fuzz` the hash is read but not
         // compared, letting mutated files reach the decoding below.
-        if actual != reader.meta_str("content_hash")? && !cfg!(fuzzing) {
+        if actual != stored && !cfg!(fuzzing) {
             return Err(Error::format(
-                what,
+                &self.what,
                 "content hash does not match: the file is corrupt or was edited",
             ));
         }
-        Ok(reader)
+        Ok(())
     }
 
     /// A metadata entry, or an error naming it.
@@ -243,9 +295,15 @@ impl<'a> FileReader<'a> {
     /// A file of the same format holding rows `start..end` of every tensor whose first
     /// dimension is `rows` (row-major, so each such tensor's rows are one contiguous run of
     /// bytes, copied as stored: int8 codes with their scales, f16 or f32), the other tensors
-    /// whole, the same metadata with `rows` set to the new count, and a new content hash.
-    /// Nothing is decoded, so a bank shard costs only its own bytes.
-    pub fn slice_rows(&self, format: &'static str, rows: usize, start: usize, end: usize) -> Result<Vec<u8>> {
+    /// whole, the same metadata with `rows` set to the new count, and sealed as `seal` says: a
+    /// new content hash, or for a [`Seal::Shard`] this file's and the rows. Nothing is
+    /// decoded, so a bank shard costs only its own bytes.
+    pub fn slice_rows(
+        &self,
+        format: &'static str,
+        (rows, start, end): (usize, usize, usize),
+        seal: Seal,
+    ) -> Result<Vec<u8>> {
         if start >= end || end > rows {
             return Err(Error::Invalid(format!(
                 "{}: rows {start}..{end} are not a non-empty part of its {rows} rows",
@@ -274,7 +332,13 @@ impl<'a> FileReader<'a> {
             }
             w.push(name, view.dtype(), &shape, bytes.to_vec());
         }
-        w.to_bytes()
+        match seal {
+            Seal::Hashed => w.to_bytes(),
+            Seal::Shard => {
+                let whole = self.meta_str("content_hash")?;
+                w.finish(format!("{SHARD_MARK}{whole}, rows {start}..{end}"))
+            }
+        }
     }
 
     /// Decodes a tensor to f32 (dequantising int8 and f16), checking its rank and that every
