@@ -25,10 +25,19 @@ const ops = {
     return { rows: model.bankRows, shardBatch, dims };
   },
   /** Cuts the bank file into `count` files; the main thread then ends this worker, and the
-   * memory its WebAssembly heap grew to for the whole bank goes with it. */
+   * memory its WebAssembly heap grew to for the whole bank goes with it. The module verifies
+   * the file and says where each shard's bytes lie in it; the shards are put together here,
+   * from `bank` itself, so the heap never holds them. */
   async shard({ wasm, bank, count }) {
     await init({ module_or_path: wasm });
-    return { files: Array.from(shardBank(bank, count)) };
+    const files = Array.from(shardBank(bank, count), (cut) => {
+      try {
+        return assemble(cut.header, cut.pieces, bank);
+      } finally {
+        cut.free();
+      }
+    });
+    return { files };
   },
   score({ lonLat, model: name, beta, exactGeo }) {
     const r = model.scoreShard(lonLat, name, beta, exactGeo);
@@ -42,6 +51,20 @@ const ops = {
   explain: ({ coef, k }) => model.explainShard(coef, k),
   embed: ({ lonLat, model: name, beta }) => model.embedBatch(lonLat, name, beta),
 };
+
+/** A shard file: `header`, then the runs `pieces` (start, end, …) of `bank`'s bytes. */
+function assemble(header, pieces, bank) {
+  let length = header.length;
+  for (let i = 0; i < pieces.length; i += 2) length += pieces[i + 1] - pieces[i];
+  const out = new Uint8Array(length);
+  out.set(header);
+  let at = header.length;
+  for (let i = 0; i < pieces.length; i += 2) {
+    out.set(bank.subarray(pieces[i], pieces[i + 1]), at);
+    at += pieces[i + 1] - pieces[i];
+  }
+  return out;
+}
 
 /** The ArrayBuffers of the typed arrays in `result` (one level deep). */
 function buffers(result) {

@@ -6,7 +6,7 @@ use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use crate::attention::{BankView, Matrix};
 use crate::compact::Rows;
 use crate::error::{Error, Result};
-use crate::format::{BANK_FORMAT, FileReader, FileWriter, Seal, StorageDtype};
+use crate::format::{BANK_FORMAT, Cut, FileReader, FileWriter, Seal, StorageDtype};
 use crate::fused::HostBank;
 use crate::geo::unit_vector;
 use crate::quantized;
@@ -195,20 +195,28 @@ impl Bank {
 /// whole bank do), with a content hash of its own.
 pub fn slice_file(bytes: &[u8], what: &str, start: usize, end: usize) -> Result<Vec<u8>> {
     let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
-    r.slice_rows(BANK_FORMAT, (r.meta_parse("rows")?, start, end), Seal::Hashed)
+    Ok(r.cut_rows((r.meta_parse("rows")?, start, end), Seal::Hashed)?
+        .assemble(bytes))
 }
 
 /// The bank file `bytes` cut into at most `parts` shards of contiguous rows, each with its
 /// first row: what the browser gives each of its CPU workers ([`crate::Model`]'s shards).
 /// Cut as [`slice_file`] cuts, but the file is verified once, here, and the shards are
 /// [`Seal::Shard`]s, read back with [`Bank::from_shard`]: no shard is hashed, on either side.
-pub fn shard_files(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, Vec<u8>)>> {
+/// As [`Cut`]s of `bytes`: the browser assembles them from its own copy of the file.
+pub fn shard_cuts(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, Cut)>> {
     let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
     let rows = r.meta_parse("rows")?;
     shard_ranges(rows, parts)
         .into_iter()
-        .map(|(a, z)| Ok((a, r.slice_rows(BANK_FORMAT, (rows, a, z), Seal::Shard)?)))
+        .map(|(a, z)| Ok((a, r.cut_rows((rows, a, z), Seal::Shard)?)))
         .collect()
+}
+
+/// [`shard_cuts`], assembled.
+pub fn shard_files(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, Vec<u8>)>> {
+    let cuts = shard_cuts(bytes, what, parts)?;
+    Ok(cuts.into_iter().map(|(a, c)| (a, c.assemble(bytes))).collect())
 }
 
 /// `0..rows` in `parts` contiguous ranges as equal as can be (none empty: at most `rows`).

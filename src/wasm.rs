@@ -310,15 +310,45 @@ pub struct ShardReport {
     pub pruned: Vec<u8>,
 }
 
-/// Cuts a bank file into at most `parts` shards of contiguous rows, one per CPU worker (see
-/// `bank::shard_files`), in row order; each worker loads its shard with `loadShard`.
+/// Verifies a bank file and cuts it into at most `parts` shards of contiguous rows, one per
+/// CPU worker (see `bank::shard_cuts`), in row order. Each shard is its `header` followed by
+/// the bank file's bytes `pieces` (`start, end, start, end, …`): the caller assembles it from
+/// its own copy of the file, and the worker loads it with `loadShard`.
 #[wasm_bindgen(js_name = shardBank)]
 pub fn shard_bank(bytes: &[u8], parts: usize) -> Result<js_sys::Array, JsError> {
-    let files = bank::shard_files(bytes, "bank", parts)?;
-    Ok(files
+    let cuts = bank::shard_cuts(bytes, "bank", parts)?;
+    Ok(cuts
         .into_iter()
-        .map(|(_, f)| JsValue::from(js_sys::Uint8Array::from(&f[..])))
+        .map(|(_, cut)| {
+            JsValue::from(BankShard {
+                header: cut.header,
+                pieces: cut.pieces.iter().flat_map(|&(a, z)| [a as f64, z as f64]).collect(),
+            })
+        })
         .collect())
+}
+
+/// One shard of a bank file as `shardBank` cuts it.
+#[wasm_bindgen]
+pub struct BankShard {
+    header: Vec<u8>,
+    pieces: Vec<f64>,
+}
+
+#[wasm_bindgen]
+impl BankShard {
+    /// The shard file's first bytes: its safetensors header.
+    #[wasm_bindgen(getter)]
+    pub fn header(&self) -> Vec<u8> {
+        self.header.clone()
+    }
+
+    /// The byte ranges of the bank file that follow the header, in order, as
+    /// `start, end, start, end, …`.
+    #[wasm_bindgen(getter)]
+    pub fn pieces(&self) -> Vec<f64> {
+        self.pieces.clone()
+    }
 }
 
 /// Combines the shards' round-1 reports (`max` and `sum` each concatenated over the shards,

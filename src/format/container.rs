@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
 use sha2::{Digest, Sha256};
 
 use super::FORMAT_VERSION;
@@ -96,17 +96,12 @@ impl FileWriter {
     }
 
     /// Serialises the file, adding `format`, `version`, `dtype` and `content_hash`.
-    pub fn to_bytes(self) -> Result<Vec<u8>> {
+    pub fn to_bytes(mut self) -> Result<Vec<u8>> {
         let hash = content_hash(
             self.tensors
                 .iter()
                 .map(|t| (t.name.as_str(), t.dtype, t.shape.clone(), &t.bytes[..])),
         );
-        self.finish(hash)
-    }
-
-    /// Serialises the file with `hash` as its `content_hash`.
-    fn finish(mut self, hash: String) -> Result<Vec<u8>> {
         let (format, dtype) = (self.format, self.dtype.name());
         self.meta("format", format)
             .meta("version", FORMAT_VERSION)
@@ -190,12 +185,47 @@ pub enum Seal {
     Shard,
 }
 
+/// A file cut from another ([`FileReader::cut_rows`]) without copying its data: `header`, then
+/// the runs `pieces` (`start..end` byte offsets) of the file it was cut from, in order.
+pub struct Cut {
+    pub header: Vec<u8>,
+    pub pieces: Vec<(usize, usize)>,
+}
+
+impl Cut {
+    /// The file, from the bytes of the file it was cut from.
+    pub fn assemble(&self, source: &[u8]) -> Vec<u8> {
+        let len = self.header.len() + self.pieces.iter().map(|(a, z)| z - a).sum::<usize>();
+        let mut out = Vec::with_capacity(len);
+        out.extend_from_slice(&self.header);
+        for &(a, z) in &self.pieces {
+            out.extend_from_slice(&source[a..z]);
+        }
+        out
+    }
+}
+
+/// A safetensors header (its length prefix included) for `tensors` laid out in this order,
+/// with its JSON keys sorted as [`sorted_header`] sorts them.
+fn header_bytes(
+    meta: HashMap<String, String>,
+    tensors: Vec<(String, TensorInfo)>,
+) -> std::result::Result<Vec<u8>, String> {
+    let metadata = Metadata::new(Some(meta), tensors).map_err(|e| format!("{e:?}"))?;
+    let mut json = serde_json::to_vec(&metadata).map_err(|e| e.to_string())?;
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(json);
+    sorted_header(bytes)
+}
+
 /// What a shard's `content_hash` starts with.
 const SHARD_MARK: &str = "shard of ";
 
 /// A parsed georange file, its hash verified.
 pub struct FileReader<'a> {
     what: String,
+    bytes: &'a [u8],
     st: SafeTensors<'a>,
     meta: HashMap<String, String>,
 }
@@ -207,7 +237,7 @@ impl<'a> FileReader<'a> {
         Self::open(bytes, what, format, Seal::Hashed)
     }
 
-    /// Parses a part that [`slice_rows`](Self::slice_rows) cut with [`Seal::Shard`]: checked
+    /// Parses a part that [`cut_rows`](Self::cut_rows) cut with [`Seal::Shard`]: checked
     /// as [`parse`](Self::parse) checks a file, but for the hash, which it does not carry.
     pub fn parse_shard(bytes: &'a [u8], what: &str, format: &str) -> Result<Self> {
         Self::open(bytes, what, format, Seal::Shard)
@@ -221,6 +251,7 @@ impl<'a> FileReader<'a> {
         let meta = header.metadata().clone().unwrap_or_default();
         let reader = Self {
             what: what.to_string(),
+            bytes,
             st,
             meta,
         };
@@ -294,51 +325,57 @@ impl<'a> FileReader<'a> {
 
     /// A file of the same format holding rows `start..end` of every tensor whose first
     /// dimension is `rows` (row-major, so each such tensor's rows are one contiguous run of
-    /// bytes, copied as stored: int8 codes with their scales, f16 or f32), the other tensors
-    /// whole, the same metadata with `rows` set to the new count, and sealed as `seal` says: a
-    /// new content hash, or for a [`Seal::Shard`] this file's and the rows. Nothing is
-    /// decoded, so a bank shard costs only its own bytes.
-    pub fn slice_rows(
-        &self,
-        format: &'static str,
-        (rows, start, end): (usize, usize, usize),
-        seal: Seal,
-    ) -> Result<Vec<u8>> {
+    /// bytes, as stored: int8 codes with their scales, f16 or f32), the other tensors whole,
+    /// the same metadata with `rows` set to the new count, and sealed as `seal` says: a new
+    /// content hash, or for a [`Seal::Shard`] this file's and the rows. As a [`Cut`]: a new
+    /// header and the runs of this file's bytes that follow it, so nothing is decoded or
+    /// copied until it is [assembled](Cut::assemble), and a caller that holds the bytes
+    /// elsewhere (a browser's JavaScript) can assemble it there.
+    pub fn cut_rows(&self, (rows, start, end): (usize, usize, usize), seal: Seal) -> Result<Cut> {
         if start >= end || end > rows {
             return Err(Error::Invalid(format!(
                 "{}: rows {start}..{end} are not a non-empty part of its {rows} rows",
                 self.what
             )));
         }
-        let dtype = StorageDtype::parse(self.meta_str("dtype")?)?;
-        let mut w = FileWriter::new(format, dtype);
-        for (k, v) in &self.meta {
-            if !["format", "version", "dtype", "content_hash"].contains(&k.as_str()) {
-                w.meta(k, v);
-            }
-        }
-        w.meta("rows", end - start);
-        for name in self.st.names() {
-            let view = self
-                .st
-                .tensor(name)
-                .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        // Ordered as safetensors writes a file (widest dtype first, then by name), so that
+        // every tensor stays aligned to its element size.
+        let mut tensors = Vec::new();
+        for (name, view) in self.st.iter() {
             let mut shape = view.shape().to_vec();
-            let mut bytes = view.data();
+            let mut data = view.data();
             if shape.first() == Some(&rows) {
-                let row_bytes = bytes.len() / rows;
-                bytes = &bytes[start * row_bytes..end * row_bytes];
+                let row_bytes = data.len() / rows;
+                data = &data[start * row_bytes..end * row_bytes];
                 shape[0] = end - start;
             }
-            w.push(name, view.dtype(), &shape, bytes.to_vec());
+            tensors.push((name, view.dtype(), shape, data));
         }
-        match seal {
-            Seal::Hashed => w.to_bytes(),
-            Seal::Shard => {
-                let whole = self.meta_str("content_hash")?;
-                w.finish(format!("{SHARD_MARK}{whole}, rows {start}..{end}"))
-            }
+        tensors.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let hash = match seal {
+            Seal::Hashed => content_hash(tensors.iter().map(|t| (t.0, t.1, t.2.clone(), t.3))),
+            Seal::Shard => format!("{SHARD_MARK}{}, rows {start}..{end}", self.meta_str("content_hash")?),
+        };
+        let mut meta = self.meta.clone();
+        meta.insert("rows".into(), (end - start).to_string());
+        meta.insert("content_hash".into(), hash);
+        let base = self.bytes.as_ptr() as usize;
+        let (mut infos, mut pieces, mut at) = (Vec::new(), Vec::new(), 0);
+        for (name, dtype, shape, data) in tensors {
+            let from = data.as_ptr() as usize - base;
+            pieces.push((from, from + data.len()));
+            infos.push((
+                name.to_string(),
+                TensorInfo {
+                    dtype,
+                    shape,
+                    data_offsets: (at, at + data.len()),
+                },
+            ));
+            at += data.len();
         }
+        let header = header_bytes(meta, infos).map_err(|e| Error::format(&self.what, format!("cannot cut: {e}")))?;
+        Ok(Cut { header, pieces })
     }
 
     /// Decodes a tensor to f32 (dequantising int8 and f16), checking its rank and that every

@@ -5,7 +5,7 @@
 mod container;
 mod quant;
 
-pub use container::{FileReader, FileWriter, Seal, Stored, hex};
+pub use container::{Cut, FileReader, FileWriter, Seal, Stored, hex};
 pub use quant::{StorageDtype, dequantize_rows, quantize_row, quantize_rows};
 
 /// Format name of encoder files (`__metadata__.format`).
