@@ -3,6 +3,7 @@
 // `{ id, op, args }`; out: `{ id, result }` or `{ id, error }`. Typed arrays go back transferred.
 
 import init, { WasmModel, shardBank } from './georange_wasm.js';
+import { shardFile } from './shards.js';
 
 let model = null;
 
@@ -30,14 +31,7 @@ const ops = {
    * from `bank` itself, so the heap never holds them. */
   async shard({ wasm, bank, count }) {
     await init({ module_or_path: wasm });
-    const files = Array.from(shardBank(bank, count), (cut) => {
-      try {
-        return assemble(cut.header, cut.pieces, bank);
-      } finally {
-        cut.free();
-      }
-    });
-    return { files };
+    return { files: Array.from(shardBank(bank, count), (cut) => shardFile(cut, bank)) };
   },
   score({ lonLat, model: name, beta, exactGeo }) {
     const r = model.scoreShard(lonLat, name, beta, exactGeo);
@@ -51,20 +45,6 @@ const ops = {
   explain: ({ coef, k }) => model.explainShard(coef, k),
   embed: ({ lonLat, model: name, beta }) => model.embedBatch(lonLat, name, beta),
 };
-
-/** A shard file: `header`, then the runs `pieces` (start, end, …) of `bank`'s bytes. */
-function assemble(header, pieces, bank) {
-  let length = header.length;
-  for (let i = 0; i < pieces.length; i += 2) length += pieces[i + 1] - pieces[i];
-  const out = new Uint8Array(length);
-  out.set(header);
-  let at = header.length;
-  for (let i = 0; i < pieces.length; i += 2) {
-    out.set(bank.subarray(pieces[i], pieces[i + 1]), at);
-    at += pieces[i + 1] - pieces[i];
-  }
-  return out;
-}
 
 /** The ArrayBuffers of the typed arrays in `result` (one level deep). */
 function buffers(result) {

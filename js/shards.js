@@ -9,6 +9,26 @@
 
 import { assembleShards, combineShards } from './georange_wasm.js';
 
+/** The bytes of one shard that `shardBank` cut from `bank` (and frees): its `header`, then the
+ * runs `pieces` (start, end, …) of `bank`. */
+export function shardFile(cut, bank) {
+  try {
+    const [header, pieces] = [cut.header, cut.pieces];
+    let length = header.length;
+    for (let i = 0; i < pieces.length; i += 2) length += pieces[i + 1] - pieces[i];
+    const out = new Uint8Array(length);
+    out.set(header);
+    let at = header.length;
+    for (let i = 0; i < pieces.length; i += 2) {
+      out.set(bank.subarray(pieces[i], pieces[i + 1]), at);
+      at += pieces[i + 1] - pieces[i];
+    }
+    return out;
+  } finally {
+    cut.free();
+  }
+}
+
 /** A worker that could not start or died (not an error in the model files). */
 export class WorkerUnavailable extends Error {}
 

@@ -20,23 +20,11 @@ const time = (what, f) => {
   const r = f();
   return Promise.resolve(r).then((v) => { console.log(`${what}: ${(performance.now() - t).toFixed(0)} ms`); return v; });
 };
-// A shard from what shardBank returns: a file as is (packages built before the cuts), or a
-// cut assembled from the bank's bytes as js/georange_worker.js assembles it.
-const shardFile = (cut) => {
-  if (ArrayBuffer.isView(cut)) return cut;
-  const [header, pieces] = [cut.header, cut.pieces];
-  const parts = [header];
-  for (let i = 0; i < pieces.length; i += 2) parts.push(bank.subarray(pieces[i], pieces[i + 1]));
-  return Buffer.concat(parts);
-};
-// A worker loads its shard with loadShard; packages built before it with load.
-const loadShard = glue.WasmModel.loadShard
-  ? (file) => glue.WasmModel.loadShard(encoder, file)
-  : (file) => glue.WasmModel.load(encoder, file, 'cpu');
+const { shardFile } = await import(pathToFileURL(path.resolve(pkg, 'shards.js')));
 for (let rep = 1; rep <= 2; rep++) {
   console.log(`-- repetition ${rep}`);
   (await time('WasmModel.load (whole bank)', () => glue.WasmModel.load(encoder, bank, 'cpu'))).free();
   console.log(`heap: ${(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(0)} MiB`);
-  const files = await time('shardBank(bank, 2), shards assembled', () => Array.from(glue.shardBank(bank, 2), shardFile));
-  (await time('WasmModel.loadShard (one half)', () => loadShard(files[0]))).free();
+  const files = await time('shardBank(bank, 2), shards assembled', () => Array.from(glue.shardBank(bank, 2), (cut) => shardFile(cut, bank)));
+  (await time('WasmModel.loadShard (one half)', () => glue.WasmModel.loadShard(encoder, files[0]))).free();
 }
