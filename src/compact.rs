@@ -4,6 +4,7 @@
 //! dequantises one tile at a time for burn's matmuls ([`Rows::tile`]).
 
 use crate::format::{StorageDtype, quantize_row, quantize_rows};
+use crate::layout::gather_rows;
 
 /// `rows × cols`, row-major, in f32 or int8.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,16 @@ pub enum Rows {
     },
 }
 
+/// `Σ c²` over int8 codes, exactly: in i32 over runs short enough not to overflow (2¹⁶ codes
+/// of at most 128² each stay below 2³¹), which vectorises, then in i64. The same value as the
+/// sum in f64, which is exact for such integers.
+fn squares(codes: &[i8]) -> i64 {
+    codes
+        .chunks(1 << 16)
+        .map(|run| i64::from(run.iter().map(|&c| i32::from(c) * i32::from(c)).sum::<i32>()))
+        .sum()
+}
+
 impl Rows {
     /// The rows of `data` (`cols` wide) listed in `order`, in `precision` (int8: each row
     /// quantised by its largest |value|; f16 is kept as f32).
@@ -33,7 +44,7 @@ impl Rows {
                 Rows::Int8 { codes, scales, cols }
             }
             StorageDtype::F32 | StorageDtype::F16 => Rows::F32 {
-                data: order.iter().flat_map(|&r| row(r).iter().copied()).collect(),
+                data: gather_rows(data, cols, order),
                 cols,
             },
         }
@@ -68,11 +79,7 @@ impl Rows {
         match self {
             Rows::F32 { data, .. } => Rows::new(data, cols, StorageDtype::F32, order),
             Rows::Int8 { codes, scales, .. } => Rows::Int8 {
-                codes: order
-                    .iter()
-                    .flat_map(|&r| &codes[r * cols..(r + 1) * cols])
-                    .copied()
-                    .collect(),
+                codes: gather_rows(codes, cols, order),
                 scales: order.iter().map(|&r| scales[r]).collect(),
                 cols,
             },
@@ -134,7 +141,7 @@ impl Rows {
             }
             Rows::Int8 { codes, scales, cols } => {
                 for (i, (row, s)) in codes.chunks_exact((*cols).max(1)).zip(scales).enumerate() {
-                    let codes_norm = row.iter().map(|&c| (c as f64) * (c as f64)).sum::<f64>().sqrt();
+                    let codes_norm = (squares(row) as f64).sqrt();
                     let norm = codes_norm * (*s as f64).abs();
                     if norm == 0.0 {
                         return Err(i);

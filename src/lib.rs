@@ -21,6 +21,7 @@ pub mod fused;
 pub mod fused_gpu;
 pub mod geo;
 pub mod imagery;
+pub mod layout;
 pub mod model;
 mod parallel;
 pub mod quantized;

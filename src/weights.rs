@@ -12,6 +12,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use crate::encoder::arch::{Architecture, LayerSpec, RffSpec};
 use crate::error::{Error, Result};
 use crate::format::Stored;
+use crate::layout::transpose;
 
 /// Host weights by name.
 pub type Weights = BTreeMap<String, Stored>;
@@ -73,12 +74,7 @@ pub fn dense_on_device(weights: &Weights, spec: &LayerSpec, device: &Device, dty
     let w = get(weights, &weight_name(&spec.name))?;
     let b = get(weights, &bias_name(&spec.name))?;
     let (rows, cols) = (spec.outputs, spec.inputs);
-    let mut transposed = vec![0.0f32; rows * cols];
-    for r in 0..rows {
-        for c in 0..cols {
-            transposed[c * rows + r] = w.data[r * cols + c];
-        }
-    }
+    let transposed = transpose(&w.data, rows, cols);
     Ok(DeviceDense {
         weight: matrix_on_device(transposed, [cols, rows], device, dtype),
         bias: matrix_on_device(b.data.clone(), [1, rows], device, dtype),
@@ -90,12 +86,7 @@ pub fn dense_on_device(weights: &Weights, spec: &LayerSpec, device: &Device, dty
 pub fn rff_on_device(weights: &Weights, spec: &RffSpec, device: &Device, dtype: DType) -> Result<Tensor<2>> {
     let b = get(weights, &spec.name)?;
     let (rows, cols) = (spec.features, spec.inputs);
-    let mut t = vec![0.0f64; rows * cols];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = b.data[r * cols + c] as f64;
-        }
-    }
+    let t: Vec<f64> = transpose(&b.data, rows, cols).into_iter().map(f64::from).collect();
     Ok(Tensor::from_data(TensorData::new(t, [cols, rows]), (device, dtype)).mul_scalar(2.0 * std::f64::consts::PI))
 }
 

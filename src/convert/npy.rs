@@ -8,6 +8,7 @@ use std::path::Path;
 use npyz::{NpyFile, Order, WriterBuilder, npz::NpzArchive};
 
 use crate::error::{Error, Result};
+use crate::layout::transpose;
 
 /// A row-major f32 matrix read from a file.
 pub struct Matrix {
@@ -105,7 +106,8 @@ fn checked_preamble<R: Read>(mut r: R, what: &str) -> Result<impl Read> {
 pub fn read_npy(path: &Path) -> Result<Matrix> {
     let what = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let npy = NpyFile::new(checked_preamble(BufReader::new(file), &what)?).map_err(|e| Error::format(&what, format!("not a .npy file ({e})")))?;
+    let npy = NpyFile::new(checked_preamble(BufReader::new(file), &what)?)
+        .map_err(|e| Error::format(&what, format!("not a .npy file ({e})")))?;
     read_matrix(npy, &what)
 }
 
@@ -138,17 +140,6 @@ fn read_matrix<R: Read>(npy: NpyFile<R>, what: &str) -> Result<Matrix> {
     }
     let data = if fortran { transpose(&data, cols, rows) } else { data };
     Ok(Matrix { rows, cols, data })
-}
-
-/// Transposes a row-major `rows × cols` matrix.
-fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; data.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = data[r * cols + c];
-        }
-    }
-    out
 }
 
 /// Writes a row-major `rows × cols` f32 matrix as `.npy` (through

@@ -65,10 +65,12 @@ pub fn quantize_row(row: &[f32], codes: &mut Vec<i8>) -> f32 {
 
 /// Inverse of [`quantize_rows`].
 pub fn dequantize_rows(q: &[i8], scales: &[f32], cols: usize) -> Vec<f32> {
-    q.chunks(cols.max(1))
-        .zip(scales)
-        .flat_map(|(row, &s)| row.iter().map(move |&v| v as f32 * s))
-        .collect()
+    // Row by row into a vector of the right size (a `flat_map` collects one value at a time).
+    let mut out = Vec::with_capacity(q.len());
+    for (row, &s) in q.chunks(cols.max(1)).zip(scales) {
+        out.extend(row.iter().map(|&v| v as f32 * s));
+    }
+    out
 }
 
 #[cfg(test)]
