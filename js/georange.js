@@ -186,14 +186,18 @@ export class GeoRange {
     }
     if (workers !== 'auto') workerCount(workers, 0);
     if (gpuLost && device === 'webgpu') throw new Error(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`);
-    const wasmModule = await initWasm(wasmUrl);
     const files = () => Promise.all([
       fetchBytes(encoder, 'encoder', onProgress, cache),
       bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
     ]);
-    const [enc, bnk] = await files();
+    // The module compiles while the files download and the adapter is asked for: three waits
+    // at once. (A failure of one is thrown below; the others' are then of no interest.)
+    const pending = [initWasm(wasmUrl), files(), device === 'auto' && !gpuLost ? probeAdapter() : null];
+    pending.forEach((p) => Promise.resolve(p).catch(() => {}));
+    const wasmModule = await pending[0];
+    const [enc, bnk] = await pending[1];
     // 'auto' passes over a software adapter: the CPU path is faster than a GPU emulated on it.
-    const probed = device === 'auto' && !gpuLost ? await probeAdapter() : null;
+    const probed = await pending[2];
     const software = Boolean(probed?.software);
     const where = gpuLost || software ? 'cpu' : device;
     // On the CPU a large bank is split over workers (js/shards.js); should they fail to

@@ -5,6 +5,7 @@
 //   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
 //                                [--encoder FILE --bank FILE] [--gpu-attention stream,fused]
 //                                [--gpu-precision f32|f16|int8] [--workers 1,2,auto]
+//                                [--network-mbps 200]
 //
 // Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
 // synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
@@ -14,7 +15,10 @@
 // `--gpu-attention` times WebGPU with each of these (GeoRange.load's `gpuAttention`; default
 // fused, the package's own default on WebGPU);
 // `--gpu-precision` holds the bank so on WebGPU (`gpuPrecision`; default f32);
-// `--workers` times the CPU with each of these worker counts (`workers`; default auto).
+// `--workers` times the CPU with each of these worker counts (`workers`; default auto);
+// `--network-mbps` makes the page's downloads as slow as a network of that many Mbit/s (and
+// 20 ms of latency) instead of this machine's loopback, so that "loaded in" counts a
+// download as a visitor's first load would (Chromium's network emulation).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +37,7 @@ const devices = arg('devices', 'webgpu,cpu');
 const attentions = arg('gpu-attention', 'fused');
 const precision = arg('gpu-precision', 'f32')[0];
 const workerCounts = arg('workers', 'auto');
+const networkMbps = Number(arg('network-mbps', '0')[0]);
 const work = path.join(root, 'out/bench');
 const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
 const givenBank = process.argv.includes('--bank') ? arg('bank', '')[0] : null;
@@ -87,6 +92,11 @@ try {
         const attention = device === 'webgpu' ? variant : 'stream';
         const bankFile = given ?? '/' + path.relative(root, bank(rows));
         const page = await browser.newPage();
+        if (networkMbps > 0) {
+          const cdp = await page.context().newCDPSession(page);
+          const bytesPerSecond = (networkMbps * 1e6) / 8;
+          await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+        }
         const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision, workers: device === 'webgpu' ? 'auto' : variant });
         await page.goto(`${server.url}/www/bench.html?${q}`);
         await page.waitForFunction(() => window.benchDone === true, null, { timeout: 3600_000, polling: 1000 });
