@@ -7,8 +7,8 @@
 const TILE: usize = 32;
 
 /// The transpose of `data`, a row-major `rows × cols` matrix: `cols × rows`, row-major.
-/// Tile by tile; the naive loop writes with a stride of a whole row and runs several times
-/// slower on large matrices.
+/// Tile by tile; the naive loop writes with a stride of a whole row (in the browser build it
+/// measured 1.5× slower on a 1024 × 1024 matrix).
 pub fn transpose<T: Copy + Default>(data: &[T], rows: usize, cols: usize) -> Vec<T> {
     debug_assert_eq!(data.len(), rows * cols);
     let mut out = vec![T::default(); rows * cols];
