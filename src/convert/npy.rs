@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use npyz::{NpyFile, Order, WriterBuilder, npz::NpzArchive};
+use npyz::{NpyFile, Order, WriterBuilder};
 
 use crate::error::{Error, Result};
 use crate::layout::transpose;
@@ -17,10 +17,11 @@ pub struct Matrix {
     pub data: Vec<f32>,
 }
 
-/// An open `.npz` archive.
+/// An open `.npz` archive: a zip of `.npy` files, stored or deflated (`np.savez`,
+/// `np.savez_compressed`).
 pub struct Npz {
     what: String,
-    archive: NpzArchive<BufReader<File>>,
+    archive: zip::ZipArchive<BufReader<File>>,
 }
 
 impl Npz {
@@ -28,7 +29,7 @@ impl Npz {
     pub fn open(path: &Path) -> Result<Self> {
         let what = path.display().to_string();
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let archive = NpzArchive::new(BufReader::new(file))
+        let archive = zip::ZipArchive::new(BufReader::new(file))
             .map_err(|e| Error::format(&what, format!("not a NumPy .npz archive ({e})")))?;
         Ok(Self { what, archive })
     }
@@ -37,11 +38,10 @@ impl Npz {
     pub fn matrix(&mut self, name: &str) -> Result<Matrix> {
         let what = format!("{}: array {name:?}", self.what);
         let entry_name = format!("{name}.npy");
-        let zip = self.archive.zip_archive();
-        if !zip.file_names().any(|n| n == entry_name) {
+        let Some(index) = self.archive.index_for_name(&entry_name) else {
             return Err(Error::format(&self.what, format!("has no array {name:?}")));
-        }
-        let entry = zip.by_name(&entry_name).map_err(|e| Error::format(&what, e))?;
+        };
+        let entry = self.archive.by_index(index).map_err(|e| Error::format(&what, e))?;
         let npy = NpyFile::new(checked_preamble(entry, &what)?)
             .map_err(|e| Error::format(&what, format!("not a .npy array ({e})")))?;
         read_matrix(npy, &what)
