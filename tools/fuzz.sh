@@ -11,7 +11,8 @@
 #
 # cargo-fuzz passes nightly-only flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable
 # toolchain accept them, since a machine of this project's kind has no nightly to fetch.
-# Inputs that crash land in fuzz/artifacts/TARGET/; `cargo fuzz run -O TARGET FILE` replays one.
+# Inputs that crash land in fuzz/artifacts/TARGET/; `cargo fuzz run -O TARGET FILE` replays one
+# (one from a smoke run: --dev with the RUSTFLAGS below).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 mode=${1:-smoke}
@@ -49,7 +50,6 @@ case "$mode" in
     done
     grep -H -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" logs/*.log
     ;;
-  *) echo "usage: tools/fuzz.sh smoke | long SECONDS" >&2; exit 2 ;;
 esac
 if [ -n "$(find artifacts -type f 2>/dev/null)" ]; then
   echo "fuzz: inputs that failed are in fuzz/artifacts:" >&2
