@@ -5,7 +5,8 @@ used and a pattern its error message must match. tests/hostile.rs runs every one
 CLI and tests/browser/run.mjs the encoder and bank files through GeoRange.load(): each must
 give a clean one-line error, never a panic, a hang or an out-of-memory.
 
-    python3 tools/make_hostile_files.py      (needs numpy only; deterministic)
+    python3 tools/make_hostile_files.py      (needs numpy, and blake3 from PyPI for seeds of
+                                              format version 2; deterministic)
 
 Defects that a content hash would catch anyway (a NaN weight, a latitude of 95°) are written
 with a *valid* hash, so that the check behind the hash is what refuses them.
@@ -56,9 +57,14 @@ def join(header, data, rehash=True):
 
 
 def content_hash(header, data):
-    """As src/format/container.rs: SHA-256 over the tensors in name order of
-    name \\0 dtype \\0 shape (u64 LE each) data."""
-    h = hashlib.sha256()
+    """As src/format/hash.rs: the hash of the file's format version (1: SHA-256, 2: BLAKE3)
+    over the tensors in name order of name \\0 dtype \\0 shape (u64 LE each) data."""
+    version = header["__metadata__"].get("version")
+    if version == "1":
+        h = hashlib.sha256()
+    else:
+        import blake3  # pip install blake3; only files of version 2 need it
+        h = blake3.blake3()
     for name in sorted(k for k in header if k != "__metadata__"):
         t = header[name]
         h.update(name.encode() + b"\0" + t["dtype"].encode() + b"\0")

@@ -2,13 +2,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
-use sha2::{Digest, Sha256};
-
-use super::FORMAT_VERSION;
+use super::hash::{HashKind, content_hash};
 use super::quant::{StorageDtype, dequantize_rows, quantize_rows};
+use super::{FORMAT_VERSION, READ_VERSIONS};
 use crate::compact::Rows;
 use crate::error::{Error, Result};
+use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
 
 /// A decoded tensor: shape and row-major f32 values.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,15 +95,21 @@ impl FileWriter {
     }
 
     /// Serialises the file, adding `format`, `version`, `dtype` and `content_hash`.
-    pub fn to_bytes(mut self) -> Result<Vec<u8>> {
+    pub fn to_bytes(self) -> Result<Vec<u8>> {
+        self.serialise(FORMAT_VERSION, HashKind::WRITTEN)
+    }
+
+    /// Serialises the file as format `version`, whose hash is `kind`.
+    fn serialise(mut self, version: &str, kind: HashKind) -> Result<Vec<u8>> {
         let hash = content_hash(
+            kind,
             self.tensors
                 .iter()
                 .map(|t| (t.name.as_str(), t.dtype, t.shape.clone(), &t.bytes[..])),
         );
         let (format, dtype) = (self.format, self.dtype.name());
         self.meta("format", format)
-            .meta("version", FORMAT_VERSION)
+            .meta("version", version)
             .meta("dtype", dtype);
         self.meta("content_hash", hash);
         let mut views = Vec::with_capacity(self.tensors.len());
@@ -143,39 +148,10 @@ fn sorted_header(mut bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Bytes hashed per call of the SHA-256 compression function.
-const HASH_PIECE: usize = 1 << 16;
-
-/// Hash of the tensors of a file: SHA-256 over each tensor in name order, as
-/// `name \0 dtype \0 shape (u64 LE each) data`. Metadata is not included.
-fn content_hash<'a>(tensors: impl Iterator<Item = (&'a str, Dtype, Vec<usize>, &'a [u8])>) -> String {
-    let mut sorted: Vec<_> = tensors.collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
-    let mut h = Sha256::new();
-    for (name, dtype, shape, bytes) in sorted {
-        h.update(name.as_bytes());
-        h.update([0]);
-        h.update(format!("{dtype:?}").as_bytes());
-        h.update([0]);
-        for d in &shape {
-            h.update((*d as u64).to_le_bytes());
-        }
-        // In pieces: the compression function returns after each, so that a WebAssembly
-        // engine can switch it to optimised code (it cannot inside one long call over 128 MB).
-        bytes.chunks(HASH_PIECE).for_each(|piece| h.update(piece));
-    }
-    hex(&h.finalize())
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// How a file's `content_hash` is written and read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Seal {
-    /// SHA-256 over the tensors, verified on reading: every file that is stored or sent.
+    /// A hash over the tensors, verified on reading: every file that is stored or sent.
     Hashed,
     /// A part cut from a file that was verified in this process, to be read back there and
     /// then (a bank shard on its way to a browser worker, in memory): its `content_hash` names
@@ -228,6 +204,8 @@ pub struct FileReader<'a> {
     bytes: &'a [u8],
     st: SafeTensors<'a>,
     meta: HashMap<String, String>,
+    /// The hash function of the file's version.
+    hash: HashKind,
 }
 
 impl<'a> FileReader<'a> {
@@ -254,18 +232,20 @@ impl<'a> FileReader<'a> {
             bytes,
             st,
             meta,
+            hash: HashKind::WRITTEN,
         };
         let found = reader.meta.get("format").map(String::as_str).unwrap_or("(none)");
         if found != format {
             return Err(Error::format(what, format!("is a {found:?} file, expected {format:?}")));
         }
         let version = reader.meta_str("version")?;
-        if version != FORMAT_VERSION {
+        let Some(hash) = HashKind::of_version(version) else {
             return Err(Error::format(
                 what,
-                format!("format version {version} is not supported (this build reads {FORMAT_VERSION})"),
+                format!("format version {version} is not supported (this build reads {READ_VERSIONS})"),
             ));
-        }
+        };
+        let reader = Self { hash, ..reader };
         let stored = reader.meta_str("content_hash")?;
         match (seal, stored.starts_with(SHARD_MARK)) {
             (Seal::Hashed, false) => reader.verify(stored)?,
@@ -288,11 +268,14 @@ impl<'a> FileReader<'a> {
 
     fn verify(&self, stored: &str) -> Result<()> {
         let names = self.st.names();
-        let actual = content_hash(names.iter().filter_map(|n| {
-            let t = self.st.tensor(n).ok()?;
-            Some((*n, t.dtype(), t.shape().to_vec(), t.data()))
-        }));
-        // Fuzzers cannot forge a SHA-256, so under `cargo fuzz` the hash is read but not
+        let actual = content_hash(
+            self.hash,
+            names.iter().filter_map(|n| {
+                let t = self.st.tensor(n).ok()?;
+                Some((*n, t.dtype(), t.shape().to_vec(), t.data()))
+            }),
+        );
+        // Fuzzers cannot forge a hash, so under `cargo fuzz` the hash is read but not
         // compared, letting mutated files reach the decoding below.
         if actual != stored && !cfg!(fuzzing) {
             return Err(Error::format(
@@ -353,7 +336,7 @@ impl<'a> FileReader<'a> {
         }
         tensors.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let hash = match seal {
-            Seal::Hashed => content_hash(tensors.iter().map(|t| (t.0, t.1, t.2.clone(), t.3))),
+            Seal::Hashed => content_hash(self.hash, tensors.iter().map(|t| (t.0, t.1, t.2.clone(), t.3))),
             Seal::Shard => format!("{SHARD_MARK}{}, rows {start}..{end}", self.meta_str("content_hash")?),
         };
         let mut meta = self.meta.clone();
@@ -506,6 +489,51 @@ mod tests {
                 .meta_parse::<u32>("key7")
                 .unwrap(),
             7
+        );
+    }
+
+    fn sample_as(version: &str, kind: HashKind) -> Vec<u8> {
+        let mut w = FileWriter::new("georange-test", StorageDtype::Int8);
+        w.add(
+            "m",
+            &[4, 3],
+            &[1.0, -2.0, 3.0, 0.5, 0.25, -0.125, 7.0, 8.0, 9.0, 0.0, 1.0, 2.0],
+        );
+        w.add("b", &[3], &[1.0, 2.0, 3.0]);
+        w.serialise(version, kind).unwrap()
+    }
+
+    #[test]
+    fn version_1_files_hashed_with_sha256_are_still_read_and_cut() {
+        let bytes = sample_as("1", HashKind::Sha256);
+        let r = FileReader::parse(&bytes, "t", "georange-test").unwrap();
+        assert_eq!(r.meta_str("version").unwrap(), "1");
+        assert_eq!(r.meta_str("content_hash").unwrap().len(), 64);
+        // A part cut from it keeps its version, and so its hash.
+        let cut = r.cut_rows((4, 1, 3), Seal::Hashed).unwrap().assemble(&bytes);
+        let part = FileReader::parse(&cut, "t", "georange-test").unwrap();
+        assert_eq!(part.meta_str("version").unwrap(), "1");
+        assert_eq!(part.tensor("m", 2).unwrap().data, r.tensor("m", 2).unwrap().data[3..9]);
+        // And this build writes version 2.
+        let fresh = sample(StorageDtype::F32);
+        let r = FileReader::parse(&fresh, "t", "georange-test").unwrap();
+        assert_eq!(r.meta_str("version").unwrap(), FORMAT_VERSION);
+    }
+
+    #[test]
+    fn a_version_read_with_the_other_versions_hash_fails() {
+        for (version, kind) in [("1", HashKind::Blake3), ("2", HashKind::Sha256)] {
+            let bytes = sample_as(version, kind);
+            let err = FileReader::parse(&bytes, "t", "georange-test").err().unwrap();
+            assert!(err.to_string().contains("content hash"), "{version}: {err}");
+        }
+        let err = FileReader::parse(&sample_as("3", HashKind::Blake3), "t", "georange-test")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("version 3 is not supported (this build reads 1 and 2)"),
+            "{err}"
         );
     }
 

@@ -3,14 +3,18 @@
 //! `docs/FORMAT.md` describes the layout for readers in other languages.
 
 mod container;
+mod hash;
 mod quant;
 
-pub use container::{Cut, FileReader, FileWriter, Seal, Stored, hex};
+pub use container::{Cut, FileReader, FileWriter, Seal, Stored};
+pub use hash::hex;
 pub use quant::{StorageDtype, dequantize_rows, quantize_row, quantize_rows};
 
 /// Format name of encoder files (`__metadata__.format`).
 pub const ENCODER_FORMAT: &str = "georange-encoder";
 /// Format name of bank files (`__metadata__.format`).
 pub const BANK_FORMAT: &str = "georange-bank";
-/// The one version of both formats this build reads and writes.
-pub const FORMAT_VERSION: &str = "1";
+/// The version of both formats this build writes: 2, whose content hash is BLAKE3.
+pub const FORMAT_VERSION: &str = "2";
+/// The versions this build reads: 1 (content hash SHA-256) and 2 (`format::hash`).
+pub const READ_VERSIONS: &str = "1 and 2";
