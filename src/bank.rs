@@ -1,6 +1,8 @@
 //! The retrieval bank: N rows of (location, key, value). Keys are L2-normalised when the
 //! bank is built; values may have any width.
 
+use std::borrow::Cow;
+
 use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 
 use crate::attention::{BankView, Matrix};
@@ -297,7 +299,13 @@ impl GpuPrecision {
 impl DeviceBank {
     /// Uploads `bank` to `device` (on the CPU: keeps it on the host in its stored precision).
     pub fn new(bank: &Bank, device: &Device) -> Result<Self> {
-        Self::build(bank, device, false)
+        Self::build(Cow::Borrowed(bank), device, false)
+    }
+
+    /// [`new`](Self::new), reordering the bank's own rows in place instead of copying them:
+    /// a load holds its rows once.
+    pub fn from_owned(bank: Bank, device: &Device) -> Result<Self> {
+        Self::build(Cow::Owned(bank), device, false)
     }
 
     /// [`new`](Self::new), holding the keys and values on a GPU in `precision`. int8 is built
@@ -306,14 +314,14 @@ impl DeviceBank {
         if *device == Device::flex() && precision != GpuPrecision::F32 {
             return Err(on_the_cpu());
         }
-        let mut built = Self::build(bank, device, precision == GpuPrecision::Int8)?;
+        let mut built = Self::build(Cow::Borrowed(bank), device, precision == GpuPrecision::Int8)?;
         if precision == GpuPrecision::F16 {
             built.set_precision(precision)?;
         }
         Ok(built)
     }
 
-    fn build(bank: &Bank, device: &Device, int8: bool) -> Result<Self> {
+    fn build(bank: Cow<Bank>, device: &Device, int8: bool) -> Result<Self> {
         let n = bank.rows();
         let spatial = SpatialOrder::new(&bank.locs);
         let xyz_host: Vec<f32> = spatial
@@ -325,7 +333,19 @@ impl DeviceBank {
         for (pos, &r) in spatial.order.iter().enumerate() {
             device_row[r] = pos as i64;
         }
-        let (keys, values) = (bank.keys.permuted(&spatial.order), bank.values.permuted(&spatial.order));
+        let (key_dim, value_dim, value_bound) = (bank.key_dim, bank.value_dim, bank.values.max_abs());
+        let (locs, keys, values) = match bank {
+            Cow::Borrowed(b) => (
+                b.locs.clone(),
+                b.keys.permuted(&spatial.order),
+                b.values.permuted(&spatial.order),
+            ),
+            Cow::Owned(b) => (
+                b.locs,
+                b.keys.into_permuted(&spatial.order),
+                b.values.into_permuted(&spatial.order),
+            ),
+        };
         let matrices = if *device == Device::flex() {
             Matrices::Host { keys, values }
         } else if int8 {
@@ -348,13 +368,13 @@ impl DeviceBank {
             xyz: matrix_on_device(xyz_host.clone(), [n, 3], device, DType::F32),
             xyz_host,
             rows: n,
-            key_dim: bank.key_dim,
-            value_dim: bank.value_dim,
-            locs: bank.locs.clone(),
+            key_dim,
+            value_dim,
+            locs,
             spatial,
             device_row: Tensor::from_data(TensorData::new(device_row, [n]), device),
             device: device.clone(),
-            value_bound: bank.values.max_abs(),
+            value_bound,
             value_scale: 1.0,
         })
     }

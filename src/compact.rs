@@ -86,6 +86,23 @@ impl Rows {
         }
     }
 
+    /// [`permuted`](Self::permuted) in place: the same rows, with no second copy of them.
+    /// `order` must list every row once (any other order is gathered into a copy).
+    pub fn into_permuted(mut self, order: &[usize]) -> Self {
+        if !is_permutation(order, self.rows()) {
+            return self.permuted(order);
+        }
+        let cols = self.cols();
+        match &mut self {
+            Rows::F32 { data, .. } => permute_rows(data, cols, order),
+            Rows::Int8 { codes, scales, .. } => {
+                permute_rows(codes, cols, order);
+                permute_rows(scales, 1, order);
+            }
+        }
+        self
+    }
+
     /// Every row in f32, row-major.
     pub fn to_f32(&self) -> Vec<f32> {
         self.tile(0, self.rows())
@@ -192,6 +209,40 @@ fn int8_peaks<'a>(codes: &'a [i8], scales: &'a [f32], cols: usize) -> impl Itera
         .map(|(row, s)| row.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as f32 * s.abs())
 }
 
+/// Whether `order` lists each of `0..rows` exactly once.
+fn is_permutation(order: &[usize], rows: usize) -> bool {
+    let mut seen = vec![false; rows];
+    order.len() == rows
+        && order
+            .iter()
+            .all(|&r| r < rows && !std::mem::replace(&mut seen[r], true))
+}
+
+/// Puts row `order[i]` of `data` (rows of `cols`) at row `i`, in place: each cycle of the
+/// permutation is followed once, one row held aside. `order` must be a permutation.
+fn permute_rows<T: Copy>(data: &mut [T], cols: usize, order: &[usize]) {
+    let mut done = vec![false; order.len()];
+    let mut held = Vec::with_capacity(cols);
+    for start in 0..order.len() {
+        if done[start] || order[start] == start {
+            continue;
+        }
+        held.clear();
+        held.extend_from_slice(&data[start * cols..(start + 1) * cols]);
+        let mut at = start;
+        loop {
+            done[at] = true;
+            let from = order[at];
+            if from == start {
+                data[at * cols..(at + 1) * cols].copy_from_slice(&held);
+                break;
+            }
+            data.copy_within(from * cols..(from + 1) * cols, at * cols);
+            at = from;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +258,44 @@ mod tests {
                 (x as f32 / u32::MAX as f32 - 0.5) * 3.0
             })
             .collect()
+    }
+
+    #[test]
+    fn permuting_in_place_equals_the_gathered_copy() {
+        let (rows, cols) = (97, 5);
+        let data = sample(rows, cols);
+        // A permutation with cycles of many lengths and fixed points, the identity, a
+        // reversal, and orders that are not permutations (gathered instead).
+        let mut mixed: Vec<usize> = (0..rows).collect();
+        let mut x = 7usize;
+        for i in (1..rows).rev() {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            if x % 4 != 0 {
+                mixed.swap(i, (x >> 33) % (i + 1));
+            }
+        }
+        let orders = [
+            mixed,
+            (0..rows).collect(),
+            (0..rows).rev().collect(),
+            vec![3, 3, 1],
+            vec![0; rows],
+        ];
+        for rows_of in [
+            Rows::F32 {
+                data: data.clone(),
+                cols,
+            },
+            Rows::new(&data, cols, StorageDtype::Int8, &(0..rows).collect::<Vec<_>>()),
+        ] {
+            for order in &orders {
+                assert_eq!(
+                    rows_of.clone().into_permuted(order),
+                    rows_of.permuted(order),
+                    "{order:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -88,7 +88,27 @@ impl Model {
             check_pair(encoder, b)?;
         }
         let on_device = bank.map(|b| DeviceBank::new(b, device)).transpose()?;
-        Self::assemble(encoder, on_device, device, encoder_dtype)
+        Ok(Self::assemble(
+            DeviceEncoder::new(encoder, device, encoder_dtype)?,
+            on_device,
+            device,
+        ))
+    }
+
+    /// [`new`](Self::new) for a caller that gives the encoder and bank up: each host weight is
+    /// freed once it is on the device and the bank's rows are reordered in place, so the load
+    /// holds nothing twice (in a browser, whose WebAssembly heap never shrinks, the peak of a
+    /// load is what the page keeps).
+    pub fn from_owned(encoder: Encoder, bank: Option<Bank>, device: &Device, encoder_dtype: DType) -> Result<Self> {
+        if let Some(b) = &bank {
+            check_pair(&encoder, b)?;
+        }
+        let on_device = bank.map(|b| DeviceBank::from_owned(b, device)).transpose()?;
+        Ok(Self::assemble(
+            DeviceEncoder::from_owned(encoder, device, encoder_dtype)?,
+            on_device,
+            device,
+        ))
     }
 
     /// [`new`](Self::new) with the bank's keys and values held on the GPU in `precision`:
@@ -104,12 +124,16 @@ impl Model {
     ) -> Result<Self> {
         check_pair(encoder, bank)?;
         let on_device = DeviceBank::with_precision(bank, device, precision)?;
-        Self::assemble(encoder, Some(on_device), device, encoder_dtype)
+        Ok(Self::assemble(
+            DeviceEncoder::new(encoder, device, encoder_dtype)?,
+            Some(on_device),
+            device,
+        ))
     }
 
-    fn assemble(encoder: &Encoder, bank: Option<DeviceBank>, device: &Device, encoder_dtype: DType) -> Result<Self> {
-        Ok(Self {
-            encoder: DeviceEncoder::new(encoder, device, encoder_dtype)?,
+    fn assemble(encoder: DeviceEncoder, bank: Option<DeviceBank>, device: &Device) -> Self {
+        Self {
+            encoder,
             bank,
             device: device.clone(),
             geo_cutoff: None,
@@ -117,7 +141,7 @@ impl Model {
             flash: None,
             #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
             fused_gpu: None,
-        })
+        }
     }
 
     /// Approximate RANGE+: its geographic head, `softmax(40 · cos θ)`, ignores the bank rows

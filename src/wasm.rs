@@ -61,8 +61,10 @@ impl WasmModel {
         if attention == Some(GpuAttention::Flash) {
             return Err(flash::unavailable().into());
         }
-        let encoder = Encoder::from_bytes(&encoder, "encoder")?;
+        // Each file's bytes are freed once parsed (the heap never shrinks).
+        let encoder = Encoder::from_bytes(&{ encoder }, "encoder")?;
         let bank = bank.map(|b| Bank::from_bytes(&b, "bank")).transpose()?;
+        let has_bank = bank.is_some();
         let (backend, mut note) = match device.as_str() {
             "cpu" => (Backend::Cpu, String::new()),
             "webgpu" | "gpu" | "wgpu" => (Backend::Wgpu, String::new()),
@@ -89,10 +91,10 @@ impl WasmModel {
                     Model::new(&encoder, Some(b), &dev, dtype)?
                 }
             },
-            _ => Model::new(&encoder, bank.as_ref(), &dev, dtype)?,
+            _ => Model::from_owned(encoder, bank, &dev, dtype)?,
         };
         model.set_geo_cutoff(geo_cutoff_deg)?;
-        if let (Backend::Wgpu, Some(_)) = (backend, &bank) {
+        if backend == Backend::Wgpu && has_bank {
             // Fused is the default on WebGPU (BENCHMARKS.md: 4–9× the stream in Chromium); should
             // it fail, the stream runs, which is only worth a note when fused was asked for.
             let mode = attention.unwrap_or(GpuAttention::Fused);
@@ -119,11 +121,10 @@ impl WasmModel {
         shard: Vec<u8>,
         geo_cutoff_deg: Option<f64>,
     ) -> Result<WasmModel, JsError> {
-        let encoder = Encoder::from_bytes(&encoder, "encoder")?;
-        let bank = Bank::from_shard(&shard, "bank shard")?;
-        drop(shard);
+        let encoder = Encoder::from_bytes(&{ encoder }, "encoder")?;
+        let bank = Bank::from_shard(&{ shard }, "bank shard")?;
         let (dev, dtype) = Backend::Cpu.device_async().await?;
-        let mut model = Model::new(&encoder, Some(&bank), &dev, dtype)?;
+        let mut model = Model::from_owned(encoder, Some(bank), &dev, dtype)?;
         model.set_geo_cutoff(geo_cutoff_deg)?;
         Ok(Self::wrap(model, "cpu", String::new()))
     }

@@ -5,6 +5,7 @@
 //! multiplies `x · W` with `W` as `[inputs, outputs]`, so [`dense_on_device`] transposes once,
 //! at load.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
@@ -12,7 +13,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use crate::encoder::arch::{Architecture, LayerSpec, RffSpec};
 use crate::error::{Error, Result};
 use crate::format::Stored;
-use crate::layout::transpose;
+use crate::layout::transpose_map;
 
 /// Host weights by name.
 pub type Weights = BTreeMap<String, Stored>;
@@ -69,25 +70,54 @@ pub struct DeviceDense {
     pub bias: Tensor<2>,
 }
 
+/// Where weights come from as they are uploaded: an encoder the caller keeps, or one it
+/// gives up, whose host copy of each tensor is freed as soon as that tensor is on the device
+/// (a browser's WebAssembly heap never shrinks: its peak is what a page keeps).
+pub enum Source<'a> {
+    Borrowed(&'a Weights),
+    Owned(Weights),
+}
+
+impl Source<'_> {
+    /// Tensor `name`: borrowed, or taken out of the owned weights.
+    fn take(&mut self, name: &str) -> Result<Cow<'_, Stored>> {
+        match self {
+            Source::Borrowed(w) => get(w, name).map(Cow::Borrowed),
+            Source::Owned(w) => w.remove(name).map(Cow::Owned).ok_or_else(|| missing(name)),
+        }
+    }
+}
+
 /// Moves layer `spec`'s weights to `device` in `dtype`, transposing PyTorch's `[out, in]`.
-pub fn dense_on_device(weights: &Weights, spec: &LayerSpec, device: &Device, dtype: DType) -> Result<DeviceDense> {
-    let w = get(weights, &weight_name(&spec.name))?;
-    let b = get(weights, &bias_name(&spec.name))?;
+pub fn dense_on_device(weights: &mut Source, spec: &LayerSpec, device: &Device, dtype: DType) -> Result<DeviceDense> {
     let (rows, cols) = (spec.outputs, spec.inputs);
-    let transposed = transpose(&w.data, rows, cols);
+    let weight = transposed_on_device(&weights.take(&weight_name(&spec.name))?.data, rows, cols, device, dtype);
+    let bias = match weights.take(&bias_name(&spec.name))? {
+        Cow::Borrowed(b) => b.data.clone(),
+        Cow::Owned(b) => b.data,
+    };
     Ok(DeviceDense {
-        weight: matrix_on_device(transposed, [cols, rows], device, dtype),
-        bias: matrix_on_device(b.data.clone(), [1, rows], device, dtype),
+        weight,
+        bias: matrix_on_device(bias, [1, rows], device, dtype),
     })
 }
 
 /// A Fourier map on a device: PyTorch's B `[features, inputs]` transposed to `[inputs,
 /// features]` and multiplied by 2π, so that `v · Bᵀ2π` is one matmul.
-pub fn rff_on_device(weights: &Weights, spec: &RffSpec, device: &Device, dtype: DType) -> Result<Tensor<2>> {
-    let b = get(weights, &spec.name)?;
+pub fn rff_on_device(weights: &mut Source, spec: &RffSpec, device: &Device, dtype: DType) -> Result<Tensor<2>> {
+    let b = weights.take(&spec.name)?;
     let (rows, cols) = (spec.features, spec.inputs);
-    let t: Vec<f64> = transpose(&b.data, rows, cols).into_iter().map(f64::from).collect();
-    Ok(Tensor::from_data(TensorData::new(t, [cols, rows]), (device, dtype)).mul_scalar(2.0 * std::f64::consts::PI))
+    Ok(transposed_on_device(&b.data, rows, cols, device, dtype).mul_scalar(2.0 * std::f64::consts::PI))
+}
+
+/// The transpose of `data` (`rows × cols`, row-major) as a device tensor of `dtype`, built on
+/// the host in that dtype's own element type (f64 on the CPU): one copy, no f32 copy to cast.
+fn transposed_on_device(data: &[f32], rows: usize, cols: usize, device: &Device, dtype: DType) -> Tensor<2> {
+    let data = match dtype {
+        DType::F64 => TensorData::new(transpose_map(data, rows, cols, f64::from), [cols, rows]),
+        _ => TensorData::new(transpose_map(data, rows, cols, |v| v), [cols, rows]),
+    };
+    Tensor::from_data(data, (device, dtype))
 }
 
 /// A host matrix as a device tensor of `dtype`.
@@ -95,8 +125,10 @@ pub fn matrix_on_device(data: Vec<f32>, shape: [usize; 2], device: &Device, dtyp
     Tensor::from_data(TensorData::new(data, shape), (device, dtype))
 }
 
+fn missing(name: &str) -> Error {
+    Error::format("encoder", format!("missing tensor {name:?}"))
+}
+
 fn get<'a>(weights: &'a Weights, name: &str) -> Result<&'a Stored> {
-    weights
-        .get(name)
-        .ok_or_else(|| Error::format("encoder", format!("missing tensor {name:?}")))
+    weights.get(name).ok_or_else(|| missing(name))
 }

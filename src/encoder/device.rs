@@ -10,7 +10,7 @@ use super::harmonics::{Convention, Harmonics};
 use super::projection::equal_earth;
 use crate::error::Result;
 use crate::parallel;
-use crate::weights::{DeviceDense, dense_on_device, rff_on_device};
+use crate::weights::{DeviceDense, Source, dense_on_device, rff_on_device};
 
 /// One branch on the device: an optional Fourier map (`2π·Bᵀ`) and dense layers.
 struct DeviceBranch {
@@ -33,23 +33,35 @@ impl DeviceEncoder {
     /// Uploads `encoder` to `device`; it computes in `dtype` (f64 on the CPU to match the
     /// reference to the last digits, f32 where the device has no f64).
     pub fn new(encoder: &Encoder, device: &Device, dtype: DType) -> Result<Self> {
-        let w = &encoder.weights;
-        let branches = encoder
-            .arch
+        Self::build(encoder.arch.clone(), Source::Borrowed(&encoder.weights), device, dtype)
+    }
+
+    /// [`new`](Self::new), freeing each of the encoder's host weights once it is on the
+    /// device: the load never holds a weight twice over.
+    pub fn from_owned(encoder: Encoder, device: &Device, dtype: DType) -> Result<Self> {
+        Self::build(encoder.arch, Source::Owned(encoder.weights), device, dtype)
+    }
+
+    fn build(arch: Architecture, mut w: Source, device: &Device, dtype: DType) -> Result<Self> {
+        let branches = arch
             .branches()
             .iter()
             .map(|b| {
-                let rff = b.rff.as_ref().map(|r| rff_on_device(w, r, device, dtype)).transpose()?;
+                let rff = b
+                    .rff
+                    .as_ref()
+                    .map(|r| rff_on_device(&mut w, r, device, dtype))
+                    .transpose()?;
                 let layers = b
                     .layers
                     .iter()
-                    .map(|spec| Ok((dense_on_device(w, spec, device, dtype)?, spec.activation)))
+                    .map(|spec| Ok((dense_on_device(&mut w, spec, device, dtype)?, spec.activation)))
                     .collect::<Result<Vec<_>>>()?;
                 Ok(DeviceBranch { rff, layers })
             })
             .collect::<Result<Vec<_>>>()?;
         let mut on_device = Self {
-            arch: encoder.arch.clone(),
+            arch,
             branches,
             harmonics: None,
             device: device.clone(),

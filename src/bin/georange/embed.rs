@@ -68,15 +68,16 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     };
     let points = read_points(&a.input)?;
     let precision = a.gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?;
-    let mut model = match (precision, &bank) {
-        (Some(p), Some(b)) => Model::with_gpu_precision(&encoder, b, &device, dtype, p)?,
-        _ => Model::new(&encoder, bank.as_ref(), &device, dtype)?,
+    let has_bank = bank.is_some();
+    // The model takes the encoder and bank over (int8 stays int8 on the CPU): nothing is held
+    // twice while it loads.
+    let mut model = match (precision, bank) {
+        (Some(p), Some(b)) => Model::with_gpu_precision(&encoder, &b, &device, dtype, p)?,
+        (_, bank) => Model::from_owned(encoder, bank, &device, dtype)?,
     };
-    if let (Some(p), None) = (precision, &bank) {
+    if let (Some(p), false) = (precision, has_bank) {
         model.set_gpu_precision(p)?; // refused: there is no bank to hold
     }
-    // The model holds the bank in its own form (int8 stays int8 on the CPU): free the f32 copy.
-    drop(bank);
     model.set_geo_cutoff(a.geo_cutoff_deg)?;
     if let Some(mode) = a.gpu_attention.as_deref().map(GpuAttention::parse).transpose()? {
         model.set_gpu_attention(mode)?;
