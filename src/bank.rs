@@ -241,6 +241,68 @@ pub enum Matrices {
     Host { keys: Rows, values: Rows },
 }
 
+/// The most bytes one buffer may hold on `device` (`None`: unknown, or no limit to mind —
+/// the CPU, or the native `vulkan` build, whose GPUs allow gigabytes).
+fn buffer_limit(device: &Device) -> Option<usize> {
+    #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+    return crate::fused_gpu::max_buffer_bytes(device);
+    #[cfg(not(all(feature = "wgpu", not(feature = "vulkan"))))]
+    {
+        let _ = device;
+        None
+    }
+}
+
+/// Whether the keys or values in f32 would exceed the largest buffer `device` allows, where a
+/// GPU reads them wrongly (silently, measured on lavapipe past 128 MiB). An int8 bank is then
+/// held as int8 tiles on the GPU (true): its own numbers, each tile small, so the results are
+/// those of f32 copies. A bank stored in f16 or f32 is refused with what to do instead.
+fn f32_too_large(keys: &Rows, values: &Rows, device: &Device) -> Result<bool> {
+    let Some(limit) = buffer_limit(device) else {
+        return Ok(false);
+    };
+    let bytes = |r: &Rows| r.rows() * r.cols() * 4;
+    let largest = bytes(keys).max(bytes(values));
+    if largest <= limit {
+        return Ok(false);
+    }
+    if matches!((keys, values), (Rows::Int8 { .. }, Rows::Int8 { .. })) {
+        return Ok(true);
+    }
+    Err(too_large(largest, limit))
+}
+
+fn too_large(bytes: usize, limit: usize) -> Error {
+    Error::Backend(format!(
+        "the bank's matrices take {} MB in f32 on the GPU, more than the largest buffer it allows \
+         ({} MB): hold the bank in int8 (gpuPrecision 'int8', --gpu-precision int8), or use the CPU",
+        bytes.div_ceil(1 << 20),
+        limit >> 20
+    ))
+}
+
+/// Host memory one upload step may take: [`f32_on_device`] converts this much at a time.
+const UPLOAD_BYTES: usize = 16 << 20;
+
+/// Rows as an f32 device matrix. f32 rows go as they are; int8 rows, where the device's
+/// buffer limit is known, are converted and written into the device matrix a few thousand at
+/// a time, so the host never holds an f32 copy of the whole matrix (four times the codes; in a
+/// browser, whose heap never shrinks, for good).
+fn f32_on_device(rows: Rows, device: &Device) -> Tensor<2> {
+    let (n, cols) = (rows.rows(), rows.cols());
+    if matches!(rows, Rows::F32 { .. }) || n * cols * 4 <= UPLOAD_BYTES || buffer_limit(device).is_none() {
+        return matrix_on_device(rows.into_f32(), [n, cols], device, DType::F32);
+    }
+    let step = (UPLOAD_BYTES / (4 * cols.max(1))).max(1);
+    (0..n)
+        .step_by(step)
+        .fold(Tensor::empty([n, cols], (device, DType::F32)), |m, start| {
+            let len = step.min(n - start);
+            let tile = matrix_on_device(rows.tile(start, len), [len, cols], device, DType::F32);
+            m.slice_assign([start..start + len, 0..cols], tile)
+        })
+}
+
 /// A bank on its device: keys `[N, key_dim]`, values `[N, value_dim]` and the unit vectors
 /// of the locations `[N, 3]`, with rows in [`SpatialOrder`] (device row `i` is bank row
 /// `spatial.order[i]`), so that nearby rows are contiguous. On a GPU everything is f32; on
@@ -348,19 +410,15 @@ impl DeviceBank {
         };
         let matrices = if *device == Device::flex() {
             Matrices::Host { keys, values }
-        } else if int8 {
+        } else if int8 || f32_too_large(&keys, &values, device)? {
             Matrices::DeviceInt8 {
                 keys: quantized::tiles(&keys.into_int8(), device)?,
                 values: quantized::tiles(&values.into_int8(), device)?,
             }
         } else {
-            let f32 = |rows: Rows| {
-                let cols = rows.cols();
-                matrix_on_device(rows.into_f32(), [n, cols], device, DType::F32)
-            };
             Matrices::Device {
-                keys: f32(keys),
-                values: f32(values),
+                keys: f32_on_device(keys, device),
+                values: f32_on_device(values, device),
             }
         };
         Ok(Self {
@@ -387,6 +445,11 @@ impl DeviceBank {
         if let Matrices::DeviceInt8 { keys, values } = &self.matrices {
             if precision == GpuPrecision::Int8 {
                 return Ok(());
+            }
+            // Dequantised whole, the matrices must fit in one buffer each.
+            let largest = self.rows * self.key_dim.max(self.value_dim) * 4;
+            if let Some(limit) = buffer_limit(&self.device).filter(|l| largest > *l) {
+                return Err(too_large(largest, limit));
             }
             self.matrices = Matrices::Device {
                 keys: quantized::dequantized(keys),

@@ -322,6 +322,14 @@ pub fn chunk_rows(row_bytes: usize, binding: usize) -> usize {
     ((binding / row_bytes.max(1)) / 256 * 256).max(256)
 }
 
+/// The most bytes one buffer may hold on `device`: cubecl's page, the smaller of the GPU's
+/// largest buffer and its largest storage binding (WebGPU guarantees 128 MiB; Mesa's lavapipe
+/// allows no more). `None` off a cubecl device.
+pub fn max_buffer_bytes(device: &Device) -> Option<usize> {
+    let probe = prim(Tensor::zeros([1, 1], (device, DType::F32))).ok()?;
+    usize::try_from(probe.client.properties().memory.max_page_size).ok()
+}
+
 fn prim(t: Tensor<2>) -> Result<CubeTensor> {
     t.try_into_primitive::<Cube>()
         .map_err(|e| Error::Backend(format!("fused GPU attention needs a cubecl device: {e:?}")))

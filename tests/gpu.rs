@@ -611,3 +611,81 @@ fn assert_routes_agree(stream: &Model, model: &Model, pts: &[f64], v: Variant, b
     eprintln!("{label} vs stream {err:.2e}");
     assert!(err <= bound, "{label}: relative error {err:.2e}");
 }
+
+/// An int8 bank too large to convert to f32 in one step (16 MB on the host at a time) goes to
+/// the GPU in parts, each written into its rows of the device matrix: the device holds
+/// exactly the dequantised rows, in the bank's spatial order.
+#[test]
+fn a_large_int8_bank_reaches_the_gpu_in_parts_exactly() {
+    use georange::bank::{DeviceBank, Matrices};
+    let (device, _) = Backend::Wgpu.device().unwrap();
+    // 5,000 rows of 1,024 values: 20 MB in f32, two parts.
+    let (rows, kd, vd) = (5000, 64, 1024);
+    let locs: Vec<f32> = (0..rows)
+        .flat_map(|i| [((i * 37) % 360) as f32 - 180.0, ((i * 11) % 180) as f32 - 90.0])
+        .collect();
+    let bank = Bank::new(locs, noise(rows * kd, 3), noise(rows * vd, 4), kd, vd, "test").unwrap();
+    let bank = Bank::from_bytes(&bank.to_bytes(StorageDtype::Int8).unwrap(), "bank").unwrap();
+    let on_gpu = DeviceBank::from_owned(bank.clone(), &device).unwrap();
+    let Matrices::Device { keys, values } = &on_gpu.matrices else {
+        panic!("f32 matrices on the GPU expected");
+    };
+    let order = &on_gpu.spatial.order;
+    for (name, host, dev) in [("keys", &bank.keys, keys), ("values", &bank.values, values)] {
+        let want = host.permuted(order).to_f32();
+        let got = dev.clone().into_data().to_vec::<f32>().unwrap();
+        assert_eq!(got.len(), want.len(), "{name}");
+        let first_bad = got.iter().zip(&want).position(|(g, w)| g.to_bits() != w.to_bits());
+        assert_eq!(first_bad, None, "{name}: element {first_bad:?} differs");
+    }
+}
+
+/// A bank whose f32 matrices exceed the largest buffer the GPU allows (128 MiB on lavapipe
+/// and in WebGPU's default limits) was read wrongly there, silently. An int8 bank is now held
+/// as int8 tiles (its own numbers: the CPU's results), and a bank stored in f32 is refused
+/// with what to do instead. (The `vulkan` build reads no limit: its GPUs allow gigabytes.)
+#[test]
+#[cfg(not(feature = "vulkan"))]
+fn a_bank_past_the_gpus_largest_buffer_is_tiled_or_refused_never_misread() {
+    let (device, dtype) = Backend::Wgpu.device().unwrap();
+    let Some(limit) = georange::fused_gpu::max_buffer_bytes(&device).filter(|l| *l <= 512 << 20) else {
+        eprintln!("skipped: this GPU's buffers hold more than 512 MB; a bank past them is too large for a test");
+        return;
+    };
+    let (cpu, cpu_dtype) = Backend::Cpu.device().unwrap();
+    let (enc, _) = converted(&L40, StorageDtype::F32);
+    let vd = 1024;
+    let rows = limit / (vd * 4) + 500;
+    let locs: Vec<f32> = (0..rows)
+        .flat_map(|i| [((i * 37) % 360) as f32 - 180.0, ((i * 11) % 180) as f32 - 90.0])
+        .collect();
+    let pts: Vec<f64> = locs.iter().map(|v| *v as f64).collect();
+    let keys = Model::new(&enc, None, &cpu, cpu_dtype)
+        .unwrap()
+        .embed(&pts, Variant::Encoder, 4096, &mut |_| {})
+        .unwrap();
+    let bank = Bank::new(locs, keys, noise(rows * vd, 9), enc.embed_dim(), vd, &enc.id).unwrap();
+    let int8 = Bank::from_bytes(&bank.to_bytes(StorageDtype::Int8).unwrap(), "bank").unwrap();
+    let q = queries();
+    for variant in [Variant::Range, Variant::RangePlus { beta: 0.5 }] {
+        let want = Model::new(&enc, Some(&int8), &cpu, cpu_dtype)
+            .unwrap()
+            .embed(&q, variant, 64, &mut |_| {})
+            .unwrap();
+        let got = Model::new(&enc, Some(&int8), &device, dtype)
+            .unwrap()
+            .embed(&q, variant, 64, &mut |_| {})
+            .unwrap();
+        let dim = got.len() / (q.len() / 2);
+        let err = worst(&got, &want, dim, vd);
+        assert!(err <= 1e-3, "{variant:?}: relative error {err} against the CPU");
+    }
+    let err = Model::new(&enc, Some(&bank), &device, dtype)
+        .err()
+        .expect("an f32 bank past the limit is refused");
+    assert!(err.to_string().contains("largest buffer"), "{err}");
+    let err = Model::with_gpu_precision(&enc, &int8, &device, dtype, GpuPrecision::F16)
+        .err()
+        .expect("f16 goes through f32 on the GPU");
+    assert!(err.to_string().contains("int8"), "{err}");
+}
