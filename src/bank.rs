@@ -231,8 +231,10 @@ pub fn shard_ranges(rows: usize, parts: usize) -> Vec<(usize, usize)> {
 pub enum Matrices {
     /// f32 (or f16) tensors on a GPU.
     Device { keys: Tensor<2>, values: Tensor<2> },
-    /// int8 codes and row scales on a GPU, as quantised tensors of [`quantized::TILE`] rows.
-    DeviceInt8 {
+    /// Tensors of [`quantized::TILE`] rows on a GPU: int8 codes and row scales (burn's
+    /// quantised tensors: the bank held in int8), or f32 (a bank past the GPU's largest
+    /// buffer, [`f32_too_large`]).
+    DeviceTiles {
         keys: Vec<Tensor<2>>,
         values: Vec<Tensor<2>>,
     },
@@ -254,28 +256,34 @@ fn buffer_limit(device: &Device) -> Option<usize> {
 }
 
 /// Whether the keys or values in f32 would exceed the largest buffer `device` allows, where a
-/// GPU reads them wrongly (silently, measured on lavapipe past 128 MiB). An int8 bank is then
-/// held as int8 tiles on the GPU (true): its own numbers, each tile small, so the results are
-/// those of f32 copies. A bank stored in f16 or f32 is refused with what to do instead.
-fn f32_too_large(keys: &Rows, values: &Rows, device: &Device) -> Result<bool> {
-    let Some(limit) = buffer_limit(device) else {
-        return Ok(false);
-    };
+/// GPU reads them wrongly (silently, measured on lavapipe past 128 MiB). Such a bank is held
+/// in tiles of [`quantized::TILE`] rows instead: int8 rows as int8, f32 (or f16) rows as f32.
+fn f32_too_large(keys: &Rows, values: &Rows, device: &Device) -> bool {
     let bytes = |r: &Rows| r.rows() * r.cols() * 4;
-    let largest = bytes(keys).max(bytes(values));
-    if largest <= limit {
-        return Ok(false);
-    }
-    if matches!((keys, values), (Rows::Int8 { .. }, Rows::Int8 { .. })) {
-        return Ok(true);
-    }
-    Err(too_large(largest, limit))
+    buffer_limit(device).is_some_and(|limit| bytes(keys).max(bytes(values)) > limit)
+}
+
+/// f32 rows as f32 device tensors of [`quantized::TILE`] rows.
+fn float_tiles(rows: &Rows, device: &Device) -> Vec<Tensor<2>> {
+    let (n, cols) = (rows.rows(), rows.cols());
+    (0..n)
+        .step_by(quantized::TILE)
+        .map(|start| {
+            let len = quantized::TILE.min(n - start);
+            matrix_on_device(rows.tile(start, len), [len, cols], device, DType::F32)
+        })
+        .collect()
+}
+
+fn int8_at_build() -> Error {
+    Error::Invalid("an int8 bank on the GPU is chosen when the model is built (Model::with_gpu_precision)".into())
 }
 
 fn too_large(bytes: usize, limit: usize) -> Error {
     Error::Backend(format!(
         "the bank's matrices take {} MB in f32 on the GPU, more than the largest buffer it allows \
-         ({} MB): hold the bank in int8 (gpuPrecision 'int8', --gpu-precision int8), or use the CPU",
+         ({} MB), so it is held in tiles of rows, in f32 or int8 (gpuPrecision 'f32' or 'int8', \
+         --gpu-precision f32 or int8), not in f16",
         bytes.div_ceil(1 << 20),
         limit >> 20
     ))
@@ -410,10 +418,20 @@ impl DeviceBank {
         };
         let matrices = if *device == Device::flex() {
             Matrices::Host { keys, values }
-        } else if int8 || f32_too_large(&keys, &values, device)? {
-            Matrices::DeviceInt8 {
+        } else if int8 {
+            Matrices::DeviceTiles {
                 keys: quantized::tiles(&keys.into_int8(), device)?,
                 values: quantized::tiles(&values.into_int8(), device)?,
+            }
+        } else if f32_too_large(&keys, &values, device) {
+            // An int8 bank stays int8: its own numbers, a quarter of the memory.
+            let tiles = |rows: Rows| match rows {
+                Rows::Int8 { .. } => quantized::tiles(&rows, device),
+                Rows::F32 { .. } => Ok(float_tiles(&rows, device)),
+            };
+            Matrices::DeviceTiles {
+                keys: tiles(keys)?,
+                values: tiles(values)?,
             }
         } else {
             Matrices::Device {
@@ -442,11 +460,14 @@ impl DeviceBank {
     /// from the host rows. The CPU keeps the rows as the bank file stored them, so it refuses;
     /// so does a GPU without f16.
     pub fn set_precision(&mut self, precision: GpuPrecision) -> Result<()> {
-        if let Matrices::DeviceInt8 { keys, values } = &self.matrices {
-            if precision == GpuPrecision::Int8 {
-                return Ok(());
+        if let Matrices::DeviceTiles { keys, values } = &self.matrices {
+            let int8 = values.first().is_some_and(|t| matches!(t.dtype(), DType::QFloat(_)));
+            match (precision, int8) {
+                (GpuPrecision::Int8, true) | (GpuPrecision::F32, false) => return Ok(()),
+                (GpuPrecision::Int8, false) => return Err(int8_at_build()),
+                _ => {}
             }
-            // Dequantised whole, the matrices must fit in one buffer each.
+            // Whole, the matrices must fit in one buffer each.
             let largest = self.rows * self.key_dim.max(self.value_dim) * 4;
             if let Some(limit) = buffer_limit(&self.device).filter(|l| largest > *l) {
                 return Err(too_large(largest, limit));
@@ -462,11 +483,7 @@ impl DeviceBank {
         let (dtype, scale) = match precision {
             GpuPrecision::F32 => (DType::F32, 1.0),
             GpuPrecision::F16 => (DType::F16, self.value_bound.max(f32::MIN_POSITIVE)),
-            GpuPrecision::Int8 => {
-                return Err(Error::Invalid(
-                    "an int8 bank on the GPU is chosen when the model is built (Model::with_gpu_precision)".into(),
-                ));
-            }
+            GpuPrecision::Int8 => return Err(int8_at_build()),
         };
         if !self.device.supports_dtype(dtype) {
             return Err(Error::Backend(format!("this GPU has no {dtype:?} arithmetic")));
@@ -485,10 +502,10 @@ impl DeviceBank {
         Ok(())
     }
 
-    /// The rows of every streamed tile when they are fixed by how the bank is held (int8 on a
-    /// GPU: [`quantized::TILE`]), whatever the batch.
+    /// The rows of every streamed tile when they are fixed by how the bank is held (in tiles on
+    /// a GPU: [`quantized::TILE`]), whatever the batch.
     pub fn fixed_tile(&self) -> Option<usize> {
-        matches!(self.matrices, Matrices::DeviceInt8 { .. }).then_some(quantized::TILE)
+        matches!(self.matrices, Matrices::DeviceTiles { .. }).then_some(quantized::TILE)
     }
 
     /// The bank as [`crate::fused`] reads it, when its rows are on the host (the CPU).
@@ -499,7 +516,7 @@ impl DeviceBank {
                 values,
                 xyz: &self.xyz_host,
             }),
-            Matrices::Device { .. } | Matrices::DeviceInt8 { .. } => None,
+            Matrices::Device { .. } | Matrices::DeviceTiles { .. } => None,
         }
     }
 
@@ -507,7 +524,7 @@ impl DeviceBank {
     pub fn view(&self) -> BankView<'_> {
         let (keys, values) = match &self.matrices {
             Matrices::Device { keys, values } => (Matrix::Device(keys), Matrix::Device(values)),
-            Matrices::DeviceInt8 { keys, values } => (Matrix::Tiles(keys), Matrix::Tiles(values)),
+            Matrices::DeviceTiles { keys, values } => (Matrix::Tiles(keys), Matrix::Tiles(values)),
             Matrices::Host { keys, values } => (Matrix::Host(keys, &self.device), Matrix::Host(values, &self.device)),
         };
         BankView {

@@ -368,11 +368,14 @@ impl Stored {
         }
     }
 
-    /// One int8 tile of burn's: its codes and scales.
+    /// One tile of a bank held in tiles ([`crate::bank::Matrices::DeviceTiles`]): f32 rows,
+    /// or an int8 tile of burn's, its codes and scales.
     fn tile(t: &Tensor<2>) -> Result<Self> {
-        let fail = || Error::Backend("fused GPU attention: an int8 tile is not a cubecl quantised tensor".into());
+        use burn::backend::{BackendTensor, DispatchTensorKind};
+        let fail = || Error::Backend("fused GPU attention: a bank tile is not a cubecl tensor".into());
         let q = match t.clone().into_dispatch().kind {
-            burn::backend::DispatchTensorKind::Cube(burn::backend::BackendTensor::Quantized(q)) => q,
+            DispatchTensorKind::Cube(BackendTensor::Quantized(q)) => q,
+            DispatchTensorKind::Cube(BackendTensor::Float(f)) => return Ok(Stored::Float(f)),
             _ => return Err(fail()),
         };
         let (codes, scales) = q.quantized_handles().ok_or_else(fail)?;
