@@ -220,7 +220,7 @@ pub(crate) fn check_dtype(dtype: DType) -> Result<()> {
 }
 
 pub(crate) fn unsupported() -> Error {
-    Error::Invalid("flash attention takes an f32 or f16 bank on a GPU (not int8, not the CPU)".into())
+    Error::Invalid("flash attention takes an f32 or f16 bank held whole on a GPU (not int8, not in tiles past the GPU's largest buffer, not the CPU)".into())
 }
 
 /// `v` as f16 halves: `hi = f16(v)`, `lo = f16(v − hi)`.
