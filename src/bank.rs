@@ -255,24 +255,24 @@ fn buffer_limit(device: &Device) -> Option<usize> {
     }
 }
 
-/// Whether the keys or values in f32 would exceed the largest buffer `device` allows, where a
-/// GPU reads them wrongly (silently, measured on lavapipe past 128 MiB). Such a bank is held
-/// in tiles of [`quantized::TILE`] rows instead: int8 rows as int8, f32 (or f16) rows as f32.
-fn f32_too_large(keys: &Rows, values: &Rows, device: &Device) -> bool {
+/// Whether the keys or values in f32 would exceed `limit`, the largest buffer of the device,
+/// where a GPU reads them wrongly (silently, measured on lavapipe past 128 MiB). Such a bank is
+/// held in tiles of [`quantized::TILE`] rows instead: int8 rows as int8, f32 (or f16) rows as f32.
+fn f32_too_large(keys: &Rows, values: &Rows, limit: Option<usize>) -> bool {
     let bytes = |r: &Rows| r.rows() * r.cols() * 4;
-    buffer_limit(device).is_some_and(|limit| bytes(keys).max(bytes(values)) > limit)
+    limit.is_some_and(|limit| bytes(keys).max(bytes(values)) > limit)
 }
 
-/// f32 rows as f32 device tensors of [`quantized::TILE`] rows.
-fn float_tiles(rows: &Rows, device: &Device) -> Vec<Tensor<2>> {
-    let (n, cols) = (rows.rows(), rows.cols());
-    (0..n)
-        .step_by(quantized::TILE)
-        .map(|start| {
-            let len = quantized::TILE.min(n - start);
-            matrix_on_device(rows.tile(start, len), [len, cols], device, DType::F32)
-        })
-        .collect()
+/// Rows as f32 device tensors of at most `step` rows each.
+fn f32_pieces(rows: &Rows, step: usize, device: &Device) -> impl Iterator<Item = (usize, Tensor<2>)> {
+    let (n, cols, step) = (rows.rows(), rows.cols(), step.max(1));
+    (0..n).step_by(step).map(move |start| {
+        let len = step.min(n - start);
+        (
+            start,
+            matrix_on_device(rows.tile(start, len), [len, cols], device, DType::F32),
+        )
+    })
 }
 
 fn int8_at_build() -> Error {
@@ -292,23 +292,20 @@ fn too_large(bytes: usize, limit: usize) -> Error {
 /// Host memory one upload step may take: [`f32_on_device`] converts this much at a time.
 const UPLOAD_BYTES: usize = 16 << 20;
 
-/// Rows as an f32 device matrix. f32 rows go as they are; int8 rows, where the device's
-/// buffer limit is known, are converted and written into the device matrix a few thousand at
-/// a time, so the host never holds an f32 copy of the whole matrix (four times the codes; in a
-/// browser, whose heap never shrinks, for good).
-fn f32_on_device(rows: Rows, device: &Device) -> Tensor<2> {
+/// Rows as an f32 device matrix. f32 rows go as they are; int8 rows, in `parts` (where the
+/// device's buffer limit is known), are converted and written into the device matrix a few
+/// thousand at a time, so the host never holds an f32 copy of the whole matrix (four times
+/// the codes; in a browser, whose heap never shrinks, for good).
+fn f32_on_device(rows: Rows, device: &Device, parts: bool) -> Tensor<2> {
     let (n, cols) = (rows.rows(), rows.cols());
-    if matches!(rows, Rows::F32 { .. }) || n * cols * 4 <= UPLOAD_BYTES || buffer_limit(device).is_none() {
+    if matches!(rows, Rows::F32 { .. }) || n * cols * 4 <= UPLOAD_BYTES || !parts {
         return matrix_on_device(rows.into_f32(), [n, cols], device, DType::F32);
     }
-    let step = (UPLOAD_BYTES / (4 * cols.max(1))).max(1);
-    (0..n)
-        .step_by(step)
-        .fold(Tensor::empty([n, cols], (device, DType::F32)), |m, start| {
-            let len = step.min(n - start);
-            let tile = matrix_on_device(rows.tile(start, len), [len, cols], device, DType::F32);
-            m.slice_assign([start..start + len, 0..cols], tile)
-        })
+    let step = UPLOAD_BYTES / (4 * cols.max(1));
+    f32_pieces(&rows, step, device).fold(Tensor::empty([n, cols], (device, DType::F32)), |m, (start, piece)| {
+        let len = piece.dims()[0];
+        m.slice_assign([start..start + len, 0..cols], piece)
+    })
 }
 
 /// A bank on its device: keys `[N, key_dim]`, values `[N, value_dim]` and the unit vectors
@@ -416,6 +413,7 @@ impl DeviceBank {
                 b.values.into_permuted(&spatial.order),
             ),
         };
+        let limit = buffer_limit(device);
         let matrices = if *device == Device::flex() {
             Matrices::Host { keys, values }
         } else if int8 {
@@ -423,11 +421,11 @@ impl DeviceBank {
                 keys: quantized::tiles(&keys.into_int8(), device)?,
                 values: quantized::tiles(&values.into_int8(), device)?,
             }
-        } else if f32_too_large(&keys, &values, device) {
+        } else if f32_too_large(&keys, &values, limit) {
             // An int8 bank stays int8: its own numbers, a quarter of the memory.
             let tiles = |rows: Rows| match rows {
                 Rows::Int8 { .. } => quantized::tiles(&rows, device),
-                Rows::F32 { .. } => Ok(float_tiles(&rows, device)),
+                Rows::F32 { .. } => Ok(f32_pieces(&rows, quantized::TILE, device).map(|(_, t)| t).collect()),
             };
             Matrices::DeviceTiles {
                 keys: tiles(keys)?,
@@ -435,8 +433,8 @@ impl DeviceBank {
             }
         } else {
             Matrices::Device {
-                keys: f32_on_device(keys, device),
-                values: f32_on_device(values, device),
+                keys: f32_on_device(keys, device, limit.is_some()),
+                values: f32_on_device(values, device, limit.is_some()),
             }
         };
         Ok(Self {

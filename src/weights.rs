@@ -13,7 +13,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use crate::encoder::arch::{Architecture, LayerSpec, RffSpec};
 use crate::error::{Error, Result};
 use crate::format::Stored;
-use crate::layout::transpose_map;
+use crate::layout::{transpose, transpose_map};
 
 /// Host weights by name.
 pub type Weights = BTreeMap<String, Stored>;
@@ -70,32 +70,32 @@ pub struct DeviceDense {
     pub bias: Tensor<2>,
 }
 
-/// Where weights come from as they are uploaded: an encoder the caller keeps, or one it
-/// gives up, whose host copy of each tensor is freed as soon as that tensor is on the device
-/// (a browser's WebAssembly heap never shrinks: its peak is what a page keeps).
-pub enum Source<'a> {
-    Borrowed(&'a Weights),
-    Owned(Weights),
-}
-
-impl Source<'_> {
-    /// Tensor `name`: borrowed, or taken out of the owned weights.
-    fn take(&mut self, name: &str) -> Result<Cow<'_, Stored>> {
-        match self {
-            Source::Borrowed(w) => get(w, name).map(Cow::Borrowed),
-            Source::Owned(w) => w.remove(name).map(Cow::Owned).ok_or_else(|| missing(name)),
-        }
+/// Tensor `name` of weights being uploaded: borrowed from an encoder the caller keeps, or
+/// taken out of one it gave up, so that each host copy is freed as soon as its tensor is on
+/// the device (a browser's WebAssembly heap never shrinks: its peak is what a page keeps).
+fn take<'w>(weights: &'w mut Cow<Weights>, name: &str) -> Result<Cow<'w, Stored>> {
+    match weights {
+        Cow::Borrowed(w) => get(w, name).map(Cow::Borrowed),
+        Cow::Owned(w) => w.remove(name).map(Cow::Owned).ok_or_else(|| missing(name)),
     }
 }
 
 /// Moves layer `spec`'s weights to `device` in `dtype`, transposing PyTorch's `[out, in]`.
-pub fn dense_on_device(weights: &mut Source, spec: &LayerSpec, device: &Device, dtype: DType) -> Result<DeviceDense> {
+pub fn dense_on_device(
+    weights: &mut Cow<Weights>,
+    spec: &LayerSpec,
+    device: &Device,
+    dtype: DType,
+) -> Result<DeviceDense> {
     let (rows, cols) = (spec.outputs, spec.inputs);
-    let weight = transposed_on_device(&weights.take(&weight_name(&spec.name))?.data, rows, cols, device, dtype);
-    let bias = match weights.take(&bias_name(&spec.name))? {
-        Cow::Borrowed(b) => b.data.clone(),
-        Cow::Owned(b) => b.data,
-    };
+    let weight = transposed_on_device(
+        &take(weights, &weight_name(&spec.name))?.data,
+        rows,
+        cols,
+        device,
+        dtype,
+    );
+    let bias = take(weights, &bias_name(&spec.name))?.into_owned().data;
     Ok(DeviceDense {
         weight,
         bias: matrix_on_device(bias, [1, rows], device, dtype),
@@ -104,8 +104,8 @@ pub fn dense_on_device(weights: &mut Source, spec: &LayerSpec, device: &Device, 
 
 /// A Fourier map on a device: PyTorch's B `[features, inputs]` transposed to `[inputs,
 /// features]` and multiplied by 2π, so that `v · Bᵀ2π` is one matmul.
-pub fn rff_on_device(weights: &mut Source, spec: &RffSpec, device: &Device, dtype: DType) -> Result<Tensor<2>> {
-    let b = weights.take(&spec.name)?;
+pub fn rff_on_device(weights: &mut Cow<Weights>, spec: &RffSpec, device: &Device, dtype: DType) -> Result<Tensor<2>> {
+    let b = take(weights, &spec.name)?;
     let (rows, cols) = (spec.features, spec.inputs);
     Ok(transposed_on_device(&b.data, rows, cols, device, dtype).mul_scalar(2.0 * std::f64::consts::PI))
 }
@@ -115,7 +115,7 @@ pub fn rff_on_device(weights: &mut Source, spec: &RffSpec, device: &Device, dtyp
 fn transposed_on_device(data: &[f32], rows: usize, cols: usize, device: &Device, dtype: DType) -> Tensor<2> {
     let data = match dtype {
         DType::F64 => TensorData::new(transpose_map(data, rows, cols, f64::from), [cols, rows]),
-        _ => TensorData::new(transpose_map(data, rows, cols, |v| v), [cols, rows]),
+        _ => TensorData::new(transpose(data, rows, cols), [cols, rows]),
     };
     Tensor::from_data(data, (device, dtype))
 }

@@ -1,5 +1,7 @@
 //! Running an encoder on a burn device.
 
+use std::borrow::Cow;
+
 use burn::tensor::activation::relu;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
@@ -10,7 +12,7 @@ use super::harmonics::{Convention, Harmonics};
 use super::projection::equal_earth;
 use crate::error::Result;
 use crate::parallel;
-use crate::weights::{DeviceDense, Source, dense_on_device, rff_on_device};
+use crate::weights::{DeviceDense, Weights, dense_on_device, rff_on_device};
 
 /// One branch on the device: an optional Fourier map (`2π·Bᵀ`) and dense layers.
 struct DeviceBranch {
@@ -33,16 +35,16 @@ impl DeviceEncoder {
     /// Uploads `encoder` to `device`; it computes in `dtype` (f64 on the CPU to match the
     /// reference to the last digits, f32 where the device has no f64).
     pub fn new(encoder: &Encoder, device: &Device, dtype: DType) -> Result<Self> {
-        Self::build(encoder.arch.clone(), Source::Borrowed(&encoder.weights), device, dtype)
+        Self::build(encoder.arch.clone(), Cow::Borrowed(&encoder.weights), device, dtype)
     }
 
     /// [`new`](Self::new), freeing each of the encoder's host weights once it is on the
     /// device: the load never holds a weight twice over.
     pub fn from_owned(encoder: Encoder, device: &Device, dtype: DType) -> Result<Self> {
-        Self::build(encoder.arch, Source::Owned(encoder.weights), device, dtype)
+        Self::build(encoder.arch, Cow::Owned(encoder.weights), device, dtype)
     }
 
-    fn build(arch: Architecture, mut w: Source, device: &Device, dtype: DType) -> Result<Self> {
+    fn build(arch: Architecture, mut w: Cow<Weights>, device: &Device, dtype: DType) -> Result<Self> {
         let branches = arch
             .branches()
             .iter()

@@ -2,12 +2,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
+
 use super::hash::{HashKind, content_hash};
 use super::quant::{StorageDtype, dequantize_rows, quantize_rows};
 use super::{FORMAT_VERSION, READ_VERSIONS};
 use crate::compact::Rows;
 use crate::error::{Error, Result};
-use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
 
 /// A decoded tensor: shape and row-major f32 values.
 #[derive(Clone, Debug, PartialEq)]
@@ -204,8 +205,6 @@ pub struct FileReader<'a> {
     bytes: &'a [u8],
     st: SafeTensors<'a>,
     meta: HashMap<String, String>,
-    /// The hash function of the file's version.
-    hash: HashKind,
 }
 
 impl<'a> FileReader<'a> {
@@ -232,20 +231,12 @@ impl<'a> FileReader<'a> {
             bytes,
             st,
             meta,
-            hash: HashKind::WRITTEN,
         };
         let found = reader.meta.get("format").map(String::as_str).unwrap_or("(none)");
         if found != format {
             return Err(Error::format(what, format!("is a {found:?} file, expected {format:?}")));
         }
-        let version = reader.meta_str("version")?;
-        let Some(hash) = HashKind::of_version(version) else {
-            return Err(Error::format(
-                what,
-                format!("format version {version} is not supported (this build reads {READ_VERSIONS})"),
-            ));
-        };
-        let reader = Self { hash, ..reader };
+        reader.hash_kind()?;
         let stored = reader.meta_str("content_hash")?;
         match (seal, stored.starts_with(SHARD_MARK)) {
             (Seal::Hashed, false) => reader.verify(stored)?,
@@ -266,10 +257,21 @@ impl<'a> FileReader<'a> {
         Ok(reader)
     }
 
+    /// The hash function of the file's version; an error for a version this build does not read.
+    fn hash_kind(&self) -> Result<HashKind> {
+        let version = self.meta_str("version")?;
+        HashKind::of_version(version).ok_or_else(|| {
+            Error::format(
+                &self.what,
+                format!("format version {version} is not supported (this build reads {READ_VERSIONS})"),
+            )
+        })
+    }
+
     fn verify(&self, stored: &str) -> Result<()> {
         let names = self.st.names();
         let actual = content_hash(
-            self.hash,
+            self.hash_kind()?,
             names.iter().filter_map(|n| {
                 let t = self.st.tensor(n).ok()?;
                 Some((*n, t.dtype(), t.shape().to_vec(), t.data()))
@@ -336,7 +338,7 @@ impl<'a> FileReader<'a> {
         }
         tensors.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let hash = match seal {
-            Seal::Hashed => content_hash(self.hash, tensors.iter().map(|t| (t.0, t.1, t.2.clone(), t.3))),
+            Seal::Hashed => content_hash(self.hash_kind()?, tensors.iter().map(|t| (t.0, t.1, t.2.clone(), t.3))),
             Seal::Shard => format!("{SHARD_MARK}{}, rows {start}..{end}", self.meta_str("content_hash")?),
         };
         let mut meta = self.meta.clone();
