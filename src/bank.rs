@@ -232,7 +232,7 @@ pub enum Matrices {
     /// f32 (or f16) tensors on a GPU.
     Device { keys: Tensor<2>, values: Tensor<2> },
     /// Tensors of [`quantized::TILE`] rows on a GPU: int8 codes and row scales (burn's
-    /// quantised tensors: the bank held in int8), or f32 (a bank past the GPU's largest
+    /// quantised tensors: the bank held in int8), or f32 or f16 (a bank past the GPU's largest
     /// buffer, [`f32_too_large`]).
     DeviceTiles {
         keys: Vec<Tensor<2>>,
@@ -257,7 +257,8 @@ fn buffer_limit(device: &Device) -> Option<usize> {
 
 /// Whether the keys or values in f32 would exceed `limit`, the largest buffer of the device,
 /// where a GPU reads them wrongly (silently, measured on lavapipe past 128 MiB). Such a bank is
-/// held in tiles of [`quantized::TILE`] rows instead: int8 rows as int8, f32 (or f16) rows as f32.
+/// held in tiles of [`quantized::TILE`] rows instead: int8 rows as int8, f32 (or f16) rows as f32
+/// (and in f16 tile by tile where f16 is asked for, [`DeviceBank::set_precision`]).
 fn f32_too_large(keys: &Rows, values: &Rows, limit: Option<usize>) -> bool {
     let bytes = |r: &Rows| r.rows() * r.cols() * 4;
     limit.is_some_and(|limit| bytes(keys).max(bytes(values)) > limit)
@@ -275,18 +276,23 @@ fn f32_pieces(rows: &Rows, step: usize, device: &Device) -> impl Iterator<Item =
     })
 }
 
-fn int8_at_build() -> Error {
-    Error::Invalid("an int8 bank on the GPU is chosen when the model is built (Model::with_gpu_precision)".into())
+/// Whether a device tile holds int8 codes (one of burn's quantised tensors).
+fn is_int8(t: &Tensor<2>) -> bool {
+    matches!(t.dtype(), DType::QFloat(_))
 }
 
-fn too_large(bytes: usize, limit: usize) -> Error {
-    Error::Backend(format!(
-        "the bank's matrices take {} MB in f32 on the GPU, more than the largest buffer it allows \
-         ({} MB), so it is held in tiles of rows, in f32 or int8 (gpuPrecision 'f32' or 'int8', \
-         --gpu-precision f32 or int8), not in f16",
-        bytes.div_ceil(1 << 20),
-        limit >> 20
-    ))
+/// A device matrix (f32, f16 or int8) in `dtype`, its numbers times `factor`.
+fn converted(t: Tensor<2>, (dtype, factor): (DType, f32)) -> Tensor<2> {
+    if t.dtype() == dtype && factor == 1.0 {
+        return t;
+    }
+    let t = t.dequantize().cast(DType::F32);
+    let t = if factor == 1.0 { t } else { t.mul_scalar(factor) };
+    t.cast(dtype)
+}
+
+fn int8_at_build() -> Error {
+    Error::Invalid("an int8 bank on the GPU is chosen when the model is built (Model::with_gpu_precision)".into())
 }
 
 /// Host memory one upload step may take: [`f32_on_device`] converts this much at a time.
@@ -453,49 +459,56 @@ impl DeviceBank {
         })
     }
 
-    /// Holds the keys and values on the GPU in f32 or f16 (converted there). int8 must be
-    /// chosen when the bank is built ([`with_precision`](Self::with_precision)): its codes come
-    /// from the host rows. The CPU keeps the rows as the bank file stored them, so it refuses;
-    /// so does a GPU without f16.
+    /// Holds the keys and values on the GPU in f32 or f16 (converted there), whole or, past
+    /// the GPU's largest buffer, in tiles of [`quantized::TILE`] rows (as [`build`](Self::build)
+    /// decides). int8 must be chosen when the bank is built
+    /// ([`with_precision`](Self::with_precision)): its codes come from the host rows. The CPU
+    /// keeps the rows as the bank file stored them, so it refuses; so does a GPU without f16.
     pub fn set_precision(&mut self, precision: GpuPrecision) -> Result<()> {
-        if let Matrices::DeviceTiles { keys, values } = &self.matrices {
-            let int8 = values.first().is_some_and(|t| matches!(t.dtype(), DType::QFloat(_)));
-            match (precision, int8) {
-                (GpuPrecision::Int8, true) | (GpuPrecision::F32, false) => return Ok(()),
-                (GpuPrecision::Int8, false) => return Err(int8_at_build()),
-                _ => {}
-            }
-            // Whole, the matrices must fit in one buffer each.
-            let largest = self.rows * self.key_dim.max(self.value_dim) * 4;
-            if let Some(limit) = buffer_limit(&self.device).filter(|l| largest > *l) {
-                return Err(too_large(largest, limit));
-            }
-            self.matrices = Matrices::Device {
-                keys: quantized::dequantized(keys),
-                values: quantized::dequantized(values),
-            };
-        }
-        let Matrices::Device { keys, values } = &mut self.matrices else {
-            return Err(on_the_cpu());
-        };
         let (dtype, scale) = match precision {
             GpuPrecision::F32 => (DType::F32, 1.0),
             GpuPrecision::F16 => (DType::F16, self.value_bound.max(f32::MIN_POSITIVE)),
-            GpuPrecision::Int8 => return Err(int8_at_build()),
+            GpuPrecision::Int8 => {
+                return match &self.matrices {
+                    Matrices::DeviceTiles { values, .. } if values.first().is_some_and(is_int8) => Ok(()),
+                    _ => Err(int8_at_build()),
+                };
+            }
         };
+        if matches!(self.matrices, Matrices::Host { .. }) {
+            return Err(on_the_cpu());
+        }
         if !self.device.supports_dtype(dtype) {
             return Err(Error::Backend(format!("this GPU has no {dtype:?} arithmetic")));
         }
-        if keys.dtype() == dtype {
-            return Ok(());
-        }
-        *keys = keys.clone().cast(dtype);
-        // Back to the stored numbers, then into the new scale.
-        *values = values
-            .clone()
-            .cast(DType::F32)
-            .mul_scalar(self.value_scale / scale)
-            .cast(dtype);
+        // Values go back to the stored numbers, then into the new scale.
+        let (keys_to, values_to) = ((dtype, 1.0), (dtype, self.value_scale / scale));
+        let whole = buffer_limit(&self.device).is_none_or(|l| self.rows * self.key_dim.max(self.value_dim) * 4 <= l);
+        let placeholder = Matrices::Host {
+            keys: Rows::F32 {
+                data: Vec::new(),
+                cols: 0,
+            },
+            values: Rows::F32 {
+                data: Vec::new(),
+                cols: 0,
+            },
+        };
+        self.matrices = match std::mem::replace(&mut self.matrices, placeholder) {
+            Matrices::Device { keys, values } => Matrices::Device {
+                keys: converted(keys, keys_to),
+                values: converted(values, values_to),
+            },
+            Matrices::DeviceTiles { keys, values } if whole => Matrices::Device {
+                keys: converted(quantized::dequantized(&keys), keys_to),
+                values: converted(quantized::dequantized(&values), values_to),
+            },
+            Matrices::DeviceTiles { keys, values } => Matrices::DeviceTiles {
+                keys: keys.into_iter().map(|t| converted(t, keys_to)).collect(),
+                values: values.into_iter().map(|t| converted(t, values_to)).collect(),
+            },
+            host @ Matrices::Host { .. } => host,
+        };
         self.value_scale = scale;
         Ok(())
     }

@@ -3,7 +3,7 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::attention::{Against, BankView, HeadSpec, product, stream_parallel, stream_runs, tile_rows};
+use crate::attention::{Against, BankView, HeadSpec, all_scores, stream_parallel, stream_runs, tile_rows};
 use crate::bank::{Bank, DeviceBank, GpuPrecision};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
@@ -401,10 +401,7 @@ impl Model {
                     Against::Keys => view.keys,
                     Against::Locations => view.xyz,
                 };
-                let scores = product(
-                    self.head_queries(&h, &q, &point).mul_scalar(h.scale),
-                    k.rows(0, bank.rows).transpose(),
-                );
+                let scores = all_scores(&self.head_queries(&h, &q, &point).mul_scalar(h.scale), &k, bank.rows);
                 (softmax(scores, 1), w)
             });
             weighted_sum(parts)?

@@ -44,8 +44,7 @@ pub struct EmbedArgs {
     /// How the bank is held on a GPU (--backend wgpu): f32 (default); f16 — half the memory
     /// and the GPU's fast matrix units, at a relative error of about 1e-3 (BENCHMARKS.md); or
     /// int8 — a quarter of the memory, an int8 bank file's own numbers (others quantised per row).
-    /// A bank past the GPU's largest buffer is held in tiles of rows (int8, or f32) and f16 is
-    /// refused for it.
+    /// A bank past the GPU's largest buffer is held in tiles of rows (int8, f32 or f16).
     #[arg(long)]
     gpu_precision: Option<String>,
     /// How a GPU runs the exact heads: stream (default: tiles of the bank with an online
