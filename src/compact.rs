@@ -3,6 +3,8 @@
 //! instead of 512 MB): [`crate::fused`] computes from the codes directly, and the batched path
 //! dequantises one tile at a time for burn's matmuls ([`Rows::tile`]).
 
+use std::ops::Range;
+
 use crate::format::{StorageDtype, quantize_row, quantize_rows};
 use crate::layout::gather_rows;
 
@@ -63,6 +65,18 @@ impl Rows {
             }
         }
         Rows::Int8 { codes, scales, cols }
+    }
+
+    /// [`from_int8`](Self::from_int8) for codes that lie at `span` in `bytes` (a file this
+    /// process owns), taken over in place: they are moved to the front of the file's
+    /// allocation, which is cut to them, so a load never holds the file and a copy of its codes
+    /// at once (a browser's heap keeps its peak for good).
+    pub fn from_int8_bytes(mut bytes: Vec<u8>, span: Range<usize>, scales: Vec<f32>, cols: usize) -> Self {
+        let len = span.len();
+        bytes.copy_within(span, 0);
+        bytes.truncate(len);
+        bytes.shrink_to_fit();
+        Self::from_int8(bytemuck::allocation::cast_vec(bytes), scales, cols)
     }
 
     /// Number of rows.

@@ -63,7 +63,7 @@ impl WasmModel {
         }
         // Each file's bytes are freed once parsed (the heap never shrinks).
         let encoder = Encoder::from_bytes(&{ encoder }, "encoder")?;
-        let bank = bank.map(|b| Bank::from_bytes(&b, "bank")).transpose()?;
+        let bank = bank.map(|b| Bank::from_owned_bytes(b, "bank")).transpose()?;
         let has_bank = bank.is_some();
         let (backend, mut note) = match device.as_str() {
             "cpu" => (Backend::Cpu, String::new()),
@@ -122,7 +122,7 @@ impl WasmModel {
         geo_cutoff_deg: Option<f64>,
     ) -> Result<WasmModel, JsError> {
         let encoder = Encoder::from_bytes(&{ encoder }, "encoder")?;
-        let bank = Bank::from_shard(&{ shard }, "bank shard")?;
+        let bank = Bank::from_owned_shard(shard, "bank shard")?;
         let (dev, dtype) = Backend::Cpu.device_async().await?;
         let mut model = Model::from_owned(encoder, Some(bank), &dev, dtype)?;
         model.set_geo_cutoff(geo_cutoff_deg)?;

@@ -46,5 +46,40 @@ fn an_encoder_from_owned_parts_needs_no_bank() {
     let owned = Model::from_owned(enc, None, &device, dtype).unwrap();
     let a = borrowed.embed(&queries(), Variant::Encoder, 32, &mut |_| {}).unwrap();
     assert_eq!(a, owned.embed(&queries(), Variant::Encoder, 32, &mut |_| {}).unwrap());
-    assert!(owned.embed(&queries(), Variant::Range, 32, &mut |_| {}).is_err(), "RANGE without a bank");
+    assert!(
+        owned.embed(&queries(), Variant::Range, 32, &mut |_| {}).is_err(),
+        "RANGE without a bank"
+    );
+}
+
+/// A bank file taken over (`Bank::from_owned_bytes`: an int8 file's value codes kept where they
+/// lie in its allocation) is the bank `Bank::from_bytes` reads, for every stored precision, as
+/// a file and as shards; a damaged file gives the same error either way.
+#[test]
+fn a_bank_file_taken_over_is_the_bank_read_from_it() {
+    use georange::Bank;
+    use georange::bank::shard_files;
+    let (_, bank) = converted(&L40, StorageDtype::F32);
+    for precision in [StorageDtype::F32, StorageDtype::F16, StorageDtype::Int8] {
+        let bytes = bank.to_bytes(precision).unwrap();
+        let read = Bank::from_bytes(&bytes, "b").unwrap();
+        assert_eq!(
+            Bank::from_owned_bytes(bytes.clone(), "b").unwrap(),
+            read,
+            "{precision:?}"
+        );
+        for (_, shard) in shard_files(&bytes, "b", 3).unwrap() {
+            let want = Bank::from_shard(&shard, "s").unwrap();
+            assert_eq!(Bank::from_owned_shard(shard, "s").unwrap(), want, "{precision:?} shard");
+        }
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let cuts = (0..bytes.len()).step_by(bytes.len() / 53 + 1);
+        for damaged in cuts.map(|c| bytes[..c].to_vec()).chain([flipped]) {
+            let want = Bank::from_bytes(&damaged, "b").unwrap_err().to_string();
+            let got = Bank::from_owned_bytes(damaged, "b").unwrap_err().to_string();
+            assert_eq!(got, want, "{precision:?}");
+        }
+    }
 }

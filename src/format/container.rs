@@ -1,6 +1,7 @@
 //! Reading and writing one safetensors file with georange metadata and a content hash.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
 
@@ -428,9 +429,15 @@ impl<'a> FileReader<'a> {
         }
     }
 
-    /// The codes of the int8 tensor `name` (of `shape`, stored as `bytes`) and its row scales
-    /// (tensor `NAME.scale`, one per row, finite).
+    /// The codes of the int8 tensor `name` (of `shape`, stored as `bytes`) and its row scales.
     fn int8(&self, name: &str, shape: &[usize], bytes: &[u8]) -> Result<(Vec<i8>, Vec<f32>)> {
+        let scales = self.scales(name, shape)?;
+        Ok((bytes.iter().map(|b| *b as i8).collect(), scales))
+    }
+
+    /// The row scales of the int8 tensor `name` of `shape` (tensor `NAME.scale`, one per row,
+    /// finite).
+    fn scales(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let scales = self.tensor(&format!("{name}.scale"), 1)?;
         if shape.is_empty() || scales.shape[0] != shape[0] {
             return Err(Error::format(
@@ -438,7 +445,26 @@ impl<'a> FileReader<'a> {
                 "int8 scale count does not match the rows",
             ));
         }
-        Ok((bytes.iter().map(|b| *b as i8).collect(), scales.data))
+        Ok(scales.data)
+    }
+
+    /// Where the codes of the 2-D int8 tensor `name` lie in the file's bytes, with its row
+    /// scales and width: for a caller that owns the bytes and takes the codes over in place
+    /// ([`Rows::from_int8_bytes`]). `None` for any other tensor, which [`rows`](Self::rows)
+    /// reads.
+    pub fn int8_span(&self, name: &str) -> Result<Option<(Range<usize>, Vec<f32>, usize)>> {
+        let view = self
+            .st
+            .tensor(name)
+            .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        let shape = view.shape().to_vec();
+        if view.dtype() != Dtype::I8 || shape.len() != 2 {
+            return Ok(None);
+        }
+        let scales = self.scales(name, &shape)?;
+        let data = view.data();
+        let start = data.as_ptr() as usize - self.bytes.as_ptr() as usize;
+        Ok(Some((start..start + data.len(), scales, shape[1])))
     }
 }
 

@@ -63,7 +63,7 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     }
     let encoder = Encoder::from_bytes(&read_file(&a.encoder)?, &a.encoder.display().to_string())?;
     let bank = match (&a.bank, variant) {
-        (Some(p), _) => Some(Bank::from_bytes(&read_file(p)?, &p.display().to_string())?),
+        (Some(p), _) => Some(Bank::from_owned_bytes(read_file(p)?, &p.display().to_string())?),
         (None, Variant::Encoder) => None,
         (None, _) => return Err(Error::Invalid(format!("--model {} needs --bank", a.model))),
     };
