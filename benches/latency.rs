@@ -10,7 +10,8 @@
 //! and banks are `benches/embed.rs`'s synthetic ones (SatCLIP L = 40; 256-d keys, 1024-d
 //! values, stored int8 as `georange convert --dtype int8` writes them); the bank sizes come
 //! from `GEORANGE_LATENCY_ROWS` (comma-separated; default 10000,100000). Throughput, peak
-//! memory and the reference's figures are `benches/embed.rs`'s.
+//! memory and the reference's figures are `benches/embed.rs`'s. The demo's GeoCLIP model, where
+//! `./build.sh` has made it, adds its own cases ("demo GeoCLIP").
 
 #[path = "common/synthetic.rs"]
 mod synthetic;
@@ -90,6 +91,33 @@ fn latency(c: &mut Criterion) {
         });
         group.finish();
     }
+    demo(c, &mut point);
+}
+
+/// The demo's GeoCLIP encoder and Blue Marble bank (`GEORANGE_LATENCY_DEMO`, default
+/// `www/models/geoclip`, which `./build.sh` fills): their single points, where GeoCLIP's
+/// 9.4M encoder weights weigh as much as the 50,000-row bank. Skipped without the files.
+fn demo(c: &mut Criterion, point: &mut impl FnMut() -> [f64; 2]) {
+    let dir = std::path::PathBuf::from(std::env::var("GEORANGE_LATENCY_DEMO").unwrap_or("www/models/geoclip".into()));
+    let read = |name: &str| georange::error::read_file(&dir.join(name)).ok();
+    let (Some(enc), Some(bank)) = (read("encoder.safetensors"), read("bluemarble-bank.safetensors")) else {
+        eprintln!(
+            "latency: no demo model in {} (./build.sh makes it); its cases skipped",
+            dir.display()
+        );
+        return;
+    };
+    let (device, dtype) = Backend::Cpu.device().expect("the CPU backend");
+    let enc = georange::Encoder::from_bytes(&enc, "demo encoder").expect("the demo encoder");
+    let bank = georange::Bank::from_owned_bytes(bank, "demo bank").expect("the demo bank");
+    let model = Model::new(&enc, Some(&bank), &device, dtype).expect("model");
+    let mut group = c.benchmark_group("demo GeoCLIP");
+    for (name, variant) in [("encoder", Variant::Encoder), ("RANGE", Variant::Range)] {
+        group.bench_function(format!("{name}/1 point"), |b| {
+            b.iter(|| model.embed(&point(), variant, 1, &mut |_| {}).expect("embed"))
+        });
+    }
+    group.finish();
 }
 
 criterion_group! {

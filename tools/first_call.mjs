@@ -5,7 +5,8 @@
 //
 //   node tools/first_call.mjs [BANK] [PKG]   (after ./build.sh; defaults: the 100k-row bench
 //   bank of tools/bench_browser.mjs and pkg/; MODEL=range|range+|encoder, BATCH=points per
-//   call, CALLS=how many; β = 0.5 for range+)
+//   call, CALLS=how many; β = 0.5 for range+; ENCODER=the bank's encoder file, default the
+//   bundled synthetic SatCLIP of the bench banks)
 //
 // Prints each call's milliseconds. Run it several times, alternating the builds compared.
 import fs from 'node:fs';
@@ -14,9 +15,10 @@ import { pathToFileURL } from 'node:url';
 
 const [bankPath = 'out/bench/bank_100000.safetensors', pkg = 'pkg'] = process.argv.slice(2);
 const { MODEL: model = 'range', BATCH: batch = '1', CALLS: calls = '6' } = process.env;
+const encoderPath = process.env.ENCODER ?? 'www/models/fixture/encoder.safetensors';
 const glue = await import(pathToFileURL(path.resolve(pkg, 'georange_wasm.js')));
 await glue.default({ module_or_path: fs.readFileSync(path.join(pkg, 'georange_wasm_bg.wasm')) });
-const encoder = new Uint8Array(fs.readFileSync('www/models/fixture/encoder.safetensors'));
+const encoder = new Uint8Array(fs.readFileSync(encoderPath));
 const m = await glue.WasmModel.load(encoder, new Uint8Array(fs.readFileSync(bankPath)), 'cpu');
 const ms = [];
 for (let call = 0; call < +calls; call++) {

@@ -2,6 +2,7 @@
 //! layers with their weight names and shapes. Nothing about dimensions is hard-coded
 //! elsewhere: every consumer asks the plan.
 
+use burn::tensor::DType;
 use serde::{Deserialize, Serialize};
 
 use super::harmonics::{self, Convention};
@@ -87,6 +88,18 @@ pub const SIREN_W0_INITIAL: f64 = 30.0;
 pub const SIREN_W0: f64 = 1.0;
 
 impl Architecture {
+    /// The dtype of the dense layers when the encoder computes in `dtype`. SatCLIP's SIREN
+    /// keeps it (its first layer multiplies by 30, so f32 rounding in its 1600-term sums would
+    /// show at ~1e-6). GeoCLIP's ReLU layers take at most f32: their 9.4M weights in f64 were
+    /// 75 MB to read for every single point on the CPU; its Fourier features, whose arguments
+    /// reach thousands of radians, stay in `dtype`.
+    pub fn dense_dtype(&self, dtype: DType) -> DType {
+        match (self, dtype) {
+            (Architecture::GeoClip(_), DType::F64) => DType::F32,
+            _ => dtype,
+        }
+    }
+
     /// The name stored in file metadata.
     pub fn name(&self) -> &'static str {
         match self {
@@ -176,7 +189,11 @@ impl Architecture {
 
     /// The widest row any step of the encoder computes (features, Fourier map, layers).
     pub fn widest(&self) -> usize {
-        let rff = self.branches().iter().filter_map(|b| b.rff.as_ref().map(|r| 2 * r.features)).max();
+        let rff = self
+            .branches()
+            .iter()
+            .filter_map(|b| b.rff.as_ref().map(|r| 2 * r.features))
+            .max();
         let layers = self.layers().iter().map(|l| l.inputs.max(l.outputs)).max();
         self.input_dim().max(rff.unwrap_or(0)).max(layers.unwrap_or(0))
     }

@@ -54,10 +54,11 @@ impl DeviceEncoder {
                     .as_ref()
                     .map(|r| rff_on_device(&mut w, r, device, dtype))
                     .transpose()?;
+                let dense = arch.dense_dtype(dtype);
                 let layers = b
                     .layers
                     .iter()
-                    .map(|spec| Ok((dense_on_device(&mut w, spec, device, dtype)?, spec.activation)))
+                    .map(|spec| Ok((dense_on_device(&mut w, spec, device, dense)?, spec.activation)))
                     .collect::<Result<Vec<_>>>()?;
                 Ok(DeviceBranch { rff, layers })
             })
@@ -101,13 +102,14 @@ impl DeviceEncoder {
     pub fn forward(&self, lonlat: &[f64]) -> Tensor<2> {
         let input = self.input_features(lonlat);
         let outputs = self.branches.iter().map(|branch| {
-            let mut x = match &branch.rff {
+            let x = match &branch.rff {
                 Some(b) => {
                     let vp = input.clone().matmul(b.clone());
                     Tensor::cat(vec![vp.clone().cos(), vp.sin()], 1)
                 }
                 None => input.clone(),
             };
+            let mut x = x.cast(self.arch.dense_dtype(self.dtype));
             for (dense, act) in &branch.layers {
                 x = x.matmul(dense.weight.clone()) + dense.bias.clone();
                 x = match act {
@@ -116,7 +118,7 @@ impl DeviceEncoder {
                     Activation::Identity => x,
                 };
             }
-            x
+            x.cast(self.dtype)
         });
         outputs.reduce(|a, b| a + b).unwrap_or(input)
     }
