@@ -194,7 +194,7 @@ pub fn stream_mixed(
     weights: &[f32],
     tile: usize,
 ) -> Option<Tensor<2>> {
-    let norms = stream_normalisers(bank, queries, heads, tile)?;
+    let norms = stream_normalisers(bank, queries, heads, tile, false)?;
     // Each head's weights are `exp(s − m + ln(w / l))`: one offset per query.
     let offsets: Vec<Tensor<2>> = norms
         .max
@@ -209,7 +209,7 @@ pub fn stream_mixed(
             }
         })
         .collect();
-    stream_weighted(bank, queries, heads, &offsets, tile)
+    stream_weighted(bank, queries, heads, &offsets, tile, None)
 }
 
 /// Each head's row maxima (`None` for a head that skips them, [`bounded`]: its scores are
@@ -218,22 +218,34 @@ pub fn stream_mixed(
 pub struct Normalisers {
     pub max: Vec<Option<Tensor<2>>>,
     pub sum: Vec<Tensor<2>>,
+    /// Each tile's scores, per head, when [`stream_normalisers`] was asked to keep them:
+    /// [`stream_weighted`] then reads them instead of scoring the bank again.
+    pub kept: Option<Vec<Vec<Tensor<2>>>>,
 }
 
-/// [`stream_mixed`]'s first pass over the whole bank. None for an empty bank or no heads.
+/// [`stream_mixed`]'s first pass over the whole bank, keeping every tile's scores if `keep`
+/// (`batch × rows` per head: for batches small enough to hold them). None for an empty bank
+/// or no heads.
 pub fn stream_normalisers(
     bank: &BankView,
     queries: &[Tensor<2>],
     heads: &[HeadSpec],
     tile: usize,
+    keep: bool,
 ) -> Option<Normalisers> {
     let (queries, plain) = prepare(bank, queries, heads);
     let mut norms: Vec<(Option<Tensor<2>>, Option<Tensor<2>>)> = heads.iter().map(|_| (None, None)).collect();
+    let mut kept = Vec::new();
     for (start, len) in tiles_of(bank, &[(0, bank.rows)], tile) {
+        let mut tile_scores = Vec::new();
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
             let s = scores(bank, spec, q, start, len);
+            if keep {
+                tile_scores.push(s.clone());
+            }
             norms[h] = normaliser(std::mem::take(&mut norms[h]), s, plain[h]);
         }
+        kept.push(tile_scores);
     }
     let (max, sum): (Vec<_>, Vec<_>) = norms
         .into_iter()
@@ -241,27 +253,40 @@ pub fn stream_normalisers(
         .collect::<Option<Vec<_>>>()?
         .into_iter()
         .unzip();
-    (!heads.is_empty()).then_some(Normalisers { max, sum })
+    (!heads.is_empty()).then_some(Normalisers {
+        max,
+        sum,
+        kept: keep.then_some(kept),
+    })
 }
 
 /// [`stream_mixed`]'s second pass: `Σ_h exp(s_h + offsets[h]) · V` over the whole bank, one
-/// `P · V` per tile for all the heads (`offsets[h]`: `[batch, 1]`). None for an empty bank or
-/// no heads.
+/// `P · V` per tile for all the heads (`offsets[h]`: `[batch, 1]`), the scores read from
+/// `kept` (the first pass's, same `tile`) where given, else computed again. None for an empty
+/// bank or no heads.
 pub fn stream_weighted(
     bank: &BankView,
     queries: &[Tensor<2>],
     heads: &[HeadSpec],
     offsets: &[Tensor<2>],
     tile: usize,
+    kept: Option<&[Vec<Tensor<2>>]>,
 ) -> Option<Tensor<2>> {
     let (queries, _) = prepare(bank, queries, heads);
     let mut acc: Option<Tensor<2>> = None;
-    for (start, len) in tiles_of(bank, &[(0, bank.rows)], tile) {
+    for (t, (start, len)) in tiles_of(bank, &[(0, bank.rows)], tile).into_iter().enumerate() {
         let p = heads
             .iter()
             .zip(&queries)
             .zip(offsets)
-            .map(|((spec, q), offset)| (scores(bank, spec, q, start, len) + offset.clone()).exp())
+            .enumerate()
+            .map(|(h, ((spec, q), offset))| {
+                let s = match kept.and_then(|k| k.get(t)?.get(h)) {
+                    Some(s) => s.clone(),
+                    None => scores(bank, spec, q, start, len),
+                };
+                (s + offset.clone()).exp()
+            })
             .reduce(|a, b| a + b)?;
         let pv = product(p, bank.values.rows(start, len));
         acc = Some(match acc {

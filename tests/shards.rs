@@ -145,6 +145,52 @@ fn streamed_shards_with_huge_values_keep_their_maxima() {
     }
 }
 
+/// A shard keeps its scores between the rounds (at most 4M of them) instead of scoring its
+/// rows again. Where the keys are at least as wide as the values, it takes streamed batches
+/// only as large as that allows — more than the fused passes take — and a larger batch goes
+/// in several; they compute what the whole bank does. 40,000 rows over two shards: RANGE
+/// keeps 209 points' scores, RANGE+ 104. With wider values the batch is not cut.
+#[test]
+fn shards_keep_their_scores_in_batches_sized_for_them() {
+    let (enc, _) = converted(&L40, StorageDtype::F32);
+    let (rows, kd) = (40_000, enc.embed_dim());
+    let vd = kd;
+    let locs: Vec<f32> = (0..rows)
+        .flat_map(|i| [((i * 37) % 360) as f32 - 180.0, ((i * 11) % 180) as f32 - 90.0])
+        .collect();
+    let bank = Bank::new(locs, noise(rows * kd, 5), noise(rows * vd, 6), kd, vd, &enc.id).unwrap();
+    let bytes = bank.to_bytes(StorageDtype::Int8).unwrap();
+    let whole = load(&enc, &Bank::from_bytes(&bytes, "bank").unwrap(), None);
+    let sharded = shards(&enc, &bytes, 2, None);
+    let pts: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
+    for (v, heads, fused_most) in [(Variant::Range, 1, 16), (Variant::RangePlus { beta: 0.5 }, 2, 32)] {
+        let batch = sharded[0].1.shard_batch(v);
+        assert!(
+            batch > fused_most && batch * (rows / 2) * heads <= 4 << 20 && batch < pts.len() / 2,
+            "{v:?}: batches of {batch}"
+        );
+        let expected = whole.embed(&pts, v, 64, &mut |_| {}).unwrap();
+        let (got, _) = sharded_embed(&sharded, &pts, v);
+        let err = worst(&got, &expected, whole.dim(v), vd);
+        assert!(err <= 1e-5, "{v:?}: relative error {err:.2e}");
+    }
+    let wide = Bank::new(
+        bank.locs.clone(),
+        bank.keys.to_f32(),
+        noise(rows * (kd + 4), 7),
+        kd,
+        kd + 4,
+        &enc.id,
+    )
+    .unwrap();
+    let wide = load(&enc, &wide, None);
+    assert_eq!(
+        wide.shard_batch(Variant::Range),
+        wide.max_batch(),
+        "values wider than keys: no cut"
+    );
+}
+
 #[test]
 fn shards_explain_what_the_whole_bank_explains() {
     let (enc, bytes, bank) = bank_file(StorageDtype::Int8);

@@ -38,8 +38,8 @@ type Scored = (Round, Vec<f32>, Vec<f64>, Vec<bool>);
 
 /// How a shard scored its batch: the fused passes 1–2 (a few points, or a head with the
 /// cut-off), whose probabilities it keeps; or the stream's first pass (larger batches), which
-/// keeps only the queries and the maxima, and scores again in round 2 (as
-/// `attention::stream_mixed` does on one bank).
+/// keeps the queries, the maxima and, within [`KEPT_SCORES`], every tile's scores — else it
+/// scores again in round 2 (as `attention::stream_mixed` does on one bank).
 enum Round {
     Fused(Softmaxed),
     Streamed {
@@ -47,8 +47,18 @@ enum Round {
         specs: Vec<HeadSpec>,
         max: Vec<Option<Tensor<2>>>,
         tile: usize,
+        kept: Option<Vec<Vec<Tensor<2>>>>,
     },
 }
+
+/// The most scores (batch × rows × heads) a shard keeps between its rounds: 16 MB (a
+/// WebAssembly heap never shrinks, hence a bound). Scoring again in round 2 costs a second
+/// pass over the keys. Where the keys are at least as wide as the values (the demo's bank:
+/// 512-d keys, 276-d values) that is most of the work, and batches are cut to keep their
+/// scores ([`Model::shard_batch`]); where they are narrower (SatCLIP's 256-d keys, 1,024-d
+/// values) the cut cost more than it saved (each slice reads the shard again, in smaller
+/// matrix products; BENCHMARKS.md), and only batches that fit keep their scores.
+const KEPT_SCORES: usize = 4 << 20;
 
 impl ShardScores {
     /// heads × batch: each (head, point)'s largest score over this shard (−∞: no row).
@@ -66,12 +76,28 @@ impl Model {
     /// The most points one [`score_shard`](Self::score_shard) call takes for `variant`: a
     /// batch the fused passes score (with the cut-off, every batch) is held until the second
     /// round, within their buffer; a streamed one keeps little, and takes a whole batch.
+    /// A streamed batch is cut to what keeps its scores ([`KEPT_SCORES`]) where the keys are
+    /// at least as wide as the values and that still leaves more points than the fused passes
+    /// take.
     pub fn shard_batch(&self, variant: Variant) -> usize {
         match &self.bank {
             Some(b) if self.pruned(variant) => fused::group_size(b.rows, 2),
-            Some(_) => self.max_batch(),
+            Some(b) => {
+                let specs: Vec<HeadSpec> = heads(variant).iter().map(|(h, _)| *h).collect();
+                let fused_most = fused::fused_up_to(&specs).min(fused::group_size(b.rows, specs.len()));
+                match self.kept_scores() / (b.rows * specs.len()).max(1) {
+                    fits if fits > fused_most && b.key_dim >= b.value_dim => fits.min(self.max_batch()),
+                    _ => self.max_batch(),
+                }
+            }
             None => 1,
         }
+    }
+
+    /// The most scores a shard keeps between rounds: [`KEPT_SCORES`], or the tile budget if
+    /// that is smaller ([`Model::set_tile_budget`]).
+    fn kept_scores(&self) -> usize {
+        KEPT_SCORES.min(self.tile_budget)
     }
 
     /// Whether `variant` has a head limited by the geographic cut-off.
@@ -132,7 +158,8 @@ impl Model {
         let (bank, n) = (self.bank()?, points.len() / 2);
         let queries: Vec<Tensor<2>> = specs.iter().map(|h| self.head_queries(h, qt, points)).collect();
         let tile = tile_rows(n, bank.rows, self.tile_budget);
-        let norms = stream_normalisers(&bank.view(), &queries, &specs, tile)
+        let keep = n * bank.rows * specs.len() <= self.kept_scores();
+        let norms = stream_normalisers(&bank.view(), &queries, &specs, tile, keep)
             .ok_or_else(|| Error::Invalid("a shard needs a bank row and a head".into()))?;
         let mut max = Vec::with_capacity(specs.len() * n);
         let mut sum = Vec::with_capacity(specs.len() * n);
@@ -149,6 +176,7 @@ impl Model {
             specs,
             max: norms.max,
             tile,
+            kept: norms.kept,
         };
         Ok((round, max, sum, pruned))
     }
@@ -179,14 +207,15 @@ impl Model {
     /// `batch × value_dim`, with this shard's coefficients from [`combine`].
     pub fn accumulate_shard(&self, scores: &ShardScores, coef: &[f32]) -> Result<Vec<f32>> {
         let host = self.shard_host()?;
-        let (queries, specs, max, tile) = match &scores.round {
+        let (queries, specs, max, tile, kept) = match &scores.round {
             Round::Fused(softmaxed) => return softmaxed.accumulate(&host, coef),
             Round::Streamed {
                 queries,
                 specs,
                 max,
                 tile,
-            } => (queries, specs, max, *tile),
+                kept,
+            } => (queries, specs, max, *tile, kept.as_deref()),
         };
         let n = scores.batch;
         if coef.len() != specs.len() * n {
@@ -208,7 +237,7 @@ impl Model {
                 }
             })
             .collect();
-        let out = stream_weighted(&self.bank()?.view(), queries, specs, &offsets, tile)
+        let out = stream_weighted(&self.bank()?.view(), queries, specs, &offsets, tile, kept)
             .ok_or_else(|| Error::Invalid("a shard needs a bank row and a head".into()))?;
         read_f32(out)
     }
