@@ -11,6 +11,10 @@
 //!                      www/models/geoclip/bluemarble-bank.safetensors)
 
 use std::path::Path;
+
+#[path = "common/sample.rs"]
+mod sample;
+use sample::{Points, spread};
 use std::time::Instant;
 
 use georange::error::read_file;
@@ -58,12 +62,9 @@ fn main() -> Result<()> {
     let (mut exact_ms, mut index_ms) = (Vec::new(), Vec::new());
     let (mut found, mut top_weight) = (Vec::new(), Vec::new());
     let mut search = Search::default();
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut random = Points::new();
     for _ in 0..points {
-        let (lon, lat) = (
-            uniform(&mut seed) * 360.0 - 180.0,
-            (uniform(&mut seed) * 2.0 - 1.0).asin().to_degrees(),
-        );
+        let (lon, lat) = random.next_point();
         let embedded = model.embed(&[lon, lat], Variant::Encoder, 1, &mut |_| {})?;
         let q = unit(&embedded);
 
@@ -92,7 +93,6 @@ fn main() -> Result<()> {
         ("HNSW recall of the exact top rows", found, "%"),
         ("weight the top rows carry", top_weight, "%"),
     ] {
-        v.sort_by(f64::total_cmp);
         let show = |x: f64| {
             if unit == "%" {
                 format!("{:.1}%", 100.0 * x)
@@ -100,20 +100,8 @@ fn main() -> Result<()> {
                 format!("{x:.3}")
             }
         };
-        println!(
-            "| {name} | {} | {} | {} |",
-            show(v[0]),
-            show(v[v.len() / 2]),
-            show(v[v.len() - 1])
-        );
+        let [low, mid, high] = spread(&mut v).map(show);
+        println!("| {name} | {low} | {mid} | {high} |");
     }
     Ok(())
-}
-
-/// A uniform number in [0, 1) (xorshift).
-fn uniform(s: &mut u64) -> f64 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    (*s >> 11) as f64 / (1u64 << 53) as f64
 }

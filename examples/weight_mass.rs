@@ -10,6 +10,10 @@
 
 use std::path::Path;
 
+#[path = "common/sample.rs"]
+mod sample;
+use sample::{Points, spread};
+
 use georange::error::read_file;
 use georange::{Backend, Bank, Encoder, Error, Model, Result, Variant};
 
@@ -33,13 +37,10 @@ fn main() -> Result<()> {
     println!("| model | ε | min | median | max |\n|---|---|---|---|---|");
     for (name, beta) in [("range", 0.5), ("range+", 0.5), ("range+", 1.0)] {
         let variant = Variant::parse(name, beta)?;
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = Points::new();
         let mut shares: Vec<Vec<f64>> = vec![Vec::new(); EPSILONS.len()];
         for _ in 0..points {
-            let (lon, lat) = (
-                uniform(&mut seed) * 360.0 - 180.0,
-                (uniform(&mut seed) * 2.0 - 1.0).asin().to_degrees(),
-            );
+            let (lon, lat) = random.next_point();
             let w = model
                 .bank_weights(lon, lat, variant)?
                 .into_data()
@@ -57,14 +58,8 @@ fn main() -> Result<()> {
             format!("{name} β={beta}")
         };
         for (share, eps) in shares.iter_mut().zip(EPSILONS) {
-            share.sort_by(f64::total_cmp);
-            let pct = |v: f64| format!("{:.2}%", 100.0 * v);
-            println!(
-                "| {label} | {eps:e} | {} | {} | {} |",
-                pct(share[0]),
-                pct(share[share.len() / 2]),
-                pct(share[share.len() - 1])
-            );
+            let [low, mid, high] = spread(share).map(|v| format!("{:.2}%", 100.0 * v));
+            println!("| {label} | {eps:e} | {low} | {mid} | {high} |");
         }
     }
     Ok(())
@@ -80,12 +75,4 @@ fn lightest_within(sorted: &[f32], eps: f64) -> usize {
             sum <= eps
         })
         .count()
-}
-
-/// A uniform number in [0, 1) (xorshift).
-fn uniform(s: &mut u64) -> f64 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    (*s >> 11) as f64 / (1u64 << 53) as f64
 }

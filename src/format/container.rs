@@ -368,10 +368,7 @@ impl<'a> FileReader<'a> {
     /// value is finite.
     pub fn tensor(&self, name: &str, rank: usize) -> Result<Stored> {
         let what = format!("{}: tensor {name:?}", self.what);
-        let view = self
-            .st
-            .tensor(name)
-            .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        let view = self.view(name)?;
         let shape = view.shape().to_vec();
         if shape.len() != rank {
             return Err(Error::format(
@@ -405,10 +402,7 @@ impl<'a> FileReader<'a> {
     /// as they are ([`Rows::from_int8`]), f32 and f16 as f32. Checked as [`tensor`](Self::tensor)
     /// checks, an int8 row by its codes times its scale.
     pub fn rows(&self, name: &str) -> Result<Rows> {
-        let view = self
-            .st
-            .tensor(name)
-            .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        let view = self.view(name)?;
         let shape = view.shape().to_vec();
         if view.dtype() != Dtype::I8 || shape.len() != 2 {
             // f32 and f16: decoded and checked by `tensor`.
@@ -448,15 +442,19 @@ impl<'a> FileReader<'a> {
         Ok(scales.data)
     }
 
+    /// The tensor `name`, or an error naming it as missing.
+    fn view(&self, name: &str) -> Result<TensorView<'a>> {
+        self.st
+            .tensor(name)
+            .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))
+    }
+
     /// Where the codes of the 2-D int8 tensor `name` lie in the file's bytes, with its row
     /// scales and width: for a caller that owns the bytes and takes the codes over in place
     /// ([`Rows::from_int8_bytes`]). `None` for any other tensor, which [`rows`](Self::rows)
     /// reads.
     pub fn int8_span(&self, name: &str) -> Result<Option<(Range<usize>, Vec<f32>, usize)>> {
-        let view = self
-            .st
-            .tensor(name)
-            .map_err(|_| Error::format(&self.what, format!("missing tensor {name:?}")))?;
+        let view = self.view(name)?;
         let shape = view.shape().to_vec();
         if view.dtype() != Dtype::I8 || shape.len() != 2 {
             return Ok(None);
