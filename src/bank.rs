@@ -186,8 +186,8 @@ impl Bank {
         };
         let values = match values {
             Ok(rows) => rows,
-            Err((span, scales, cols)) => {
-                let rows = Rows::from_int8_bytes(bytes, span, scales, cols);
+            Err(span) => {
+                let rows = Rows::from_int8_bytes(bytes, span);
                 if let Some(r) = rows.first_non_finite_row() {
                     return Err(Error::format(
                         format!("{what}: tensor \"values\""),

@@ -3,9 +3,7 @@
 //! instead of 512 MB): [`crate::fused`] computes from the codes directly, and the batched path
 //! dequantises one tile at a time for burn's matmuls ([`Rows::tile`]).
 
-use std::ops::Range;
-
-use crate::format::{StorageDtype, quantize_row, quantize_rows};
+use crate::format::{Int8Span, StorageDtype, quantize_row, quantize_rows};
 use crate::layout::gather_rows;
 
 /// `rows × cols`, row-major, in f32 or int8.
@@ -71,12 +69,12 @@ impl Rows {
     /// process owns), taken over in place: they are moved to the front of the file's
     /// allocation, which is cut to them, so a load never holds the file and a copy of its codes
     /// at once (a browser's heap keeps its peak for good).
-    pub fn from_int8_bytes(mut bytes: Vec<u8>, span: Range<usize>, scales: Vec<f32>, cols: usize) -> Self {
-        let len = span.len();
-        bytes.copy_within(span, 0);
+    pub fn from_int8_bytes(mut bytes: Vec<u8>, span: Int8Span) -> Self {
+        let len = span.bytes.len();
+        bytes.copy_within(span.bytes, 0);
         bytes.truncate(len);
         bytes.shrink_to_fit();
-        Self::from_int8(bytemuck::allocation::cast_vec(bytes), scales, cols)
+        Self::from_int8(bytemuck::allocation::cast_vec(bytes), span.scales, span.cols)
     }
 
     /// Number of rows.

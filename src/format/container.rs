@@ -200,6 +200,14 @@ fn header_bytes(
 /// What a shard's `content_hash` starts with.
 const SHARD_MARK: &str = "shard of ";
 
+/// Where an int8 matrix's codes lie in its file ([`FileReader::int8_span`]): the byte range,
+/// one scale per row, and the row width.
+pub struct Int8Span {
+    pub bytes: Range<usize>,
+    pub scales: Vec<f32>,
+    pub cols: usize,
+}
+
 /// A parsed georange file, its hash verified.
 pub struct FileReader<'a> {
     what: String,
@@ -453,7 +461,7 @@ impl<'a> FileReader<'a> {
     /// scales and width: for a caller that owns the bytes and takes the codes over in place
     /// ([`Rows::from_int8_bytes`]). `None` for any other tensor, which [`rows`](Self::rows)
     /// reads.
-    pub fn int8_span(&self, name: &str) -> Result<Option<(Range<usize>, Vec<f32>, usize)>> {
+    pub fn int8_span(&self, name: &str) -> Result<Option<Int8Span>> {
         let view = self.view(name)?;
         let shape = view.shape().to_vec();
         if view.dtype() != Dtype::I8 || shape.len() != 2 {
@@ -462,7 +470,11 @@ impl<'a> FileReader<'a> {
         let scales = self.scales(name, &shape)?;
         let data = view.data();
         let start = data.as_ptr() as usize - self.bytes.as_ptr() as usize;
-        Ok(Some((start..start + data.len(), scales, shape[1])))
+        Ok(Some(Int8Span {
+            bytes: start..start + data.len(),
+            scales,
+            cols: shape[1],
+        }))
     }
 }
 
