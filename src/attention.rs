@@ -245,7 +245,9 @@ pub fn stream_normalisers(
             }
             norms[h] = normaliser(std::mem::take(&mut norms[h]), s, plain[h]);
         }
-        kept.push(tile_scores);
+        if keep {
+            kept.push(tile_scores);
+        }
     }
     let (max, sum): (Vec<_>, Vec<_>) = norms
         .into_iter()

@@ -8,7 +8,7 @@ use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use crate::attention::{BankView, Matrix};
 use crate::compact::Rows;
 use crate::error::{Error, Result};
-use crate::format::{BANK_FORMAT, Cut, FileReader, FileWriter, Seal, StorageDtype};
+use crate::format::{BANK_FORMAT, Cut, FileReader, FileWriter, Seal, StorageDtype, finite_rows};
 use crate::fused::HostBank;
 use crate::geo::unit_vector;
 use crate::quantized;
@@ -172,31 +172,18 @@ impl Bank {
     }
 
     fn owned(bytes: Vec<u8>, what: &str, seal: Seal) -> Result<Self> {
-        let (parts, values) = {
+        let (parts, span) = {
             let r = match seal {
                 Seal::Hashed => FileReader::parse(&bytes, what, BANK_FORMAT)?,
                 Seal::Shard => FileReader::parse_shard(&bytes, what, BANK_FORMAT)?,
             };
             let parts = Parts::read(&r, what)?;
-            let values = match r.int8_span("values")? {
-                Some(span) => Err(span),
-                None => Ok(r.rows("values")?),
-            };
-            (parts, values)
-        };
-        let values = match values {
-            Ok(rows) => rows,
-            Err(span) => {
-                let rows = Rows::from_int8_bytes(bytes, span);
-                if let Some(r) = rows.first_non_finite_row() {
-                    return Err(Error::format(
-                        format!("{what}: tensor \"values\""),
-                        format!("row {r} is not finite"),
-                    ));
-                }
-                rows
+            match r.int8_span("values")? {
+                Some(span) => (parts, span),
+                None => return parts.with_values(r.rows("values")?, what),
             }
         };
+        let values = finite_rows(Rows::from_int8_bytes(bytes, span), what, "values")?;
         parts.with_values(values, what)
     }
 }
@@ -324,9 +311,8 @@ fn buffer_limit(device: &Device) -> Option<usize> {
 /// where a GPU reads them wrongly (silently, measured on lavapipe past 128 MiB). Such a bank is
 /// held in tiles of [`quantized::TILE`] rows instead: int8 rows as int8, f32 (or f16) rows as f32
 /// (and in f16 tile by tile where f16 is asked for, [`DeviceBank::set_precision`]).
-fn f32_too_large(keys: &Rows, values: &Rows, limit: Option<usize>) -> bool {
-    let bytes = |r: &Rows| r.rows() * r.cols() * 4;
-    limit.is_some_and(|limit| bytes(keys).max(bytes(values)) > limit)
+fn f32_too_large(rows: usize, widest: usize, limit: Option<usize>) -> bool {
+    limit.is_some_and(|limit| rows * widest * 4 > limit)
 }
 
 /// Rows as f32 device tensors of at most `step` rows each.
@@ -492,7 +478,7 @@ impl DeviceBank {
                 keys: quantized::tiles(&keys.into_int8(), device)?,
                 values: quantized::tiles(&values.into_int8(), device)?,
             }
-        } else if f32_too_large(&keys, &values, limit) {
+        } else if f32_too_large(n, key_dim.max(value_dim), limit) {
             // An int8 bank stays int8: its own numbers, a quarter of the memory.
             let tiles = |rows: Rows| match rows {
                 Rows::Int8 { .. } => quantized::tiles(&rows, device),
@@ -548,16 +534,10 @@ impl DeviceBank {
         }
         // Values go back to the stored numbers, then into the new scale.
         let (keys_to, values_to) = ((dtype, 1.0), (dtype, self.value_scale / scale));
-        let whole = buffer_limit(&self.device).is_none_or(|l| self.rows * self.key_dim.max(self.value_dim) * 4 <= l);
+        let whole = !f32_too_large(self.rows, self.key_dim.max(self.value_dim), buffer_limit(&self.device));
         let placeholder = Matrices::Host {
-            keys: Rows::F32 {
-                data: Vec::new(),
-                cols: 0,
-            },
-            values: Rows::F32 {
-                data: Vec::new(),
-                cols: 0,
-            },
+            keys: Rows::default(),
+            values: Rows::default(),
         };
         self.matrices = match std::mem::replace(&mut self.matrices, placeholder) {
             Matrices::Device { keys, values } => Matrices::Device {

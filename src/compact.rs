@@ -6,7 +6,7 @@
 use crate::format::{Int8Span, StorageDtype, quantize_row, quantize_rows};
 use crate::layout::gather_rows;
 
-/// `rows × cols`, row-major, in f32 or int8.
+/// `rows × cols`, row-major, in f32 or int8. The default holds nothing.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rows {
     F32 {
@@ -29,6 +29,15 @@ fn squares(codes: &[i8]) -> i64 {
         .chunks(1 << 16)
         .map(|run| i64::from(run.iter().map(|&c| i32::from(c) * i32::from(c)).sum::<i32>()))
         .sum()
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows::F32 {
+            data: Vec::new(),
+            cols: 0,
+        }
+    }
 }
 
 impl Rows {

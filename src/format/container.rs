@@ -200,6 +200,18 @@ fn header_bytes(
 /// What a shard's `content_hash` starts with.
 const SHARD_MARK: &str = "shard of ";
 
+/// `rows` of tensor `name` in the file `what`, or an error naming its first row that is not
+/// finite (an int8 row: its codes times its scale).
+pub fn finite_rows(rows: Rows, what: &str, name: &str) -> Result<Rows> {
+    match rows.first_non_finite_row() {
+        Some(r) => Err(Error::format(
+            format!("{what}: tensor {name:?}"),
+            format!("row {r} is not finite"),
+        )),
+        None => Ok(rows),
+    }
+}
+
 /// Where an int8 matrix's codes lie in its file ([`FileReader::int8_span`]): the byte range,
 /// one scale per row, and the row width.
 pub struct Int8Span {
@@ -421,14 +433,7 @@ impl<'a> FileReader<'a> {
             });
         }
         let (codes, scales) = self.int8(name, &shape, view.data())?;
-        let rows = Rows::from_int8(codes, scales, shape[1]);
-        match rows.first_non_finite_row() {
-            Some(r) => Err(Error::format(
-                format!("{}: tensor {name:?}", self.what),
-                format!("row {r} is not finite"),
-            )),
-            None => Ok(rows),
-        }
+        finite_rows(Rows::from_int8(codes, scales, shape[1]), &self.what, name)
     }
 
     /// The codes of the int8 tensor `name` (of `shape`, stored as `bytes`) and its row scales.

@@ -6,7 +6,7 @@ mod container;
 mod hash;
 mod quant;
 
-pub use container::{Cut, FileReader, FileWriter, Int8Span, Seal, Stored};
+pub use container::{Cut, FileReader, FileWriter, Int8Span, Seal, Stored, finite_rows};
 pub use hash::hex;
 pub use quant::{StorageDtype, dequantize_rows, quantize_row, quantize_rows};
 
