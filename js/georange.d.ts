@@ -24,8 +24,8 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Keep downloaded files in the Cache API for offline use (default true). */
   cache?: boolean;
-  /** Where `georange_wasm_bg.wasm` is, if not next to this script. It is compiled once and
-   * shared with the CPU workers. */
+  /** Where the wasm module is, if not next to this script (default: `wasmModuleUrl()`, one of
+   * the package's two builds). It is compiled once per page and shared with the CPU workers. */
   wasmUrl?: string | URL;
   /**
    * Approximate RANGE+ (off by default: exact). The geographic head, softmax(40·cos θ), skips
@@ -92,6 +92,8 @@ export declare class GeoRange {
   readonly workers: number;
   /** The WebGPU adapter's name (vendor, architecture, description); '' on the CPU. */
   readonly adapter: string;
+  /** The URL of the wasm module the page runs: `wasmModuleUrl()`'s choice, or `LoadOptions.wasmUrl`. */
+  readonly wasmUrl: string;
   /** Why `backend` is not what was asked for: no WebGPU adapter, only a software one (with
    * `device: 'auto'`), or a lost device (empty string otherwise). */
   readonly note: string;
@@ -114,5 +116,14 @@ export declare class GeoRange {
   /** Frees the model; running and queued calls reject. */
   dispose(): void;
 }
+
+/**
+ * The URL of the wasm module this browser runs, next to the package's script: the relaxed-SIMD
+ * build (`georange_wasm_relaxed_bg.wasm`: its CPU loops use fused multiply-adds, 10–20%
+ * faster) where WebAssembly validates relaxed SIMD (Chrome 114+), else the baseline SIMD build
+ * (`georange_wasm_bg.wasm`). Both compute the same within f32 rounding. For a service worker's
+ * precache list.
+ */
+export declare function wasmModuleUrl(): string;
 
 export default GeoRange;

@@ -22,9 +22,29 @@ function isDeviceLoss(e) {
  * where WebAssembly SIMD runs, which the module is built for (.cargo/config.toml). */
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
 
-/** Compiles the .wasm file next to this script, or `wasmUrl`. */
+/** The same with a relaxed-SIMD instruction (three splats, then f32x4.relaxed_madd): validates
+ * where the package's second module runs. */
+const RELAXED_SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11]);
+
+/**
+ * The URL of the wasm module this browser runs, next to this script: the relaxed-SIMD build
+ * (its CPU loops use fused multiply-adds) where WebAssembly validates relaxed SIMD, else the
+ * baseline SIMD build. For a service worker's precache list; `LoadOptions.wasmUrl` overrides it.
+ * @returns {string}
+ */
+export function wasmModuleUrl() {
+  return (WebAssembly.validate(RELAXED_SIMD_PROBE)
+    ? new URL('./georange_wasm_relaxed_bg.wasm', import.meta.url)
+    : new URL('./georange_wasm_bg.wasm', import.meta.url)).href;
+}
+
+/** The URL the page's module came from, once one is compiled. */
+let moduleUrl = '';
+
+/** Compiles the .wasm file next to this script that this browser runs, or `wasmUrl`. */
 async function compileWasm(wasmUrl) {
-  const response = await fetch(wasmUrl ?? new URL('./georange_wasm_bg.wasm', import.meta.url));
+  const response = await fetch(wasmUrl ?? wasmModuleUrl());
   if (!response.ok) throw new Error(`GeoRange: cannot fetch the wasm module ${response.url}: HTTP ${response.status}`);
   // Streaming compilation needs the right MIME type, which not every static server sends.
   return (response.headers.get('content-type') ?? '').startsWith('application/wasm')
@@ -41,6 +61,7 @@ function initWasm(wasmUrl) {
     }
     ready = compileWasm(wasmUrl).then(async (module) => {
       await init({ module_or_path: module });
+      moduleUrl = String(wasmUrl ? new URL(wasmUrl, location.href) : wasmModuleUrl());
       return module;
     });
     ready.catch(() => { ready = null; });
@@ -254,6 +275,9 @@ export class GeoRange {
 
   /** The WebGPU adapter's name (vendor, architecture, description), or '' on the CPU. */
   get adapter() { return this._adapter ?? ''; }
+
+  /** The URL of the wasm module the page runs (see `wasmModuleUrl`). */
+  get wasmUrl() { return moduleUrl; }
 
   /** `'webgpu'` or `'cpu'`: where the model runs. */
   get backend() { return this._inner.backend; }

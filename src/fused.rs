@@ -290,9 +290,12 @@ impl Madd for Fma {
     }
 }
 
+// The browser build's dot products are `src/simd128.rs`'s (the same sums, [`loops`]).
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 const LANES: usize = 16;
 
 /// `a · b` with [`LANES`] independent sums, so that it vectorises.
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 #[inline(always)]
 fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
@@ -306,12 +309,13 @@ fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// The int8 row loops: with WebAssembly SIMD (the browser build) written with its intrinsics
-/// in `src/simd128.rs`, the same arithmetic in the same order, so the same bits; elsewhere the
-/// portable [`dot`] and [`axpy`], which LLVM vectorises.
+/// The row loops: with WebAssembly SIMD (the browser build) written with its intrinsics in
+/// `src/simd128.rs`, the same arithmetic in the same order, so the same bits (the relaxed-SIMD
+/// build fuses each multiply-add where the processor has FMA); elsewhere the portable [`dot`],
+/// [`axpy`] and [`add_rows_from`], which LLVM vectorises.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod int8 {
-    use super::Madd;
+mod loops {
+    use super::{GROUP, Madd};
     use crate::simd128;
 
     /// `a · b`, as [`super::dot`] sums it.
@@ -322,11 +326,27 @@ mod int8 {
         simd128::dot_lanes(a, b).iter().sum::<f32>() + tail
     }
 
+    /// `a · b` for f32 rows, as [`super::dot`] sums it.
+    #[inline(always)]
+    pub fn dot_f32<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
+        let whole = a.len() / simd128::LANES * simd128::LANES;
+        let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| x * y).sum();
+        simd128::dot_lanes_f32(a, b).iter().sum::<f32>() + tail
+    }
+
     /// `acc += w · row`.
     #[inline(always)]
     pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
         let done = simd128::axpy_whole(acc, w, row);
         super::axpy::<M, i8>(&mut acc[done..], w, &row[done..]);
+    }
+
+    /// `acc += Σ_k w[k] · rows[k]`, as [`super::add_rows_from`] adds them.
+    #[inline(always)]
+    pub fn add_rows<M: Madd>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[f32]; GROUP]) {
+        const _: () = assert!(super::CHUNK == simd128::CHUNK);
+        let done = simd128::add_rows_whole(acc, w, rows);
+        super::add_rows_from::<M, f32>(acc, w, rows, done);
     }
 
     /// `dst = src` as f32.
@@ -340,8 +360,8 @@ mod int8 {
     }
 }
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-mod int8 {
-    use super::Madd;
+mod loops {
+    use super::{GROUP, Madd};
 
     #[inline(always)]
     pub fn dot<M: Madd>(a: &[i8], b: &[f32]) -> f32 {
@@ -349,8 +369,18 @@ mod int8 {
     }
 
     #[inline(always)]
+    pub fn dot_f32<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
+        super::dot::<M, f32>(a, b)
+    }
+
+    #[inline(always)]
     pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
         super::axpy::<M, i8>(acc, w, row)
+    }
+
+    #[inline(always)]
+    pub fn add_rows<M: Madd>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[f32]; GROUP]) {
+        super::add_rows_from::<M, f32>(acc, w, rows, 0)
     }
 
     #[inline(always)]
@@ -409,18 +439,18 @@ fn score_rows<M: Madd>(
                 (Against::Keys, Rows::Int8 { codes, scales, cols }) => {
                     let (row, rs) = (&codes[r * cols..(r + 1) * cols], scales[r] * t);
                     if batch == 1 {
-                        s[out(0)] = int8::dot::<M>(row, head.queries) * rs;
+                        s[out(0)] = loops::dot::<M>(row, head.queries) * rs;
                         continue;
                     }
-                    int8::widen(row_f32, row);
+                    loops::widen(row_f32, row);
                     for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
-                        s[out(i)] = dot::<M, f32>(row_f32, q) * rs;
+                        s[out(i)] = loops::dot_f32::<M>(row_f32, q) * rs;
                     }
                 }
                 (Against::Keys, Rows::F32 { data, cols }) => {
                     let row = &data[r * cols..(r + 1) * cols];
                     for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
-                        s[out(i)] = dot::<M, f32>(row, q) * t;
+                        s[out(i)] = loops::dot_f32::<M>(row, q) * t;
                     }
                 }
                 (Against::Locations, _) => {
@@ -464,11 +494,12 @@ fn axpy<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: f32, row: &[T]) {
     }
 }
 
-/// `acc += Σ_k w[k] · rows[k]`, row by row for each element.
+/// `acc += Σ_k w[k] · rows[k]`, row by row for each element, from element `from` on (the
+/// browser build's SIMD loop adds the elements before it).
 #[inline(always)]
-fn add_rows<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[T]; GROUP]) {
-    let whole = acc.len() / CHUNK * CHUNK;
-    for c in (0..whole).step_by(CHUNK) {
+fn add_rows_from<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[T]; GROUP], from: usize) {
+    let whole = from + (acc.len() - from) / CHUNK * CHUNK;
+    for c in (from..whole).step_by(CHUNK) {
         let mut sum = [0f32; CHUNK];
         sum.copy_from_slice(&acc[c..c + CHUNK]);
         for (row, &wk) in rows.iter().zip(w) {
@@ -495,7 +526,7 @@ fn add_rows<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32; GROUP], row
 fn accumulate<M: Madd>(values: &Rows, probs: &Probs, (a, z): (usize, usize)) -> Vec<f32> {
     match (values, probs.batch) {
         (Rows::Int8 { codes, scales, cols }, 1) => {
-            return accumulate_one(codes, |r| scales[r], int8::axpy::<M>, *cols, probs, (a, z));
+            return accumulate_one(codes, |r| scales[r], loops::axpy::<M>, *cols, probs, (a, z));
         }
         (Rows::F32 { data, cols }, 1) => {
             return accumulate_one(data, |_| 1.0, axpy::<M, f32>, *cols, probs, (a, z));
@@ -560,13 +591,13 @@ fn add_block<M: Madd>(
                 // Converted once for every query of the batch.
                 for (k, out) in converted.chunks_exact_mut(vd).enumerate() {
                     let row = &codes[row_of(k) * cols..(row_of(k) + 1) * cols];
-                    int8::widen(out, row);
+                    loops::widen(out, row);
                 }
                 let rows: [&[f32]; GROUP] = std::array::from_fn(|k| &converted[k * vd..(k + 1) * vd]);
                 for (acc, wi) in block.chunks_exact_mut(vd).zip(w.iter()) {
                     if *wi != [0.0; GROUP] {
                         let ws = std::array::from_fn(|k| wi[k] * scales[row_of(k)]);
-                        add_rows::<M, f32>(acc, &ws, &rows);
+                        loops::add_rows::<M>(acc, &ws, &rows);
                     }
                 }
             }
@@ -574,7 +605,7 @@ fn add_block<M: Madd>(
                 let rows = std::array::from_fn(|k| &data[row_of(k) * cols..(row_of(k) + 1) * cols]);
                 for (acc, wi) in block.chunks_exact_mut(vd).zip(w.iter()) {
                     if *wi != [0.0; GROUP] {
-                        add_rows::<M, f32>(acc, wi, &rows);
+                        loops::add_rows::<M>(acc, wi, &rows);
                     }
                 }
             }

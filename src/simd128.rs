@@ -1,16 +1,34 @@
-//! The int8 row loops of the fused CPU kernel (`src/fused.rs`), written with WebAssembly SIMD
+//! The row loops of the fused CPU kernel (`src/fused.rs`), written with WebAssembly SIMD
 //! intrinsics for the browser build. LLVM keeps the i8 → f32 widening of those loops scalar
 //! on wasm32 (one lane extracted at a time), which left a single point's retrieval at about a
 //! quarter of the memory's speed there (BENCHMARKS.md).
 //!
 //! Each function does the arithmetic of its portable counterpart in `fused.rs` in the same
 //! order — multiply, then add, lane by lane — so its results are bit for bit the same
-//! (WebAssembly has no fused multiply-add for Rust to use either way).
+//! (baseline WebAssembly SIMD has no fused multiply-add).
+//!
+//! The second browser build (this crate compiled with `+relaxed-simd`, build.sh) adds each
+//! product with `f32x4.relaxed_madd` instead: fused where the processor has FMA, so rounded
+//! once instead of twice. js/georange.js loads that build where the browser validates
+//! relaxed SIMD.
 
 use core::arch::wasm32::{
-    f32x4_add, f32x4_convert_i32x4, f32x4_extract_lane, f32x4_mul, f32x4_splat, i16x8_extend_high_i8x16,
-    i16x8_extend_low_i8x16, i32x4_extend_high_i16x8, i32x4_extend_low_i16x8, v128, v128_load, v128_store,
+    f32x4_convert_i32x4, f32x4_extract_lane, f32x4_splat, i16x8_extend_high_i8x16, i16x8_extend_low_i8x16,
+    i32x4_extend_high_i16x8, i32x4_extend_low_i16x8, v128, v128_load, v128_store,
 };
+
+/// `a · b + c`, lane by lane: one relaxed multiply-add in the relaxed-SIMD build (fused or
+/// not, as the processor does it), a multiply then an add in the baseline build.
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    core::arch::wasm32::f32x4_relaxed_madd(a, b, c)
+}
+#[cfg(not(target_feature = "relaxed-simd"))]
+#[inline(always)]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    core::arch::wasm32::f32x4_add(core::arch::wasm32::f32x4_mul(a, b), c)
+}
 
 /// Elements per step: one 16-byte load of int8 codes, four vectors of f32.
 pub const LANES: usize = 16;
@@ -55,9 +73,15 @@ pub fn dot_lanes(a: &[i8], b: &[f32]) -> [f32; LANES] {
     for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
         let xs = widen(x);
         for (k, acc) in acc.iter_mut().enumerate() {
-            *acc = f32x4_add(f32x4_mul(xs[k], load4(&y[4 * k..])), *acc);
+            *acc = madd(xs[k], load4(&y[4 * k..]), *acc);
         }
     }
+    lanes(&acc)
+}
+
+/// The 16 lanes of four vectors, in order.
+#[inline(always)]
+fn lanes(acc: &[v128; 4]) -> [f32; LANES] {
     let mut out = [0f32; LANES];
     for (k, v) in acc.iter().enumerate() {
         out[4 * k] = f32x4_extract_lane::<0>(*v);
@@ -66,6 +90,44 @@ pub fn dot_lanes(a: &[i8], b: &[f32]) -> [f32; LANES] {
         out[4 * k + 3] = f32x4_extract_lane::<3>(*v);
     }
     out
+}
+
+/// [`dot_lanes`] for f32 rows (a batch's keys, each int8 row converted once).
+#[inline(always)]
+pub fn dot_lanes_f32(a: &[f32], b: &[f32]) -> [f32; LANES] {
+    let whole = a.len().min(b.len()) / LANES * LANES;
+    let mut acc = [f32x4_splat(0.0); 4];
+    for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
+        for (k, acc) in acc.iter_mut().enumerate() {
+            *acc = madd(load4(&x[4 * k..]), load4(&y[4 * k..]), *acc);
+        }
+    }
+    lanes(&acc)
+}
+
+/// Columns per step of [`add_rows_whole`]: eight vectors of sums held while the rows are added.
+pub const CHUNK: usize = 32;
+
+/// `acc[j] = w[k] · rows[k][j] + acc[j]` for `k = 0, 1, …` in order, for the first
+/// `len / 32 · 32` elements; returns how many. The sums of 32 columns stay in registers while
+/// every row is added.
+#[inline(always)]
+pub fn add_rows_whole<const G: usize>(acc: &mut [f32], w: &[f32; G], rows: &[&[f32]; G]) -> usize {
+    let whole = rows.iter().fold(acc.len(), |n, r| n.min(r.len())) / CHUNK * CHUNK;
+    let wv = w.map(|x| f32x4_splat(x)); // an intrinsic (a `target_feature` fn) is no `FnMut`
+    for (i, a) in acc[..whole].chunks_exact_mut(CHUNK).enumerate() {
+        let parts: [&[f32]; G] = core::array::from_fn(|k| &rows[k][i * CHUNK..(i + 1) * CHUNK]);
+        let mut sum: [v128; CHUNK / 4] = core::array::from_fn(|v| load4(&a[4 * v..]));
+        for (part, wk) in parts.iter().zip(&wv) {
+            for (v, s) in sum.iter_mut().enumerate() {
+                *s = madd(*wk, load4(&part[4 * v..]), *s);
+            }
+        }
+        for (v, s) in sum.iter().enumerate() {
+            store4(&mut a[4 * v..], *s);
+        }
+    }
+    whole
 }
 
 /// `acc[j] = w · row[j] + acc[j]` for the first `len / 16 · 16` elements; returns how many.
@@ -79,7 +141,7 @@ pub fn axpy_whole(acc: &mut [f32], w: f32, row: &[i8]) -> usize {
     {
         for (k, xk) in widen(x).iter().enumerate() {
             let part = &mut a[4 * k..4 * k + 4];
-            store4(part, f32x4_add(f32x4_mul(wv, *xk), load4(part)));
+            store4(part, madd(wv, *xk, load4(part)));
         }
     }
     whole

@@ -5,7 +5,7 @@
 //   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
 //                                [--encoder FILE --bank FILE] [--gpu-attention stream,fused]
 //                                [--gpu-precision f32|f16|int8] [--workers 1,2,auto]
-//                                [--network-mbps 200]
+//                                [--network-mbps 200] [--wasm baseline,relaxed]
 //
 // Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
 // synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
@@ -16,6 +16,8 @@
 // fused, the package's own default on WebGPU);
 // `--gpu-precision` holds the bank so on WebGPU (`gpuPrecision`; default f32);
 // `--workers` times the CPU with each of these worker counts (`workers`; default auto);
+// `--wasm` times the CPU on each of the package's two modules (default: the one Chromium
+// picks, the relaxed-SIMD build);
 // `--network-mbps` makes the page's downloads as slow as a network of that many Mbit/s (and
 // 20 ms of latency) instead of this machine's loopback, so that "loaded in" counts a
 // download as a visitor's first load would (Chromium's network emulation).
@@ -38,6 +40,7 @@ const attentions = arg('gpu-attention', 'fused');
 const precision = arg('gpu-precision', 'f32')[0];
 const workerCounts = arg('workers', 'auto');
 const networkMbps = Number(arg('network-mbps', '0')[0]);
+const wasmBuilds = arg('wasm', 'default');
 const work = path.join(root, 'out/bench');
 const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
 const givenBank = process.argv.includes('--bank') ? arg('bank', '')[0] : null;
@@ -86,9 +89,9 @@ try {
     if (device === 'webgpu') args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
     try {
-      // On WebGPU each attention; on the CPU each worker count.
-      const variants = device === 'webgpu' ? attentions : workerCounts;
-      for (const [[rows, given], variant] of banks.flatMap((b) => variants.map((a) => [b, a]))) {
+      // On WebGPU each attention; on the CPU each worker count with each wasm module.
+      const variants = device === 'webgpu' ? attentions.map((a) => [a, 'default']) : workerCounts.flatMap((w) => wasmBuilds.map((m) => [w, m]));
+      for (const [[rows, given], [variant, wasm]] of banks.flatMap((b) => variants.map((a) => [b, a]))) {
         const attention = device === 'webgpu' ? variant : 'stream';
         const bankFile = given ?? '/' + path.relative(root, bank(rows));
         const page = await browser.newPage();
@@ -97,7 +100,7 @@ try {
           const bytesPerSecond = (networkMbps * 1e6) / 8;
           await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
         }
-        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision, workers: device === 'webgpu' ? 'auto' : variant });
+        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision, workers: device === 'webgpu' ? 'auto' : variant, wasm });
         await page.goto(`${server.url}/www/bench.html?${q}`);
         await page.waitForFunction(() => window.benchDone === true, null, { timeout: 3600_000, polling: 1000 });
         const { results, setup, error } = await page.evaluate(() => ({
@@ -106,7 +109,7 @@ try {
         if (error) throw new Error(`${device}, ${rows} rows: ${error}`);
         console.error(setup);
         for (const r of results) {
-          const backend = device === 'webgpu' ? `${r.backend} (${attention})` : `${r.backend} (${r.workers} worker${r.workers > 1 ? 's' : ''})`;
+          const backend = device === 'webgpu' ? `${r.backend} (${attention})` : `${r.backend} (${r.workers} worker${r.workers > 1 ? 's' : ''}${wasm === 'default' ? '' : `, ${wasm}`})`;
           console.error(`  ${backend} ${rows} ${r.model} batch ${r.batch}: ${r.pointsPerSecond.toFixed(1)} points/s`);
           lines.push(`| ${backend} | ${rows.toLocaleString('en')} | ${r.model} | ${r.batch} | ${r.pointsPerSecond.toFixed(r.batch === 1 ? 1 : 0)} | ${r.ms.toFixed(r.batch === 1 ? 2 : 0)} |`);
         }

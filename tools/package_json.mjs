@@ -12,8 +12,8 @@ const pkg = {
   main: './georange.js',
   module: './georange.js',
   types: './georange.d.ts',
-  exports: { '.': { types: './georange.d.ts', import: './georange.js' }, './georange_wasm_bg.wasm': './georange_wasm_bg.wasm' },
-  files: ['georange.js', 'shards.js', 'georange_worker.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
+  exports: { '.': { types: './georange.d.ts', import: './georange.js' }, './georange_wasm_bg.wasm': './georange_wasm_bg.wasm', './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm' },
+  files: ['georange.js', 'shards.js', 'georange_worker.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
   sideEffects: false,
   keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip'],
 };

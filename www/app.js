@@ -1,6 +1,6 @@
 // The georange demo: a Leaflet map (local Natural Earth basemap, no tile server), click for an
 // embedding, an embedding layer coloured by PCA, and a β slider for RANGE+.
-import { GeoRange } from './pkg/georange.js';
+import { GeoRange, wasmModuleUrl } from './pkg/georange.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -75,7 +75,7 @@ function showBackend() {
   const model = state.model;
   if (!model) return;
   const attention = model.gpuAttention ? `, ${model.gpuAttention} attention` : '';
-  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}${attention}` : `CPU (WebAssembly${model.workers > 1 ? `, ${model.workers} workers` : ''})`;
+  $('backend').textContent = model.backend === 'webgpu' ? `WebGPU${model.adapter ? ` — ${model.adapter}` : ''}${attention}` : `CPU (WebAssembly${model.wasmUrl.includes('relaxed') ? ' relaxed SIMD' : ''}${model.workers > 1 ? `, ${model.workers} workers` : ''})`;
   $('backend-note').textContent = model.note;
 }
 
@@ -254,7 +254,9 @@ $('layer-clear').addEventListener('click', () => { state.layer?.remove(); state.
 
 // ---- offline ------------------------------------------------------------------------------
 if ('serviceWorker' in navigator && !new URLSearchParams(location.search).has('nosw')) {
-  navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker:', e));
+  // The worker precaches the one wasm module of the package's two that this browser runs.
+  const wasm = new URL(wasmModuleUrl()).pathname.split('/').pop();
+  navigator.serviceWorker.register(`sw.js?wasm=${encodeURIComponent(wasm)}`).catch((e) => console.warn('service worker:', e));
 }
 
 pickModel();

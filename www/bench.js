@@ -14,6 +14,8 @@ const options = {
   gpuPrecision: params.get('gpuPrecision') ?? undefined,
   // CPU workers: 'auto' (the package's default) or a count.
   workers: params.get('workers') === null || params.get('workers') === 'auto' ? 'auto' : Number(params.get('workers')),
+  // The package's wasm module: 'baseline' or 'relaxed' (default: the one this browser runs).
+  wasmUrl: { baseline: 'pkg/georange_wasm_bg.wasm', relaxed: 'pkg/georange_wasm_relaxed_bg.wasm' }[params.get('wasm')],
 };
 window.benchResults = [];
 window.benchDone = false;
@@ -53,10 +55,10 @@ async function run() {
   const t0 = performance.now();
   $('status').textContent = 'loading…';
   const model = await GeoRange.load({
-    encoder: options.encoder, bank: options.bank || undefined, device: options.device, cache: false, gpuAttention: options.gpuAttention, gpuPrecision: options.gpuPrecision, workers: options.workers,
+    encoder: options.encoder, bank: options.bank || undefined, device: options.device, cache: false, gpuAttention: options.gpuAttention, gpuPrecision: options.gpuPrecision, workers: options.workers, wasmUrl: options.wasmUrl,
   });
   const loadMs = performance.now() - t0;
-  $('setup').textContent = `encoder ${options.encoder}, bank ${options.bank || '(none)'} on ${model.backend}${model.workers > 1 ? ` (${model.workers} workers)` : ''}` +
+  $('setup').textContent = `encoder ${options.encoder}, bank ${options.bank || '(none)'} on ${model.backend}${model.workers > 1 ? ` (${model.workers} workers)` : ''}${model.backend === 'cpu' ? `, ${model.wasmUrl.split('/').pop()}` : ''}` +
     `${model.adapter ? ` (${model.adapter})` : ''}${options.gpuAttention ? `, ${options.gpuAttention} attention` : ''}${options.gpuPrecision ? `, ${options.gpuPrecision} on the GPU` : ''}${model.note ? ` — ${model.note}` : ''}; loaded in ${loadMs.toFixed(0)} ms; ${navigator.userAgent}`;
   for (const name of options.models) {
     if (name !== 'encoder' && !options.bank) continue;

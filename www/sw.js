@@ -1,9 +1,12 @@
 // Offline support: every file the page uses is cached on first use and served from the cache
 // when the network is gone (network first, so a rebuilt package is picked up when online).
 const CACHE = 'georange-demo-v1';
+// The page names the package's wasm module this browser runs (app.js: `wasmModuleUrl()`).
+const asked = new URL(location.href).searchParams.get('wasm') ?? '';
+const WASM = /^georange_wasm(_relaxed)?_bg\.wasm$/.test(asked) ? asked : 'georange_wasm_bg.wasm';
 const PRECACHE = ['./', 'index.html', 'app.js', 'style.css', 'vendor/leaflet.js', 'vendor/leaflet.css',
   'vendor/topojson-client.min.js', 'vendor/countries-110m.json', 'pkg/georange.js', 'pkg/shards.js', 'pkg/georange_worker.js', 'pkg/georange_wasm.js',
-  'pkg/georange_wasm_bg.wasm', 'models/geoclip/encoder.safetensors'];
+  `pkg/${WASM}`, 'models/geoclip/encoder.safetensors'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(PRECACHE)).then(() => self.skipWaiting()));

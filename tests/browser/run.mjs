@@ -321,23 +321,55 @@ try {
       const native = readNpy(`${work}/native_b05.npy`);
       compareRows(res.out[0], native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `row ${i}: relative error ${rel}`));
     });
-    await test('an int8 bank on the CPU, one point and 8 points per call, matches the native CPU path', async () => {
-      const int8 = { encoder: '/out/browser-tests/l40_int8/encoder.safetensors', bank: '/out/browser-tests/l40_int8/bank.safetensors' };
-      const out = await page.evaluate(async ({ int8, points }) => {
-        const m = await GeoRange.load({ ...int8, device: 'cpu', cache: false });
-        const runs = [];
-        for (const batchSize of [1, 8]) {
-          for (const c of [{ model: 'range' }, { model: 'range+', beta: 0.5 }]) {
-            runs.push(Array.from(await m.embed(Float64Array.from(points), { ...c, batchSize })));
-          }
+    // One thread, one point and 8 points per call (the fused kernel's two paths), RANGE and
+    // RANGE+, then 2 workers; each against the native CLI (relative error ≤ 1e-5 per row).
+    const int8Runs = (page) => page.evaluate(async ({ int8, points }) => {
+      const m = await GeoRange.load({ ...int8, device: 'cpu', cache: false, workers: 1 });
+      const runs = [];
+      for (const batchSize of [1, 8]) {
+        for (const c of [{ model: 'range' }, { model: 'range+', beta: 0.5 }]) {
+          runs.push(Array.from(await m.embed(Float64Array.from(points), { ...c, batchSize })));
         }
-        return runs;
-      }, { int8, points });
+      }
+      const sharded = await GeoRange.load({ ...int8, device: 'cpu', cache: false, workers: 2 });
+      for (const c of [{ model: 'range' }, { model: 'range+', beta: 0.5 }]) {
+        runs.push(Array.from(await sharded.embed(Float64Array.from(points), { ...c, batchSize: 1 })));
+      }
+      return { runs, wasmUrl: m.wasmUrl, workers: [m.workers, sharded.workers] };
+    }, { int8: { encoder: '/out/browser-tests/l40_int8/encoder.safetensors', bank: '/out/browser-tests/l40_int8/bank.safetensors' }, points });
+    const checkInt8Runs = ({ runs, workers }) => {
+      assert(workers[0] === 1 && workers[1] === 2, `workers ${workers}`);
       const want = [readNpy(`${work}/native_int8_range.npy`), readNpy(`${work}/native_int8_b05.npy`)];
-      out.forEach((got, k) => {
+      runs.forEach((got, k) => {
         const native = want[k % 2];
         compareRows(got, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `run ${k}, row ${i}: relative error ${rel}`));
       });
+    };
+    await test('an int8 bank on the CPU, one point and 8 points per call, one thread and 2 workers, matches the native CPU path; Chromium runs the relaxed-SIMD module', async () => {
+      const got = await int8Runs(page);
+      assert(got.wasmUrl.endsWith('/pkg/georange_wasm_relaxed_bg.wasm'), `module ${got.wasmUrl}`);
+      checkInt8Runs(got);
+    });
+    await test('a browser without relaxed SIMD runs the baseline module, which matches the native CPU path too', async () => {
+      const other = await page.context().browser().newPage();
+      try {
+        // Such a browser fails to validate the package's relaxed-SIMD probe (f32x4.relaxed_madd: 0xfd 0x85 0x02).
+        await other.addInitScript(() => {
+          const validate = WebAssembly.validate;
+          const relaxed = (b) => {
+            const u = b instanceof Uint8Array ? b : new Uint8Array(b.buffer ?? b, b.byteOffset ?? 0, b.byteLength);
+            return u.some((v, i) => v === 0xfd && u[i + 1] === 0x85 && u[i + 2] === 0x02);
+          };
+          WebAssembly.validate = (bytes) => (bytes.byteLength < 64 && relaxed(bytes) ? false : validate(bytes));
+        });
+        await other.goto(`${server.url}/tests/browser/harness.html`);
+        await other.waitForFunction(() => window.harnessReady === true);
+        const got = await int8Runs(other);
+        assert(got.wasmUrl.endsWith('/pkg/georange_wasm_bg.wasm'), `module ${got.wasmUrl}`);
+        checkInt8Runs(got);
+      } finally {
+        await other.close();
+      }
     });
     await test('CPU workers share the bank and compute what one thread does (f32, int8, cut-off, explain)', async () => {
       const int8 = { encoder: '/out/browser-tests/l40_int8/encoder.safetensors', bank: '/out/browser-tests/l40_int8/bank.safetensors' };
