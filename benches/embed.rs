@@ -42,6 +42,9 @@ use georange::model::DEFAULT_TILE_BUDGET;
 use georange::{Backend, GpuAttention, GpuPrecision, Model, Variant};
 use synthetic::{Rng, env_list, points, stored_as, synthetic_bank, synthetic_encoder};
 
+/// One timed case: (case, name, variant, geographic cut-off, tile budget).
+type Run = (&'static str, String, Variant, Option<f64>, Option<usize>);
+
 /// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
 fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -157,7 +160,7 @@ fn main() {
         // (case, name, variant, geographic cut-off, tile budget): exact first, then approximate
         // RANGE+, then the heads through burn's attention op (case `flash`) and through our
         // fused kernel (case `fused`).
-        let mut runs: Vec<(&str, String, Variant, Option<f64>, Option<usize>)> = vec![
+        let mut runs: Vec<Run> = vec![
             ("encoder", "encoder".into(), Variant::Encoder, None, None),
             ("range", "RANGE".into(), Variant::Range, None, None),
             (

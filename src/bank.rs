@@ -280,6 +280,9 @@ pub fn shard_ranges(rows: usize, parts: usize) -> Vec<(usize, usize)> {
 }
 
 /// Where a [`DeviceBank`]'s keys and values live.
+// A bank holds one; burn's device tensors make its GPU variants large, and boxing them would
+// only add a pointer to follow.
+#[allow(clippy::large_enum_variant)]
 pub enum Matrices {
     /// f32 (or f16) tensors on a GPU.
     Device { keys: Tensor<2>, values: Tensor<2> },

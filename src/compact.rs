@@ -291,7 +291,7 @@ mod tests {
         let mut x = 7usize;
         for i in (1..rows).rev() {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            if x % 4 != 0 {
+            if !x.is_multiple_of(4) {
                 mixed.swap(i, (x >> 33) % (i + 1));
             }
         }

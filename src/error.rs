@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or writing a file failed at the operating-system level.
-    #[error("{}: {}", one_line(&path.display()), one_line(source))]
+    #[error("{}: {}", one_line(path.display()), one_line(source))]
     Io {
         path: PathBuf,
         #[source]

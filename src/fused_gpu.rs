@@ -338,6 +338,8 @@ fn prim(t: Tensor<2>) -> Result<CubeTensor> {
 /// A bank matrix as the kernel reads it: f32/f16 rows, or int8 codes four to a `u32` with
 /// one f32 scale per row (burn's quantised tiles, [`crate::quantized`]: each block of a row
 /// carries the row's scale, so the first block's is read).
+// One per bank matrix; both variants hold cubecl tensors, so neither is small.
+#[allow(clippy::large_enum_variant)]
 enum Stored {
     Float(CubeTensor),
     Int8 {

@@ -9,7 +9,7 @@ pub fn validate_points(lonlat: &[f64]) -> Result<Vec<f64>> {
     if lonlat.is_empty() {
         return Err(Error::Invalid("no points to embed".into()));
     }
-    if lonlat.len() % 2 != 0 {
+    if !lonlat.len().is_multiple_of(2) {
         return Err(Error::Invalid(format!(
             "coordinates come in (lon, lat) pairs, got {} numbers",
             lonlat.len()

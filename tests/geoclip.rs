@@ -41,7 +41,7 @@ fn encode(enc: &Encoder, points: &[f64]) -> Vec<f32> {
     model.embed(points, Variant::Encoder, 64, &mut |_| {}).unwrap()
 }
 
-fn rows<'a>(a: &'a [f32], dim: usize) -> impl Iterator<Item = &'a [f32]> {
+fn rows(a: &[f32], dim: usize) -> impl Iterator<Item = &[f32]> {
     a.chunks_exact(dim)
 }
 

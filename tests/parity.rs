@@ -7,6 +7,7 @@
 //!   ≥ 0.999 above 60°;
 //! - high-resolution part: relative error ≤ 1e-5 below 30°, ≤ 1e-3 for 30–60°;
 //! - whole row: cosine ≥ 0.999 everywhere.
+//!
 //! The raw encoder output (`--model encoder`) is held to the same bounds scaled by its norm.
 
 mod common;

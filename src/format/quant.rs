@@ -43,7 +43,7 @@ impl std::str::FromStr for StorageDtype {
 
 /// Quantises a row-major `rows × cols` matrix to int8 with one scale per row.
 pub fn quantize_rows(data: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
-    let rows = if cols == 0 { 0 } else { data.len() / cols };
+    let rows = data.len().checked_div(cols).unwrap_or(0);
     let mut q = Vec::with_capacity(data.len());
     let scales = data
         .chunks(cols.max(1))
