@@ -3,7 +3,8 @@
 // each scores the batch against its rows and reports its softmax maxima and sums; the main
 // thread combines those (`combineShards`) into each shard's coefficients; each adds its value
 // rows with them; the parts add up to what one bank computes. The workers run at once, one
-// core each: the browser's CPU path is otherwise a single WebAssembly thread.
+// core each: the browser's CPU path is otherwise a single WebAssembly thread. The encoder
+// alone needs no bank: its large batches are split over the workers by points.
 //
 // `ShardedModel` answers the same calls as the wasm `WasmModel` that `GeoRange` wraps.
 
@@ -82,6 +83,11 @@ function concat(arrays, Type) {
   return out;
 }
 
+/** The fewest points a worker encodes when the encoder alone is split over the workers: a
+ * batch's matrix products lose speed in smaller slices (the demo's GeoCLIP: 200 points ran
+ * no faster in two slices than in one, 1,000 ran 1.4–1.9× faster in two; BENCHMARKS.md). */
+const ENCODE_SLICE = 128;
+
 /** Shifts a Rust error's "row N" by `start` (the batch's first point). */
 const shiftRow = (e, start) => new Error(String(e?.message ?? e).replace(/^row (\d+)/, (_, r) => `row ${Number(r) + start}`));
 
@@ -139,8 +145,8 @@ export class ShardedModel {
   async embedBatch(lonLat, model, beta) {
     this._live();
     const points = lonLat.length / 2;
-    // The encoder alone needs no bank: one worker computes it (as it reports empty input).
-    if (model === 'encoder' || points === 0) return this._pool[0].call('embed', { lonLat: lonLat.slice(), model, beta });
+    if (points === 0) return this._pool[0].call('embed', { lonLat: lonLat.slice(), model, beta }); // it reports the empty input
+    if (model === 'encoder') return this._encode(lonLat, points);
     const out = new Float32Array(points * this.dim(model));
     const step = this._shardBatch[model];
     for (let start = 0; start < points; start += step) {
@@ -150,6 +156,22 @@ export class ShardedModel {
       out.set(rows, start * (out.length / points));
     }
     return out;
+  }
+
+  /** @private The encoder alone needs no bank: the points are split over the workers (at
+   * least `ENCODE_SLICE` each, so a few points go to one worker alone). */
+  async _encode(lonLat, points) {
+    const parts = Math.min(this._pool.length, Math.ceil(points / ENCODE_SLICE));
+    const per = Math.ceil(points / parts);
+    const slices = await Promise.allSettled(this._pool.slice(0, parts).map((w, i) => {
+      const [start, end] = [i * per, Math.min(points, (i + 1) * per)];
+      return w.call('embed', { lonLat: lonLat.slice(start * 2, end * 2), model: 'encoder', beta: 0 })
+        .catch((e) => { throw shiftRow(e, start); });
+    }));
+    // The first slice's error names the first bad row, as one worker would.
+    const failed = slices.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return concat(slices.map((r) => r.value), Float32Array);
   }
 
   /** The `k` heaviest bank rows of one point: every shard's heaviest, merged. */

@@ -378,6 +378,9 @@ try {
           const m = await GeoRange.load({ ...source, device: 'cpu', cache: false, workers, ...opts });
           const out = [];
           for (const c of cases) out.push(Array.from(await m.embed(Float64Array.from(points), { ...c, batchSize })));
+          // The encoder alone on the points three times over (270): split over the workers.
+          const thrice = Float64Array.from([...points, ...points, ...points]);
+          out.push(Array.from(await m.embed(thrice, { model: 'encoder', batchSize: 512 })));
           const explained = await m.explain(points[0], points[1], { model: 'range+', beta: 0.3, k: 6 });
           const result = { workers: m.workers, note: m.note, out, explained };
           m.dispose();
@@ -399,6 +402,10 @@ try {
         compareRows(out, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `${what}, row ${i}: relative error ${rel}`));
       };
       check(got.f32.out[0], 'native_b05.npy', 'f32 bank, 3 workers');
+      // The encoder alone, split over 3 workers (90 points each): what one thread computes.
+      const encoded = got.one.out.at(-1);
+      compareRows(got.f32.out.at(-1), encoded, encoded.length / (1.5 * points.length),
+        (i, cos, rel) => assert(rel <= 1e-6, `encoder on 3 workers, row ${i}: relative error ${rel}`));
       check(got.int8.out[0], 'native_int8_range.npy', 'int8 RANGE, 2 workers');
       check(got.int8.out[1], 'native_int8_b05.npy', 'int8 RANGE+, 2 workers');
       check(got.cut.out[0], 'native_b02_cut30.npy', '30° cut-off, 4 workers');
@@ -417,6 +424,13 @@ try {
         const bad = Float64Array.from(points);
         bad[2 * 40 + 1] = 95;
         const badRow = await m.embed(bad, { batchSize: 64 }).then(() => 'resolved', (e) => e.message);
+        // The encoder alone goes in slices over the workers (rows 0–134 and 135–269 of 270
+        // here): a bad row in the second slice is named as in the whole batch, and of two, the first.
+        const badLate = Float64Array.from([...points, ...points, ...points]);
+        badLate[2 * 200 + 1] = 95;
+        const badEncoder = await m.embed(badLate, { model: 'encoder', batchSize: 512 }).then(() => 'resolved', (e) => e.message);
+        badLate[2 * 40 + 1] = -95;
+        const badEncoderTwo = await m.embed(badLate, { model: 'encoder', batchSize: 512 }).then(() => 'resolved', (e) => e.message);
         const running = m.embed(Float64Array.from([...points, ...points, ...points]), { batchSize: 16 });
         m.dispose();
         const disposed = await running.then(() => 'resolved', (e) => e.message);
@@ -428,12 +442,14 @@ try {
         try {
           const m1 = await GeoRange.load({ ...files, device: 'cpu', cache: false, workers: 2 });
           const out = Array.from(await m1.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 }));
-          return { badRow, disposed, badBank, badCount, fallback: { workers: m1.workers, note: m1.note, out } };
+          return { badRow, badEncoder, badEncoderTwo, disposed, badBank, badCount, fallback: { workers: m1.workers, note: m1.note, out } };
         } finally {
           self.Worker = RealWorker;
         }
       }, { files, points });
       assert(/^row 40\b.*latitude/.test(r.badRow), `bad row: ${r.badRow}`);
+      assert(/^row 200\b.*latitude/.test(r.badEncoder), `bad row, encoder: ${r.badEncoder}`);
+      assert(/^row 40\b.*latitude/.test(r.badEncoderTwo), `two bad rows, encoder: ${r.badEncoderTwo}`);
       assert(/disposed/.test(r.disposed), `dispose: ${r.disposed}`);
       assert(r.badBank !== 'loaded' && /bank/.test(r.badBank) && !r.badBank.includes('\n'), `bad bank: ${r.badBank}`);
       assert(/workers must be/.test(r.badCount), `bad count: ${r.badCount}`);
