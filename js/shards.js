@@ -161,7 +161,7 @@ export class ShardedModel {
   /** @private The encoder alone needs no bank: the points are split over the workers (at
    * least `ENCODE_SLICE` each, so a few points go to one worker alone). */
   async _encode(lonLat, points) {
-    const parts = Math.min(this._pool.length, Math.ceil(points / ENCODE_SLICE));
+    const parts = Math.max(1, Math.min(this._pool.length, Math.floor(points / ENCODE_SLICE)));
     const per = Math.ceil(points / parts);
     const slices = await Promise.allSettled(this._pool.slice(0, parts).map((w, i) => {
       const [start, end] = [i * per, Math.min(points, (i + 1) * per)];
