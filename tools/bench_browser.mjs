@@ -6,6 +6,7 @@
 //                                [--encoder FILE --bank FILE] [--gpu-attention stream,fused]
 //                                [--gpu-precision f32|f16|int8] [--workers 1,2,auto]
 //                                [--network-mbps 200] [--wasm baseline,relaxed]
+//                                [--models encoder,range,range+]
 //
 // Needs ./build.sh first (pkg/, www/, target/release/georange). The banks use the bundled
 // synthetic SatCLIP encoder (L = 40, 256-d keys) with random 1024-d values, stored int8.
@@ -41,6 +42,7 @@ const precision = arg('gpu-precision', 'f32')[0];
 const workerCounts = arg('workers', 'auto');
 const networkMbps = Number(arg('network-mbps', '0')[0]);
 const wasmBuilds = arg('wasm', 'default');
+const models = arg('models', 'encoder,range,range+');
 const work = path.join(root, 'out/bench');
 const encoder = arg('encoder', 'www/models/fixture/encoder.safetensors')[0];
 const givenBank = process.argv.includes('--bank') ? arg('bank', '')[0] : null;
@@ -100,7 +102,7 @@ try {
           const bytesPerSecond = (networkMbps * 1e6) / 8;
           await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
         }
-        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision, workers: device === 'webgpu' ? 'auto' : variant, wasm });
+        const q = new URLSearchParams({ encoder: '/' + encoder, bank: bankFile, device, batches: batches.join(','), models: models.join(','), auto: '1', gpuAttention: attention, gpuPrecision: precision, workers: device === 'webgpu' ? 'auto' : variant, wasm });
         await page.goto(`${server.url}/www/bench.html?${q}`);
         await page.waitForFunction(() => window.benchDone === true, null, { timeout: 3600_000, polling: 1000 });
         const { results, setup, error } = await page.evaluate(() => ({
