@@ -42,9 +42,9 @@ export function wasmModuleUrl() {
 /** The URL the page's module came from, once one is compiled. */
 let moduleUrl = '';
 
-/** Compiles the .wasm file next to this script that this browser runs, or `wasmUrl`. */
-async function compileWasm(wasmUrl) {
-  const response = await fetch(wasmUrl ?? wasmModuleUrl());
+/** Compiles the wasm module at `url`. */
+async function compileWasm(url) {
+  const response = await fetch(url);
   if (!response.ok) throw new Error(`GeoRange: cannot fetch the wasm module ${response.url}: HTTP ${response.status}`);
   // Streaming compilation needs the right MIME type, which not every static server sends.
   return (response.headers.get('content-type') ?? '').startsWith('application/wasm')
@@ -59,9 +59,11 @@ function initWasm(wasmUrl) {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       return Promise.reject(new Error('GeoRange: this browser lacks WebAssembly SIMD (Chrome 91+, Firefox 89+ and Safari 16.4+ have it)'));
     }
-    ready = compileWasm(wasmUrl).then(async (module) => {
+    // `wasmUrl`, or the module next to this script that this browser runs.
+    const url = wasmUrl ? new URL(wasmUrl, location.href).href : wasmModuleUrl();
+    ready = compileWasm(url).then(async (module) => {
       await init({ module_or_path: module });
-      moduleUrl = String(wasmUrl ? new URL(wasmUrl, location.href) : wasmModuleUrl());
+      moduleUrl = url;
       return module;
     });
     ready.catch(() => { ready = null; });

@@ -320,18 +320,10 @@ mod loops {
 
     /// `a · b`, as [`super::dot`] sums it.
     #[inline(always)]
-    pub fn dot<M: Madd>(a: &[i8], b: &[f32]) -> f32 {
+    pub fn dot<M: Madd, T: simd128::Row>(a: &[T], b: &[f32]) -> f32 {
         let whole = a.len() / simd128::LANES * simd128::LANES;
-        let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| f32::from(x) * y).sum();
+        let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| x.into() * y).sum();
         simd128::dot_lanes(a, b).iter().sum::<f32>() + tail
-    }
-
-    /// `a · b` for f32 rows, as [`super::dot`] sums it.
-    #[inline(always)]
-    pub fn dot_f32<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
-        let whole = a.len() / simd128::LANES * simd128::LANES;
-        let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| x * y).sum();
-        simd128::dot_lanes_f32(a, b).iter().sum::<f32>() + tail
     }
 
     /// `acc += w · row`.
@@ -364,13 +356,8 @@ mod loops {
     use super::{GROUP, Madd};
 
     #[inline(always)]
-    pub fn dot<M: Madd>(a: &[i8], b: &[f32]) -> f32 {
-        super::dot::<M, i8>(a, b)
-    }
-
-    #[inline(always)]
-    pub fn dot_f32<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
-        super::dot::<M, f32>(a, b)
+    pub fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
+        super::dot::<M, T>(a, b)
     }
 
     #[inline(always)]
@@ -439,18 +426,18 @@ fn score_rows<M: Madd>(
                 (Against::Keys, Rows::Int8 { codes, scales, cols }) => {
                     let (row, rs) = (&codes[r * cols..(r + 1) * cols], scales[r] * t);
                     if batch == 1 {
-                        s[out(0)] = loops::dot::<M>(row, head.queries) * rs;
+                        s[out(0)] = loops::dot::<M, i8>(row, head.queries) * rs;
                         continue;
                     }
                     loops::widen(row_f32, row);
                     for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
-                        s[out(i)] = loops::dot_f32::<M>(row_f32, q) * rs;
+                        s[out(i)] = loops::dot::<M, f32>(row_f32, q) * rs;
                     }
                 }
                 (Against::Keys, Rows::F32 { data, cols }) => {
                     let row = &data[r * cols..(r + 1) * cols];
                     for (i, q) in head.queries.chunks_exact(*cols).enumerate() {
-                        s[out(i)] = loops::dot_f32::<M>(row, q) * t;
+                        s[out(i)] = loops::dot::<M, f32>(row, q) * t;
                     }
                 }
                 (Against::Locations, _) => {

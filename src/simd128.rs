@@ -64,14 +64,35 @@ fn store4(dst: &mut [f32], v: v128) {
     unsafe { v128_store(dst.as_mut_ptr().cast(), v) }
 }
 
+/// A row element the loops read 16 at a time as four vectors of f32: int8 codes (widened)
+/// or f32 (a batch's keys, each int8 row converted once).
+pub trait Row: Copy + Into<f32> {
+    /// `src[0..16]` as four vectors of f32, in order.
+    fn four(src: &[Self]) -> [v128; 4];
+}
+
+impl Row for i8 {
+    #[inline(always)]
+    fn four(src: &[i8]) -> [v128; 4] {
+        widen(src)
+    }
+}
+
+impl Row for f32 {
+    #[inline(always)]
+    fn four(src: &[f32]) -> [v128; 4] {
+        [load4(src), load4(&src[4..]), load4(&src[8..]), load4(&src[12..])]
+    }
+}
+
 /// Lane sums of a dot product over the first `a.len() / 16 · 16` elements: lane `j` holds
 /// `Σ_k a[16k + j] · b[16k + j]`, added in order of `k`.
 #[inline(always)]
-pub fn dot_lanes(a: &[i8], b: &[f32]) -> [f32; LANES] {
+pub fn dot_lanes<T: Row>(a: &[T], b: &[f32]) -> [f32; LANES] {
     let whole = a.len().min(b.len()) / LANES * LANES;
     let mut acc = [f32x4_splat(0.0); 4];
     for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
-        let xs = widen(x);
+        let xs = T::four(x);
         for (k, acc) in acc.iter_mut().enumerate() {
             *acc = madd(xs[k], load4(&y[4 * k..]), *acc);
         }
@@ -90,19 +111,6 @@ fn lanes(acc: &[v128; 4]) -> [f32; LANES] {
         out[4 * k + 3] = f32x4_extract_lane::<3>(*v);
     }
     out
-}
-
-/// [`dot_lanes`] for f32 rows (a batch's keys, each int8 row converted once).
-#[inline(always)]
-pub fn dot_lanes_f32(a: &[f32], b: &[f32]) -> [f32; LANES] {
-    let whole = a.len().min(b.len()) / LANES * LANES;
-    let mut acc = [f32x4_splat(0.0); 4];
-    for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
-        for (k, acc) in acc.iter_mut().enumerate() {
-            *acc = madd(load4(&x[4 * k..]), load4(&y[4 * k..]), *acc);
-        }
-    }
-    lanes(&acc)
 }
 
 /// Columns per step of [`add_rows_whole`]: eight vectors of sums held while the rows are added.
