@@ -2,7 +2,7 @@
 // Node process (the same V8 as Chromium). A browser's heap never shrinks, so this is what a
 // page or a CPU worker keeps.
 //
-//   node tools/wasm_load_heap.mjs ENCODER BANK [--shard] [--pkg DIR]   (after ./build.sh)
+//   node tools/bench/wasm_load_heap.mjs ENCODER BANK [--shard] [--pkg DIR]   (after ./build.sh)
 //
 // Without --shard: `WasmModel.load` of the whole bank on the CPU (one thread, `workers: 1`).
 // With --shard: what one of two CPU workers does, `WasmModel.loadShard` of the first half, the
@@ -19,7 +19,7 @@ const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name
 const pkg = option('--pkg', 'pkg');
 const [encoderPath, bankPath] = args.filter((a, i) => !a.startsWith('--') && !['--pkg', '--cut-to'].includes(args[i - 1]));
 if (!encoderPath || !bankPath) {
-  console.error('usage: node tools/wasm_load_heap.mjs ENCODER BANK [--shard] [--pkg DIR]');
+  console.error('usage: node tools/bench/wasm_load_heap.mjs ENCODER BANK [--shard] [--pkg DIR]');
   process.exit(2);
 }
 const glue = await import(pathToFileURL(path.resolve(pkg, 'georange_wasm.js')));

@@ -2,7 +2,7 @@
 // machine without a GPU, SwiftShader on the CPU) and on the CPU fallback (WebAssembly), against
 // synthetic banks built here with the CLI, and prints a Markdown table for BENCHMARKS.md.
 //
-//   node tools/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
+//   node tools/bench/bench_browser.mjs [--rows 10000,100000] [--batches 1,1000] [--devices webgpu,cpu]
 //                                [--encoder FILE --bank FILE] [--gpu-attention stream,fused]
 //                                [--gpu-precision f32|f16|int8] [--workers 1,2,auto]
 //                                [--network-mbps 200] [--wasm baseline,relaxed]
@@ -27,9 +27,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serve } from './serve.mjs';
+import { serve } from '../dev/serve.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return (i > 0 ? process.argv[i + 1] : fallback).split(',');

@@ -33,7 +33,7 @@ export function serve(root, port = 0) {
   });
 }
 
-// `node tools/serve.mjs DIR [PORT]`: serve DIR on http://127.0.0.1:PORT (the demo).
+// `node tools/dev/serve.mjs DIR [PORT]`: serve DIR on http://127.0.0.1:PORT (the demo).
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = path.resolve(process.argv[2] ?? 'www');
   const port = Number(process.argv[3] ?? 8080);

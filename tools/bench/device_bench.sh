@@ -3,16 +3,16 @@
 # else installed: our bench binaries built elsewhere and xz-compressed (`bin/embed-vulkan.xz`:
 # --features vulkan; `bin/embed-wgpu.xz`: the default WGSL build), the Vulkan loader as .deb
 # files (`gl/`), and the reference's wheel (`whl/`, torch already there), all packed by
-# `tools/devbench_pack.sh`. Each step has its own time limit and log, in the order of what
+# `tools/bench/devbench_pack.sh`. Each step has its own time limit and log, in the order of what
 # matters most; a failing step does not stop the others.
 #
-#   tools/device_bench.sh CARRY_DIR OUT_DIR [all|short|profile|flash]
+#   tools/bench/device_bench.sh CARRY_DIR OUT_DIR [all|short|profile|flash]
 #
 # `flash` (about 10 minutes) puts the streamed tiles and burn's attention op
 # (`GpuAttention::Flash`: cubek's flash kernels, autotuned) side by side at batch 10,000 with
 # 100k rows in f16 and f32 (and at batch 1 in f32: the RANGE+ anomaly of BENCHMARKS.md), each
 # with its difference from the stream; then the stream and our fused kernel
-# (`GpuAttention::Fused`, src/fused_gpu.rs; the WGSL build, what browsers run) at batch 1 and
+# (`GpuAttention::Fused`, src/attention/fused.rs; the WGSL build, what browsers run) at batch 1 and
 # 10,000; then batch 65,536 against 1M rows through the op (f16), and the tile profile.
 #
 # `short` (about 6 minutes) runs only the headline cases — batch 10,000 in f16 and f32, batch
@@ -97,7 +97,7 @@ if ! grep -q '^| RANGE | 1 |' "$out/vulkan-f32-100k.log"; then
     step wgpu-f32-100k "${T1:-110}" bench $bin f32 100000 1,1000,10000 explain,encoder,range,range+ 16,32,64
 fi
 step ${bin#embed-}-f16-100k "${T2:-90}" bench $bin f16 100000 1,1000,10000 encoder,range,range+ 16,32,64
-step reference-cuda-100k "${T3:-120}" python3 tools/bench_reference.py --device cuda --rows 100000 \
+step reference-cuda-100k "${T3:-120}" python3 tools/bench/bench_reference.py --device cuda --rows 100000 \
     --batches 1,1000,10000 --dense
 step ${bin#embed-}-f16-1m "${T4:-110}" bench $bin f16 1000000 65536 range,range+ 32
 [ $bin = embed-vulkan ] && step wgpu-f32-100k-b "${T5:-60}" bench embed-wgpu f32 100000 1,10000 range,range+ ""

@@ -5,8 +5,8 @@ bank of N rows (256-d keys, 1024-d values), RANGE and RANGE+ (β = 0.5) at the g
 sizes, on the CPU with the given number of torch threads or on a CUDA GPU. Prints points/s and
 peak memory (the process's on the CPU, torch's allocations on a GPU).
 
-    /tmp/venv/bin/python tools/bench_reference.py --rows 100000 --batches 1,10000 --threads 2
-    python3 tools/bench_reference.py --device cuda --rows 100000 --batches 1,1000,10000 --dense
+    /tmp/venv/bin/python tools/bench/bench_reference.py --rows 100000 --batches 1,10000 --threads 2
+    python3 tools/bench/bench_reference.py --device cuda --rows 100000 --batches 1,1000,10000 --dense
 
 `--dense` adds the ceiling the issue names: RANGE's arithmetic as one dense torch pass,
 softmax(15·Q·Kᵀ)·V, at the largest batch, in float32 and bfloat16 (no encoder, no streaming).
@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from make_fixtures import make_checkpoint  # noqa: E402
 
 import rangegeo  # noqa: E402

@@ -3,8 +3,8 @@
 // compiles a function on its first use and optimises it once it has run a while; a call keeps
 // the code it started with.
 //
-//   node tools/first_call.mjs [BANK] [PKG]   (after ./build.sh; defaults: the 100k-row bench
-//   bank of tools/bench_browser.mjs and pkg/; MODEL=range|range+|encoder, BATCH=points per
+//   node tools/bench/first_call.mjs [BANK] [PKG]   (after ./build.sh; defaults: the 100k-row bench
+//   bank of tools/bench/bench_browser.mjs and pkg/; MODEL=range|range+|encoder, BATCH=points per
 //   call, CALLS=how many; β = 0.5 for range+; ENCODER=the bank's encoder file, default the
 //   bundled synthetic SatCLIP of the bench banks)
 //

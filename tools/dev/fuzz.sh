@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets of fuzz/ (cargo-fuzz + libFuzzer with AddressSanitizer).
 #
-#   tools/fuzz.sh smoke          each target for 12 s from the committed seeds (CI; about 50 s)
-#   tools/fuzz.sh long SECONDS   each target for SECONDS, two at a time, logs in fuzz/logs/
+#   tools/dev/fuzz.sh smoke          each target for 12 s from the committed seeds (CI; about 50 s)
+#   tools/dev/fuzz.sh long SECONDS   each target for SECONDS, two at a time, logs in fuzz/logs/
 #
 # `long` fuzzes optimised builds (-O). `smoke` builds unoptimised (--dev): on 2 cores that
 # takes about 5 minutes against 20 for -O (cargo-fuzz builds -O with one codegen unit per crate,
@@ -14,7 +14,7 @@
 # Inputs that crash land in fuzz/artifacts/TARGET/; `cargo fuzz run -O TARGET FILE` replays one
 # (one from a smoke run: --dev with the RUSTFLAGS below).
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+cd "$(dirname "$0")/../../fuzz"
 mode=${1:-smoke}
 seconds=${2:-600}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
@@ -24,7 +24,7 @@ case "$mode" in
     # Appended after cargo-fuzz's own flags (its --dev adds -Cdebug-assertions), so these win.
     export RUSTFLAGS="${RUSTFLAGS:-} -Cdebug-assertions=off -Coverflow-checks=off -Cdebuginfo=line-tables-only" ;;
   long) build=(-O) ;;
-  *) echo "usage: tools/fuzz.sh smoke | long SECONDS" >&2; exit 2 ;;
+  *) echo "usage: tools/dev/fuzz.sh smoke | long SECONDS" >&2; exit 2 ;;
 esac
 cargo fuzz build "${build[@]}"
 # Limits: a parser must not need gigabytes for a small file (an allocation over 2 GiB fails).

@@ -1,6 +1,6 @@
 /* The machine's memory read bandwidth: how fast `threads` threads can stream 128 MB (the int8
  * 100k-row bank a single point reads), the floor under single-point latency (BENCHMARKS.md).
- *   gcc -O2 -mavx2 -pthread tools/membw.c -o /tmp/membw && /tmp/membw 2
+ *   gcc -O2 -mavx2 -pthread tools/bench/membw.c -o /tmp/membw && /tmp/membw 2
  */
 #include <immintrin.h>
 #include <pthread.h>

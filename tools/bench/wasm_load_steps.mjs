@@ -2,8 +2,8 @@
 // V8 as Chromium): WasmModel.load of the whole bank on the CPU, the WebAssembly heap after it,
 // shardBank into 2 shards (what the CPU workers' slicer does) and loading one of them.
 //
-//   node tools/wasm_load_steps.mjs [BANK] [PKG]   (after ./build.sh; defaults: the 100k-row
-//   bench bank of tools/bench_browser.mjs and pkg/)
+//   node tools/bench/wasm_load_steps.mjs [BANK] [PKG]   (after ./build.sh; defaults: the 100k-row
+//   bench bank of tools/bench/bench_browser.mjs and pkg/)
 //
 // Two repetitions: the first runs partly in V8's baseline code, the second warm.
 import fs from 'node:fs';

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Packs into .devbench/ what tools/device_bench.sh needs on a GPU machine that has nothing
+# Packs into .devbench/ what tools/bench/device_bench.sh needs on a GPU machine that has nothing
 # installed and no network (the `run` tool's device; carry [".devbench"], under 64 MiB):
 #   bin/embed-vulkan.xz  the bench built with --features vulkan (SPIR-V, autotune, fusion)
 #   bin/embed-wgpu.xz    the bench of the default build (WGSL: what browsers run)
 #   gl/*.deb             the Vulkan loader (the device has NVIDIA's driver but no loader)
 #   whl/*.whl            the reference (rangegeo) and its einops; torch is on the device
-# then, on the device: tools/device_bench.sh .devbench "$OUT" [all|short|profile|flash].
+# then, on the device: tools/bench/device_bench.sh .devbench "$OUT" [all|short|profile|flash].
 #
-#   tools/devbench_pack.sh        (about 15 minutes on 2 cores from a cold vulkan build)
+#   tools/bench/devbench_pack.sh        (about 15 minutes on 2 cores from a cold vulkan build)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 out=.devbench
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/gl" "$out/whl"

@@ -2,7 +2,7 @@
 """Linear probes on frozen location embeddings, as in the RANGE paper: does retrieval from the
 Blue Marble imagery bank add information to the GeoCLIP backbone?
 
-    tools/evaluate.sh            # sets up the Python packages, then runs this and writes EVALUATION.md
+    tools/eval/evaluate.sh            # sets up the Python packages, then runs this and writes EVALUATION.md
 
 Tasks (labels that no part of the bank used):
   land/sea    uniform points on the sphere, labelled by global-land-mask (GLOBE DEM);

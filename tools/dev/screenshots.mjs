@@ -1,14 +1,14 @@
 // The README's screenshot pair: the demo's default model (RANGE+ over GeoCLIP with the Blue
 // Marble bank) embedding the world view at β = 0 and β = 1, in headless Chromium on the CPU
 // fallback (deterministic, no GPU needed). Needs build.sh's www/. Run by hand:
-//   node tools/screenshots.mjs [columns=64]     → docs/img/bluemarble-beta{0,1}.png
+//   node tools/dev/screenshots.mjs [columns=64]     → docs/img/bluemarble-beta{0,1}.png
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const columns = process.argv[2] ?? '64';
 const dir = path.join(root, 'docs/img');
 fs.mkdirSync(dir, { recursive: true });

@@ -1,7 +1,7 @@
 // Prints pkg/package.json for the npm package (version from Cargo.toml).
 import fs from 'node:fs';
 
-const cargo = fs.readFileSync(new URL('../Cargo.toml', import.meta.url), 'utf8');
+const cargo = fs.readFileSync(new URL('../../Cargo.toml', import.meta.url), 'utf8');
 const version = /^version = "([^"]+)"/m.exec(cargo)[1];
 const pkg = {
   name: 'georange',
@@ -13,7 +13,7 @@ const pkg = {
   module: './georange.js',
   types: './georange.d.ts',
   exports: { '.': { types: './georange.d.ts', import: './georange.js' }, './georange_wasm_bg.wasm': './georange_wasm_bg.wasm', './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm' },
-  files: ['georange.js', 'shards.js', 'georange_worker.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
+  files: ['georange.js', 'errors.js', 'fetch.js', 'runtime.js', 'shards.js', 'georange_worker.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
   sideEffects: false,
   keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip'],
 };
