@@ -15,7 +15,7 @@
 //! - `GEORANGE_BENCH_CASES`: a subset of explain, encoder, range, range+, range+b0, cutoff,
 //!   `flash` (RANGE and RANGE+ through burn's attention op, `GpuAttention::Flash`, with their
 //!   difference from the streamed result: a GPU only, not in the default set), `fused` (the
-//!   same through our own kernel, `GpuAttention::Fused`, `src/fused_gpu.rs`), or `profile`
+//!   same through our own kernel, `GpuAttention::Fused`, `src/attention/fused.rs`), or `profile`
 //!   (not in the default set: each step of one streamed tile timed on its own,
 //!   `benches/embed/profile.rs`);
 //! - `GEORANGE_BENCH_MATMUL`: the side of the probe's square matrices (4096 on a GPU, else 2048);
@@ -275,7 +275,7 @@ fn main() {
     }
     if cases.iter().any(|c| c == "profile") {
         for &batch in &batches {
-            let tile = georange::attention::tile_rows(batch, rows, default_budget);
+            let tile = georange::internals::tile_rows(batch, rows, default_budget);
             profile::run(&device, batch, rows, tile, precision == GpuPrecision::F16);
         }
     }

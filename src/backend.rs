@@ -1,13 +1,14 @@
 //! Choosing the device a model runs on.
 
-use burn::tensor::{DType, Device};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
 
 /// The compute backends georange can run on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Backend {
     /// burn's pure-Rust CPU backend (flex); the encoder runs in f64.
+    #[default]
     Cpu,
     /// burn-wgpu (Vulkan/Metal natively, WebGPU in the browser); everything in f32.
     Wgpu,
@@ -43,6 +44,39 @@ impl Backend {
     }
 }
 
+/// A host matrix as a device tensor of `dtype`.
+pub fn matrix_on_device(data: Vec<f32>, shape: [usize; 2], device: &Device, dtype: DType) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(data, shape), (device, dtype))
+}
+
+/// The most bytes one buffer may hold on `device`: cubecl's page, the smaller of the GPU's
+/// largest buffer and its largest storage binding (WebGPU guarantees 128 MiB; Mesa's lavapipe
+/// allows no more). `None`: unknown, or no limit to mind (the CPU; the native `vulkan` build,
+/// whose GPUs allow gigabytes).
+pub fn max_buffer_bytes(device: &Device) -> Option<usize> {
+    limits::max_buffer_bytes(device)
+}
+
+#[cfg(gpu_kernel)]
+mod limits {
+    use burn::backend::Cube;
+    use burn::tensor::{DType, Device, Tensor};
+
+    pub fn max_buffer_bytes(device: &Device) -> Option<usize> {
+        let probe = Tensor::<2>::zeros([1, 1], (device, DType::F32))
+            .try_into_primitive::<Cube>()
+            .ok()?;
+        usize::try_from(probe.client.properties().memory.max_page_size).ok()
+    }
+}
+
+#[cfg(not(gpu_kernel))]
+mod limits {
+    pub fn max_buffer_bytes(_: &burn::tensor::Device) -> Option<usize> {
+        None
+    }
+}
+
 fn cpu() -> (Device, DType) {
     (Device::flex(), DType::F64)
 }
@@ -70,7 +104,7 @@ mod gpu {
     }
 
     fn no_adapter(e: impl std::fmt::Debug) -> Error {
-        Error::Backend(format!("no usable GPU adapter (wgpu: {e:?})"))
+        Error::Unavailable(format!("no usable GPU adapter (wgpu: {e:?})"))
     }
 
     /// The runtime was registered by an earlier (or concurrent) call: its default device

@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// Everything that can go wrong in georange.
+/// Everything that can go wrong in georange. Callers branch on [`Error::code`], never on the
+/// message; the JavaScript and Python errors carry the same code.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed at the operating-system level.
     #[error("{}: {}", one_line(path.display()), one_line(source))]
@@ -28,6 +30,16 @@ pub enum Error {
     /// The tensor backend failed to execute or read back a result.
     #[error("backend: {}", one_line(.0))]
     Backend(String),
+    /// The GPU device was lost (or poisoned by an earlier failure): nothing more runs on it.
+    #[error("GPU device lost: {}", one_line(.0))]
+    DeviceLost(String),
+    /// This build or this device lacks what was asked for (a route left out of the build, a
+    /// GPU without f16 arithmetic, no GPU adapter).
+    #[error("unavailable: {}", one_line(.0))]
+    Unavailable(String),
+    /// The model was disposed (the browser's `dispose()`): it computes nothing more.
+    #[error("{}", one_line(.0))]
+    Disposed(String),
 }
 
 /// Short for `std::result::Result<T, georange::Error>`.
@@ -40,6 +52,65 @@ impl Error {
             what: what.to_string(),
             reason: reason.to_string(),
         }
+    }
+
+    /// Every [`code`](Self::code), once.
+    pub const CODES: &'static [&'static str] = &[
+        "io",
+        "bad_file",
+        "pair_mismatch",
+        "bad_coordinate",
+        "invalid_argument",
+        "backend",
+        "device_lost",
+        "unavailable",
+        "disposed",
+    ];
+
+    /// The stable code of this error, for callers to branch on (one of [`CODES`](Self::CODES)).
+    /// The JavaScript and Python errors carry it as their `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::Format { .. } => "bad_file",
+            Error::Mismatch(_) => "pair_mismatch",
+            Error::Coordinate { .. } => "bad_coordinate",
+            Error::Invalid(_) => "invalid_argument",
+            Error::Backend(_) => "backend",
+            Error::DeviceLost(_) => "device_lost",
+            Error::Unavailable(_) => "unavailable",
+            Error::Disposed(_) => "disposed",
+        }
+    }
+
+    /// The input row (0-based) that a [`Coordinate`](Error::Coordinate) error names.
+    pub fn row(&self) -> Option<usize> {
+        match self {
+            Error::Coordinate { row, .. } => Some(*row),
+            _ => None,
+        }
+    }
+
+    /// This error with its row moved by `offset` (a batch that starts at row `offset` of a
+    /// larger input); other errors as they are.
+    pub fn shifted(self, offset: usize) -> Self {
+        match self {
+            Error::Coordinate { row, reason } => Error::Coordinate { row: row + offset, reason },
+            other => other,
+        }
+    }
+
+    /// A failure reported by the tensor backend (burn, wgpu, cubecl) while `doing` something:
+    /// [`DeviceLost`](Error::DeviceLost) when its report says the device is gone, else
+    /// [`Backend`](Error::Backend). burn reports both as text; this is the one place that reads it.
+    pub fn backend(doing: &str, report: impl std::fmt::Debug) -> Self {
+        let report = format!("{report:?}");
+        let lower = report.to_ascii_lowercase();
+        let lost = ["device is poisoned", "device lost", "device was lost", "device was destroyed", "destroyed: "]
+            .iter()
+            .any(|p| lower.contains(p));
+        let text = if doing.is_empty() { report } else { format!("{doing}: {report}") };
+        if lost { Error::DeviceLost(text) } else { Error::Backend(text) }
     }
 
     /// Wraps an I/O error with the path it concerns.
@@ -122,5 +193,17 @@ mod tests {
         assert!(!text.chars().any(char::is_control), "{text}");
         assert!(text.chars().count() < 2 * MAX_PART + 10, "{} chars", text.len());
         assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn codes_are_stable_and_device_loss_is_recognised_once() {
+        assert_eq!(Error::format("f", "r").code(), "bad_file");
+        assert_eq!(Error::Mismatch("m".into()).code(), "pair_mismatch");
+        let e = Error::Coordinate { row: 3, reason: "NaN".into() };
+        assert_eq!((e.code(), e.row()), ("bad_coordinate", Some(3)));
+        assert_eq!(e.shifted(10).row(), Some(13));
+        assert_eq!(Error::backend("read back", "Device is poisoned: OOM").code(), "device_lost");
+        assert_eq!(Error::backend("read back", "shader failed").code(), "backend");
+        assert_eq!(Error::Unavailable("x".into()).code(), "unavailable");
     }
 }

@@ -1,10 +1,10 @@
 //! Row-major matrices moved about in memory: a transpose and a gather of rows. Every load
 //! passes the encoder's weights or the bank's rows through them once, so they copy whole rows
-//! or tiles rather than one value at a time (BENCHMARKS.md: a shard loads 2× faster).
+//! or tiles rather than one value at a time.
 
 /// Rows and columns of one square tile of [`transpose`]: 32 × 32 f32 is 4 KB read and 4 KB
 /// written, so both sides of a tile stay in the L1 cache.
-const TILE: usize = 32;
+const TRANSPOSE_TILE: usize = 32;
 
 /// The transpose of `data`, a row-major `rows × cols` matrix: `cols × rows`, row-major.
 /// Tile by tile; the naive loop writes with a stride of a whole row (in the browser build it
@@ -18,10 +18,10 @@ pub fn transpose<T: Copy + Default>(data: &[T], rows: usize, cols: usize) -> Vec
 pub fn transpose_map<T: Copy, U: Copy + Default>(data: &[T], rows: usize, cols: usize, to: impl Fn(T) -> U) -> Vec<U> {
     debug_assert_eq!(data.len(), rows * cols);
     let mut out = vec![U::default(); rows * cols];
-    for r0 in (0..rows).step_by(TILE) {
-        for c0 in (0..cols).step_by(TILE) {
-            for r in r0..(r0 + TILE).min(rows) {
-                for c in c0..(c0 + TILE).min(cols) {
+    for r0 in (0..rows).step_by(TRANSPOSE_TILE) {
+        for c0 in (0..cols).step_by(TRANSPOSE_TILE) {
+            for r in r0..(r0 + TRANSPOSE_TILE).min(rows) {
+                for c in c0..(c0 + TRANSPOSE_TILE).min(cols) {
                     out[c * rows + r] = to(data[r * cols + c]);
                 }
             }

@@ -3,40 +3,39 @@
 //!
 //! A point (lon, lat) goes through a location encoder (SatCLIP: spherical harmonics and a
 //! SIREN) to `q`; RANGE adds a softmax-weighted average of the values of a retrieval bank,
-//! streamed tile by tile. See `ARCHITECTURE.md`.
+//! streamed tile by tile. `ARCHITECTURE.md` maps the modules and their layers.
 
-pub mod attention;
+// Ground floor: errors, coordinates, row-major copies, threads, devices.
 pub mod backend;
+pub mod error;
+pub mod geo;
+pub mod layout;
+mod parallel;
+// Files, then the two halves of a model, then attention over the bank, then the model.
+pub mod attention;
 pub mod bank;
-pub mod compact;
+pub mod encoder;
+pub mod format;
+pub mod model;
+// Entry points: the official formats (CLI builds) and the browser's API.
 #[cfg(feature = "cli")]
 pub mod convert;
-pub mod encoder;
-pub mod error;
-pub mod flash;
-pub mod format;
-pub mod fused;
-// Not in the `vulkan` build: burn's fusion wraps the device tensors the kernel reads.
-#[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
-pub mod fused_gpu;
-pub mod geo;
-pub mod imagery;
-pub mod layout;
-pub mod model;
-mod parallel;
-pub mod quantized;
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128;
-pub mod spatial;
-pub mod weights;
-
-#[cfg(all(target_arch = "wasm32", feature = "web"))]
+#[cfg(web_api)]
 mod wasm;
 
+/// Kernel entry points that this crate's own benches and integration tests drive directly:
+/// not API, no stability promise.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::attention::cpu::kernel_up_to;
+    pub use crate::attention::flash::AUTOTUNED as FLASH_AUTOTUNED;
+    pub use crate::attention::stream::{MIN_TILE, product, stream, stream_mixed, tile_rows};
+}
+
+pub use attention::GpuAttention;
 pub use backend::Backend;
 pub use bank::{Bank, GpuPrecision};
 pub use encoder::Encoder;
 pub use error::{Error, Result};
-pub use flash::GpuAttention;
 pub use format::StorageDtype;
 pub use model::{Model, Variant};

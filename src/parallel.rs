@@ -1,4 +1,7 @@
-//! The CPU threads the crate's own loops use (the matmuls have burn's rayon pool).
+//! The CPU threads the crate's own loops use (the matmuls have burn's rayon pool): one helper
+//! that runs parts of a job on scoped threads, and one that splits an output by rows.
+
+use crate::error::{Error, Result};
 
 /// Threads for the CPU's own loops (1 in the browser). Asked once: on Linux the answer
 /// comes from reading cgroup files, which is not worth doing for every batch.
@@ -16,10 +19,46 @@ pub fn for_rows<T: Send>(out: &mut [T], width: usize, min_rows: usize, f: impl F
         return f(0, out);
     }
     let chunk = rows.div_ceil(parts) * width;
+    let parts: Vec<(usize, &mut [T])> = out.chunks_mut(chunk).enumerate().map(|(i, p)| (i * chunk / width, p)).collect();
+    // A panic in `f` is a bug in this crate's own loops, not a caller's input: pass it on.
+    if let Err(e) = map_parts(parts, "row-splitting", |(first, part)| f(first, part)) {
+        panic!("{e}");
+    }
+}
+
+/// `f` on each of `parts`, each on a thread of its own, results in order. A single part runs
+/// on the calling thread (so the browser, which has one, never spawns). A part whose thread
+/// panics makes this an error about `what`.
+pub fn map_parts<T: Send, R: Send>(parts: Vec<T>, what: &str, f: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
+    if parts.len() <= 1 {
+        return Ok(parts.into_iter().map(f).collect());
+    }
+    let f = &f;
     std::thread::scope(|scope| {
-        for (i, part) in out.chunks_mut(chunk).enumerate() {
-            let f = &f;
-            scope.spawn(move || f(i * chunk / width, part));
-        }
-    });
+        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || f(part))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| Error::Backend(format!("a {what} thread failed"))))
+            .collect()
+    })
+}
+
+/// [`map_parts`] where each part's result is a list: the lists joined, in order.
+pub fn flat_map_parts<T: Send, R: Send>(parts: Vec<T>, what: &str, f: impl Fn(T) -> Vec<R> + Sync) -> Result<Vec<R>> {
+    Ok(map_parts(parts, what, f)?.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_come_back_in_order_and_a_panic_is_an_error() {
+        let got = map_parts((0..5).collect(), "test", |i: usize| i * 10).unwrap();
+        assert_eq!(got, vec![0, 10, 20, 30, 40]);
+        let joined = flat_map_parts(vec![vec![1, 2], vec![3]], "test", |v: Vec<u8>| v).unwrap();
+        assert_eq!(joined, vec![1, 2, 3]);
+        let e = map_parts(vec![0, 1], "test", |i: usize| if i == 1 { panic!("boom") } else { i }).unwrap_err();
+        assert_eq!(e.code(), "backend");
+    }
 }

@@ -2,7 +2,7 @@
 //! wraps it in the public `GeoRange` class (downloads with progress, caching, batching,
 //! a queue); most users never call this file's exports directly.
 //!
-//! Errors: every fallible export returns `Result<_, JsError>`, so a georange [`Error`]
+//! Errors: every fallible export returns `Result<_, JsValue>`, so a georange [`Error`]
 //! reaches JavaScript as an `Error` with its one-line message.
 
 use std::cell::{Cell, RefCell};
@@ -13,7 +13,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::model::{ShardScores, assemble, combine};
-use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank, flash};
+use crate::model::LoadOptions;
+use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
 fn web_sys_log(message: &str) {
     js_sys::Reflect::get(&js_sys::global(), &"console".into())
@@ -21,6 +22,31 @@ fn web_sys_log(message: &str) {
         .ok()
         .and_then(|(console, info)| info.dyn_into::<js_sys::Function>().ok().map(|f| (console, f)))
         .map(|(console, f)| f.call1(&console, &message.into()));
+}
+
+impl From<Error> for JsValue {
+    fn from(e: Error) -> JsValue {
+        let js = js_sys::Error::new(&e.to_string());
+        // Setting a property on a fresh Error object cannot fail.
+        let _ = js_sys::Reflect::set(&js, &"code".into(), &e.code().into());
+        if let Some(row) = e.row() {
+            let _ = js_sys::Reflect::set(&js, &"row".into(), &(row as f64).into());
+        }
+        js.into()
+    }
+}
+
+/// The code of every error this module throws, as `Error::code` names them (for the JS
+/// side's own errors to use the same words).
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Vec<String> {
+    Error::CODES.iter().map(|c| c.to_string()).collect()
+}
+
+/// The note of a page that asked for any device and got the CPU for want of a GPU adapter.
+#[wasm_bindgen(js_name = noGpuNote)]
+pub fn no_gpu_note() -> String {
+    crate::model::NO_GPU_NOTE.into()
 }
 
 /// A loaded model (encoder, optional bank) on the browser's WebGPU device or the CPU.
@@ -55,61 +81,29 @@ impl WasmModel {
         geo_cutoff_deg: Option<f64>,
         gpu_precision: Option<String>,
         gpu_attention: Option<String>,
-    ) -> Result<WasmModel, JsError> {
-        let precision = gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?;
-        let attention = gpu_attention.as_deref().map(GpuAttention::parse).transpose()?;
-        if attention == Some(GpuAttention::Flash) {
-            return Err(flash::unavailable().into());
+    ) -> Result<WasmModel, JsValue> {
+        let options = LoadOptions {
+            gpu_precision: gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?,
+            gpu_attention: gpu_attention.as_deref().map(GpuAttention::parse).transpose()?,
+            geo_cutoff_deg,
+            strict: false,
+            ..LoadOptions::default()
         }
+        .with_device(&device)?;
         // Each file's bytes are freed once parsed (the heap never shrinks).
         let encoder = Encoder::from_bytes(&{ encoder }, "encoder")?;
         let bank = bank.map(|b| Bank::from_owned_bytes(b, "bank")).transpose()?;
-        let has_bank = bank.is_some();
-        let (backend, mut note) = match device.as_str() {
-            "cpu" => (Backend::Cpu, String::new()),
-            "webgpu" | "gpu" | "wgpu" => (Backend::Wgpu, String::new()),
-            "auto" => match Backend::Wgpu.device_async().await {
-                Ok(_) => (Backend::Wgpu, String::new()),
-                Err(e) => {
-                    // The page shows this line; the adapter details go to the console.
-                    web_sys_log(&format!("georange: {e}"));
-                    (
-                        Backend::Cpu,
-                        "WebGPU unavailable (no usable adapter); using the CPU".to_string(),
-                    )
-                }
-            },
-            other => return Err(Error::Invalid(format!("unknown device {other:?} (auto, webgpu or cpu)")).into()),
-        };
-        let (dev, dtype) = backend.device_async().await?;
-        let mut model = match (backend, precision, &bank) {
-            (Backend::Wgpu, Some(p), Some(b)) => match Model::with_gpu_precision(&encoder, b, &dev, dtype, p) {
-                Ok(m) => m,
-                Err(e) => {
-                    web_sys_log(&format!("georange: {e}"));
-                    note = format!("{p:?} unavailable on this GPU ({e}); the bank stays f32");
-                    Model::new(&encoder, Some(b), &dev, dtype)?
-                }
-            },
-            _ => Model::from_owned(encoder, bank, &dev, dtype)?,
-        };
-        model.set_geo_cutoff(geo_cutoff_deg)?;
-        if backend == Backend::Wgpu && has_bank {
-            // Fused is the default on WebGPU (BENCHMARKS.md: 4–9× the stream in Chromium); should
-            // it fail, the stream runs, which is only worth a note when fused was asked for.
-            let mode = attention.unwrap_or(GpuAttention::Fused);
-            if let Err(e) = model.set_gpu_attention(mode) {
-                web_sys_log(&format!("georange: {e}"));
-                if attention.is_some() {
-                    note = format!("{mode:?} attention unavailable ({e}); the bank is streamed");
-                }
-            }
+        let loaded = Model::load_async(encoder, bank, &options).await?;
+        // The page shows the notes; the details (adapter, refusals) go to the console.
+        for detail in &loaded.details {
+            web_sys_log(&format!("georange: {detail}"));
         }
-        let backend = match backend {
+        let backend = match loaded.backend {
             Backend::Cpu => "cpu",
             Backend::Wgpu => "webgpu",
         };
-        Ok(Self::wrap(model, backend, note))
+        let note = loaded.notes.join("; ");
+        Ok(Self::wrap(loaded.model, backend, note))
     }
 
     /// Loads an encoder file and a bank shard that `shardBank` cut in this page, on the CPU (a
@@ -120,7 +114,7 @@ impl WasmModel {
         encoder: Vec<u8>,
         shard: Vec<u8>,
         geo_cutoff_deg: Option<f64>,
-    ) -> Result<WasmModel, JsError> {
+    ) -> Result<WasmModel, JsValue> {
         let encoder = Encoder::from_bytes(&{ encoder }, "encoder")?;
         let bank = Bank::from_owned_shard(shard, "bank shard")?;
         let (dev, dtype) = Backend::Cpu.device_async().await?;
@@ -165,7 +159,7 @@ impl WasmModel {
     }
 
     /// Output width of `model` (`"encoder"`, `"range"` or `"range+"`).
-    pub fn dim(&self, model: &str) -> Result<usize, JsError> {
+    pub fn dim(&self, model: &str) -> Result<usize, JsValue> {
         Ok(self.inner.model.dim(Variant::parse(model, 0.5)?))
     }
 
@@ -176,16 +170,16 @@ impl WasmModel {
         let inner = self.inner.clone();
         future_to_promise(async move {
             if inner.disposed.get() {
-                return Err(JsError::new("the model was disposed").into());
+                return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
             }
-            let variant = Variant::parse(&model, beta).map_err(JsError::from)?;
+            let variant = Variant::parse(&model, beta).map_err(JsValue::from)?;
             let out = inner
                 .model
                 .embed_async(&lonlat, variant, usize::MAX)
                 .await
-                .map_err(JsError::from)?;
+                .map_err(JsValue::from)?;
             if inner.disposed.get() {
-                return Err(JsError::new("the model was disposed during embed()").into());
+                return Err(JsValue::from(Error::Disposed("the model was disposed during embed()".into())));
             }
             Ok(Float32Array::from(&out[..]).into())
         })
@@ -198,21 +192,21 @@ impl WasmModel {
         let inner = self.inner.clone();
         future_to_promise(async move {
             if inner.disposed.get() {
-                return Err(JsError::new("the model was disposed").into());
+                return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
             }
-            let variant = Variant::parse(&model, beta).map_err(JsError::from)?;
+            let variant = Variant::parse(&model, beta).map_err(JsValue::from)?;
             let top = inner
                 .model
                 .explain_async(lon, lat, variant, k)
                 .await
-                .map_err(JsError::from)?;
+                .map_err(JsValue::from)?;
             Ok(js_sys::Float64Array::from(&flatten(&top)[..]).into())
         })
     }
 
     /// The most points one `scoreShard` call takes for `model` (with `beta`).
     #[wasm_bindgen(js_name = shardBatch)]
-    pub fn shard_batch(&self, model: &str, beta: f32) -> Result<usize, JsError> {
+    pub fn shard_batch(&self, model: &str, beta: f32) -> Result<usize, JsValue> {
         Ok(self.inner.model.shard_batch(Variant::parse(model, beta)?))
     }
 
@@ -233,7 +227,7 @@ impl WasmModel {
         model: String,
         beta: f32,
         exact_geo: Vec<u8>,
-    ) -> Result<ShardReport, JsError> {
+    ) -> Result<ShardReport, JsValue> {
         self.check_live()?;
         let variant = Variant::parse(&model, beta)?;
         let exact: Vec<bool> = exact_geo.iter().map(|&b| b != 0).collect();
@@ -252,7 +246,7 @@ impl WasmModel {
     /// Round 2 of the last `scoreShard` batch: this shard's part of the high-resolution
     /// vectors (`points × value dim`), with its coefficients from `combineShards`.
     #[wasm_bindgen(js_name = accumulateShard)]
-    pub fn accumulate_shard(&self, coef: Vec<f32>) -> Result<Float32Array, JsError> {
+    pub fn accumulate_shard(&self, coef: Vec<f32>) -> Result<Float32Array, JsValue> {
         self.check_live()?;
         let round = self.inner.shard_round.borrow_mut().take().ok_or_else(no_round)?;
         let out = self.inner.model.accumulate_shard(&round, &coef)?;
@@ -263,16 +257,16 @@ impl WasmModel {
     /// rows with their weights in the whole bank, `[row, weight, lon, lat]` × k (rows counted
     /// within the shard).
     #[wasm_bindgen(js_name = explainShard)]
-    pub fn explain_shard(&self, coef: Vec<f32>, k: usize) -> Result<js_sys::Float64Array, JsError> {
+    pub fn explain_shard(&self, coef: Vec<f32>, k: usize) -> Result<js_sys::Float64Array, JsValue> {
         self.check_live()?;
         let round = self.inner.shard_round.borrow_mut().take().ok_or_else(no_round)?;
         let top = self.inner.model.explain_shard(&round, &coef, k)?;
         Ok(js_sys::Float64Array::from(&flatten(&top)[..]))
     }
 
-    fn check_live(&self) -> Result<(), JsError> {
+    fn check_live(&self) -> Result<(), JsValue> {
         if self.inner.disposed.get() {
-            return Err(JsError::new("the model was disposed"));
+            return Err(Error::Disposed("the model was disposed".into()).into());
         }
         Ok(())
     }
@@ -291,8 +285,8 @@ fn flatten(top: &[crate::model::Contribution]) -> Vec<f64> {
         .collect()
 }
 
-fn no_round() -> JsError {
-    JsError::new("no scored batch on this shard: call scoreShard first")
+fn no_round() -> Error {
+    Error::Invalid("no scored batch on this shard: call scoreShard first".into())
 }
 
 /// What one bank shard reports from round 1 (`scoreShard`); `combineShards` takes every
@@ -316,7 +310,7 @@ pub struct ShardReport {
 /// the bank file's bytes `pieces` (`start, end, start, end, …`): the caller assembles it from
 /// its own copy of the file, and the worker loads it with `loadShard`.
 #[wasm_bindgen(js_name = shardBank)]
-pub fn shard_bank(bytes: &[u8], parts: usize) -> Result<js_sys::Array, JsError> {
+pub fn shard_bank(bytes: &[u8], parts: usize) -> Result<js_sys::Array, JsValue> {
     let cuts = bank::shard_cuts(bytes, "bank", parts)?;
     Ok(cuts
         .into_iter()
@@ -363,7 +357,7 @@ pub fn combine_shards(
     weights: Vec<f32>,
     pruned: Vec<u8>,
     shards: usize,
-) -> Result<Combined, JsError> {
+) -> Result<CombinedFlat, JsValue> {
     if shards == 0 || !max.len().is_multiple_of(shards) || sum.len() != max.len() {
         return Err(Error::Mismatch(format!(
             "{} maxima and {} sums for {shards} shards",
@@ -377,7 +371,7 @@ pub fn combine_shards(
     let sums: Vec<&[f64]> = sum.chunks(len.max(1)).collect();
     let pruned: Vec<bool> = pruned.iter().map(|&p| p != 0).collect();
     let c = combine(&maxes, &sums, &weights, &pruned)?;
-    Ok(Combined {
+    Ok(CombinedFlat {
         coef: c.coef.concat(),
         missing: c.missing.into_iter().map(u8::from).collect(),
     })
@@ -386,7 +380,7 @@ pub fn combine_shards(
 /// The output rows of a batch from its round 2 (see `model::assemble`): `parts` is every
 /// shard's `accumulateShard` result concatenated, `q` the encodings any shard reported.
 #[wasm_bindgen(js_name = assembleShards)]
-pub fn assemble_shards(parts: Vec<f32>, shards: usize, q: Vec<f32>, points: usize) -> Result<Float32Array, JsError> {
+pub fn assemble_shards(parts: Vec<f32>, shards: usize, q: Vec<f32>, points: usize) -> Result<Float32Array, JsValue> {
     if shards == 0 || !parts.len().is_multiple_of(shards) || parts.is_empty() {
         return Err(Error::Mismatch(format!("{} values for {shards} shards", parts.len())).into());
     }
@@ -395,8 +389,9 @@ pub fn assemble_shards(parts: Vec<f32>, shards: usize, q: Vec<f32>, points: usiz
 }
 
 /// `combineShards`' result; each field reads as a typed array.
-#[wasm_bindgen(getter_with_clone)]
-pub struct Combined {
+/// The shards' [`Combined`](crate::model::Combined) flattened for JavaScript.
+#[wasm_bindgen(getter_with_clone, js_name = Combined)]
+pub struct CombinedFlat {
     /// Every shard's coefficients, concatenated in shard order.
     pub coef: Vec<f32>,
     /// 1 for a point that no shard has a bank row near (within the cut-off).
@@ -414,7 +409,7 @@ unsafe extern "C" {
 /// An export that calls `__wasm_call_ctors` also turns off the linker's "command-style"
 /// heuristic, under which it wraps *every* export (ours and wasm-bindgen's own, down to its
 /// allocator) in a call to all the constructors: about a thousand `inventory` submissions per
-/// call from JavaScript, which were half of a single point's time (BENCHMARKS.md).
+/// call from JavaScript.
 #[wasm_bindgen(start)]
 fn run_static_constructors() {
     // SAFETY: wasm-bindgen calls the start function once per instance, before any other

@@ -5,7 +5,7 @@
 
 use georange::encoder::{Architecture, SatClipParams};
 use georange::format::Stored;
-use georange::weights::Weights;
+use georange::encoder::weights::Weights;
 use georange::{Bank, Encoder, StorageDtype};
 
 /// Deterministic uniform numbers in [−1, 1) (xorshift64*).

@@ -1,6 +1,6 @@
 //! `GEORANGE_BENCH_CASES=profile`: where one streamed tile's time goes on this device.
 //!
-//! Each step of the streamed attention (`src/attention.rs`) is timed on its own at the real
+//! Each step of the streamed attention (`src/attention/stream.rs`) is timed on its own at the real
 //! shapes (each batch of `GEORANGE_BENCH_BATCHES`, one tile of the model's tile length), read
 //! back after every call so the GPU's queue is empty between calls; then whole streams with
 //! one and two heads, two heads as two streams, and burn's own attention op
@@ -14,7 +14,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{DType, Device, Tensor, TensorData};
-use georange::attention::{Against, BankView, HeadSpec, Matrix, product, stream, stream_mixed};
+use georange::internals::{product, stream, stream_mixed};
+use georange::attention::{Against, HeadSpec};
+use georange::bank::{BankView, Matrix};
 
 use super::{Rng, time};
 

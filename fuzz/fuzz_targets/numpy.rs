@@ -1,6 +1,6 @@
 #![no_main]
 //! NumPy files: a `.npy` matrix (the CLI's `--values`) and a RANGE database `.npz` checked
-//! against a fixed 4-d encoder (the one tools/make_fuzz_seeds.py made the seeds for).
+//! against a fixed 4-d encoder (the one tools/fixtures/make_fuzz_seeds.py made the seeds for).
 
 use georange::Encoder;
 use georange::convert::{npy::read_npy, range_database};

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::layout::transpose;
 
 /// A row-major f32 matrix read from a file.
-pub struct Matrix {
+pub struct NpyMatrix {
     pub rows: usize,
     pub cols: usize,
     pub data: Vec<f32>,
@@ -35,7 +35,7 @@ impl Npz {
     }
 
     /// Reads array `name` as a 2-D matrix.
-    pub fn matrix(&mut self, name: &str) -> Result<Matrix> {
+    pub fn matrix(&mut self, name: &str) -> Result<NpyMatrix> {
         let what = format!("{}: array {name:?}", self.what);
         let entry_name = format!("{name}.npy");
         let Some(index) = self.archive.index_for_name(&entry_name) else {
@@ -103,7 +103,7 @@ fn checked_preamble<R: Read>(mut r: R, what: &str) -> Result<impl Read> {
 }
 
 /// Reads a 2-D f32/f64 `.npy` file.
-pub fn read_npy(path: &Path) -> Result<Matrix> {
+pub fn read_npy(path: &Path) -> Result<NpyMatrix> {
     let what = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let npy = NpyFile::new(checked_preamble(BufReader::new(file), &what)?)
@@ -111,7 +111,7 @@ pub fn read_npy(path: &Path) -> Result<Matrix> {
     read_matrix(npy, &what)
 }
 
-fn read_matrix<R: Read>(npy: NpyFile<R>, what: &str) -> Result<Matrix> {
+fn read_matrix<R: Read>(npy: NpyFile<R>, what: &str) -> Result<NpyMatrix> {
     let shape: Vec<usize> = npy.shape().iter().map(|d| *d as usize).collect();
     let (rows, cols) = match shape[..] {
         [r, c] => (r, c),
@@ -139,7 +139,7 @@ fn read_matrix<R: Read>(npy: NpyFile<R>, what: &str) -> Result<Matrix> {
         return Err(Error::format(what, "data length does not match its shape"));
     }
     let data = if fortran { transpose(&data, cols, rows) } else { data };
-    Ok(Matrix { rows, cols, data })
+    Ok(NpyMatrix { rows, cols, data })
 }
 
 /// Writes a row-major `rows × cols` f32 matrix as `.npy` (through

@@ -7,7 +7,7 @@ use pytorch_reader::{DType, PytorchReader};
 
 use crate::error::{Error, Result};
 use crate::format::Stored;
-use crate::weights::Weights;
+use crate::encoder::weights::Weights;
 
 /// Checks that `path` exists and, if it is a zip (every `torch.save` since PyTorch 1.6), that
 /// each entry matches its CRC-32: the tensor reader does not check, and a damaged byte in a

@@ -6,13 +6,14 @@ mod device;
 mod fourier;
 pub mod harmonics;
 pub mod projection;
+pub mod weights;
 
 pub use arch::{Activation, Architecture, BranchSpec, GeoClipParams, LayerSpec, RffSpec, SatClipParams};
 pub use device::DeviceEncoder;
 
 use crate::error::{Error, Result};
 use crate::format::{ENCODER_FORMAT, FileReader, FileWriter, StorageDtype};
-use crate::weights::{Weights, check_weights, tensor_specs};
+use weights::{Weights, check_weights, tensor_specs};
 
 /// An encoder's architecture and weights, on the host.
 #[derive(Clone, Debug)]
@@ -74,7 +75,7 @@ impl Encoder {
             .layers()
             .iter()
             .filter(|l| matches!(l.activation, arch::Activation::Sine(w0) if w0 > 1.0))
-            .map(|l| crate::weights::weight_name(&l.name))
+            .map(|l| weights::weight_name(&l.name))
             .collect()
     }
 

@@ -8,7 +8,7 @@ use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
 use super::hash::{HashKind, content_hash};
 use super::quant::{StorageDtype, dequantize_rows, quantize_rows};
 use super::{FORMAT_VERSION, READ_VERSIONS};
-use crate::compact::Rows;
+use super::rows::Rows;
 use crate::error::{Error, Result};
 
 /// A decoded tensor: shape and row-major f32 values.

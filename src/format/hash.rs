@@ -1,8 +1,8 @@
 //! A file's content hash, and which hash function each format version uses.
 //!
 //! Version 1 hashed with SHA-256; version 2 hashes with BLAKE3, which does the same job
-//! (detecting a corrupt or truncated file, not tampering: RELIABILITY.md) about 4× faster in
-//! WebAssembly, where every file is hashed as it loads (BENCHMARKS.md). Both are read.
+//! (detecting a corrupt or truncated file, not tampering: RELIABILITY.md) faster in
+//! WebAssembly, where every file is hashed as it loads. Both are read.
 
 use safetensors::tensor::Dtype;
 use sha2::{Digest, Sha256};

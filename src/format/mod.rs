@@ -5,10 +5,12 @@
 mod container;
 mod hash;
 mod quant;
+mod rows;
 
 pub use container::{Cut, FileReader, FileWriter, Int8Span, Seal, Stored, finite_rows};
 pub use hash::hex;
 pub use quant::{StorageDtype, dequantize_rows, quantize_row, quantize_rows};
+pub use rows::Rows;
 
 /// Format name of encoder files (`__metadata__.format`).
 pub const ENCODER_FORMAT: &str = "georange-encoder";

@@ -1,7 +1,7 @@
 //! A bank split over workers by rows (the browser's CPU workers: `js/shards.js`), computing
 //! exactly what the whole bank does. Each shard is a [`Model`] over its rows
 //! ([`crate::bank::slice_file`]); a batch takes two rounds:
-//! 1. every shard scores the batch against its rows ([`Model::score_shard`]: the fused
+//! 1. every shard scores the batch against its rows ([`Model::score_shard`]: the CPU
 //!    passes 1 and 2) and reports, per (head, point), its largest score and `Σ exp(score − max)`;
 //! 2. [`combine`] turns those into one coefficient per (shard, head, point) — the head's weight
 //!    over the softmax normaliser of the whole bank, rescaled to the shard's own maximum — and
@@ -13,8 +13,8 @@
 //! scores the batch again with them in `exact_geo`.
 
 use super::*;
-use crate::attention::{stream_normalisers, stream_weighted};
-use crate::fused::Softmaxed;
+use crate::attention::stream::{stream_normalisers, stream_weighted};
+use crate::attention::cpu::Softmaxed;
 
 /// One shard's first round for a batch, kept for its second.
 pub struct ShardScores {
@@ -36,12 +36,12 @@ pub struct ShardScores {
 /// Round 1's result: the round kept for round 2, the maxima and sums, the pruned heads.
 type Scored = (Round, Vec<f32>, Vec<f64>, Vec<bool>);
 
-/// How a shard scored its batch: the fused passes 1–2 (a few points, or a head with the
+/// How a shard scored its batch: the CPU kernel's passes 1–2 (a few points, or a head with the
 /// cut-off), whose probabilities it keeps; or the stream's first pass (larger batches), which
 /// keeps the queries, the maxima and, within [`KEPT_SCORES`], every tile's scores — else it
 /// scores again in round 2 (as `attention::stream_mixed` does on one bank).
 enum Round {
-    Fused(Softmaxed),
+    Kernel(Softmaxed),
     Streamed {
         queries: Vec<Tensor<2>>,
         specs: Vec<HeadSpec>,
@@ -57,7 +57,7 @@ enum Round {
 /// 512-d keys, 276-d values) that is most of the work, and batches are cut to keep their
 /// scores ([`Model::shard_batch`]); where they are narrower (SatCLIP's 256-d keys, 1,024-d
 /// values) the cut cost more than it saved (each slice reads the shard again, in smaller
-/// matrix products; BENCHMARKS.md), and only batches that fit keep their scores.
+/// matrix products), and only batches that fit keep their scores.
 const KEPT_SCORES: usize = 4 << 20;
 
 impl ShardScores {
@@ -74,19 +74,19 @@ impl ShardScores {
 
 impl Model {
     /// The most points one [`score_shard`](Self::score_shard) call takes for `variant`: a
-    /// batch the fused passes score (with the cut-off, every batch) is held until the second
+    /// batch the CPU kernel's passes score (with the cut-off, every batch) is held until the second
     /// round, within their buffer; a streamed one keeps little, and takes a whole batch.
     /// A streamed batch is cut to what keeps its scores ([`KEPT_SCORES`]) where the keys are
-    /// at least as wide as the values and that still leaves more points than the fused passes
+    /// at least as wide as the values and that still leaves more points than the CPU kernel's passes
     /// take.
     pub fn shard_batch(&self, variant: Variant) -> usize {
         match &self.bank {
-            Some(b) if self.pruned(variant) => fused::group_size(b.rows, 2),
+            Some(b) if self.pruned(variant) => cpu::group_size(b.rows, 2),
             Some(b) => {
                 let specs: Vec<HeadSpec> = heads(variant).iter().map(|(h, _)| *h).collect();
-                let fused_most = fused::fused_up_to(&specs).min(fused::group_size(b.rows, specs.len()));
+                let kernel_most = cpu::kernel_up_to(&specs).min(cpu::group_size(b.rows, specs.len()));
                 match self.kept_scores() / (b.rows * specs.len()).max(1) {
-                    fits if fits > fused_most && b.key_dim >= b.value_dim => fits.min(self.max_batch()),
+                    fits if fits > kernel_most && b.key_dim >= b.value_dim => fits.min(self.max_batch()),
                     _ => self.max_batch(),
                 }
             }
@@ -133,9 +133,9 @@ impl Model {
         let heads = heads(variant);
         let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
         let rows = self.bank()?.rows;
-        // Past the fused passes' batch (or their buffer), the stream: as on one bank.
+        // Past the CPU kernel's passes' batch (or their buffer), the stream: as on one bank.
         let streamed =
-            !self.pruned(variant) && n > fused::fused_up_to(&specs).min(fused::group_size(rows, heads.len()));
+            !self.pruned(variant) && n > cpu::kernel_up_to(&specs).min(cpu::group_size(rows, heads.len()));
         let (round, max, sum, pruned) = if streamed {
             self.score_streamed(&qt, &points, specs)?
         } else {
@@ -181,7 +181,7 @@ impl Model {
         Ok((round, max, sum, pruned))
     }
 
-    /// Round 1 through the fused passes 1–2, each point's geographic head limited to the rows
+    /// Round 1 through the CPU kernel's passes 1–2, each point's geographic head limited to the rows
     /// within the cut-off (all of them for `exact_geo` points; none when no row is that near).
     fn score_fused(&self, q: &[f32], points: &[f64], heads: &[(HeadSpec, f32)], exact_geo: &[bool]) -> Result<Scored> {
         let bank = self.bank()?;
@@ -196,11 +196,11 @@ impl Model {
                 })
                 .collect()
         });
-        let fh = fused_heads(heads, q, &xyz, runs.as_deref());
-        let softmaxed = fused::softmax(&self.shard_host()?, &fh, points.len() / 2, threads())?;
+        let fh = kernel_heads(heads, q, &xyz, runs.as_deref());
+        let softmaxed = cpu::softmax(&self.shard_host()?, &fh, points.len() / 2, threads())?;
         let (max, sum) = (softmaxed.max.clone(), softmaxed.sum.clone());
         let pruned = fh.iter().map(|h| h.runs.is_some()).collect();
-        Ok((Round::Fused(softmaxed), max, sum, pruned))
+        Ok((Round::Kernel(softmaxed), max, sum, pruned))
     }
 
     /// Round 2 on this shard: its part of the batch's high-resolution vectors,
@@ -208,7 +208,7 @@ impl Model {
     pub fn accumulate_shard(&self, scores: &ShardScores, coef: &[f32]) -> Result<Vec<f32>> {
         let host = self.shard_host()?;
         let (queries, specs, max, tile, kept) = match &scores.round {
-            Round::Fused(softmaxed) => return softmaxed.accumulate(&host, coef),
+            Round::Kernel(softmaxed) => return softmaxed.accumulate(&host, coef),
             Round::Streamed {
                 queries,
                 specs,
@@ -249,7 +249,7 @@ impl Model {
         if scores.batch != 1 {
             return Err(Error::Invalid("a shard explains one point at a time".into()));
         }
-        let Round::Fused(softmaxed) = &scores.round else {
+        let Round::Kernel(softmaxed) = &scores.round else {
             return Err(Error::Invalid("a shard explains one point at a time".into()));
         };
         let device_order = softmaxed.row_weights(coef)?;

@@ -7,6 +7,7 @@ use crate::points::{at_line, read_points};
 use clap::Args;
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
+use georange::model::LoadOptions;
 use georange::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Result, Variant};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -38,11 +39,11 @@ pub struct EmbedArgs {
     batch: usize,
     /// Approximate RANGE+: its geographic head skips bank rows farther than this many degrees
     /// from a point (40 keeps ~1e-4 relative error; faster for single or nearby points, slower
-    /// for points scattered over the globe; see BENCHMARKS.md). Default: exact.
+    /// for points scattered over the globe). Default: exact.
     #[arg(long)]
     geo_cutoff_deg: Option<f64>,
     /// How the bank is held on a GPU (--backend wgpu): f32 (default); f16 — half the memory
-    /// and the GPU's fast matrix units, at a relative error of about 1e-3 (BENCHMARKS.md); or
+    /// and the GPU's fast matrix units, at a relative error of at most 2e-3; or
     /// int8 — a quarter of the memory, an int8 bank file's own numbers (others quantised per row).
     /// A bank past the GPU's largest buffer is held in tiles of rows (int8, f32 or f16).
     #[arg(long)]
@@ -50,14 +51,21 @@ pub struct EmbedArgs {
     /// How a GPU runs the exact heads: stream (default: tiles of the bank with an online
     /// softmax), flash (burn's attention op: autotuned fused kernels in the `vulkan` build)
     /// or fused (one kernel of our own per head, any bank on a GPU); flash takes f32 and f16
-    /// banks held whole only (see BENCHMARKS.md).
+    /// banks held whole only.
     #[arg(long)]
     gpu_attention: Option<String>,
 }
 
 pub fn run(a: EmbedArgs) -> Result<()> {
     let variant = Variant::parse(&a.model, a.beta)?;
-    let (device, dtype) = Backend::parse(&a.backend)?.device()?;
+    let options = LoadOptions {
+        backend: Backend::parse(&a.backend)?,
+        gpu_precision: a.gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?,
+        gpu_attention: a.gpu_attention.as_deref().map(GpuAttention::parse).transpose()?,
+        geo_cutoff_deg: a.geo_cutoff_deg,
+        strict: true,
+        ..LoadOptions::default()
+    };
     if a.batch == 0 {
         return Err(Error::Invalid("--batch must be at least 1".into()));
     }
@@ -68,21 +76,9 @@ pub fn run(a: EmbedArgs) -> Result<()> {
         (None, _) => return Err(Error::Invalid(format!("--model {} needs --bank", a.model))),
     };
     let points = read_points(&a.input)?;
-    let precision = a.gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?;
-    let has_bank = bank.is_some();
     // The model takes the encoder and bank over (int8 stays int8 on the CPU): nothing is held
     // twice while it loads.
-    let mut model = match (precision, bank) {
-        (Some(p), Some(b)) => Model::with_gpu_precision(&encoder, &b, &device, dtype, p)?,
-        (_, bank) => Model::from_owned(encoder, bank, &device, dtype)?,
-    };
-    if let (Some(p), false) = (precision, has_bank) {
-        model.set_gpu_precision(p)?; // refused: there is no bank to hold
-    }
-    model.set_geo_cutoff(a.geo_cutoff_deg)?;
-    if let Some(mode) = a.gpu_attention.as_deref().map(GpuAttention::parse).transpose()? {
-        model.set_gpu_attention(mode)?;
-    }
+    let model = Model::load(encoder, bank, &options)?.model;
     let rows = points.len() / 2;
     let bar = ProgressBar::new(rows as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} points {per_sec} eta {eta}")

@@ -1,5 +1,5 @@
 //! `georange bank imagery` and `georange describe`: a bank whose values are the visual
-//! descriptor (georange::imagery) of an equirectangular Earth image, e.g. NASA's Blue Marble.
+//! descriptor (georange::bank::imagery) of an equirectangular Earth image, e.g. NASA's Blue Marble.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +7,7 @@ use clap::Args;
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
 use georange::geo::validate_points;
-use georange::imagery::{EarthImage, PER_SCALE, describe, fibonacci_points, whiten};
+use georange::bank::imagery::{EarthImage, PER_SCALE, describe, fibonacci_points, whiten};
 use georange::model::build_bank;
 use georange::{Backend, Encoder, Error, Result, StorageDtype};
 

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::encoder::arch::{Architecture, LayerSpec, RffSpec};
+use super::arch::{Architecture, LayerSpec, RffSpec};
+use crate::backend::matrix_on_device;
 use crate::error::{Error, Result};
 use crate::format::Stored;
 use crate::layout::{transpose, transpose_map};
@@ -120,10 +121,6 @@ fn transposed_on_device(data: &[f32], rows: usize, cols: usize, device: &Device,
     Tensor::from_data(data, (device, dtype))
 }
 
-/// A host matrix as a device tensor of `dtype`.
-pub fn matrix_on_device(data: Vec<f32>, shape: [usize; 2], device: &Device, dtype: DType) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(data, shape), (device, dtype))
-}
 
 fn missing(name: &str) -> Error {
     Error::format("encoder", format!("missing tensor {name:?}"))

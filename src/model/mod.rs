@@ -3,60 +3,31 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::attention::{Against, BankView, HeadSpec, all_scores, stream_parallel, stream_runs, tile_rows};
-use crate::bank::{Bank, DeviceBank, GpuPrecision};
+use crate::attention::cpu::{self, Head as KernelHead};
+use crate::attention::stream::{all_scores, tile_rows};
+use crate::attention::{Against, HeadSpec};
+use crate::bank::{Bank, DeviceBank, GpuPrecision, HostBank};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
-use crate::flash::{self, FlashBank, GpuAttention};
-use crate::fused::{self, FusedHead, HostBank};
 use crate::geo::{unit_vector, validate_points};
 use crate::parallel::threads;
-use crate::spatial::{QueryGroup, SpatialOrder, group_queries};
 
+mod geo_head;
+mod options;
+mod route;
 mod shard;
+mod variant;
+
+use geo_head::geo_pruned;
+pub use options::{LoadOptions, Loaded, NO_GPU_NOTE, default_gpu_attention};
+use route::Route;
 pub use shard::{Combined, ShardScores, assemble, combine};
+pub use variant::{RANGE_PLUS_GEO_SCALE, RANGE_PLUS_SEMANTIC_SCALE, RANGE_SCALE, Variant};
 
-/// RANGE's softmax temperature (`softmax(15 · cos)`).
-pub const RANGE_SCALE: f32 = 15.0;
-/// RANGE+'s semantic head temperature.
-pub const RANGE_PLUS_SEMANTIC_SCALE: f32 = 12.0;
-/// RANGE+'s geographic head temperature (`softmax(40 · xyz·xyz)`).
-pub const RANGE_PLUS_GEO_SCALE: f32 = 40.0;
-
-/// What to compute for each point.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Variant {
-    /// The encoder's raw, un-normalised output.
-    Encoder,
-    /// `concat(softmax(15·cos(q, K)) · V, q)`.
-    Range,
-    /// `concat(β·softmax(12·cos(q, K))·V + (1−β)·softmax(40·xyz·xyz_bank)·V, q)`.
-    RangePlus { beta: f32 },
-}
-
-impl Variant {
-    /// Parses `encoder`, `range` or `range+` (β applies to `range+` only).
-    pub fn parse(name: &str, beta: f32) -> Result<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "encoder" => Ok(Variant::Encoder),
-            "range" => Ok(Variant::Range),
-            "range+" | "rangeplus" | "range-plus" => {
-                if !(0.0..=1.0).contains(&beta) {
-                    return Err(Error::Invalid(format!("beta must lie in [0, 1], got {beta}")));
-                }
-                Ok(Variant::RangePlus { beta })
-            }
-            other => Err(Error::Invalid(format!(
-                "unknown model {other:?} (expected encoder, range or range+)"
-            ))),
-        }
-    }
-}
-
-/// Score-block budget per head and tile, in elements (32 MB of f32; 4M elements ran RANGE at
-/// batch 10,000 17% slower on the CPU, 16M no faster: BENCHMARKS.md). On an H200 neither 8M
-/// (WGSL) nor 32M (SPIR-V) brought the streamed pass near the GPU's matmul rate; which tile
-/// suits a GPU is still open (BENCHMARKS.md), hence [`Model::set_tile_budget`].
+/// Score-block budget per head and tile, in elements (32 MB of f32).
+///
+/// The CPU's best measured; which tile suits a GPU is still open, hence
+/// [`Model::set_tile_budget`].
 pub const DEFAULT_TILE_BUDGET: usize = 8 << 20;
 
 /// The largest tensor one batch may create, in bytes. WebGPU guarantees storage buffers of
@@ -72,11 +43,9 @@ pub struct Model {
     geo_cutoff: Option<f64>,
     /// Score-block budget per head and tile, in elements ([`DEFAULT_TILE_BUDGET`] by default).
     tile_budget: usize,
-    /// Present when the exact heads go through burn's attention op ([`GpuAttention::Flash`]).
-    flash: Option<FlashBank>,
-    /// Present when the exact heads go through our fused kernel ([`GpuAttention::Fused`]).
-    #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
-    fused_gpu: Option<crate::fused_gpu::FusedBank>,
+    /// How a GPU runs the exact heads over the whole bank ([`GpuAttention`]), with what the
+    /// route needs.
+    route: Route,
 }
 
 impl Model {
@@ -138,20 +107,17 @@ impl Model {
             device: device.clone(),
             geo_cutoff: None,
             tile_budget: DEFAULT_TILE_BUDGET,
-            flash: None,
-            #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
-            fused_gpu: None,
+            route: Route::Stream,
         }
     }
 
-    /// Approximate RANGE+: its geographic head, `softmax(40 · cos θ)`, ignores the bank rows
-    /// more than `degrees` away from a query (θ > cutoff). Each ignored row would have had a
-    /// weight at most `exp(40 · (cos cutoff − 1))` times the nearest row's (8.6e-5 at 40°,
-    /// 2e-9 at 60°); BENCHMARKS.md gives the measured error and speed. `None` (the default)
-    /// is exact. Applies to β < 1 only; RANGE and the semantic head are always exact. On the
-    /// CPU every batch prunes per point in the fused passes and gains most at β = 0; on a GPU
-    /// queries are grouped by 5° cells, and batches scattered over the globe run slower than
-    /// exact (each cell is its own pass; BENCHMARKS.md).
+    /// Approximate RANGE+: its geographic head ignores bank rows more than `degrees` from a point.
+    ///
+    /// The head is `softmax(40 · cos θ)`: each ignored row would have had a weight at most
+    /// `exp(40 · (cos cutoff − 1))` times the nearest row's (8.6e-5 at 40°, 2e-9 at 60°).
+    /// `None` (the default) is exact. Applies to β < 1 only; RANGE and the semantic head are
+    /// always exact. On the CPU every batch prunes per point in the CPU kernel; on a GPU
+    /// queries are grouped by 5° cells, each cell its own pass.
     pub fn set_geo_cutoff(&mut self, degrees: Option<f64>) -> Result<()> {
         self.geo_cutoff = match degrees {
             None => None,
@@ -178,66 +144,9 @@ impl Model {
 
     /// How many scores (batch × bank rows) one streamed tile of one head may hold: larger tiles
     /// mean fewer, larger GPU dispatches and more memory. Tuning only (the result is the same
-    /// within f32 rounding); at least [`crate::attention::MIN_TILE`] rows per tile are kept.
+    /// within f32 rounding); at least [`crate::attention::stream::MIN_TILE`] rows per tile are kept.
     pub fn set_tile_budget(&mut self, elements: usize) {
         self.tile_budget = elements.max(1);
-    }
-
-    /// How a GPU runs the exact heads over the whole bank: streamed tiles (the default),
-    /// burn's attention op ([`GpuAttention::Flash`]: autotuned flash-attention kernels in the
-    /// `vulkan` build, burn's unfused op elsewhere; f16-class in accuracy where its accelerated
-    /// kernels multiply in f16, BENCHMARKS.md) or our own kernel ([`GpuAttention::Fused`],
-    /// `crate::fused_gpu`: the default wgpu build and the browser's; exact to f32 rounding).
-    /// RANGE+ with a geographic
-    /// cut-off still streams its pruned head. An error without a bank, on the CPU, for Flash
-    /// with an int8 bank, and for Flash with an f16 bank outside the `vulkan` build.
-    pub fn set_gpu_attention(&mut self, mode: GpuAttention) -> Result<()> {
-        let bank = self
-            .bank
-            .as_ref()
-            .ok_or_else(|| Error::Invalid("the GPU attention applies to a bank, and this model has none".into()))?;
-        self.flash = match (mode, &bank.matrices) {
-            (GpuAttention::Stream | GpuAttention::Fused, _) => None,
-            (GpuAttention::Flash, _) if !flash::AVAILABLE => return Err(flash::unavailable()),
-            (GpuAttention::Flash, crate::bank::Matrices::Device { values, .. }) => {
-                flash::check_dtype(values.dtype())?;
-                Some(FlashBank::new(&bank.xyz_host, &self.device, values.dtype()))
-            }
-            (GpuAttention::Flash, _) => return Err(flash::unsupported()),
-        };
-        #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
-        {
-            self.fused_gpu = match mode {
-                GpuAttention::Fused => Some(crate::fused_gpu::FusedBank::new(
-                    &bank.view(),
-                    &bank.xyz_host,
-                    &self.device,
-                )?),
-                _ => None,
-            };
-        }
-        #[cfg(any(not(feature = "wgpu"), feature = "vulkan"))]
-        if mode == GpuAttention::Fused {
-            return Err(Error::Invalid(
-                "fused GPU attention is in the default wgpu build and the browser's, not in the `vulkan` build (whose fusion wraps the tensors it reads)".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// How the exact heads run over the bank now ([`set_gpu_attention`](Self::set_gpu_attention));
-    /// `None` without a bank.
-    pub fn gpu_attention(&self) -> Option<GpuAttention> {
-        self.bank.as_ref()?;
-        #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
-        if self.fused_gpu.is_some() {
-            return Some(GpuAttention::Fused);
-        }
-        Some(if self.flash.is_some() {
-            GpuAttention::Flash
-        } else {
-            GpuAttention::Stream
-        })
     }
 
     /// Where SatCLIP's harmonics are computed: on the device (the default on a GPU: two small
@@ -265,7 +174,7 @@ impl Model {
             .encoder
             .widest()
             .max(self.dim(Variant::RangePlus { beta: 0.5 }))
-            .max(crate::attention::MIN_TILE)
+            .max(crate::attention::stream::MIN_TILE)
             .max(self.bank.as_ref().and_then(DeviceBank::fixed_tile).unwrap_or(0));
         (BATCH_BYTES / (widest * 8)).max(1)
     }
@@ -308,11 +217,11 @@ impl Model {
             let data = rows
                 .into_data_async()
                 .await
-                .map_err(|e| Error::Backend(format!("{e:?}")))?;
+                .map_err(|e| Error::backend("reading a result back", e))?;
             out.extend(
                 data.convert::<f32>()
                     .try_into_vec::<f32>()
-                    .map_err(|e| Error::Backend(format!("{e:?}")))?,
+                    .map_err(|e| Error::backend("reading a result back", e))?,
             );
         }
         check_finite(&out, self.dim(variant))?;
@@ -331,9 +240,9 @@ impl Model {
         let threads = threads();
         let points = lonlat.len() / 2;
         if let Some(host) = bank.host()
-            && points <= fused::fused_up_to(heads.iter().map(|(h, _)| h))
+            && points <= cpu::kernel_up_to(heads.iter().map(|(h, _)| h))
         {
-            let high = self.fused_high(bank, &host, &heads, &q, lonlat, threads)?;
+            let high = self.kernel_high(bank, &host, &heads, &q, lonlat, threads)?;
             return Ok(Tensor::cat(vec![high, q], 1));
         }
         let view = bank.view();
@@ -345,16 +254,11 @@ impl Model {
         let weights: Vec<f32> = together.iter().map(|(_, w)| *w).collect();
         // On the CPU RANGE+'s two heads share one `P · V` per tile (attention::stream_mixed,
         // which returns their weighted sum); a GPU keeps one per head until measured there.
-        let mixed = specs.len() > 1 && bank.host().is_some() && self.flash.is_none();
+        let mixed = specs.len() > 1 && bank.host().is_some() && matches!(self.route, Route::Stream);
         let whole = if specs.is_empty() {
             Vec::new()
-        } else if let Some(fb) = &self.flash {
-            self.flash_heads(fb, &view, &specs, &q, lonlat)?
-        } else if let Some(heads) = self.fused_gpu_heads(&view, &specs, &q, lonlat) {
-            heads?
         } else {
-            let queries: Vec<Tensor<2>> = together.iter().map(|(h, _)| self.head_queries(h, &q, lonlat)).collect();
-            stream_parallel(&view, &queries, &specs, tile, (threads, mixed.then_some(&weights[..])))?
+            self.whole_bank_heads(&view, &specs, &q, lonlat, (tile, threads, mixed.then_some(&weights[..])))?
         };
         let mut outs: Vec<(Tensor<2>, f32)> = if mixed {
             whole.into_iter().map(|t| (t, 1.0)).collect()
@@ -362,10 +266,10 @@ impl Model {
             whole.into_iter().zip(weights).collect()
         };
         if let (Some((spec, w)), Some(cutoff)) = (apart.first(), self.geo_cutoff) {
-            // On the CPU the fused passes prune per point, at any batch size; the streamed
+            // On the CPU the CPU kernel's passes prune per point, at any batch size; the streamed
             // path makes each 5° cell its own pass, which scattered batches pay for.
             let geo = match bank.host() {
-                Some(host) => self.fused_high(bank, &host, &[(*spec, 1.0)], &q, lonlat, threads)?,
+                Some(host) => self.kernel_high(bank, &host, &[(*spec, 1.0)], &q, lonlat, threads)?,
                 None => geo_pruned(
                     &view,
                     &bank.spatial,
@@ -391,8 +295,8 @@ impl Model {
         let q = normalise(self.encoder.forward(&point));
         let weights = if let Some(host) = bank.host() {
             let (qh, xyz) = (read_f32(q)?, unit_vectors(&point));
-            let fh = fused_heads(&heads(variant), &qh, &xyz, None);
-            let w = fused::weights(&host, &fh, threads())?;
+            let fh = kernel_heads(&heads(variant), &qh, &xyz, None);
+            let w = cpu::weights(&host, &fh, threads())?;
             Tensor::from_data(TensorData::new(w, [1, bank.rows]), &self.device)
         } else {
             let view = bank.view();
@@ -413,7 +317,7 @@ impl Model {
     /// The `k` bank rows that contribute most to a point's embedding, heaviest first.
     pub fn explain(&self, lon: f64, lat: f64, variant: Variant, k: usize) -> Result<Vec<Contribution>> {
         let w = self.bank_weights(lon, lat, variant)?;
-        let data = w.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+        let data = w.try_into_data().map_err(|e| Error::backend("reading a result back", e))?;
         self.top_rows_of(data, k)
     }
 
@@ -423,7 +327,7 @@ impl Model {
         let data = w
             .into_data_async()
             .await
-            .map_err(|e| Error::Backend(format!("{e:?}")))?;
+            .map_err(|e| Error::backend("reading a result back", e))?;
         self.top_rows_of(data, k)
     }
 
@@ -431,7 +335,7 @@ impl Model {
         let weights = data
             .convert::<f32>()
             .try_into_vec::<f32>()
-            .map_err(|e| Error::Backend(format!("{e:?}")))?;
+            .map_err(|e| Error::backend("reading a result back", e))?;
         self.top_rows(weights, k)
     }
 
@@ -463,9 +367,9 @@ impl Model {
             .ok_or_else(|| Error::Invalid("RANGE and RANGE+ need a bank".into()))
     }
 
-    /// RANGE's high-resolution part for a few points on the CPU ([`fused`]): exact, or with
+    /// RANGE's high-resolution part for a few points on the CPU ([`cpu`]): exact, or with
     /// the geographic head limited to the rows within the cut-off of each point.
-    fn fused_high(
+    fn kernel_high(
         &self,
         bank: &DeviceBank,
         host: &HostBank,
@@ -485,24 +389,24 @@ impl Model {
                 })
                 .collect()
         });
-        let fh = fused_heads(heads, &qh, &xyz, runs.as_deref());
+        let fh = kernel_heads(heads, &qh, &xyz, runs.as_deref());
         let points = lonlat.len() / 2;
-        let group = fused::group_size(bank.rows, heads.len());
+        let group = cpu::group_size(bank.rows, heads.len());
         let mut high = Vec::with_capacity(points * bank.value_dim);
         for start in (0..points).step_by(group) {
             let n = group.min(points - start);
-            let part: Vec<FusedHead> = fh
+            let part: Vec<KernelHead> = fh
                 .iter()
                 .map(|h| {
                     let dim = h.queries.len() / points;
-                    FusedHead {
+                    KernelHead {
                         queries: &h.queries[start * dim..(start + n) * dim],
                         runs: h.runs.map(|r| &r[start..start + n]),
                         ..*h
                     }
                 })
                 .collect();
-            high.extend(fused::attend(host, &part, n, threads)?);
+            high.extend(cpu::attend(host, &part, n, threads)?);
         }
         Ok(Tensor::from_data(
             TensorData::new(high, [points, bank.value_dim]),
@@ -510,56 +414,6 @@ impl Model {
         ))
     }
 
-    /// Each head of `specs` over the whole bank through burn's attention op ([`flash`]).
-    fn flash_heads(
-        &self,
-        fb: &FlashBank,
-        view: &BankView,
-        specs: &[HeadSpec],
-        q: &Tensor<2>,
-        lonlat: &[f64],
-    ) -> Result<Vec<Tensor<2>>> {
-        let prepared: Vec<(Tensor<2>, Against)> = specs
-            .iter()
-            .map(|h| match h.against {
-                Against::Keys => (flash::key_queries(q, h.scale), h.against),
-                Against::Locations => (
-                    flash::location_queries(&unit_vectors(lonlat), h.scale, &self.device),
-                    h.against,
-                ),
-            })
-            .collect();
-        flash::attend(view, fb, &prepared, flash::chunk_rows(view.rows, self.tile_budget))
-    }
-
-    /// Each head of `specs` over the whole bank through the fused kernel ([`crate::fused_gpu`]),
-    /// when that is the GPU attention chosen.
-    #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
-    fn fused_gpu_heads(
-        &self,
-        view: &BankView,
-        specs: &[HeadSpec],
-        q: &Tensor<2>,
-        lonlat: &[f64],
-    ) -> Option<Result<Vec<Tensor<2>>>> {
-        let bank = self.fused_gpu.as_ref()?;
-        let heads: Vec<(Tensor<2>, Against, f32)> = specs
-            .iter()
-            .map(|h| (self.head_queries(h, q, lonlat), h.against, h.scale))
-            .collect();
-        Some(crate::fused_gpu::attend_heads(view, bank, &heads))
-    }
-
-    #[cfg(any(not(feature = "wgpu"), feature = "vulkan"))]
-    fn fused_gpu_heads(
-        &self,
-        _: &BankView,
-        _: &[HeadSpec],
-        _: &Tensor<2>,
-        _: &[f64],
-    ) -> Option<Result<Vec<Tensor<2>>>> {
-        None
-    }
 
     /// What a head compares with the bank: the normalised encoding, or the point's unit vector.
     fn head_queries(&self, head: &HeadSpec, q: &Tensor<2>, lonlat: &[f64]) -> Tensor<2> {
@@ -571,7 +425,7 @@ impl Model {
 
     fn query_xyz(&self, lonlat: &[f64]) -> Tensor<2> {
         let xyz = unit_vectors(lonlat);
-        crate::weights::matrix_on_device(xyz, [lonlat.len() / 2, 3], &self.device, DType::F32)
+        crate::backend::matrix_on_device(xyz, [lonlat.len() / 2, 3], &self.device, DType::F32)
     }
 }
 
@@ -586,62 +440,6 @@ pub struct Contribution {
     pub lat: f32,
 }
 
-/// A geographic head over the rows near each group of queries only (see
-/// [`Model::set_geo_cutoff`]): queries are grouped by [`group_queries`] cells, each group
-/// streams over the bank runs within `cutoff` of its cap, and the rows come back in order.
-fn geo_pruned(
-    view: &BankView,
-    spatial: &SpatialOrder,
-    lonlat: &[f64],
-    xyz: Tensor<2>,
-    spec: HeadSpec,
-    (cutoff, budget): (f64, usize),
-    threads: usize,
-) -> Result<Tensor<2>> {
-    let groups = group_queries(lonlat);
-    let device = xyz.device();
-    let work = |g: &QueryGroup| {
-        let runs = spatial.runs_near(g.center.0, g.center.1, g.radius + cutoff);
-        // No row that near: this group gets the exact head.
-        let runs = if runs.is_empty() { vec![(0, view.rows)] } else { runs };
-        let idx: Vec<i64> = g.members.iter().map(|&i| i as i64).collect();
-        let q = xyz
-            .clone()
-            .select(0, Tensor::from_data(TensorData::new(idx, [g.members.len()]), &device));
-        let tile = tile_rows(g.members.len(), view.rows, budget);
-        stream_runs(view, &[q], &[spec], tile, &runs).remove(0)
-    };
-    let parts: Vec<Tensor<2>> = if threads <= 1 || groups.len() == 1 {
-        // One thread (and no threads at all in the browser): no spawning.
-        groups.iter().map(work).collect()
-    } else {
-        let chunk = groups.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = groups
-                .chunks(chunk)
-                .map(|gs| scope.spawn(move || gs.iter().map(work).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .map_err(|_| Error::Backend("a geographic-head worker thread failed".into()))
-                })
-                .collect::<Result<Vec<_>>>()
-        })?
-        .into_iter()
-        .flatten()
-        .collect()
-    };
-    // Rows come out group by group; put them back in query order.
-    let mut position = vec![0i64; lonlat.len() / 2];
-    for (k, &i) in groups.iter().flat_map(|g| &g.members).enumerate() {
-        position[i] = k as i64;
-    }
-    let n = position.len();
-    Ok(Tensor::cat(parts, 0).select(0, Tensor::from_data(TensorData::new(position, [n]), &device)))
-}
-
 /// The unit vectors of flat `[lon, lat, …]` degrees, `points × 3`.
 fn unit_vectors(lonlat: &[f64]) -> Vec<f32> {
     lonlat
@@ -650,19 +448,19 @@ fn unit_vectors(lonlat: &[f64]) -> Vec<f32> {
         .collect()
 }
 
-/// A variant's heads for [`fused`]: each reads the encodings `q` or the points' unit vectors
+/// A variant's heads for the CPU kernel ([`cpu`]): each reads the encodings `q` or the points' unit vectors
 /// `xyz`; the geographic head, with a cut-off, only each point's `runs`.
-fn fused_heads<'a>(
+fn kernel_heads<'a>(
     heads: &[(HeadSpec, f32)],
     q: &'a [f32],
     xyz: &'a [f32],
     runs: Option<&'a [Vec<(usize, usize)>]>,
-) -> Vec<FusedHead<'a>> {
+) -> Vec<KernelHead<'a>> {
     heads
         .iter()
         .map(|(spec, w)| {
             let geo = spec.against == Against::Locations;
-            FusedHead {
+            KernelHead {
                 spec: *spec,
                 weight: *w,
                 queries: if geo { xyz } else { q },
@@ -743,10 +541,10 @@ fn check_finite(out: &[f32], dim: usize) -> Result<()> {
 
 /// Reads a device tensor back as f32 (synchronously; native only).
 fn read_f32(t: Tensor<2>) -> Result<Vec<f32>> {
-    let data = t.try_into_data().map_err(|e| Error::Backend(format!("{e:?}")))?;
+    let data = t.try_into_data().map_err(|e| Error::backend("reading a result back", e))?;
     data.convert::<f32>()
         .try_into_vec::<f32>()
-        .map_err(|e| Error::Backend(format!("{e:?}")))
+        .map_err(|e| Error::backend("reading a result back", e))
 }
 
 /// Builds a bank whose keys are `encoder`'s outputs at `lonlat` (normalised) and whose values

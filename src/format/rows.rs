@@ -1,9 +1,9 @@
 //! A bank matrix kept in the precision its file stored: f32, or int8 codes with one f32 scale
 //! per row. On the CPU the bank stays in this form (a 100k × 1280 int8 bank takes 128 MB
-//! instead of 512 MB): [`crate::fused`] computes from the codes directly, and the batched path
+//! instead of 512 MB): the CPU attention kernel ([`crate::attention::cpu`]) computes from the codes directly, and the batched path
 //! dequantises one tile at a time for burn's matmuls ([`Rows::tile`]).
 
-use crate::format::{Int8Span, StorageDtype, quantize_row, quantize_rows};
+use super::{Int8Span, StorageDtype, quantize_row, quantize_rows};
 use crate::layout::gather_rows;
 
 /// `rows × cols`, row-major, in f32 or int8. The default holds nothing.

@@ -172,7 +172,7 @@ pub fn group_queries(lonlat: &[f64]) -> Vec<QueryGroup> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imagery::fibonacci_points;
+    use crate::bank::imagery::fibonacci_points;
 
     fn angle(a: (f64, f64), b: (f64, f64)) -> f64 {
         let (u, v) = (unit_vector(a.0, a.1), unit_vector(b.0, b.1));

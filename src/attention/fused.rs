@@ -1,6 +1,7 @@
 //! One head of attention over the whole bank in one GPU kernel (cubecl): scores, weights,
 //! their sums and `P · V` without the score matrix in memory — the GPU counterpart of
-//! [`crate::fused`], for WGSL (browsers, native wgpu). Not in the `vulkan` build, whose fusion
+//! the CPU kernel ([`super::cpu`]): the [`GpuAttention::Fused`](super::GpuAttention::Fused)
+//! route, for WGSL (browsers, native wgpu). Not in the `vulkan` build, whose fusion
 //! wraps the device tensors the kernel reads.
 //!
 //! A workgroup takes [`Shape::queries`] points and a contiguous share of the bank rows (a
@@ -12,11 +13,10 @@
 //!    adds `weight · v` for the tile's rows into registers, four rows at a time (one read of
 //!    workgroup memory per point and four rows).
 //!
-//! Blocking both steps so took lavapipe from 213 to 516 points/s at batch 300
-//! (BENCHMARKS.md); its workgroup memory is 16 KiB at most, WebGPU's guaranteed size.
+//! Its workgroup memory is 16 KiB at most, WebGPU's guaranteed size.
 //!
 //! The weights are `exp(score)` as they are, with no running maximum: a head's scores are
-//! cosines times its temperature, so they are bounded ([`crate::attention`]'s `bounded`, the
+//! cosines times its temperature, so they are bounded ([`super::bounded`], the
 //! same rule the streamed tiles use) and every weight is a normal f32 number. That keeps each
 //! tile to two workgroup barriers and no rescaling, and makes the splits independent: each
 //! writes its partial sums `Σ w·v` and `Σ w`, and the host adds the splits and divides.
@@ -24,7 +24,7 @@
 //! [`TARGET_WORKGROUPS`] workgroups over the bank).
 //!
 //! Keys and values are read as stored and widened in the kernel: f32, f16, or int8 codes four
-//! to a `u32` with a scale per row (a bank held int8 on the GPU, [`crate::quantized`]'s tiles,
+//! to a `u32` with a scale per row (a bank held int8 on the GPU, [`crate::bank::int8_tiles`],
 //! read in place: the key scale multiplies the score, the value scale joins the weight). Every
 //! sum is f32.
 
@@ -35,18 +35,19 @@ use burn_cubecl::cubecl::prelude::{CubeCount, CubeDim, ElemType};
 use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 
-use crate::attention::{Against, BankView, Matrix, bounded};
+use super::{Against, bounded};
+use crate::bank::{BankView, Matrix};
 use crate::error::{Error, Result};
 
 /// Threads per workgroup: [`Shape::queries`] × [`Shape::tile`] / [`ROWS_PER_THREAD`].
-pub const THREADS: usize = 256;
+pub const WORKGROUP_THREADS: usize = 256;
 
 /// Workgroups a call aims for (points × splits): enough to fill a large GPU with a single
 /// point, few enough that the partial sums stay small.
 pub const TARGET_WORKGROUPS: usize = 1024;
 
 /// Width of the vector loads: keys and values need a multiple of this many columns.
-pub const LANES: usize = 4;
+pub const VECTOR: usize = 4;
 
 /// Bank rows each thread scores per tile: their weights are one 4-wide vector in workgroup
 /// memory, read at once by every thread in `P · V`.
@@ -57,7 +58,7 @@ pub const ROWS_PER_THREAD: usize = 4;
 pub const QUERY_BLOCK: usize = 4;
 
 // The kernel's loops over a thread's rows and a vector's numbers are written out for four.
-const _: () = assert!(ROWS_PER_THREAD == 4 && LANES == 4);
+const _: () = assert!(ROWS_PER_THREAD == 4 && VECTOR == 4);
 
 /// How one call divides its work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +67,7 @@ pub struct Shape {
     pub queries: usize,
     /// Points each thread scores (with [`ROWS_PER_THREAD`] rows): `min(queries, QUERY_BLOCK)`.
     pub block: usize,
-    /// Bank rows per step (`THREADS × ROWS_PER_THREAD × block / queries`).
+    /// Bank rows per step (`WORKGROUP_THREADS × ROWS_PER_THREAD × block / queries`).
     pub tile: usize,
     /// Shares of the bank, each its own workgroups.
     pub splits: usize,
@@ -85,7 +86,7 @@ impl Shape {
     pub fn within(batch: usize, rows: usize, cols: usize, binding: usize) -> Self {
         let queries = batch.clamp(1, 16).next_power_of_two();
         let block = queries.min(QUERY_BLOCK);
-        let tile = THREADS * ROWS_PER_THREAD * block / queries;
+        let tile = WORKGROUP_THREADS * ROWS_PER_THREAD * block / queries;
         let groups = batch.div_ceil(queries).max(1);
         let room = binding / (batch.max(1) * cols.max(1) * 4);
         let max_splits = rows.div_ceil(tile).min(room).max(1);
@@ -101,7 +102,7 @@ impl Shape {
     }
 }
 
-/// The bank's side of the geographic head: its unit vectors `[rows, LANES]` in f32 (the
+/// The bank's side of the geographic head: its unit vectors `[rows, VECTOR]` in f32 (the
 /// fourth column zero), whatever the bank's dtype — at a temperature of 40 an f16 copy would
 /// move the weights by ~1%.
 pub struct FusedBank {
@@ -110,7 +111,7 @@ pub struct FusedBank {
 
 impl FusedBank {
     /// From the bank's unit vectors (`rows × 3`, device row order). An error where the values
-    /// are not an f32 or f16 device tensor, or their width is not a multiple of [`LANES`].
+    /// are not an f32 or f16 device tensor, or their width is not a multiple of [`VECTOR`].
     pub fn new(view: &BankView, xyz: &[f32], device: &Device) -> Result<Self> {
         let widths = match (view.keys, view.values) {
             (Matrix::Device(keys), Matrix::Device(values)) => {
@@ -123,16 +124,16 @@ impl FusedBank {
             },
             _ => return Err(unsupported()),
         };
-        if widths.0 % LANES != 0 || widths.1 % LANES != 0 {
+        if widths.0 % VECTOR != 0 || widths.1 % VECTOR != 0 {
             return Err(Error::Invalid(format!(
-                "fused GPU attention needs key and value widths that are multiples of {LANES}, not {} and {}",
+                "fused GPU attention needs key and value widths that are multiples of {VECTOR}, not {} and {}",
                 widths.0, widths.1
             )));
         }
         let padded: Vec<f32> = xyz.chunks_exact(3).flat_map(|v| [v[0], v[1], v[2], 0.0]).collect();
         let rows = xyz.len() / 3;
         Ok(Self {
-            xyz: Tensor::from_data(TensorData::new(padded, [rows, LANES]), (device, DType::F32)),
+            xyz: Tensor::from_data(TensorData::new(padded, [rows, VECTOR]), (device, DType::F32)),
         })
     }
 }
@@ -155,7 +156,7 @@ pub fn attend_heads(view: &BankView, bank: &FusedBank, heads: &[(Tensor<2>, Agai
             let q = match against {
                 Against::Keys => q.clone().mul_scalar(*scale),
                 Against::Locations => {
-                    let zeros = Tensor::<2>::zeros([q.dims()[0], LANES - 3], &q.device());
+                    let zeros = Tensor::<2>::zeros([q.dims()[0], VECTOR - 3], &q.device());
                     Tensor::cat(vec![q.clone().mul_scalar(*scale), zeros], 1)
                 }
             };
@@ -176,9 +177,9 @@ fn unsupported() -> Error {
 }
 
 /// `softmax(q · kᵀ) · v` for one head, in f32: `q` is `[batch, width]` (f32, already times the
-/// head's temperature, its scores within [`crate::attention`]'s `bounded` range), `keys`
+/// head's temperature, its scores within [`super::bounded`] range), `keys`
 /// `[rows, width]` and `values` `[rows, cols]` in f32 or f16, `width` and `cols` multiples of
-/// [`LANES`]. An error if the tensors are not on a cubecl device or the shapes do not fit.
+/// [`VECTOR`]. An error if the tensors are not on a cubecl device or the shapes do not fit.
 pub fn attend(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>) -> Result<Tensor<2>> {
     attend_within(q, keys, values, MAX_BINDING)
 }
@@ -193,9 +194,9 @@ pub fn attend_within(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, bindin
             "fused GPU attention: bindings of {binding} bytes (a multiple of 1,024)"
         )));
     }
-    if kw != width || vr != rows || width % LANES != 0 || cols % LANES != 0 || rows == 0 {
+    if kw != width || vr != rows || width % VECTOR != 0 || cols % VECTOR != 0 || rows == 0 {
         return Err(Error::Invalid(format!(
-            "fused GPU attention: queries {batch}×{width}, keys {rows}×{kw}, values {vr}×{cols} (widths must match and be multiples of {LANES})"
+            "fused GPU attention: queries {batch}×{width}, keys {rows}×{kw}, values {vr}×{cols} (widths must match and be multiples of {VECTOR})"
         )));
     }
     if batch == 0 {
@@ -212,14 +213,14 @@ pub fn attend_within(q: &Tensor<2>, keys: &Tensor<2>, values: &Tensor<2>, bindin
             let len = chunk.min(rows - start);
             let (k, v) = (keys.clone().narrow(0, start, len), values.clone().narrow(0, start, len));
             let shape = Shape::within(batch, len, cols, binding);
-            let (k, v) = (Stored::Float(prim(k)?), Stored::Float(prim(v)?));
+            let (k, v) = (KernelMatrix::Float(prim(k)?), KernelMatrix::Float(prim(v)?));
             sums.add(launch(q.clone(), k, v, batch, len, width, cols, shape)?, cols);
         }
         sums.finish()
     })
 }
 
-/// [`attend`] for a bank held int8 on the GPU ([`crate::quantized`]'s tiles): the values' tiles
+/// [`attend`] for a bank held int8 on the GPU ([`crate::bank::int8_tiles`]): the values' tiles
 /// with either the keys' tiles (`int8_keys`) or float keys covering every row (`keys`, the
 /// geographic head's unit vectors). Each tile is one launch (4,096 rows; its codes and
 /// scales far within a binding); the points go in parts whose results fit in one.
@@ -231,9 +232,9 @@ pub fn attend_int8(
 ) -> Result<Tensor<2>> {
     let [batch, width] = q.dims();
     let cols = values.first().map(|v| v.dims()[1]).ok_or_else(unsupported)?;
-    if width % LANES != 0 || cols % LANES != 0 {
+    if width % VECTOR != 0 || cols % VECTOR != 0 {
         return Err(Error::Invalid(format!(
-            "fused GPU attention: widths {width} and {cols} must be multiples of {LANES}"
+            "fused GPU attention: widths {width} and {cols} must be multiples of {VECTOR}"
         )));
     }
     if batch == 0 {
@@ -247,13 +248,13 @@ pub fn attend_int8(
         for (i, tile) in values.iter().enumerate() {
             let len = tile.dims()[0];
             let k = match (int8_keys, keys) {
-                (Some(tiles), _) => Stored::tile(tiles.get(i).ok_or_else(unsupported)?)?,
-                (None, Some(k)) => Stored::Float(prim(k.clone().narrow(0, start, len))?),
+                (Some(tiles), _) => KernelMatrix::tile(tiles.get(i).ok_or_else(unsupported)?)?,
+                (None, Some(k)) => KernelMatrix::Float(prim(k.clone().narrow(0, start, len))?),
                 (None, None) => return Err(unsupported()),
             };
             let shape = Shape::new(batch, len, cols);
             sums.add(
-                launch(q.clone(), k, Stored::tile(tile)?, batch, len, width, cols, shape)?,
+                launch(q.clone(), k, KernelMatrix::tile(tile)?, batch, len, width, cols, shape)?,
                 cols,
             );
             start += len;
@@ -322,25 +323,17 @@ pub fn chunk_rows(row_bytes: usize, binding: usize) -> usize {
     ((binding / row_bytes.max(1)) / 256 * 256).max(256)
 }
 
-/// The most bytes one buffer may hold on `device`: cubecl's page, the smaller of the GPU's
-/// largest buffer and its largest storage binding (WebGPU guarantees 128 MiB; Mesa's lavapipe
-/// allows no more). `None` off a cubecl device.
-pub fn max_buffer_bytes(device: &Device) -> Option<usize> {
-    let probe = prim(Tensor::zeros([1, 1], (device, DType::F32))).ok()?;
-    usize::try_from(probe.client.properties().memory.max_page_size).ok()
-}
-
 fn prim(t: Tensor<2>) -> Result<CubeTensor> {
     t.try_into_primitive::<Cube>()
-        .map_err(|e| Error::Backend(format!("fused GPU attention needs a cubecl device: {e:?}")))
+        .map_err(|e| Error::backend("fused GPU attention needs a cubecl device", e))
 }
 
 /// A bank matrix as the kernel reads it: f32/f16 rows, or int8 codes four to a `u32` with
-/// one f32 scale per row (burn's quantised tiles, [`crate::quantized`]: each block of a row
+/// one f32 scale per row (burn's quantised tiles, [`crate::bank::int8_tiles`]: each block of a row
 /// carries the row's scale, so the first block's is read).
 // One per bank matrix; both variants hold cubecl tensors, so neither is small.
 #[allow(clippy::large_enum_variant)]
-enum Stored {
+enum KernelMatrix {
     Float(CubeTensor),
     Int8 {
         codes: CubeTensor,
@@ -349,15 +342,15 @@ enum Stored {
     },
 }
 
-impl Stored {
+impl KernelMatrix {
     fn int8(&self) -> bool {
-        matches!(self, Stored::Int8 { .. })
+        matches!(self, KernelMatrix::Int8 { .. })
     }
 
     fn dtype(&self) -> Result<ElemType> {
         match self {
-            Stored::Float(t) => storage(t.dtype),
-            Stored::Int8 { .. } => Ok(burn::backend::cubecl::dtype_to_storage_type(DType::U32)),
+            KernelMatrix::Float(t) => storage(t.dtype),
+            KernelMatrix::Int8 { .. } => Ok(burn::backend::cubecl::dtype_to_storage_type(DType::U32)),
         }
     }
 
@@ -365,8 +358,8 @@ impl Stored {
     /// scales' row stride.
     fn parts(self, dummy: &CubeTensor) -> (CubeTensor, CubeTensor, usize) {
         match self {
-            Stored::Float(t) => (t, dummy.clone(), 0),
-            Stored::Int8 { codes, scales, stride } => (codes, scales, stride),
+            KernelMatrix::Float(t) => (t, dummy.clone(), 0),
+            KernelMatrix::Int8 { codes, scales, stride } => (codes, scales, stride),
         }
     }
 
@@ -377,20 +370,20 @@ impl Stored {
         let fail = || Error::Backend("fused GPU attention: a bank tile is not a cubecl tensor".into());
         let q = match t.clone().into_dispatch().kind {
             DispatchTensorKind::Cube(BackendTensor::Quantized(q)) => q,
-            DispatchTensorKind::Cube(BackendTensor::Float(f)) => return Ok(Stored::Float(f)),
+            DispatchTensorKind::Cube(BackendTensor::Float(f)) => return Ok(KernelMatrix::Float(f)),
             _ => return Err(fail()),
         };
         let (codes, scales) = q.quantized_handles().ok_or_else(fail)?;
         let stride = scales.meta.shape().iter().skip(1).product::<usize>().max(1);
-        Ok(Stored::Int8 { codes, scales, stride })
+        Ok(KernelMatrix::Int8 { codes, scales, stride })
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn launch(
     q: CubeTensor,
-    k: Stored,
-    v: Stored,
+    k: KernelMatrix,
+    v: KernelMatrix,
     batch: usize,
     rows: usize,
     width: usize,
@@ -410,20 +403,20 @@ fn launch(
     let (k8, v8) = (k.int8(), v.int8());
     let ((k, ks, k_stride), (v, vs, v_stride)) = (k.parts(&dummy), v.parts(&dummy));
     let count = CubeCount::Static(batch.div_ceil(shape.queries) as u32, shape.splits as u32, 1);
-    let dim = CubeDim::new_1d(THREADS as u32);
+    let dim = CubeDim::new_1d(WORKGROUP_THREADS as u32);
     let address = [&q, &k, &v, &ks, &vs, &acc, &sums]
         .iter()
         .map(|t| t.required_address_type())
         .max()
         .unwrap_or_default();
     // Vectors of 4 numbers; an int8 matrix is read one u32 (4 codes) at a time.
-    let lanes = |int8: bool| if int8 { 1 } else { LANES };
+    let lanes = |int8: bool| if int8 { 1 } else { VECTOR };
     kernel::head_kernel::launch(
         &client,
         count,
         dim,
         address,
-        LANES,
+        VECTOR,
         lanes(k8),
         lanes(v8),
         q.into_tensor_arg(),
@@ -438,8 +431,8 @@ fn launch(
         shape.rows_per_split,
         k_stride,
         v_stride,
-        width / LANES,
-        cols / LANES,
+        width / VECTOR,
+        cols / VECTOR,
         shape.queries,
         shape.block,
         shape.tile,
@@ -693,6 +686,123 @@ mod kernel {
 mod tests {
     use super::*;
 
+    /// Numbers in [−1, 1) from a seeded linear congruential generator.
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The kernel alone ([`attend_within`]) against a softmax in f64 on the host,
+    /// at the shapes where its bookkeeping can go wrong: one point and batches that are not a
+    /// multiple of a workgroup's points; banks of one row, of fewer rows than a tile and of a
+    /// partial last split; values wider than one pass of the workgroup's threads (2,048 columns)
+    /// and narrower (4, 276); keys of 4 and 256 columns; keys and values in f16; bindings small
+    /// enough that the bank goes in chunks of rows, the points in parts and the splits are fewer
+    /// (as banks and batches beyond WebGPU's 128 MiB bindings do). Relative error
+    /// ≤ 1e-5 of the largest output (f32 keys and values), ≤ 1e-5 against the same f16 numbers
+    /// read as f32.
+    #[test]
+    fn the_kernel_matches_a_host_softmax() {
+        // A GPU adapter (lavapipe in CI: tests/gpu.rs requires one); without one there is nothing to run.
+        let Ok((device, _)) = crate::backend::Backend::Wgpu.device() else {
+            eprintln!("no wgpu adapter: the kernel is not run");
+            return;
+        };
+        // (points, bank rows, key width, value width, binding bytes): 128 MiB, as in use, or small
+        // enough that the bank goes in chunks of 256 rows, the points in parts, and fewer splits.
+        let mib = MAX_BINDING;
+        let cases = [
+            (1, 1, 4, 4, mib),
+            // Bank ends inside a thread's four rows (each row weighs here), and a last
+            // workgroup of 3 points (a thread's block of points partly past the batch).
+            (2, 7, 8, 12, mib),
+            (19, 1003, 64, 256, mib),
+            (1, 1000, 256, 1024, mib),
+            (3, 255, 16, 276, mib),
+            (17, 700, 256, 2048, 256 * 8192),
+            (40, 2100, 4, 64, 64 * 1024),
+            (50, 600, 256, 1024, 16 * 4096),
+        ];
+        for (batch, rows, width, cols, binding) in cases {
+            for dtype in [DType::F32, DType::F16] {
+                if dtype == DType::F16 && !device.supports_dtype(DType::F16) {
+                    continue;
+                }
+                let stored = |n: usize, seed: u64, amp: f32| -> Vec<f32> {
+                    let raw: Vec<f32> = noise(n, seed).into_iter().map(|x| amp * x).collect();
+                    if dtype == DType::F16 {
+                        raw.iter().map(|x| half::f16::from_f32(*x).to_f32()).collect()
+                    } else {
+                        raw
+                    }
+                };
+                // Scores within ±15, like RANGE's semantic head.
+                let q: Vec<f32> = noise(batch * width, 1)
+                    .iter()
+                    .map(|x| x * 15.0 / (width as f32).sqrt())
+                    .collect();
+                let k = stored(rows * width, 2, 1.0);
+                let v = stored(rows * cols, 3, 3.0);
+                let t = |data: &[f32], shape: [usize; 2], dt: DType| {
+                    Tensor::<2>::from_data(TensorData::new(data.to_vec(), shape), (&device, dt))
+                };
+                let got = attend_within(
+                    &t(&q, [batch, width], DType::F32),
+                    &t(&k, [rows, width], dtype),
+                    &t(&v, [rows, cols], dtype),
+                    binding,
+                )
+                .unwrap();
+                assert_eq!(got.dims(), [batch, cols]);
+                let got: Vec<f32> = got.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+                let mut worst = 0.0f64;
+                for b in 0..batch {
+                    let w: Vec<f64> = (0..rows)
+                        .map(|r| {
+                            let s: f64 = (0..width)
+                                .map(|j| q[b * width + j] as f64 * k[r * width + j] as f64)
+                                .sum();
+                            s.exp()
+                        })
+                        .collect();
+                    let total: f64 = w.iter().sum();
+                    let want: Vec<f64> = (0..cols)
+                        .map(|c| (0..rows).map(|r| w[r] * v[r * cols + c] as f64).sum::<f64>() / total)
+                        .collect();
+                    let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-30);
+                    for c in 0..cols {
+                        worst = worst.max((got[b * cols + c] as f64 - want[c]).abs() / scale);
+                    }
+                }
+                eprintln!(
+                    "fused kernel, batch {batch}, {rows}×{width} keys, {cols} values, binding {binding}, {dtype:?}: {worst:.2e}"
+                );
+                assert!(
+                    worst <= 1e-5,
+                    "batch {batch} rows {rows} cols {cols} {dtype:?}: {worst:.2e}"
+                );
+            }
+        }
+        // Shapes it cannot take are errors, not panics.
+        let t = |shape: [usize; 2]| Tensor::<2>::zeros(shape, &device);
+        for (q, k, v) in [
+            ([2, 6], [10, 6], [10, 8]),
+            ([2, 8], [10, 4], [10, 8]),
+            ([2, 4], [10, 4], [9, 8]),
+        ] {
+            assert!(attend(&t(q), &t(k), &t(v)).is_err());
+        }
+        assert!(attend_within(&t([2, 4]), &t([10, 4]), &t([10, 8]), 1000).is_err());
+        // 128 MiB of 1,024 f32 values per row: chunks of 32,768 rows.
+        assert_eq!(chunk_rows(4096, mib), 32_768);
+    }
+
+
     /// Every bank row falls in exactly one split, splits are whole tiles, and one point
     /// spreads over many workgroups while large batches get one split.
     #[test]
@@ -700,7 +810,7 @@ mod tests {
         for batch in [1, 2, 3, 16, 17, 300, 10_000, 32_768] {
             for rows in [1, 255, 256, 257, 5_000, 100_000, 1_000_000] {
                 let s = Shape::new(batch, rows, 1024);
-                assert_eq!(s.queries * s.tile, THREADS * ROWS_PER_THREAD * s.block);
+                assert_eq!(s.queries * s.tile, WORKGROUP_THREADS * ROWS_PER_THREAD * s.block);
                 assert!(s.queries >= batch.min(16) && s.queries.is_power_of_two());
                 assert_eq!(s.rows_per_split % s.tile, 0);
                 assert!(s.splits * s.rows_per_split >= rows, "{batch} {rows} {s:?}");
@@ -708,7 +818,7 @@ mod tests {
                 assert!(s.splits <= TARGET_WORKGROUPS);
                 // The kernel's weights (a 4-wide f32 vector per point and four rows) within the
                 // 16 KiB of workgroup memory WebGPU guarantees.
-                let bytes = s.queries * s.tile / ROWS_PER_THREAD * LANES * 4;
+                let bytes = s.queries * s.tile / ROWS_PER_THREAD * VECTOR * 4;
                 assert!(bytes <= 16 * 1024, "{batch} {rows} {s:?}: {bytes} bytes");
                 assert!(
                     s.splits == 1 || s.splits * batch * 1024 * 4 <= MAX_BINDING,

@@ -5,100 +5,20 @@
 //! O(bank + batch · (tile + value_dim)). RANGE+ runs its two heads (semantic and
 //! geographic) through one pass over the bank.
 
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{DType, Tensor};
 
-use crate::compact::Rows;
-use crate::error::{Error, Result};
-use crate::quantized;
+use super::{Against, HeadSpec, bounded};
+use crate::bank::int8_tiles;
+use crate::bank::{BankView, Matrix};
+use crate::error::Result;
+use crate::parallel::map_parts;
 
 /// Running state of one softmax head: row maxima `m` (none when the scores are
 /// [`bounded`]), normalisers `l`, accumulators `acc`.
-struct Head {
+struct RunningHead {
     m: Option<Tensor<2>>,
     l: Tensor<2>,
     acc: Tensor<2>,
-}
-
-/// One attention head: which bank matrix it scores against, and its temperature.
-#[derive(Clone, Copy, Debug)]
-pub struct HeadSpec {
-    /// Multiplier of the scores (the softmax's inverse temperature).
-    pub scale: f32,
-    pub against: Against,
-}
-
-/// The bank matrix a head's queries are compared with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Against {
-    /// The keys (cosine similarity of unit vectors).
-    Keys,
-    /// The locations' unit vectors (cosine of the angle on the sphere).
-    Locations,
-}
-
-/// A bank matrix as the stream reads it: a device tensor, int8 device tiles
-/// ([`crate::quantized`]), or host rows (the CPU) that each tile dequantises.
-#[derive(Clone, Copy)]
-pub enum Matrix<'a> {
-    Device(&'a Tensor<2>),
-    Tiles(&'a [Tensor<2>]),
-    Host(&'a Rows, &'a Device),
-}
-
-impl Matrix<'_> {
-    /// Rows `start .. start + len` as an f32 tensor.
-    pub fn rows(&self, start: usize, len: usize) -> Tensor<2> {
-        match self {
-            Matrix::Device(t) => (*t).clone().narrow(0, start, len),
-            Matrix::Tiles(tiles) => quantized::rows(tiles, start, len),
-            Matrix::Host(rows, device) => {
-                Tensor::from_data(TensorData::new(rows.tile(start, len), [len, rows.cols()]), *device)
-            }
-        }
-    }
-
-    fn is_host(&self) -> bool {
-        matches!(self, Matrix::Host(..))
-    }
-
-    fn is_tiled(&self) -> bool {
-        matches!(self, Matrix::Tiles(..))
-    }
-}
-
-/// Bank matrices a head may be scored against, plus the values.
-pub struct BankView<'a> {
-    pub keys: Matrix<'a>,
-    pub xyz: Matrix<'a>,
-    pub values: Matrix<'a>,
-    pub rows: usize,
-    /// The largest |value| in the bank (for [`bounded`]).
-    pub value_bound: f32,
-    /// What the stored values must be multiplied by: 1, or [`value_bound`](Self::value_bound)
-    /// for an f16 bank, whose values are stored divided by it (so that a tile's sums stay far
-    /// inside f16).
-    pub value_scale: f32,
-}
-
-impl BankView<'_> {
-    /// Whether the keys and values are f16 device tensors, whole or in tiles
-    /// ([`crate::bank::GpuPrecision::F16`]).
-    fn half(&self) -> bool {
-        match self.values {
-            Matrix::Device(v) => v.dtype() == DType::F16,
-            Matrix::Tiles(tiles) => tiles.first().is_some_and(|t| t.dtype() == DType::F16),
-            Matrix::Host(..) => false,
-        }
-    }
-
-    /// An attention output over the stored values times [`value_scale`](Self::value_scale).
-    pub fn with_value_scale(&self, out: Tensor<2>) -> Tensor<2> {
-        if self.value_scale == 1.0 {
-            out
-        } else {
-            out.mul_scalar(self.value_scale)
-        }
-    }
 }
 
 /// Runs each head (`queries[i]` against `heads[i]`) over the bank in tiles of `tile` rows
@@ -126,23 +46,13 @@ pub fn stream_parallel(
         return Ok(run(queries));
     }
     let chunk = batch.div_ceil(parts);
-    let results: Vec<Vec<Tensor<2>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..parts)
-            .map(|i| {
-                let (start, len) = (i * chunk, chunk.min(batch - i * chunk));
-                let part: Vec<Tensor<2>> = queries.iter().map(|q| q.clone().narrow(0, start, len)).collect();
-                let run = &run;
-                scope.spawn(move || run(&part))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| Error::Backend("an attention worker thread failed".into()))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
+    let slices: Vec<Vec<Tensor<2>>> = (0..parts)
+        .map(|i| {
+            let (start, len) = (i * chunk, chunk.min(batch - i * chunk));
+            queries.iter().map(|q| q.clone().narrow(0, start, len)).collect()
+        })
+        .collect();
+    let results = map_parts(slices, "attention", |part| run(&part))?;
     let outputs = results.first().map_or(0, Vec::len);
     Ok((0..outputs)
         .map(|h| Tensor::cat(results.iter().map(|r| r[h].clone()).collect(), 0))
@@ -164,7 +74,7 @@ pub fn stream_runs(
     runs: &[(usize, usize)],
 ) -> Vec<Tensor<2>> {
     let (queries, plain) = prepare(bank, queries, heads);
-    let mut state: Vec<Option<Head>> = heads.iter().map(|_| None).collect();
+    let mut state: Vec<Option<RunningHead>> = heads.iter().map(|_| None).collect();
     for (start, len) in tiles_of(bank, runs, tile) {
         let v = bank.values.rows(start, len);
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
@@ -375,7 +285,7 @@ fn normaliser(
 /// fewer distinct shapes for the GPU's kernels, each compiled (and autotuned) once per shape.
 fn pieces(start: usize, len: usize, tile: usize, tiled: bool) -> Vec<(usize, usize)> {
     if tiled {
-        return quantized::aligned(start, len).collect();
+        return int8_tiles::aligned(start, len).collect();
     }
     let even = len.div_ceil(len.div_ceil(tile).max(1)).max(1);
     (start..start + len)
@@ -395,27 +305,16 @@ pub fn product(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
     }
 }
 
-/// Whether a head may skip the running maximum. Queries and keys are unit vectors (int8 keys
-/// within a few per cent), so |score| ≤ 1.05 · scale: with `exp(score)` taken as it is, every
-/// weight lies in [e^−1.05·scale, e^1.05·scale] (normal f32 numbers for scale ≤ 76) and the
-/// sums stay below `e^1.05·scale · rows · max|value|`, which must be far inside f32 (< 1e30).
-/// The softmax is the same — the maximum only guards the range — with two passes over each
-/// score tile and the rescaling of the accumulators saved.
-pub(crate) fn bounded(scale: f32, rows: usize, value_bound: f32) -> bool {
-    let top = 1.05 * scale.abs() as f64;
-    top <= 80.0 && top.exp() * rows as f64 * (value_bound as f64).max(1e-30) < 1e30
-}
-
 /// Folds one tile of scores `[batch, len]` and its values `[len, value_dim]` into a head's
 /// running state: as they are when the scores are [`bounded`], else against a running maximum,
 /// rescaling what was accumulated when a row's maximum grows.
-fn update(state: Option<Head>, scores: Tensor<2>, v: Tensor<2>, bounded: bool) -> Head {
+fn update(state: Option<RunningHead>, scores: Tensor<2>, v: Tensor<2>, bounded: bool) -> RunningHead {
     let (m0, l0, acc0) = match state {
-        Some(Head { m, l, acc }) => (m, Some(l), Some(acc)),
+        Some(RunningHead { m, l, acc }) => (m, Some(l), Some(acc)),
         None => (None, None, None),
     };
     let (m, alpha, p) = softmax_step(m0, scores, bounded);
-    Head {
+    RunningHead {
         l: rescaled(l0, alpha.as_ref(), p.clone().sum_dim(1)),
         acc: rescaled(acc0, alpha.as_ref(), product(p, v)),
         m,
@@ -477,22 +376,15 @@ pub fn tile_rows(batch: usize, rows: usize, budget: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{bounded, pieces};
+    use super::pieces;
 
     #[test]
     fn runs_split_into_even_tiles_or_the_int8_banks_own() {
         assert_eq!(pieces(0, 10, 4, false), vec![(0, 4), (4, 4), (8, 2)]);
         assert_eq!(pieces(5, 8, 4, false), vec![(5, 4), (9, 4)]);
         assert_eq!(pieces(3, 2, 100, false), vec![(3, 2)]);
-        let t = crate::quantized::TILE;
+        let t = crate::bank::int8_tiles::TILE_ROWS;
         assert_eq!(pieces(t - 1, 2, 100, true), vec![(t - 1, 1), (t, 1)]);
     }
 
-    #[test]
-    fn scores_are_bounded_only_while_the_sums_stay_far_inside_f32() {
-        assert!(bounded(15.0, 100_000, 10.0));
-        assert!(bounded(40.0, 1_000_000, 100.0));
-        assert!(!bounded(40.0, 1_000_000, 1e20), "the sums could overflow");
-        assert!(!bounded(100.0, 10, 1.0), "the smallest weights would be subnormal");
-    }
 }

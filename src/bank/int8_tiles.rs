@@ -4,20 +4,20 @@
 //! burn stores the codes four to a `u32` with one f32 scale per block of a row (each block
 //! carries its row's scale, so the numbers are exactly `code · scale`, as in the file). It
 //! cannot slice a quantised tensor correctly (measured on burn 0.22.1: a sliced tensor reads
-//! the wrong codes), so the matrix is kept as separate tensors of [`TILE`] rows, and the
+//! the wrong codes), so the matrix is kept as separate tensors of [`TILE_ROWS`] rows, and the
 //! streamed attention walks tiles aligned to them; any other range is dequantised first.
 
 use burn::tensor::quantization::{QuantMode, QuantScheme, QuantStore, QuantValue, ScaleDtype};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::compact::Rows;
+use crate::format::Rows;
 use crate::error::{Error, Result};
 
 /// Rows per tensor (and per streamed tile): 4096 × 1024 int8 values are 4 MB.
-pub const TILE: usize = 4096;
+pub const TILE_ROWS: usize = 4096;
 
 /// The int8 rows of `rows` (the file's codes for an int8 bank, else each row quantised by its
-/// largest |value|) as quantised device tensors of [`TILE`] rows.
+/// largest |value|) as quantised device tensors of [`TILE_ROWS`] rows.
 pub fn tiles(rows: &Rows, device: &Device) -> Result<Vec<Tensor<2>>> {
     let Rows::Int8 { codes, scales, cols } = rows else {
         return Err(Error::Invalid("int8 tiles need int8 rows".into()));
@@ -31,8 +31,8 @@ pub fn tiles(rows: &Rows, device: &Device) -> Result<Vec<Tensor<2>>> {
         .per_block([1, block as u8], ScaleDtype::F32);
     let per_row = cols / block;
     Ok(codes
-        .chunks(TILE * cols)
-        .zip(scales.chunks(TILE))
+        .chunks(TILE_ROWS * cols)
+        .zip(scales.chunks(TILE_ROWS))
         .map(|(codes, scales)| {
             let n = scales.len();
             let blocks: Vec<f32> = scales.iter().flat_map(|&s| std::iter::repeat_n(s, per_row)).collect();
@@ -57,13 +57,13 @@ fn block_width(cols: usize) -> Result<usize> {
 /// Rows `start .. start + len` of the matrix held as `tiles`: the quantised tile itself when
 /// the range is exactly one tile, else the covered tiles dequantised (f32) and cut.
 pub fn rows(tiles: &[Tensor<2>], start: usize, len: usize) -> Tensor<2> {
-    let (first, last) = (start / TILE, (start + len - 1) / TILE);
+    let (first, last) = (start / TILE_ROWS, (start + len - 1) / TILE_ROWS);
     let whole = tiles[first].dims()[0];
-    if start.is_multiple_of(TILE) && len == whole {
+    if start.is_multiple_of(TILE_ROWS) && len == whole {
         return tiles[first].clone();
     }
     let parts: Vec<Tensor<2>> = tiles[first..=last].iter().map(|t| t.clone().dequantize()).collect();
-    Tensor::cat(parts, 0).narrow(0, start - first * TILE, len)
+    Tensor::cat(parts, 0).narrow(0, start - first * TILE_ROWS, len)
 }
 
 /// The whole matrix in f32.
@@ -78,7 +78,7 @@ pub fn aligned(start: usize, len: usize) -> impl Iterator<Item = (usize, usize)>
     let mut at = start;
     std::iter::from_fn(move || {
         (at < end).then(|| {
-            let next = ((at / TILE + 1) * TILE).min(end);
+            let next = ((at / TILE_ROWS + 1) * TILE_ROWS).min(end);
             let piece = (at, next - at);
             at = next;
             piece
@@ -103,10 +103,10 @@ mod tests {
 
     #[test]
     fn runs_split_at_tile_boundaries() {
-        let pieces: Vec<_> = aligned(TILE - 10, 2 * TILE + 20).collect();
+        let pieces: Vec<_> = aligned(TILE_ROWS - 10, 2 * TILE_ROWS + 20).collect();
         assert_eq!(
             pieces,
-            vec![(TILE - 10, 10), (TILE, TILE), (2 * TILE, TILE), (3 * TILE, 10)]
+            vec![(TILE_ROWS - 10, 10), (TILE_ROWS, TILE_ROWS), (2 * TILE_ROWS, TILE_ROWS), (3 * TILE_ROWS, 10)]
         );
         assert_eq!(aligned(0, 5).collect::<Vec<_>>(), vec![(0, 5)]);
         assert_eq!(aligned(7, 0).count(), 0);

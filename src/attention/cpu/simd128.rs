@@ -1,9 +1,8 @@
-//! The row loops of the fused CPU kernel (`src/fused.rs`), written with WebAssembly SIMD
+//! The row loops of the CPU attention kernel ([`super`]), written with WebAssembly SIMD
 //! intrinsics for the browser build. LLVM keeps the i8 → f32 widening of those loops scalar
-//! on wasm32 (one lane extracted at a time), which left a single point's retrieval at about a
-//! quarter of the memory's speed there (BENCHMARKS.md).
+//! on wasm32 (one lane extracted at a time).
 //!
-//! Each function does the arithmetic of its portable counterpart in `fused.rs` in the same
+//! Each function does the arithmetic of its portable counterpart (`portable.rs`) in the same
 //! order — multiply, then add, lane by lane — so its results are bit for bit the same
 //! (baseline WebAssembly SIMD has no fused multiply-add).
 //!
@@ -16,6 +15,9 @@ use core::arch::wasm32::{
     f32x4_convert_i32x4, f32x4_extract_lane, f32x4_splat, i16x8_extend_high_i8x16, i16x8_extend_low_i8x16,
     i32x4_extend_high_i16x8, i32x4_extend_low_i16x8, v128, v128_load, v128_store,
 };
+
+// Elements per step, [`SUMS`]: one 16-byte load of int8 codes, four vectors of f32.
+use super::portable::SUMS;
 
 /// `a · b + c`, lane by lane: one relaxed multiply-add in the relaxed-SIMD build (fused or
 /// not, as the processor does it), a multiply then an add in the baseline build.
@@ -30,13 +32,11 @@ fn madd(a: v128, b: v128, c: v128) -> v128 {
     core::arch::wasm32::f32x4_add(core::arch::wasm32::f32x4_mul(a, b), c)
 }
 
-/// Elements per step: one 16-byte load of int8 codes, four vectors of f32.
-pub const LANES: usize = 16;
 
 /// The 16 codes at `src[0..16]` as four vectors of f32, in order.
 #[inline(always)]
 fn widen(src: &[i8]) -> [v128; 4] {
-    assert!(src.len() >= LANES);
+    assert!(src.len() >= SUMS);
     // SAFETY: `src` holds at least 16 bytes (asserted); `v128_load` takes unaligned addresses.
     let codes = unsafe { v128_load(src.as_ptr().cast()) };
     let (lo, hi) = (i16x8_extend_low_i8x16(codes), i16x8_extend_high_i8x16(codes));
@@ -88,10 +88,10 @@ impl Row for f32 {
 /// Lane sums of a dot product over the first `a.len() / 16 · 16` elements: lane `j` holds
 /// `Σ_k a[16k + j] · b[16k + j]`, added in order of `k`.
 #[inline(always)]
-pub fn dot_lanes<T: Row>(a: &[T], b: &[f32]) -> [f32; LANES] {
-    let whole = a.len().min(b.len()) / LANES * LANES;
+pub fn dot_lanes<T: Row>(a: &[T], b: &[f32]) -> [f32; SUMS] {
+    let whole = a.len().min(b.len()) / SUMS * SUMS;
     let mut acc = [f32x4_splat(0.0); 4];
-    for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
+    for (x, y) in a[..whole].chunks_exact(SUMS).zip(b[..whole].chunks_exact(SUMS)) {
         let xs = T::four(x);
         for (k, acc) in acc.iter_mut().enumerate() {
             *acc = madd(xs[k], load4(&y[4 * k..]), *acc);
@@ -102,8 +102,8 @@ pub fn dot_lanes<T: Row>(a: &[T], b: &[f32]) -> [f32; LANES] {
 
 /// The 16 lanes of four vectors, in order.
 #[inline(always)]
-fn lanes(acc: &[v128; 4]) -> [f32; LANES] {
-    let mut out = [0f32; LANES];
+fn lanes(acc: &[v128; 4]) -> [f32; SUMS] {
+    let mut out = [0f32; SUMS];
     for (k, v) in acc.iter().enumerate() {
         out[4 * k] = f32x4_extract_lane::<0>(*v);
         out[4 * k + 1] = f32x4_extract_lane::<1>(*v);
@@ -113,8 +113,9 @@ fn lanes(acc: &[v128; 4]) -> [f32; LANES] {
     out
 }
 
-/// Columns per step of [`add_rows_whole`]: eight vectors of sums held while the rows are added.
-pub const CHUNK: usize = 32;
+// Columns per step of [`add_rows_whole`], the kernel's [`CHUNK`]: eight vectors of sums held
+// while the rows are added.
+use super::CHUNK;
 
 /// `acc[j] = w[k] · rows[k][j] + acc[j]` for `k = 0, 1, …` in order, for the first
 /// `len / 32 · 32` elements; returns how many. The sums of 32 columns stay in registers while
@@ -141,11 +142,11 @@ pub fn add_rows_whole<const G: usize>(acc: &mut [f32], w: &[f32; G], rows: &[&[f
 /// `acc[j] = w · row[j] + acc[j]` for the first `len / 16 · 16` elements; returns how many.
 #[inline(always)]
 pub fn axpy_whole(acc: &mut [f32], w: f32, row: &[i8]) -> usize {
-    let whole = acc.len().min(row.len()) / LANES * LANES;
+    let whole = acc.len().min(row.len()) / SUMS * SUMS;
     let wv = f32x4_splat(w);
     for (a, x) in acc[..whole]
-        .chunks_exact_mut(LANES)
-        .zip(row[..whole].chunks_exact(LANES))
+        .chunks_exact_mut(SUMS)
+        .zip(row[..whole].chunks_exact(SUMS))
     {
         for (k, xk) in widen(x).iter().enumerate() {
             let part = &mut a[4 * k..4 * k + 4];
@@ -158,14 +159,53 @@ pub fn axpy_whole(acc: &mut [f32], w: f32, row: &[i8]) -> usize {
 /// `dst[j] = src[j] as f32` for the first `len / 16 · 16` elements; returns how many.
 #[inline(always)]
 pub fn widen_whole(dst: &mut [f32], src: &[i8]) -> usize {
-    let whole = dst.len().min(src.len()) / LANES * LANES;
+    let whole = dst.len().min(src.len()) / SUMS * SUMS;
     for (d, s) in dst[..whole]
-        .chunks_exact_mut(LANES)
-        .zip(src[..whole].chunks_exact(LANES))
+        .chunks_exact_mut(SUMS)
+        .zip(src[..whole].chunks_exact(SUMS))
     {
         for (k, v) in widen(s).iter().enumerate() {
             store4(&mut d[4 * k..4 * k + 4], *v);
         }
     }
     whole
+}
+
+/// The loops the passes call, here with these intrinsics.
+pub(super) mod loops {
+    use super::super::GROUP;
+    use super::super::portable::{Madd, add_rows_from, axpy};
+    use super as simd128;
+
+    /// `a · b`, as the portable `dot` sums it.
+    #[inline(always)]
+    pub fn dot<M: Madd, T: simd128::Row>(a: &[T], b: &[f32]) -> f32 {
+        let whole = a.len() / simd128::SUMS * simd128::SUMS;
+        let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| x.into() * y).sum();
+        simd128::dot_lanes(a, b).iter().sum::<f32>() + tail
+    }
+
+    /// `acc += w · row`.
+    #[inline(always)]
+    pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
+        let done = simd128::axpy_whole(acc, w, row);
+        axpy::<M, i8>(&mut acc[done..], w, &row[done..]);
+    }
+
+    /// `acc += Σ_k w[k] · rows[k]`, as [`add_rows_from`] adds them.
+    #[inline(always)]
+    pub fn add_rows<M: Madd>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[f32]; GROUP]) {
+        let done = simd128::add_rows_whole(acc, w, rows);
+        add_rows_from::<M, f32>(acc, w, rows, done);
+    }
+
+    /// `dst = src` as f32.
+    #[inline(always)]
+    pub fn widen(dst: &mut [f32], src: &[i8]) {
+        let done = simd128::widen_whole(dst, src);
+        dst[done..]
+            .iter_mut()
+            .zip(&src[done..])
+            .for_each(|(f, &c)| *f = c as f32);
+    }
 }

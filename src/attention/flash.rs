@@ -1,9 +1,10 @@
 //! Exact whole-bank heads through burn's attention op (`burn::tensor::module::attention`),
-//! an alternative to the streamed tiles of [`crate::attention`] on a GPU.
+//! the [`GpuAttention::Flash`](super::GpuAttention::Flash) route, an alternative to the streamed
+//! tiles of [`super::stream`] on a GPU.
 //!
 //! In the `vulkan` build burn autotunes that op among cubek's flash-attention kernels: each
 //! head is one fused pass over the bank, with the scores, their exponentials and sums, and
-//! `P · V` kept on chip — the kernel the batch targets of BENCHMARKS.md call for. Other builds
+//! `P · V` kept on chip. Other builds
 //! (WGSL, the browser's) run burn's unfused version of the op, which holds a chunk's scores
 //! in memory, so there batches go in chunks whose scores stay within the tile budget.
 //!
@@ -21,39 +22,9 @@ use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use half::f16;
 
-use crate::attention::{Against, BankView, Matrix};
+use super::Against;
+use crate::bank::{BankView, Matrix};
 use crate::error::{Error, Result};
-
-/// How a GPU runs the exact heads over the whole bank.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum GpuAttention {
-    /// Tiles of the bank with an online softmax, a few burn ops per tile ([`crate::attention`]).
-    /// The default.
-    #[default]
-    Stream,
-    /// burn's attention op, one call per head over the whole bank: fused flash-attention kernels
-    /// in the `vulkan` build (autotuned), burn's unfused op elsewhere. f32 and f16 banks only.
-    Flash,
-    /// Our own kernel, one pass per head over the whole bank with nothing but one tile's
-    /// weights in workgroup memory (`crate::fused_gpu`): the default wgpu build and the
-    /// browser's, not the `vulkan` build (whose fusion wraps the tensors it reads). f32, f16
-    /// and int8 banks (read in place).
-    Fused,
-}
-
-impl GpuAttention {
-    /// Parses `stream`, `flash` or `fused`.
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "stream" => Ok(Self::Stream),
-            "flash" => Ok(Self::Flash),
-            "fused" => Ok(Self::Fused),
-            other => Err(Error::Invalid(format!(
-                "unknown GPU attention {other:?} (expected stream, flash or fused)"
-            ))),
-        }
-    }
-}
 
 /// Query rows per call are a multiple of this.
 pub const QUERY_ALIGN: usize = 128;
@@ -66,9 +37,9 @@ pub const GEO_WIDTH: usize = 16;
 /// one and its kernels would only add to the package.
 pub const AVAILABLE: bool = cfg!(not(target_arch = "wasm32"));
 
-/// Whether this build's attention op is the fused (flash) one: burn picks its flash kernels by
-/// autotuning, which only the `vulkan` build enables.
-pub const FUSED: bool = cfg!(feature = "vulkan");
+/// Whether this build's attention op runs burn's flash kernels: burn picks them by
+/// autotuning, which only the `vulkan` build enables (elsewhere it is burn's unfused op).
+pub const AUTOTUNED: bool = cfg!(feature = "vulkan");
 
 /// The bank's side of the geographic head, `[rows, GEO_WIDTH]`, in the bank's dtype (its
 /// values are exact in f16, so an f16 bank's copy loses nothing and no call casts it).
@@ -154,7 +125,7 @@ pub fn attend(
 /// The query rows that one unfused call may take with the scores of `rows` bank rows within
 /// `budget` elements (at least [`QUERY_ALIGN`]); every batch at once where the op is fused.
 pub fn chunk_rows(rows: usize, budget: usize) -> usize {
-    if FUSED {
+    if AUTOTUNED {
         usize::MAX
     } else {
         (budget / rows.max(1) / QUERY_ALIGN).max(1) * QUERY_ALIGN
@@ -204,16 +175,16 @@ fn call(_: Tensor<4>, _: Tensor<4>, _: Tensor<4>) -> Result<Tensor<4>> {
 }
 
 pub(crate) fn unavailable() -> Error {
-    Error::Invalid("flash attention is not in the browser build (it would run burn's unfused op there)".into())
+    Error::Unavailable("flash attention is not in the browser build (it would run burn's unfused op there)".into())
 }
 
 /// An f16 bank goes through the op only where it is fused: burn's unfused op keeps the scores
 /// and the softmax in the inputs' dtype, and f16 scores of up to 40 are ~1% off (measured on
-/// lavapipe), where the fused kernels sum them in f32.
+/// lavapipe), where the flash kernels sum them in f32.
 pub(crate) fn check_dtype(dtype: DType) -> Result<()> {
-    if dtype == DType::F16 && !FUSED {
+    if dtype == DType::F16 && !AUTOTUNED {
         return Err(Error::Invalid(
-            "flash attention with an f16 bank needs the fused kernels of the `vulkan` build (burn's unfused op would compute the softmax in f16)".into(),
+            "flash attention with an f16 bank needs the flash kernels of the `vulkan` build (burn's unfused op would compute the softmax in f16)".into(),
         ));
     }
     Ok(())
@@ -270,19 +241,12 @@ mod tests {
 
     #[test]
     fn unfused_chunks_keep_their_scores_within_the_budget() {
-        if FUSED {
+        if AUTOTUNED {
             return;
         }
         assert_eq!(chunk_rows(100_000, 8 << 20), QUERY_ALIGN, "at least one aligned chunk");
         assert_eq!(chunk_rows(10_000, 8 << 20) % QUERY_ALIGN, 0);
         assert!(chunk_rows(10_000, 8 << 20) * 10_000 <= 8 << 20);
         assert_eq!(chunk_rows(10_000_000, 1), QUERY_ALIGN);
-    }
-
-    #[test]
-    fn names_parse() {
-        assert_eq!(GpuAttention::parse("flash").ok(), Some(GpuAttention::Flash));
-        assert_eq!(GpuAttention::parse("stream").ok(), Some(GpuAttention::Stream));
-        assert!(GpuAttention::parse("fast").is_err());
     }
 }

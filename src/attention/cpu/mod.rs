@@ -20,12 +20,26 @@
 //! apart, with pass 3's coefficients from elsewhere: how shards of a bank agree on one
 //! softmax (`model::shard`). On x86-64 the passes run with AVX2 and FMA where the processor has them.
 
-use crate::attention::{Against, HeadSpec};
-use crate::compact::Rows;
-use crate::error::{Error, Result};
+mod portable;
+#[cfg(wasm_simd)]
+mod simd128;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
-/// One head of a fused call.
-pub struct FusedHead<'a> {
+#[cfg(not(wasm_simd))]
+use portable::loops;
+use portable::{Madd, Plain, axpy};
+#[cfg(wasm_simd)]
+use simd128::loops;
+
+use crate::attention::{Against, HeadSpec};
+use crate::bank::HostBank;
+use crate::error::{Error, Result};
+use crate::format::Rows;
+use crate::parallel::map_parts;
+
+/// One head of a kernel call.
+pub struct Head<'a> {
     pub spec: HeadSpec,
     /// The head's share of the output (RANGE+: β or 1 − β).
     pub weight: f32,
@@ -36,29 +50,15 @@ pub struct FusedHead<'a> {
     pub runs: Option<&'a [Vec<(usize, usize)>]>,
 }
 
-/// The bank as the fused passes read it: rows in one (the device) order.
-pub struct HostBank<'a> {
-    pub keys: &'a Rows,
-    pub values: &'a Rows,
-    /// `rows × 3` unit vectors of the locations.
-    pub xyz: &'a [f32],
-}
-
-impl HostBank<'_> {
-    fn rows(&self) -> usize {
-        self.xyz.len() / 3
-    }
-}
-
 /// Score-buffer budget (f32 elements, 64 MB).
 const SCORE_BUDGET: usize = 16 << 20;
 
-/// Up to how many points a batch goes through the fused passes on the CPU; larger batches
-/// are faster through burn's tiled matmuls. The streamed path gains most where the semantic
-/// head is all there is (RANGE, or RANGE+ at β = 1): its scores are a matmul as large as the
-/// values'. Measured crossovers (BENCHMARKS.md): natively 128–256 points for the semantic head
-/// alone and 256–512 otherwise; in the browser's single WebAssembly thread 16–32 and 64–128.
-pub fn fused_up_to<'a>(heads: impl IntoIterator<Item = &'a HeadSpec>) -> usize {
+/// Up to how many points a batch goes through this kernel on the CPU.
+///
+/// Larger batches are faster through burn's tiled matmuls, soonest where the semantic head is
+/// all there is (RANGE, or RANGE+ at β = 1): its scores are a matmul as large as the values'.
+/// The limits sit at the measured crossovers, natively and in the browser's single thread.
+pub fn kernel_up_to<'a>(heads: impl IntoIterator<Item = &'a HeadSpec>) -> usize {
     let semantic_only = heads.into_iter().all(|h| h.against == Against::Keys);
     match (cfg!(target_arch = "wasm32"), semantic_only) {
         (false, true) => 128,
@@ -68,22 +68,24 @@ pub fn fused_up_to<'a>(heads: impl IntoIterator<Item = &'a HeadSpec>) -> usize {
     }
 }
 
-/// The most queries one fused call takes: its score buffer stays within 64 MB, and past 32
-/// queries a pass gains nothing more from reading each bank row once for all (BENCHMARKS.md).
+/// The most queries one kernel call takes.
+///
+/// Its score buffer stays within 64 MB, and past 32 queries a pass gains nothing more from
+/// reading each bank row once for all.
 pub fn group_size(rows: usize, heads: usize) -> usize {
     (SCORE_BUDGET / (rows * heads).max(1)).clamp(1, 32)
 }
 
 /// `Σ_h weight_h · softmax(scale_h · q·Kᵀ) · V` for each of `batch` queries:
 /// `batch × value_dim`, row-major.
-pub fn attend(bank: &HostBank, heads: &[FusedHead], batch: usize, threads: usize) -> Result<Vec<f32>> {
+pub fn attend(bank: &HostBank, heads: &[Head], batch: usize, threads: usize) -> Result<Vec<f32>> {
     let s = softmax(bank, heads, batch, threads)?;
     s.accumulate(bank, &s.coefficients(heads))
 }
 
 /// Each row's combined weight for one query (the heads' `batch` is 1): the weights of
 /// [`attend`]'s third pass, `rows` long, summing to 1.
-pub fn weights(bank: &HostBank, heads: &[FusedHead], threads: usize) -> Result<Vec<f32>> {
+pub fn weights(bank: &HostBank, heads: &[Head], threads: usize) -> Result<Vec<f32>> {
     let s = softmax(bank, heads, 1, threads)?;
     s.row_weights(&s.coefficients(heads))
 }
@@ -105,16 +107,16 @@ pub struct Softmaxed {
 }
 
 /// Passes 1 and 2 over the bank, split over `threads` row ranges.
-pub fn softmax(bank: &HostBank, heads: &[FusedHead], batch: usize, threads: usize) -> Result<Softmaxed> {
+pub fn softmax(bank: &HostBank, heads: &[Head], batch: usize, threads: usize) -> Result<Softmaxed> {
     check(bank, heads, batch)?;
     let ranges = split(bank.rows(), threads);
-    let scored = par_map(ranges.clone(), |(a, z)| score_best(bank, heads, batch, a, z))?;
+    let scored = map_parts(ranges.clone(), "retrieval", |(a, z)| score_best(bank, heads, batch, a, z))?;
     let groups = heads.len() * batch;
     let mut max = vec![f32::NEG_INFINITY; groups];
     for (_, m) in &scored {
         max.iter_mut().zip(m).for_each(|(g, v)| *g = g.max(*v));
     }
-    let exped = par_map(scored.into_iter().map(|(s, _)| s).collect(), |mut s| {
+    let exped = map_parts(scored.into_iter().map(|(s, _)| s).collect(), "retrieval", |mut s| {
         let sums = exp_in_place(&mut s, &max);
         (s, sums)
     })?;
@@ -134,7 +136,7 @@ pub fn softmax(bank: &HostBank, heads: &[FusedHead], batch: usize, threads: usiz
 
 impl Softmaxed {
     /// Each (head, query)'s `weight / l` (0 where the query attends to no row).
-    pub fn coefficients(&self, heads: &[FusedHead]) -> Vec<f32> {
+    pub fn coefficients(&self, heads: &[Head]) -> Vec<f32> {
         (0..self.heads * self.batch)
             .map(|g| {
                 let l = self.sum[g];
@@ -151,7 +153,7 @@ impl Softmaxed {
     /// `w_r = Σ_h coef[h, i] · p[h, i, r]`; one thread per row range.
     pub fn accumulate(&self, bank: &HostBank, coef: &[f32]) -> Result<Vec<f32>> {
         self.check_coefficients(coef)?;
-        let partials = par_map(self.ranges.iter().zip(&self.probs).collect(), |(range, p)| {
+        let partials = map_parts(self.ranges.iter().zip(&self.probs).collect(), "retrieval", |(range, p)| {
             let probs = Probs {
                 p,
                 coef,
@@ -182,7 +184,7 @@ impl Softmaxed {
     fn check_coefficients(&self, coef: &[f32]) -> Result<()> {
         if coef.len() != self.heads * self.batch {
             return Err(Error::Mismatch(format!(
-                "fused attention: {} coefficients for {} heads × {} queries",
+                "CPU attention kernel: {} coefficients for {} heads × {} queries",
                 coef.len(),
                 self.heads,
                 self.batch
@@ -192,7 +194,7 @@ impl Softmaxed {
     }
 }
 
-fn check(bank: &HostBank, heads: &[FusedHead], batch: usize) -> Result<()> {
+fn check(bank: &HostBank, heads: &[Head], batch: usize) -> Result<()> {
     for h in heads {
         let dim = match h.spec.against {
             Against::Keys => bank.keys.cols(),
@@ -200,13 +202,13 @@ fn check(bank: &HostBank, heads: &[FusedHead], batch: usize) -> Result<()> {
         };
         if h.queries.len() != batch * dim || h.runs.is_some_and(|r| r.len() != batch) {
             return Err(Error::Mismatch(format!(
-                "fused attention: {} query values for {batch} queries of width {dim}",
+                "CPU attention kernel: {} query values for {batch} queries of width {dim}",
                 h.queries.len()
             )));
         }
     }
     if bank.rows() == 0 || heads.is_empty() {
-        return Err(Error::Invalid("fused attention needs a bank row and a head".into()));
+        return Err(Error::Invalid("CPU attention kernel needs a bank row and a head".into()));
     }
     Ok(())
 }
@@ -216,24 +218,6 @@ fn split(n: usize, parts: usize) -> Vec<(usize, usize)> {
     let parts = parts.clamp(1, n.max(1));
     let chunk = n.div_ceil(parts);
     (0..n).step_by(chunk.max(1)).map(|a| (a, (a + chunk).min(n))).collect()
-}
-
-/// `f` over `items`, one thread each (none spawned for a single item, as in the browser).
-fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
-    if items.len() <= 1 {
-        return Ok(items.into_iter().map(f).collect());
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items.into_iter().map(|it| scope.spawn(move || f(it))).collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| Error::Backend("a retrieval worker thread failed".into()))
-            })
-            .collect()
-    })
 }
 
 /// `p = exp(s − max)` for each (head, query) segment of `s`; returns each segment's `Σ p`.
@@ -269,116 +253,9 @@ fn mask_outside(seg: &mut [f32], a: usize, runs: &[(usize, usize)]) {
     seg[pos - a..].fill(f32::NEG_INFINITY);
 }
 
-/// A multiply-add: plain, or fused where the processor has FMA.
-trait Madd {
-    fn madd(a: f32, b: f32, c: f32) -> f32;
-}
-enum Plain {}
-impl Madd for Plain {
-    #[inline(always)]
-    fn madd(a: f32, b: f32, c: f32) -> f32 {
-        a * b + c
-    }
-}
-#[cfg(target_arch = "x86_64")]
-enum Fma {}
-#[cfg(target_arch = "x86_64")]
-impl Madd for Fma {
-    #[inline(always)]
-    fn madd(a: f32, b: f32, c: f32) -> f32 {
-        a.mul_add(b, c)
-    }
-}
-
-// The browser build's dot products are `src/simd128.rs`'s (the same sums, [`loops`]).
-#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
-const LANES: usize = 16;
-
-/// `a · b` with [`LANES`] independent sums, so that it vectorises.
-#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
-#[inline(always)]
-fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
-    let mut acc = [0f32; LANES];
-    let whole = a.len() / LANES * LANES;
-    for (x, y) in a[..whole].chunks_exact(LANES).zip(b[..whole].chunks_exact(LANES)) {
-        for j in 0..LANES {
-            acc[j] = M::madd(x[j].into(), y[j], acc[j]);
-        }
-    }
-    let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| x.into() * y).sum();
-    acc.iter().sum::<f32>() + tail
-}
-
-/// The row loops: with WebAssembly SIMD (the browser build) written with its intrinsics in
-/// `src/simd128.rs`, the same arithmetic in the same order, so the same bits (the relaxed-SIMD
-/// build fuses each multiply-add where the processor has FMA); elsewhere the portable [`dot`],
-/// [`axpy`] and [`add_rows_from`], which LLVM vectorises.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod loops {
-    use super::{GROUP, Madd};
-    use crate::simd128;
-
-    /// `a · b`, as [`super::dot`] sums it.
-    #[inline(always)]
-    pub fn dot<M: Madd, T: simd128::Row>(a: &[T], b: &[f32]) -> f32 {
-        let whole = a.len() / simd128::LANES * simd128::LANES;
-        let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(&x, y)| x.into() * y).sum();
-        simd128::dot_lanes(a, b).iter().sum::<f32>() + tail
-    }
-
-    /// `acc += w · row`.
-    #[inline(always)]
-    pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
-        let done = simd128::axpy_whole(acc, w, row);
-        super::axpy::<M, i8>(&mut acc[done..], w, &row[done..]);
-    }
-
-    /// `acc += Σ_k w[k] · rows[k]`, as [`super::add_rows_from`] adds them.
-    #[inline(always)]
-    pub fn add_rows<M: Madd>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[f32]; GROUP]) {
-        const _: () = assert!(super::CHUNK == simd128::CHUNK);
-        let done = simd128::add_rows_whole(acc, w, rows);
-        super::add_rows_from::<M, f32>(acc, w, rows, done);
-    }
-
-    /// `dst = src` as f32.
-    #[inline(always)]
-    pub fn widen(dst: &mut [f32], src: &[i8]) {
-        let done = simd128::widen_whole(dst, src);
-        dst[done..]
-            .iter_mut()
-            .zip(&src[done..])
-            .for_each(|(f, &c)| *f = c as f32);
-    }
-}
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-mod loops {
-    use super::{GROUP, Madd};
-
-    #[inline(always)]
-    pub fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
-        super::dot::<M, T>(a, b)
-    }
-
-    #[inline(always)]
-    pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
-        super::axpy::<M, i8>(acc, w, row)
-    }
-
-    #[inline(always)]
-    pub fn add_rows<M: Madd>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[f32]; GROUP]) {
-        super::add_rows_from::<M, f32>(acc, w, rows, 0)
-    }
-
-    #[inline(always)]
-    pub fn widen(dst: &mut [f32], src: &[i8]) {
-        dst.iter_mut().zip(src).for_each(|(f, &c)| *f = c as f32);
-    }
-}
-
 /// Pass 1 over rows `a..z`: scores (heads × batch × len) and their maxima (heads × batch).
 #[inline(always)]
-fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
+fn score<M: Madd>(bank: &HostBank, heads: &[Head], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
     let len = z - a;
     let mut s = vec![0f32; heads.len() * batch * len];
     // One int8 row converted once serves every query of the batch.
@@ -407,12 +284,12 @@ fn score<M: Madd>(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, 
 /// In the browser build this and the other passes' per-block functions are functions of their
 /// own: V8 finishes a call in the code it began with, so a pass written as one call would run
 /// whole in its baseline compiler's slower code the first time; called block by block, the
-/// optimised code takes over during that first call (BENCHMARKS.md).
+/// optimised code takes over during that first call.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn score_rows<M: Madd>(
     bank: &HostBank,
-    heads: &[FusedHead],
+    heads: &[Head],
     (batch, a, len): (usize, usize, usize),
     (r0, r1): (usize, usize),
     s: &mut [f32],
@@ -472,37 +349,6 @@ const GROUP: usize = 4;
 const CHUNK: usize = 32;
 // A group never straddles two blocks.
 const _: () = assert!(BLOCK.is_multiple_of(GROUP));
-
-/// `acc += w · row`.
-#[inline(always)]
-fn axpy<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: f32, row: &[T]) {
-    for (a, &x) in acc.iter_mut().zip(row) {
-        *a = M::madd(w, x.into(), *a);
-    }
-}
-
-/// `acc += Σ_k w[k] · rows[k]`, row by row for each element, from element `from` on (the
-/// browser build's SIMD loop adds the elements before it).
-#[inline(always)]
-fn add_rows_from<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[T]; GROUP], from: usize) {
-    let whole = from + (acc.len() - from) / CHUNK * CHUNK;
-    for c in (from..whole).step_by(CHUNK) {
-        let mut sum = [0f32; CHUNK];
-        sum.copy_from_slice(&acc[c..c + CHUNK]);
-        for (row, &wk) in rows.iter().zip(w) {
-            let part = &row[c..c + CHUNK];
-            for j in 0..CHUNK {
-                sum[j] = M::madd(wk, part[j].into(), sum[j]);
-            }
-        }
-        acc[c..c + CHUNK].copy_from_slice(&sum);
-    }
-    for (j, a) in acc.iter_mut().enumerate().skip(whole) {
-        for (row, &wk) in rows.iter().zip(w) {
-            *a = M::madd(wk, row[j].into(), *a);
-        }
-    }
-}
 
 /// Pass 3 over rows `a..z`: `Σ_r w_r · value_r` per query (`batch × value_dim`), where
 /// `w_r = Σ_h coef[h, i] · p[h, i, r]`. A single query goes to [`accumulate_one`]; for more,
@@ -640,37 +486,22 @@ fn add_block_one<T>(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-fn has_fma() -> bool {
-    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn score_fma(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
-    score::<Fma>(bank, heads, batch, a, z)
-}
-
-fn score_best(bank: &HostBank, heads: &[FusedHead], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
+/// Pass 1 with the best multiply-add this processor has.
+fn score_best(bank: &HostBank, heads: &[Head], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
     #[cfg(target_arch = "x86_64")]
-    if has_fma() {
+    if x86::has_fma() {
         // SAFETY: the processor has AVX2 and FMA (checked just above).
-        return unsafe { score_fma(bank, heads, batch, a, z) };
+        return unsafe { x86::score_fma(bank, heads, batch, a, z) };
     }
     score::<Plain>(bank, heads, batch, a, z)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn accumulate_fma(values: &Rows, probs: &Probs, range: (usize, usize)) -> Vec<f32> {
-    accumulate::<Fma>(values, probs, range)
-}
-
+/// Pass 3 with the best multiply-add this processor has.
 fn accumulate_best(values: &Rows, probs: &Probs, range: (usize, usize)) -> Vec<f32> {
     #[cfg(target_arch = "x86_64")]
-    if has_fma() {
+    if x86::has_fma() {
         // SAFETY: the processor has AVX2 and FMA (checked just above).
-        return unsafe { accumulate_fma(values, probs, range) };
+        return unsafe { x86::accumulate_fma(values, probs, range) };
     }
     accumulate::<Plain>(values, probs, range)
 }
@@ -681,7 +512,7 @@ mod tests {
     use crate::format::StorageDtype;
 
     /// The reference: each head's softmax in f64 over every (unmasked) row, then `Σ w · v`.
-    fn naive(keys: &[f32], xyz: &[f32], values: &[f32], kd: usize, heads: &[FusedHead], batch: usize) -> Vec<f64> {
+    fn naive(keys: &[f32], xyz: &[f32], values: &[f32], kd: usize, heads: &[Head], batch: usize) -> Vec<f64> {
         let (n, vd) = (xyz.len() / 3, values.len() / (xyz.len() / 3));
         let mut out = vec![0f64; batch * vd];
         for h in heads {
@@ -748,7 +579,7 @@ mod tests {
         let q = unit_rows(batch, kd, 17);
         let qx = unit_rows(batch, 3, 19);
         let runs: Vec<Vec<(usize, usize)>> = vec![vec![(0, n)], vec![(10, 5), (500, 200)], vec![(999, 1)]];
-        let head = |against, scale, weight, queries, runs| FusedHead {
+        let head = |against, scale, weight, queries, runs| Head {
             spec: HeadSpec { scale, against },
             weight,
             queries,
@@ -804,7 +635,7 @@ mod tests {
         };
         let (q, qx) = (unit_rows(1, kd, 21), unit_rows(1, 3, 23));
         let heads = [
-            FusedHead {
+            Head {
                 spec: HeadSpec {
                     scale: 15.0,
                     against: Against::Keys,
@@ -813,7 +644,7 @@ mod tests {
                 queries: &q,
                 runs: None,
             },
-            FusedHead {
+            Head {
                 spec: HeadSpec {
                     scale: 40.0,
                     against: Against::Locations,
@@ -845,7 +676,7 @@ mod tests {
             xyz: &xyz,
         };
         let q = [1.0, 0.0, 0.0];
-        let heads = [FusedHead {
+        let heads = [Head {
             spec: HeadSpec {
                 scale: 1.0,
                 against: Against::Keys,
@@ -865,3 +696,4 @@ mod tests {
         assert_eq!(kept, [100, 101, 105, 106, 109]);
     }
 }
+

@@ -1,0 +1,31 @@
+//! x86-64: the passes compiled for AVX2 and FMA, taken where the processor has them.
+
+use super::portable::Madd;
+use super::{Head, HostBank, Probs, Rows, accumulate, score};
+
+/// A fused multiply-add.
+enum Fma {}
+
+impl Madd for Fma {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// Whether this processor has AVX2 and FMA.
+pub(super) fn has_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// Pass 1 with fused multiply-adds; call only where [`has_fma`].
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn score_fma(bank: &HostBank, heads: &[Head], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
+    score::<Fma>(bank, heads, batch, a, z)
+}
+
+/// Pass 3 with fused multiply-adds; call only where [`has_fma`].
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn accumulate_fma(values: &Rows, probs: &Probs, range: (usize, usize)) -> Vec<f32> {
+    accumulate::<Fma>(values, probs, range)
+}
