@@ -1,8 +1,7 @@
 //! Batches larger than a device can hold are split, not refused, and splitting changes
 //! nothing beyond float summation order.
 
-mod common;
-use common::*;
+use crate::common::*;
 use georange::{Backend, Model, StorageDtype, Variant};
 
 #[test]
@@ -22,7 +21,7 @@ fn an_oversized_batch_is_split_with_the_same_result() {
         .unwrap();
     assert_eq!(steps, vec![max, max + 3], "expected a split after max_batch points");
     // The rows past the split repeat earlier rows: they must agree with them. The last three
-    // form a batch small enough for the fused CPU path (tests/fused.rs), the others were
+    // form a batch small enough for the fused CPU path (tests/cpu_kernel.rs), the others were
     // streamed: the same sums in another order, so they agree to f32 rounding.
     let dim = model.dim(variant);
     let period = q.len() / 2;

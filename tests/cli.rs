@@ -1,7 +1,6 @@
 //! The command line as a user runs it: conversion, embedding, and one-line errors.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! Our file readers and the checkpoint reader on damaged input: every truncation and many
 //! flipped bytes give an error, never a panic or a silently different model.
 
-mod common;
-use common::*;
+use crate::common::*;
 use georange::convert::ckpt::satclip_checkpoint;
 use georange::{Bank, Encoder, StorageDtype};
 

@@ -1,6 +1,6 @@
 //! GeoCLIP's real pretrained location encoder (PyPI `geoclip` 1.3.0), and RANGE over it.
 //!
-//! Needs the weights: `tools/fetch_geoclip.sh` (run by `./test.sh`) puts them in
+//! Needs the weights: `tools/fetch/fetch_geoclip.sh` (run by `./test.sh`) puts them in
 //! `target/geoclip/`; `GEORANGE_GEOCLIP_DIR` overrides the folder.
 //!
 //! Tolerances: against GeoCLIP run in float64 (the same code with the model in double), our
@@ -10,8 +10,7 @@
 //! them at the 1e-4 level; against that output we hold cosine ≥ 0.9999 per row. int8 files:
 //! cosine ≥ 0.999 per row and at most 30% of the .pth.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::PathBuf;
 
 use georange::convert::geoclip::geoclip_weights;
@@ -25,7 +24,7 @@ fn geoclip_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/geoclip"));
     assert!(
         dir.join("location_encoder_weights.pth").exists(),
-        "GeoCLIP weights not found in {}: run tools/fetch_geoclip.sh (./test.sh does)",
+        "GeoCLIP weights not found in {}: run tools/fetch/fetch_geoclip.sh (./test.sh does)",
         dir.display()
     );
     dir
@@ -92,7 +91,7 @@ fn int8_file_is_small_and_close() {
 }
 
 /// A bank over GeoCLIP at 2,000 gallery points with random values: RANGE and RANGE+ equal a
-/// straightforward float64 computation (numpy, in tools/make_fixtures.py) within 1e-5
+/// straightforward float64 computation (numpy, in tools/fixtures/make_fixtures.py) within 1e-5
 /// relative (high part) per row.
 #[test]
 fn range_over_geoclip_matches_a_plain_f64_computation() {

@@ -203,7 +203,7 @@ fn an_f16_bank_on_the_gpu_stays_within_its_stated_error() {
 
 /// A bank of `rows` rows on a Fibonacci lattice with random unit keys and values in ±3.
 fn synthetic_bank(enc: &georange::Encoder, rows: usize, value_dim: usize) -> Bank {
-    let locs: Vec<f32> = georange::imagery::fibonacci_points(rows)
+    let locs: Vec<f32> = georange::bank::imagery::fibonacci_points(rows)
         .iter()
         .map(|v| *v as f32)
         .collect();
@@ -277,7 +277,7 @@ fn an_int8_bank_on_the_gpu_computes_with_the_files_numbers() {
     // block (f32) within 128 MiB, like every other step.
     let int8 = Model::with_gpu_precision(&enc, &small, &device, dtype, GpuPrecision::Int8).unwrap();
     let f32 = Model::new(&enc, Some(&small), &device, dtype).unwrap();
-    assert!(int8.max_batch() * georange::quantized::TILE * 4 <= 128 << 20);
+    assert!(int8.max_batch() * georange::bank::int8_tiles::TILE_ROWS * 4 <= 128 << 20);
     assert!(int8.max_batch() < f32.max_batch());
     // int8 is chosen when the model is built, from the host bank.
     let mut built = Model::new(&enc, Some(&small), &device, dtype).unwrap();
@@ -337,7 +337,7 @@ fn flash_attention_matches_the_stream() {
         }
         // burn's unfused op would compute an f16 bank's softmax in f16 (~1e-2 off): refused
         // outside the fused (`vulkan`) build, whose kernels sum in f32.
-        if device.supports_dtype(burn::tensor::DType::F16) && !georange::flash::FUSED {
+        if device.supports_dtype(burn::tensor::DType::F16) && !georange::internals::FLASH_AUTOTUNED {
             flash.set_gpu_precision(GpuPrecision::F16).unwrap();
             let e = flash
                 .embed(&pts[..20], variants[0], 10, &mut |_| {})
@@ -384,109 +384,6 @@ fn flash_attention_matches_the_stream() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("has no"), "{e}");
-}
-
-/// The fused kernel alone (`georange::fused_gpu::attend`) against a softmax in f64 on the host,
-/// at the shapes where its bookkeeping can go wrong: one point and batches that are not a
-/// multiple of a workgroup's points; banks of one row, of fewer rows than a tile and of a
-/// partial last split; values wider than one pass of the workgroup's threads (2,048 columns)
-/// and narrower (4, 276); keys of 4 and 256 columns; keys and values in f16; bindings small
-/// enough that the bank goes in chunks of rows, the points in parts and the splits are fewer
-/// (as banks and batches beyond WebGPU's 128 MiB bindings do). Relative error
-/// ≤ 1e-5 of the largest output (f32 keys and values), ≤ 1e-5 against the same f16 numbers
-/// read as f32.
-#[test]
-#[cfg(not(feature = "vulkan"))]
-fn the_fused_kernel_matches_a_host_softmax() {
-    use burn::tensor::{DType, Tensor, TensorData};
-    let (device, _) = Backend::Wgpu.device().expect("a wgpu adapter");
-    // (points, bank rows, key width, value width, binding bytes): 128 MiB, as in use, or small
-    // enough that the bank goes in chunks of 256 rows, the points in parts, and fewer splits.
-    let mib = georange::fused_gpu::MAX_BINDING;
-    let cases = [
-        (1, 1, 4, 4, mib),
-        // Bank ends inside a thread's four rows (each row weighs here), and a last
-        // workgroup of 3 points (a thread's block of points partly past the batch).
-        (2, 7, 8, 12, mib),
-        (19, 1003, 64, 256, mib),
-        (1, 1000, 256, 1024, mib),
-        (3, 255, 16, 276, mib),
-        (17, 700, 256, 2048, 256 * 8192),
-        (40, 2100, 4, 64, 64 * 1024),
-        (50, 600, 256, 1024, 16 * 4096),
-    ];
-    for (batch, rows, width, cols, binding) in cases {
-        for dtype in [DType::F32, DType::F16] {
-            if dtype == DType::F16 && !device.supports_dtype(DType::F16) {
-                continue;
-            }
-            let stored = |n: usize, seed: u64, amp: f32| -> Vec<f32> {
-                let raw: Vec<f32> = noise(n, seed).into_iter().map(|x| amp * x).collect();
-                if dtype == DType::F16 {
-                    raw.iter().map(|x| half::f16::from_f32(*x).to_f32()).collect()
-                } else {
-                    raw
-                }
-            };
-            // Scores within ±15, like RANGE's semantic head.
-            let q: Vec<f32> = noise(batch * width, 1)
-                .iter()
-                .map(|x| x * 15.0 / (width as f32).sqrt())
-                .collect();
-            let k = stored(rows * width, 2, 1.0);
-            let v = stored(rows * cols, 3, 3.0);
-            let t = |data: &[f32], shape: [usize; 2], dt: DType| {
-                Tensor::<2>::from_data(TensorData::new(data.to_vec(), shape), (&device, dt))
-            };
-            let got = georange::fused_gpu::attend_within(
-                &t(&q, [batch, width], DType::F32),
-                &t(&k, [rows, width], dtype),
-                &t(&v, [rows, cols], dtype),
-                binding,
-            )
-            .unwrap();
-            assert_eq!(got.dims(), [batch, cols]);
-            let got: Vec<f32> = got.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
-            let mut worst = 0.0f64;
-            for b in 0..batch {
-                let w: Vec<f64> = (0..rows)
-                    .map(|r| {
-                        let s: f64 = (0..width)
-                            .map(|j| q[b * width + j] as f64 * k[r * width + j] as f64)
-                            .sum();
-                        s.exp()
-                    })
-                    .collect();
-                let total: f64 = w.iter().sum();
-                let want: Vec<f64> = (0..cols)
-                    .map(|c| (0..rows).map(|r| w[r] * v[r * cols + c] as f64).sum::<f64>() / total)
-                    .collect();
-                let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-30);
-                for c in 0..cols {
-                    worst = worst.max((got[b * cols + c] as f64 - want[c]).abs() / scale);
-                }
-            }
-            eprintln!(
-                "fused kernel, batch {batch}, {rows}×{width} keys, {cols} values, binding {binding}, {dtype:?}: {worst:.2e}"
-            );
-            assert!(
-                worst <= 1e-5,
-                "batch {batch} rows {rows} cols {cols} {dtype:?}: {worst:.2e}"
-            );
-        }
-    }
-    // Shapes it cannot take are errors, not panics.
-    let t = |shape: [usize; 2]| Tensor::<2>::zeros(shape, &device);
-    for (q, k, v) in [
-        ([2, 6], [10, 6], [10, 8]),
-        ([2, 8], [10, 4], [10, 8]),
-        ([2, 4], [10, 4], [9, 8]),
-    ] {
-        assert!(georange::fused_gpu::attend(&t(q), &t(k), &t(v)).is_err());
-    }
-    assert!(georange::fused_gpu::attend_within(&t([2, 4]), &t([10, 4]), &t([10, 8]), 1000).is_err());
-    // 128 MiB of 1,024 f32 values per row: chunks of 32,768 rows.
-    assert_eq!(georange::fused_gpu::chunk_rows(4096, mib), 32_768);
 }
 
 /// Exact heads through our fused kernel (`GpuAttention::Fused`) agree with the streamed tiles
@@ -646,7 +543,7 @@ fn a_large_int8_bank_reaches_the_gpu_in_parts_exactly() {
 #[cfg(not(feature = "vulkan"))]
 fn a_bank_past_the_gpus_largest_buffer_is_held_in_tiles_never_misread() {
     let (device, dtype) = Backend::Wgpu.device().unwrap();
-    let Some(limit) = georange::fused_gpu::max_buffer_bytes(&device).filter(|l| *l <= 512 << 20) else {
+    let Some(limit) = georange::backend::max_buffer_bytes(&device).filter(|l| *l <= 512 << 20) else {
         eprintln!("skipped: this GPU's buffers hold more than 512 MB; a bank past them is too large for a test");
         return;
     };

@@ -1,9 +1,8 @@
-//! The malformed-file corpus (tests/hostile/, made by tools/make_hostile_files.py) through
+//! The malformed-file corpus (tests/hostile/, made by tools/fixtures/make_hostile_files.py) through
 //! the command line: every file gives a one-line error that names its problem, a non-zero
 //! exit, no panic, no hang, and no output file left behind.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

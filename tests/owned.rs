@@ -2,8 +2,7 @@
 //! as they are uploaded, bank rows reordered in place) computes exactly what one built from
 //! borrowed ones does: the same bits, for every stored precision and model.
 
-mod common;
-use common::*;
+use crate::common::*;
 use georange::{Backend, Model, StorageDtype, Variant};
 
 #[test]

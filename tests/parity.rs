@@ -10,8 +10,7 @@
 //!
 //! The raw encoder output (`--model encoder`) is held to the same bounds scaled by its norm.
 
-mod common;
-use common::*;
+use crate::common::*;
 use georange::{StorageDtype, Variant};
 
 const VARIANTS: [(&str, Variant); 4] = [
@@ -55,7 +54,7 @@ fn check_rows(got: &[f32], want: &Golden, high_dim: usize, label: &str) {
     }
 }
 
-type Golden = georange::convert::npy::Matrix;
+type Golden = georange::convert::npy::NpyMatrix;
 
 fn parity(set: &Set) {
     let (enc, bank) = converted(set, StorageDtype::F32);

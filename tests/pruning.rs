@@ -1,9 +1,8 @@
 //! Approximate RANGE+ (`Model::set_geo_cutoff`): the pruned geographic head against the exact
 //! one on a bank of 20,000 rows spread over the sphere, at points all over it.
 
-mod common;
-use common::*;
-use georange::imagery::fibonacci_points;
+use crate::common::*;
+use georange::bank::imagery::fibonacci_points;
 use georange::{Backend, Bank, Model, StorageDtype, Variant};
 
 fn model(cutoff: Option<f64>) -> (Model, usize) {

@@ -2,8 +2,7 @@
 //! does: the two rounds of `georange::model::combine` run here as `js/shards.js` runs them,
 //! and their embeddings and explanations are compared with one model over the whole bank.
 
-mod common;
-use common::*;
+use crate::common::*;
 use georange::bank::{shard_files, shard_ranges, slice_file};
 use georange::model::{assemble, combine};
 use georange::{Backend, Bank, Encoder, Model, StorageDtype, Variant};

@@ -59,7 +59,7 @@ pub fn embed(enc: &Encoder, bank: &Bank, variant: Variant) -> (Vec<f32>, usize) 
     )
 }
 
-pub fn golden(set: &Set, tag: &str) -> npy::Matrix {
+pub fn golden(set: &Set, tag: &str) -> npy::NpyMatrix {
     npy::read_npy(&fixture(&format!("{}_{tag}.npy", set.golden))).unwrap()
 }
 

@@ -1,12 +1,11 @@
-//! The CPU's two exact retrieval paths agree: batches of up to `fused::fused_up_to` points go
-//! through `georange::fused` (straight from the bank's int8 or f32 rows; what `tests/parity.rs`
+//! The CPU's two exact retrieval paths agree: batches of up to `cpu::kernel_up_to` points go
+//! through `georange::attention::cpu` (straight from the bank's int8 or f32 rows; what `tests/parity.rs`
 //! checks against the reference), larger ones through the streamed, tiled path. Same model,
 //! same points, each batch size picking its path.
 
-mod common;
-use common::*;
+use crate::common::*;
 use georange::attention::{Against, HeadSpec};
-use georange::fused::fused_up_to;
+use georange::internals::kernel_up_to;
 use georange::{Backend, Model, StorageDtype, Variant};
 
 /// Largest per-point relative error of the high-resolution part, and whether the encoder part
@@ -35,7 +34,7 @@ fn small_batches_match_the_streamed_path_for_every_variant_and_precision() {
     // The largest fused batches: the semantic head alone, and with the geographic head.
     let spec = |against| HeadSpec { scale: 1.0, against };
     let (semantic, geo) = (spec(Against::Keys), spec(Against::Locations));
-    let largest = [fused_up_to(&[semantic]), fused_up_to(&[semantic, geo])];
+    let largest = [kernel_up_to(&[semantic]), kernel_up_to(&[semantic, geo])];
     assert!(largest.iter().all(|&b| streamed_batch > b));
     for set in [&L10, &L40] {
         for dtype in [StorageDtype::F32, StorageDtype::Int8] {
@@ -100,9 +99,9 @@ fn huge_values_take_the_running_maximum_and_give_the_same_softmax() {
     // The smallest tiles (attention::MIN_TILE rows), so the streamed path crosses tiles and
     // must rescale what it summed when a row's maximum grows.
     big.set_tile_budget(1);
-    assert!(bank.rows() > georange::attention::MIN_TILE, "the bank fits one tile");
+    assert!(bank.rows() > georange::internals::MIN_TILE, "the bank fits one tile");
     // 180 points: RANGE+ through the fused passes, RANGE through the streamed tiles (above
-    // fused::fused_up_to); 360: both streamed (RANGE+'s heads sharing their values:
+    // fused::kernel_up_to); 360: both streamed (RANGE+'s heads sharing their values:
     // attention::stream_mixed).
     for copies in [2, 4] {
         let pts: Vec<f64> = vec![queries(); copies].concat();
