@@ -78,9 +78,40 @@ export interface EmbedOptions {
   onProgress?: (p: { done: number; total: number }) => void;
 }
 
+/**
+ * What went wrong, as a stable word (the same as the Rust `Error::code` and the Python
+ * package's `code`): branch on it, never on the message.
+ * - `'bad_file'`: a file is not an encoder or bank file of ours, or is damaged or cut short;
+ * - `'pair_mismatch'`: the bank was not built for this encoder (another width or encoder);
+ * - `'bad_coordinate'`: a NaN or infinite coordinate, or a latitude outside [−90, 90] (`row` says which);
+ * - `'invalid_argument'`: an option out of range or unknown (a model name, β, workers…);
+ * - `'network'`: a file could not be downloaded (HTTP error, cut connection);
+ * - `'device_lost'`: the WebGPU device was lost (a call in flight finishes on the CPU by itself);
+ * - `'unavailable'`: this browser or build lacks what was asked for (WebAssembly SIMD, a route);
+ * - `'disposed'`: the model was disposed before or during the call;
+ * - `'worker_failed'`: a CPU worker could not start or died;
+ * - `'backend'`: the compute backend failed; `'io'`: the file system (Node.js) failed.
+ */
+export type ErrorCode =
+  | 'io' | 'bad_file' | 'pair_mismatch' | 'bad_coordinate' | 'invalid_argument' | 'backend'
+  | 'device_lost' | 'unavailable' | 'disposed' | 'network' | 'worker_failed';
+
+/** Every `ErrorCode`. */
+export declare const ERROR_CODES: readonly ErrorCode[];
+
+/** The error every georange call rejects (or throws) with. */
+export declare class GeoRangeError extends Error {
+  readonly name: 'GeoRangeError';
+  /** What went wrong (see `ErrorCode`). */
+  readonly code: ErrorCode;
+  /** For `'bad_coordinate'`: the caller's row (0-based) of the first bad point. */
+  readonly row?: number;
+}
+
 /** A loaded RANGE / encoder model. */
 export declare class GeoRange {
-  /** Fetches (with progress, cached) and loads a model. Rejects with a readable Error on a bad file. */
+  /** Fetches (with progress, cached) and loads a model. Rejects with a `GeoRangeError` on a bad
+   * file (`code` `'bad_file'`, `'pair_mismatch'`, `'network'`…). */
   static load(options: LoadOptions): Promise<GeoRange>;
   /**
    * Where the model runs. If the WebGPU device is lost (driver reset, GPU process crash), the
@@ -106,8 +137,9 @@ export declare class GeoRange {
   dimOf(model: 'encoder' | 'range' | 'range+'): number;
   /**
    * Embeds points `[lon0, lat0, lon1, lat1, …]` (degrees). Resolves to `rows × dimOf(model)`
-   * values, row-major. Calls are queued, never interleaved. Rejects on NaN coordinates or a
-   * latitude outside [−90, 90] (naming the row); longitudes wrap.
+   * values, row-major. Calls are queued, never interleaved. Rejects with `code`
+   * `'bad_coordinate'` and the caller's `row` on a NaN coordinate or a latitude outside
+   * [−90, 90]; longitudes wrap.
    */
   embed(lonLat: Float64Array | number[], options?: EmbedOptions): Promise<Float32Array>;
   /** The bank rows that weigh most in a point's RANGE / RANGE+ embedding, heaviest first. */

@@ -4,6 +4,7 @@
 
 import init, { WasmModel, shardBank } from './georange_wasm.js';
 import { shardFile } from './shards.js';
+import { GeoRangeError, toMessage } from './errors.js';
 
 let model = null;
 
@@ -54,10 +55,10 @@ function buffers(result) {
 
 self.onmessage = async ({ data: { id, op, args } }) => {
   try {
-    if (!['init', 'load', 'shard'].includes(op) && !model) throw new Error('the worker has no model loaded');
+    if (!['init', 'load', 'shard'].includes(op) && !model) throw new GeoRangeError('the worker has no model loaded', 'invalid_argument');
     const result = await ops[op](args);
     self.postMessage({ id, result }, [...buffers(result), ...buffers(result?.files)]);
   } catch (e) {
-    self.postMessage({ id, error: String(e?.message ?? e) });
+    self.postMessage({ id, error: toMessage(e) });
   }
 };

@@ -6,9 +6,10 @@
 // core each: the browser's CPU path is otherwise a single WebAssembly thread. The encoder
 // alone needs no bank: its large batches are split over the workers by points.
 //
-// `ShardedModel` answers the same calls as the wasm `WasmModel` that `GeoRange` wraps.
+// `ShardedModel` is an `Engine` (js/georange.js), as the wasm `WasmModel` is.
 
 import { assembleShards, combineShards } from './georange_wasm.js';
+import { GeoRangeError, asGeoRangeError, disposed } from './errors.js';
 
 /** The bytes of one shard that `shardBank` cut from `bank` (and frees): its `header`, then the
  * runs `pieces` (start, end, …) of `bank`. */
@@ -31,23 +32,29 @@ export function shardFile(cut, bank) {
 }
 
 /** A worker that could not start or died (not an error in the model files). */
-export class WorkerUnavailable extends Error {}
+export class WorkerUnavailable extends GeoRangeError {
+  constructor(message) { super(message, 'worker_failed'); }
+}
+
+/** A new georange CPU worker, written as one expression so that bundlers find the script
+ * (Vite, webpack 5, esbuild and Rollup follow `new Worker(new URL(…, import.meta.url))`). */
+const startWorker = () => new Worker(new URL('./georange_worker.js', import.meta.url), { type: 'module' });
 
 /** One worker and its pending calls. */
 class ShardWorker {
-  constructor(url) {
+  constructor() {
     this._pending = new Map();
     this._next = 0;
     this._failed = null;
     try {
-      this._worker = new Worker(url, { type: 'module' });
+      this._worker = startWorker();
     } catch (e) {
       throw new WorkerUnavailable(`cannot start a georange CPU worker: ${e?.message ?? e}`);
     }
     this._worker.onmessage = ({ data: { id, result, error } }) => {
       const call = this._pending.get(id);
       this._pending.delete(id);
-      if (error !== undefined) call?.reject(new Error(error));
+      if (error !== undefined) call?.reject(asGeoRangeError(error));
       else call?.resolve(result);
     };
     const fail = (why) => {
@@ -55,7 +62,10 @@ class ShardWorker {
       for (const call of this._pending.values()) call.reject(new WorkerUnavailable(why));
       this._pending.clear();
     };
-    this._worker.onerror = (e) => fail(`a georange CPU worker failed: ${e.message || 'its script did not load'}`);
+    this._worker.onerror = (e) => {
+      e.preventDefault?.(); // handled here (the call rejects, or load falls back with a note): not an uncaught error
+      fail(`a georange CPU worker failed: ${e.message || 'its script did not load'}`);
+    };
     this._worker.onmessageerror = () => fail('a georange CPU worker sent a message that could not be read');
     this._fail = fail;
   }
@@ -88,8 +98,6 @@ function concat(arrays, Type) {
  * no faster in two slices than in one, 1,000 ran 1.4–1.9× faster in two; BENCHMARKS.md). */
 const ENCODE_SLICE = 128;
 
-/** Shifts a Rust error's "row N" by `start` (the batch's first point). */
-const shiftRow = (e, start) => new Error(String(e?.message ?? e).replace(/^row (\d+)/, (_, r) => `row ${Number(r) + start}`));
 
 export class ShardedModel {
   /**
@@ -98,15 +106,14 @@ export class ShardedModel {
    * @param {{encoder: Uint8Array, bank: Uint8Array, count: number, wasmModule: WebAssembly.Module, geoCutoffDeg?: number}} options
    */
   static async load({ encoder, bank, count, wasmModule: wasm, geoCutoffDeg }) {
-    const url = new URL('./georange_worker.js', import.meta.url);
     const pool = [];
     try {
-      for (let i = 0; i < count; i++) pool.push(new ShardWorker(url));
+      for (let i = 0; i < count; i++) pool.push(new ShardWorker());
       // The workers instantiate the module while the bank is cut, in a worker of its own that
       // ends at once: the heap it grows to for the whole file (the file and its shards) is
       // freed, as this thread's would not be.
       const started = pool.map((w) => w.call('init', { wasm }));
-      const slicer = new ShardWorker(url);
+      const slicer = new ShardWorker();
       const { files } = await slicer.call('shard', { wasm, bank, count }).finally(() => slicer.terminate('done'));
       await Promise.all(started);
       // A bank of fewer rows than workers has fewer shards.
@@ -137,7 +144,7 @@ export class ShardedModel {
 
   dim(model) {
     const d = this._dims[model];
-    if (d === undefined) throw new Error(`unknown model ${JSON.stringify(model)} (encoder, range or range+)`);
+    if (d === undefined) throw new GeoRangeError(`invalid argument: unknown model ${JSON.stringify(model)} (expected encoder, range or range+)`, 'invalid_argument');
     return d;
   }
 
@@ -152,7 +159,7 @@ export class ShardedModel {
     for (let start = 0; start < points; start += step) {
       const end = Math.min(points, start + step);
       // A copy of just these points: a message would carry a view's whole buffer.
-      const rows = await this._batch(lonLat.slice(start * 2, end * 2), model, beta).catch((e) => { throw shiftRow(e, start); });
+      const rows = await this._batch(lonLat.slice(start * 2, end * 2), model, beta).catch((e) => { throw asGeoRangeError(e, start); });
       out.set(rows, start * (out.length / points));
     }
     return out;
@@ -166,7 +173,7 @@ export class ShardedModel {
     const slices = await Promise.allSettled(this._pool.slice(0, parts).map((w, i) => {
       const [start, end] = [i * per, Math.min(points, (i + 1) * per)];
       return w.call('embed', { lonLat: lonLat.slice(start * 2, end * 2), model: 'encoder', beta: 0 })
-        .catch((e) => { throw shiftRow(e, start); });
+        .catch((e) => { throw asGeoRangeError(e, start); });
     }));
     // The first slice's error names the first bad row, as one worker would.
     const failed = slices.find((r) => r.status === 'rejected');
@@ -229,6 +236,6 @@ export class ShardedModel {
 
   /** @private */
   _live() {
-    if (this._disposed) throw new Error('the model was disposed');
+    if (this._disposed) throw disposed();
   }
 }

@@ -16,7 +16,7 @@ const MODELS = {
     encoder: 'models/fixture/encoder.safetensors',
     bank: 'models/fixture/bank.safetensors',
     variants: ['range+', 'range', 'encoder'],
-    about: 'SYNTHETIC: a SatCLIP-architecture encoder (L = 40) with random weights and a 512-row random bank, made by tools/make_fixtures.py to test the code against the reference. It shows how RANGE works, not real geography. Convert the official SatCLIP + RANGE files with `georange convert satclip` and load them under "Load your own".',
+    about: 'SYNTHETIC: a SatCLIP-architecture encoder (L = 40) with random weights and a 512-row random bank, made by tools/fixtures/make_fixtures.py to test the code against the reference. It shows how RANGE works, not real geography. Convert the official SatCLIP + RANGE files with `georange convert satclip` and load them under "Load your own".',
   },
 };
 

@@ -1,5 +1,5 @@
 // The browser benchmark (bench.html): points/s of embed() for each model and batch size on the
-// device asked for. Results also go to window.benchResults for tools/bench_browser.mjs.
+// device asked for. Results also go to window.benchResults for tools/bench/bench_browser.mjs.
 import { GeoRange } from './pkg/georange.js';
 
 const $ = (id) => document.getElementById(id);

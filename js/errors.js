@@ -1,0 +1,51 @@
+// georange's one error type on the JavaScript side. Every failure the package reports is a
+// `GeoRangeError` with a stable `code` (the same words as the Rust `Error::code` and the Python
+// package's errors) and, for a bad coordinate, the caller's `row`: branch on those, never on
+// the message.
+
+/** The codes the package's errors carry. */
+export const ERROR_CODES = Object.freeze([
+  'io', 'bad_file', 'pair_mismatch', 'bad_coordinate', 'invalid_argument', 'backend',
+  'device_lost', 'unavailable', 'disposed', 'network', 'worker_failed',
+]);
+
+export class GeoRangeError extends Error {
+  /**
+   * @param {string} message one line
+   * @param {string} code one of ERROR_CODES
+   * @param {{row?: number, cause?: unknown}} [details]
+   */
+  constructor(message, code, { row, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'GeoRangeError';
+    this.code = code;
+    if (row !== undefined) this.row = row;
+  }
+}
+
+/**
+ * `e` as a GeoRangeError. An error from the wasm module or a worker already carries `code`
+ * (and `row`); anything else (a trap, a bug) is a `backend` error. `shift` moves the row of
+ * a bad coordinate by a batch's first point, in `row` and in the message's `row N` prefix.
+ */
+export function asGeoRangeError(e, shift = 0) {
+  if (e instanceof GeoRangeError && !(shift && e.row !== undefined)) return e;
+  const code = ERROR_CODES.includes(e?.code) ? e.code : 'backend';
+  let message = String(e?.message ?? e);
+  let row = Number.isInteger(e?.row) ? e.row : undefined;
+  if (row !== undefined && shift) {
+    const prefix = `row ${row}`;
+    if (message.startsWith(prefix)) message = `row ${row + shift}${message.slice(prefix.length)}`;
+    row += shift;
+  }
+  return new GeoRangeError(message, code, { row, cause: e instanceof GeoRangeError ? undefined : e });
+}
+
+/** An `invalid_argument` error about the caller's options. */
+export const invalid = (message) => new GeoRangeError(message, 'invalid_argument');
+
+/** A `disposed` error: the model was disposed before or during a call. */
+export const disposed = (during = '') => new GeoRangeError(`GeoRange: the model was disposed${during}`, 'disposed');
+
+/** An error as a worker posts it: plain fields that survive structured cloning. */
+export const toMessage = (e) => ({ message: String(e?.message ?? e), code: e?.code, row: e?.row });

@@ -1,0 +1,104 @@
+// What the page's runtime offers: WebAssembly SIMD (and which of the package's two wasm
+// modules to run), the wasm module itself (compiled once per page), a WebGPU adapter, and how
+// many CPU workers a bank gets.
+
+import init from './georange_wasm.js';
+import { GeoRangeError, invalid } from './errors.js';
+
+/** The smallest module with a SIMD instruction (i32.const 0; i8x16.splat): validates only
+ * where WebAssembly SIMD runs, which the module is built for (.cargo/config.toml). */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+
+/** The same with a relaxed-SIMD instruction (three splats, then f32x4.relaxed_madd): validates
+ * where the package's second module runs. */
+const RELAXED_SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11]);
+
+/**
+ * The URL of the wasm module this browser runs, next to this script: the relaxed-SIMD build
+ * (its CPU loops use fused multiply-adds) where WebAssembly validates relaxed SIMD, else the
+ * baseline SIMD build. For a service worker's precache list; `LoadOptions.wasmUrl` overrides it.
+ * @returns {string}
+ */
+export function wasmModuleUrl() {
+  return (WebAssembly.validate(RELAXED_SIMD_PROBE)
+    ? new URL('./georange_wasm_relaxed_bg.wasm', import.meta.url)
+    : new URL('./georange_wasm_bg.wasm', import.meta.url)).href;
+}
+
+let ready = null;
+/** The URL the page's module came from, once one is compiled. */
+let moduleUrl = '';
+
+/** The URL of the compiled wasm module ('' before the first load). */
+export const loadedModuleUrl = () => moduleUrl;
+
+/** Compiles the wasm module at `url`. */
+async function compileWasm(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new GeoRangeError(`GeoRange: cannot fetch the wasm module ${response.url}: HTTP ${response.status}`, 'network');
+  // Streaming compilation needs the right MIME type, which not every static server sends.
+  return (response.headers.get('content-type') ?? '').startsWith('application/wasm')
+    ? WebAssembly.compileStreaming(response)
+    : WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** Compiles and initialises the wasm module once; resolves to the compiled module, which the
+ * CPU workers (js/shards.js) instantiate too instead of fetching and compiling it each. */
+export function initWasm(wasmUrl) {
+  if (!ready) {
+    if (!WebAssembly.validate(SIMD_PROBE)) {
+      return Promise.reject(new GeoRangeError('GeoRange: this browser lacks WebAssembly SIMD (Chrome 91+, Firefox 89+ and Safari 16.4+ have it)', 'unavailable'));
+    }
+    // `wasmUrl`, or the module next to this script that this browser runs.
+    const url = wasmUrl ? new URL(wasmUrl, location.href).href : wasmModuleUrl();
+    ready = compileWasm(url).then(async (module) => {
+      await init({ module_or_path: module });
+      moduleUrl = url;
+      return module;
+    });
+    ready.catch(() => { ready = null; });
+  }
+  return ready;
+}
+
+/**
+ * The browser's WebGPU adapter: `{ name, software }`, or null without one. `name` is readable
+ * (vendor, architecture, description); `software` is true for a fallback adapter that runs on
+ * the CPU (Chromium's SwiftShader).
+ */
+export async function probeAdapter() {
+  try {
+    const adapter = await navigator.gpu?.requestAdapter();
+    if (!adapter) return null;
+    const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
+    const software = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
+    const name = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ');
+    return { name: (name + (software ? ' (software fallback adapter)' : '')).trim(), software };
+  } catch {
+    return null;
+  }
+}
+
+/** Why `device: 'auto'` skips a software WebGPU adapter (Chromium's SwiftShader ran RANGE
+ * 14–53× slower than the CPU path: BENCHMARKS.md). */
+export const SOFTWARE_ADAPTER_NOTE = "WebGPU has only a software adapter here, slower than the CPU path; using the CPU (device: 'webgpu' uses it anyway)";
+
+/** With `workers: 'auto'`, banks of at least this many bytes are split over CPU workers: a
+ * single point then costs several milliseconds on one thread (BENCHMARKS.md), and each worker
+ * halves, thirds… that. */
+const AUTO_WORKERS_MIN_BYTES = 16 << 20;
+/** With `workers: 'auto'`, at most this many workers (the bank's rows are read once per
+ * point by each; more cores than this rarely have the memory bandwidth to gain). */
+const AUTO_WORKERS_MAX = 8;
+
+/** How many CPU workers a bank of `bytes` gets: `workers` as given, or for `'auto'` one per
+ * core (up to AUTO_WORKERS_MAX) for a large bank, else 1 (the calling thread). */
+export function workerCount(workers, bytes) {
+  if (workers === 'auto') {
+    const cores = Number(globalThis.navigator?.hardwareConcurrency) || 1;
+    return bytes >= AUTO_WORKERS_MIN_BYTES && typeof Worker !== 'undefined' ? Math.min(cores, AUTO_WORKERS_MAX) : 1;
+  }
+  if (!Number.isInteger(workers) || workers < 1) throw invalid(`GeoRange.load: workers must be 'auto' or a whole number ≥ 1, got ${workers}`);
+  return workers;
+}
