@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine. Idempotent. It
 #  1. builds the CLI and converts the bundled SatCLIP-format fixture model (tests/fixtures,
-#     made by tools/make_fixtures.py) to int8, then embeds examples/cities.csv with RANGE+;
+#     made by tools/fixtures/make_fixtures.py) to int8, then embeds examples/cities.csv with RANGE+;
 #  2. fetches GeoCLIP's real pretrained weights from the `geoclip` wheel on PyPI, converts them
 #     (int8) into www/models/geoclip/ and embeds the same cities; then builds the demo's default
 #     RANGE bank over GeoCLIP: 50,000 points spread over the sphere, values describing NASA's
@@ -25,11 +25,11 @@ out=out/demo
   --model range+ --beta 0.5 --input examples/cities.csv --output "$out/cities.npy"
 
 # 2. GeoCLIP, the only real pretrained location encoder reachable here
-tools/fetch_geoclip.sh target/geoclip
+tools/fetch/fetch_geoclip.sh target/geoclip
 "$bin" convert geoclip --weights target/geoclip/location_encoder_weights.pth --out www/models/geoclip --dtype int8
 "$bin" embed --encoder www/models/geoclip/encoder.safetensors --model encoder \
   --input examples/cities.csv --output "$out/cities_geoclip.npy"
-tools/fetch_blue_marble.sh target/bluemarble
+tools/fetch/fetch_blue_marble.sh target/bluemarble
 "$bin" bank imagery --encoder www/models/geoclip/encoder.safetensors --image target/bluemarble/bmng.jpg \
   --points 50000 --scales-km 50,200,800 --grid 8 --dtype int8 --out www/models/geoclip/bluemarble-bank.safetensors
 
@@ -41,7 +41,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
 fi
 [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
 # Two modules from one glue: the baseline SIMD build and the relaxed-SIMD one, whose CPU loops
-# add with fused multiply-adds (src/simd128.rs; js/georange.js loads it where the browser
+# add with fused multiply-adds (src/attention/cpu/simd128.rs; js/runtime.js loads it where the browser
 # validates relaxed SIMD).
 wasm=target/wasm32-unknown-unknown/wasm/georange.wasm
 rm -rf pkg out/relaxed-glue && mkdir -p pkg out/relaxed-glue
@@ -69,9 +69,9 @@ for m in pkg/georange_wasm_bg.wasm pkg/georange_wasm_relaxed_bg.wasm; do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done   # both at once: wasm-opt runs on one core
-cp js/georange.js js/shards.js js/georange_worker.js js/georange.d.ts README.md pkg/
-node tools/package_json.mjs > pkg/package.json
-# 4. The demo page's files (www/ is served as is: `node tools/serve.mjs www 8080`)
+cp js/georange.js js/errors.js js/fetch.js js/runtime.js js/shards.js js/georange_worker.js js/georange.d.ts README.md pkg/
+node tools/dev/package_json.mjs > pkg/package.json
+# 4. The demo page's files (www/ is served as is: `node tools/dev/serve.mjs www 8080`)
 mkdir -p www/vendor www/models/fixture
 rm -rf www/pkg && cp -r pkg www/pkg
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css www/vendor/
@@ -80,4 +80,4 @@ cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-a
 "$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out www/models/fixture
 
 echo "pkg/: $(du -k pkg/georange_wasm_bg.wasm | cut -f1) KiB wasm ($(gzip -9c pkg/georange_wasm_bg.wasm | wc -c | awk '{printf "%.2f", $1/1048576}') MiB gzip), twice (baseline and relaxed SIMD)"
-echo "done: $out/cities.npy, $out/cities_geoclip.npy, pkg/ (npm package), www/ (demo: node tools/serve.mjs www 8080)"
+echo "done: $out/cities.npy, $out/cities_geoclip.npy, pkg/ (npm package), www/ (demo: node tools/dev/serve.mjs www 8080)"

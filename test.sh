@@ -3,7 +3,7 @@
 #  - cargo test: unit tests, parity with the reference's golden outputs (CPU), the CLI and
 #    corrupt-file tests, GeoCLIP with its real weights, and the same parity on burn-wgpu
 #    (tests/gpu.rs: Vulkan; Mesa's lavapipe on a machine without a GPU);
-#  - a short run of every fuzz target (tools/fuzz.sh smoke; RELIABILITY.md);
+#  - a short run of every fuzz target (tools/dev/fuzz.sh smoke; RELIABILITY.md);
 #  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
 #    fallback (tests/browser/run.mjs), and the demo page as a visitor uses it
 #    (tests/browser/demo.mjs; screenshots in out/screenshots/).
@@ -11,11 +11,11 @@
 # mesa-vulkan-drivers with apt when missing.
 set -euo pipefail
 cd "$(dirname "$0")"
-tools/install_system_deps.sh
-tools/fetch_geoclip.sh target/geoclip   # GeoCLIP's real weights, from the geoclip wheel on PyPI
+tools/dev/install_system_deps.sh
+tools/fetch/fetch_geoclip.sh target/geoclip   # GeoCLIP's real weights, from the geoclip wheel on PyPI
 cargo build --release --locked --all-targets
 cargo test --release --locked
-tools/fuzz.sh smoke                     # every parser's fuzz target, 12 s each
+tools/dev/fuzz.sh smoke                     # every parser's fuzz target, 12 s each
 ./build.sh
 node tests/browser/run.mjs
 node tests/browser/demo.mjs
