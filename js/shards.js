@@ -113,6 +113,8 @@ export class ShardedModel {
       // ends at once: the heap it grows to for the whole file (the file and its shards) is
       // freed, as this thread's would not be.
       const started = pool.map((w) => w.call('init', { wasm }));
+      // Should the slicer fail first, these reject unawaited when the pool is torn down: handled.
+      started.forEach((p) => p.catch(() => {}));
       const slicer = new ShardWorker();
       const { files } = await slicer.call('shard', { wasm, bank, count }).finally(() => slicer.terminate('done'));
       await Promise.all(started);

@@ -174,7 +174,7 @@ pub fn widen_whole(dst: &mut [f32], src: &[i8]) -> usize {
 /// The loops the passes call, here with these intrinsics.
 pub(super) mod loops {
     use super::super::GROUP;
-    use super::super::portable::{Madd, add_rows_from, axpy};
+    use super::super::portable::{self, Madd, add_rows_from};
     use super as simd128;
 
     /// `a · b`, as the portable `dot` sums it.
@@ -189,7 +189,7 @@ pub(super) mod loops {
     #[inline(always)]
     pub fn axpy<M: Madd>(acc: &mut [f32], w: f32, row: &[i8]) {
         let done = simd128::axpy_whole(acc, w, row);
-        axpy::<M, i8>(&mut acc[done..], w, &row[done..]);
+        portable::axpy::<M, i8>(&mut acc[done..], w, &row[done..]);
     }
 
     /// `acc += Σ_k w[k] · rows[k]`, as [`add_rows_from`] adds them.
