@@ -6,7 +6,8 @@
 #  - a short run of every fuzz target (tools/dev/fuzz.sh smoke; RELIABILITY.md);
 #  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
 #    fallback (tests/browser/run.mjs), and the demo page as a visitor uses it
-#    (tests/browser/demo.mjs; screenshots in out/screenshots/).
+#    (tests/browser/demo.mjs; screenshots in out/screenshots/);
+#  - the npm package in Node.js (tests/node/), as a build-time script uses it.
 # Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
 # mesa-vulkan-drivers with apt when missing.
 set -euo pipefail
@@ -19,3 +20,4 @@ tools/dev/fuzz.sh smoke                     # every parser's fuzz target, 12 s e
 ./build.sh
 node tests/browser/run.mjs
 node tests/browser/demo.mjs
+node --test tests/node/                 # the npm package in Node.js, against the native CLI

@@ -1,6 +1,7 @@
 // Model files: fetched with progress and one retry, kept in the Cache API, or given as bytes.
 
 import { GeoRangeError } from './errors.js';
+import { inNode, readLocalFile } from './runtime.js';
 
 const CACHE_NAME = 'georange-models-v1';
 
@@ -43,6 +44,17 @@ class HttpError extends GeoRangeError {
   }
 }
 
+/** A local file's bytes (Node.js), with one progress report; an `io` error names it. */
+async function readFile(path, file, onProgress) {
+  try {
+    const bytes = await readLocalFile(path);
+    onProgress?.({ file, loaded: bytes.length, total: bytes.length });
+    return bytes;
+  } catch (e) {
+    throw new GeoRangeError(`${file}: cannot read ${path}: ${e?.message ?? e}`, 'io', { cause: e });
+  }
+}
+
 /**
  * A model file: a URL (fetched with one retry, or taken from the Cache API), or bytes given
  * directly. Resolves to `{ bytes, keep }`: `keep()` stores a fresh download in the cache, to
@@ -54,7 +66,9 @@ export async function fetchBytes(source, file, onProgress, useCache) {
   if (source instanceof Uint8Array) return given(source);
   if (source instanceof ArrayBuffer) return given(new Uint8Array(source));
   if (typeof Blob !== 'undefined' && source instanceof Blob) return given(new Uint8Array(await source.arrayBuffer()));
-  const url = String(source);
+  const url = source instanceof URL ? source.href : String(source);
+  // In Node.js anything but an http(s) URL is a file: a path, or a file: URL.
+  if (inNode && !/^https?:\/\//i.test(url)) return given(await readFile(url, file, onProgress));
   const cache = await openCache(useCache);
   const cached = cache && (await cache.match(url));
   if (cached) return given(await readWithProgress(cached, file, onProgress));

@@ -10,7 +10,7 @@
 import { WasmModel, noGpuNote } from './georange_wasm.js';
 import { GeoRangeError, asGeoRangeError, disposed, invalid } from './errors.js';
 import { fetchBytes } from './fetch.js';
-import { SOFTWARE_ADAPTER_NOTE, initWasm, loadedModuleUrl, probeAdapter, workerCount } from './runtime.js';
+import { SOFTWARE_ADAPTER_NOTE, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, workerCount } from './runtime.js';
 import { ShardedModel, WorkerUnavailable } from './shards.js';
 
 export { GeoRangeError, ERROR_CODES } from './errors.js';
@@ -52,6 +52,7 @@ function checkLoadOptions({ encoder, device, gpuPrecision, gpuAttention, workers
   }
   if (workers !== 'auto') workerCount(workers, 0);
   if (gpuLost && device === 'webgpu') throw new GeoRangeError(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`, 'device_lost');
+  if (device === 'webgpu' && !hasWebGpu()) throw new GeoRangeError("GeoRange.load: no WebGPU here (navigator.gpu is missing); use device 'auto' or 'cpu'", 'unavailable');
 }
 
 /** The bank over `count` CPU workers, or null (with a note) where workers cannot start. */
@@ -107,7 +108,9 @@ export class GeoRange {
     // 'auto' passes over a software adapter: the CPU path is faster than a GPU emulated on it.
     const probed = await pending[2];
     const software = Boolean(probed?.software);
-    const where = gpuLost || software ? 'cpu' : device;
+    // Without WebGPU at all (Node.js, older browsers) 'auto' is the CPU, said in `note`.
+    const noGpu = device === 'auto' && !hasWebGpu();
+    const where = gpuLost || software || noGpu ? 'cpu' : device;
     // On the CPU a large bank is split over workers (js/shards.js); should they fail to
     // start (no module workers here, a Content-Security-Policy), the calling thread runs it.
     const onCpu = where === 'cpu' || (where === 'auto' && !probed);
@@ -121,6 +124,7 @@ export class GeoRange {
     model._geoCutoffDeg = geoCutoffDeg;
     if (gpuLost) model._note = `${gpuLost}; using the CPU`;
     else if (software) model._note = SOFTWARE_ADAPTER_NOTE;
+    else if (noGpu) model._note = noGpuNote();
     // On one thread the wasm module says this itself (src/wasm.rs); the workers were asked for the CPU.
     else if (where === 'auto' && !probed && inner instanceof ShardedModel) model._note = noGpuNote();
     if (sharded.note) model._note = [model._note ?? inner.note, sharded.note].filter(Boolean).join('; ');

@@ -26,6 +26,26 @@ export function wasmModuleUrl() {
     : new URL('./georange_wasm_bg.wasm', import.meta.url)).href;
 }
 
+/** Whether this is Node.js (or a runtime with its `process`, such as Deno), outside any
+ * page or Web Worker: files are read from disk there, and there is no WebGPU unless the
+ * runtime provides `navigator.gpu`. */
+export const inNode = typeof process !== 'undefined' && Boolean(process.versions?.node)
+  && typeof document === 'undefined' && typeof WorkerGlobalScope === 'undefined';
+
+/** Imports a Node.js module under a name that bundlers leave alone (the package also runs in
+ * browsers, where this is never called). */
+const nodeModule = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+
+/** The bytes of the file at `path` (a path or a `file:` URL), in Node.js. */
+export async function readLocalFile(path) {
+  const { readFile } = await nodeModule('node:fs/promises');
+  return new Uint8Array(await readFile(typeof path === 'string' && path.startsWith('file:') ? new URL(path) : path));
+}
+
+/** Whether WebGPU is there to ask for an adapter (browsers with it; Node.js with Dawn's
+ * `webgpu` package installed as `navigator.gpu`). */
+export const hasWebGpu = () => typeof navigator !== 'undefined' && Boolean(navigator.gpu);
+
 let ready = null;
 /** The URL the page's module came from, once one is compiled. */
 let moduleUrl = '';
@@ -35,6 +55,7 @@ export const loadedModuleUrl = () => moduleUrl;
 
 /** Compiles the wasm module at `url`. */
 async function compileWasm(url) {
+  if (url.startsWith('file:')) return WebAssembly.compile(await readLocalFile(url));
   const response = await fetch(url);
   if (!response.ok) throw new GeoRangeError(`GeoRange: cannot fetch the wasm module ${response.url}: HTTP ${response.status}`, 'network');
   // Streaming compilation needs the right MIME type, which not every static server sends.
@@ -51,7 +72,9 @@ export function initWasm(wasmUrl) {
       return Promise.reject(new GeoRangeError('GeoRange: this browser lacks WebAssembly SIMD (Chrome 91+, Firefox 89+ and Safari 16.4+ have it)', 'unavailable'));
     }
     // `wasmUrl`, or the module next to this script that this browser runs.
-    const url = wasmUrl ? new URL(wasmUrl, location.href).href : wasmModuleUrl();
+    // Relative to the page, or in Node.js to the package (a path or URL given as it is).
+    const base = globalThis.location?.href ?? import.meta.url;
+    const url = wasmUrl ? new URL(wasmUrl, base).href : wasmModuleUrl();
     ready = compileWasm(url).then(async (module) => {
       await init({ module_or_path: module });
       moduleUrl = url;

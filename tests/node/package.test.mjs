@@ -1,0 +1,79 @@
+// The npm package (pkg/, made by build.sh) in Node.js, as a build-time script uses it: files
+// given as bytes, as paths and as file: URLs, embedded on the CPU and compared with the native
+// CLI; errors carry their codes. Run by test.sh after the browser tests (which write the
+// native outputs this compares with):
+//
+//   node --test tests/node/
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readNpy } from '../browser/npy.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const fixtures = path.join(root, 'tests/fixtures');
+const work = path.join(root, 'out/node-tests');
+const cli = path.join(root, 'target/release/georange');
+const { GeoRange, GeoRangeError } = await import(pathToFileURL(path.join(root, 'pkg/georange.js')));
+
+fs.mkdirSync(work, { recursive: true });
+execFileSync(cli, ['convert', 'satclip', '--ckpt', `${fixtures}/satclip_l40.ckpt`, '--db', `${fixtures}/range_db_l40.npz`,
+  '--dtype', 'int8', '--out', `${work}/l40`], { stdio: 'ignore' });
+execFileSync(cli, ['embed', '--encoder', `${work}/l40/encoder.safetensors`, '--bank', `${work}/l40/bank.safetensors`,
+  '--model', 'range+', '--beta', '0.5', '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_b05.npy`], { stdio: 'ignore' });
+const points = fs.readFileSync(`${fixtures}/queries.csv`, 'utf8').trim().split('\n').slice(1)
+  .map((l) => l.split(',')).flatMap(([, lat, lon]) => [Number(lon), Number(lat)]);
+const encoderPath = `${work}/l40/encoder.safetensors`;
+const bankPath = `${work}/l40/bank.safetensors`;
+
+/** Largest per-row relative L2 error of `got` against `want`, rows of `dim`. */
+function worstRelative(got, want, dim) {
+  let worst = 0;
+  for (let i = 0; i < want.length / dim; i++) {
+    let dd = 0, ww = 0;
+    for (let j = i * dim; j < (i + 1) * dim; j++) { dd += (got[j] - want[j]) ** 2; ww += want[j] ** 2; }
+    worst = Math.max(worst, Math.sqrt(dd / ww));
+  }
+  return worst;
+}
+
+test('files as bytes, paths and file: URLs embed on the CPU as the native CLI does (≤ 1e-5)', async () => {
+  const native = readNpy(`${work}/native_b05.npy`);
+  const sources = [
+    { encoder: fs.readFileSync(encoderPath), bank: fs.readFileSync(bankPath) },
+    { encoder: encoderPath, bank: bankPath },
+    { encoder: pathToFileURL(encoderPath), bank: pathToFileURL(bankPath).href },
+  ];
+  for (const files of sources) {
+    const progress = [];
+    const model = await GeoRange.load({ ...files, onProgress: (p) => progress.push(p.file) });
+    assert.equal(model.backend, 'cpu');
+    // No WebGPU in plain Node.js: 'auto' runs on the CPU and says why.
+    assert.match(model.note, /WebGPU unavailable/);
+    assert.equal(model.dim, native.shape[1]);
+    const out = await model.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 });
+    assert.ok(worstRelative(out, native.data, native.shape[1]) <= 1e-5);
+    if (typeof files.encoder === 'string') assert.deepEqual([...new Set(progress)].sort(), ['bank', 'encoder']);
+    model.dispose();
+  }
+});
+
+test('errors carry codes: a missing file, a bad coordinate with its row, no WebGPU, a disposed model', async () => {
+  const missing = await GeoRange.load({ encoder: `${work}/nope.safetensors` }).catch((e) => e);
+  assert.ok(missing instanceof GeoRangeError);
+  assert.equal(missing.code, 'io');
+  const model = await GeoRange.load({ encoder: encoderPath, bank: bankPath, device: 'cpu' });
+  const bad = await model.embed([0, 0, 10, 10, 5, 95], { batchSize: 2 }).catch((e) => e);
+  assert.equal(bad.code, 'bad_coordinate');
+  assert.equal(bad.row, 2);
+  const truncated = fs.readFileSync(bankPath).subarray(0, 5000);
+  const badBank = await GeoRange.load({ encoder: encoderPath, bank: truncated }).catch((e) => e);
+  assert.equal(badBank.code, 'bad_file');
+  const gpu = await GeoRange.load({ encoder: encoderPath, device: 'webgpu' }).catch((e) => e);
+  assert.equal(gpu.code, 'unavailable');
+  model.dispose();
+  const after = await model.embed([0, 0]).catch((e) => e);
+  assert.equal(after.code, 'disposed');
+});
