@@ -47,9 +47,10 @@ pub struct Loaded {
     pub details: Vec<String>,
 }
 
-/// The GPU route a build takes unless told otherwise: our fused kernel in the browser, where
-/// each of the stream's dispatches crosses to the GPU process (4–12× in Chromium), the stream
-/// natively (ARCHITECTURE.md).
+/// The GPU route a build takes unless told otherwise.
+///
+/// Our fused kernel in the browser, where each of the stream's dispatches crosses to the GPU
+/// process; the stream natively until a real GPU has been measured (ARCHITECTURE.md).
 pub fn default_gpu_attention() -> GpuAttention {
     if cfg!(target_arch = "wasm32") { GpuAttention::Fused } else { GpuAttention::Stream }
 }
