@@ -39,3 +39,4 @@ pub use encoder::Encoder;
 pub use error::{Error, Result};
 pub use format::StorageDtype;
 pub use model::{Model, Variant};
+pub use parallel::with_threads;

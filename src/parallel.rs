@@ -3,11 +3,28 @@
 
 use crate::error::{Error, Result};
 
-/// Threads for the CPU's own loops (1 in the browser). Asked once: on Linux the answer
-/// comes from reading cgroup files, which is not worth doing for every batch.
+/// Threads for the CPU's own loops (1 in the browser): the cores this process may use, or
+/// fewer within [`with_threads`]. The cores are asked once: on Linux the answer comes from
+/// reading cgroup files, which is not worth doing for every batch.
 pub fn threads() -> usize {
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1))
+    let cores = *THREADS.get_or_init(|| std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1));
+    LIMIT.with(|limit| limit.get()).map_or(cores, |l| l.clamp(1, cores))
+}
+
+thread_local! {
+    /// The bound [`with_threads`] sets on the calling thread.
+    static LIMIT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with this crate's own loops bounded to `limit` threads on the calling thread (the
+/// matmuls use the rayon pool `f` runs in). For callers that share the machine: the Python
+/// binding's `threads=`.
+pub fn with_threads<R>(limit: usize, f: impl FnOnce() -> R) -> R {
+    let before = LIMIT.with(|l| l.replace(Some(limit.max(1))));
+    let out = f();
+    LIMIT.with(|l| l.set(before));
+    out
 }
 
 /// Calls `f(first_row, rows)` on consecutive parts of `out`, `width` values per row, each
@@ -51,6 +68,15 @@ pub fn flat_map_parts<T: Send, R: Send>(parts: Vec<T>, what: &str, f: impl Fn(T)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_threads_bounds_the_loops_and_restores_the_bound() {
+        let cores = threads();
+        assert_eq!(with_threads(1, threads), 1);
+        assert_eq!(with_threads(cores + 5, threads), cores);
+        assert_eq!(with_threads(1, || with_threads(cores, threads)), cores);
+        assert_eq!(threads(), cores);
+    }
 
     #[test]
     fn parts_come_back_in_order_and_a_panic_is_an_error() {
