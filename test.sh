@@ -7,7 +7,8 @@
 #  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
 #    fallback (tests/browser/run.mjs), and the demo page as a visitor uses it
 #    (tests/browser/demo.mjs; screenshots in out/screenshots/);
-#  - the npm package in Node.js (tests/node/), as a build-time script uses it.
+#  - the npm package in Node.js (tests/node/), as a build-time script uses it, and in apps
+#    built with Vite, webpack and esbuild, and from another origin (tests/apps/run.mjs);
 # Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
 # mesa-vulkan-drivers with apt when missing.
 set -euo pipefail
@@ -21,3 +22,4 @@ tools/dev/fuzz.sh smoke                     # every parser's fuzz target, 12 s e
 node tests/browser/run.mjs
 node tests/browser/demo.mjs
 node --test tests/node/                 # the npm package in Node.js, against the native CLI
+node tests/apps/run.mjs                 # the package in bundled apps and from another origin

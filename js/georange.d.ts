@@ -55,7 +55,8 @@ export interface LoadOptions {
    */
   gpuAttention?: 'stream' | 'fused';
   /**
-   * On the CPU, how many Web Workers share the bank: each holds a contiguous part of its rows,
+   * On the CPU, how many workers (Web Workers in a page, `worker_threads` in Node.js) share
+   * the bank: each holds a contiguous part of its rows,
    * and every batch runs on all of them at once (two rounds of messages; the result is the
    * one-thread result to f32 rounding). `'auto'` (default): one per core, at most 8, for a
    * bank file of 16 MiB or more (a single point then takes several ms on one thread), else 1;
@@ -119,7 +120,7 @@ export declare class GeoRange {
    * `note` says why, and later `load()`s on this page use the CPU.
    */
   readonly backend: 'webgpu' | 'cpu';
-  /** How many Web Workers share the bank on the CPU (1: the calling thread alone). */
+  /** How many workers (Web Workers, or Node.js worker threads) share the bank on the CPU (1: the calling thread alone). */
   readonly workers: number;
   /** The WebGPU adapter's name (vendor, architecture, description); '' on the CPU. */
   readonly adapter: string;

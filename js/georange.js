@@ -10,7 +10,7 @@
 import { WasmModel, noGpuNote } from './georange_wasm.js';
 import { GeoRangeError, asGeoRangeError, disposed, invalid } from './errors.js';
 import { fetchBytes } from './fetch.js';
-import { SOFTWARE_ADAPTER_NOTE, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, workerCount } from './runtime.js';
+import { SOFTWARE_ADAPTER_NOTE, cpuCount, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, withWebGpuGlobal, workerCount } from './runtime.js';
 import { ShardedModel, WorkerUnavailable } from './shards.js';
 
 export { GeoRangeError, ERROR_CODES } from './errors.js';
@@ -114,9 +114,9 @@ export class GeoRange {
     // On the CPU a large bank is split over workers (js/shards.js); should they fail to
     // start (no module workers here, a Content-Security-Policy), the calling thread runs it.
     const onCpu = where === 'cpu' || (where === 'auto' && !probed);
-    const count = bnk && onCpu ? workerCount(workers, bnk.bytes.length) : 1;
+    const count = bnk && onCpu ? workerCount(workers, bnk.bytes.length, await cpuCount()) : 1;
     const sharded = count > 1 ? await loadSharded(enc, bnk, count, wasmModule, geoCutoffDeg) : { inner: null };
-    const inner = sharded.inner ?? (await WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention));
+    const inner = sharded.inner ?? (await withWebGpuGlobal(() => WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention)));
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).

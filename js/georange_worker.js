@@ -1,10 +1,11 @@
-// A georange CPU worker: holds one shard of the bank (contiguous rows of the bank file) and
+// A georange CPU worker (a Web Worker or a Node.js worker thread: js/threads.js): holds one shard of the bank (contiguous rows of the bank file) and
 // runs each batch's two rounds on it for js/shards.js (see src/model/shard.rs). Messages in:
 // `{ id, op, args }`; out: `{ id, result }` or `{ id, error }`. Typed arrays go back transferred.
 
 import init, { WasmModel, shardBank } from './georange_wasm.js';
 import { shardFile } from './shards.js';
 import { GeoRangeError, toMessage } from './errors.js';
+import { inNode, nodeModule } from './runtime.js';
 
 let model = null;
 
@@ -53,12 +54,21 @@ function buffers(result) {
   return values.filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer);
 }
 
-self.onmessage = async ({ data: { id, op, args } }) => {
+/** Runs one message's op and posts its result or error back through `port`. */
+async function handle(port, { id, op, args }) {
   try {
     if (!['init', 'load', 'shard'].includes(op) && !model) throw new GeoRangeError('the worker has no model loaded', 'invalid_argument');
     const result = await ops[op](args);
-    self.postMessage({ id, result }, [...buffers(result), ...buffers(result?.files)]);
+    port.postMessage({ id, result }, [...buffers(result), ...buffers(result?.files)]);
   } catch (e) {
-    self.postMessage({ id, error: toMessage(e) });
+    port.postMessage({ id, error: toMessage(e) });
   }
-};
+}
+
+// A Web Worker's messages come to `self`; a Node.js worker thread's to its `parentPort`.
+// (No top-level await: bundlers emit workers in formats without it.)
+if (inNode) {
+  nodeModule('node:worker_threads').then(({ parentPort }) => parentPort.on('message', (data) => handle(parentPort, data)));
+} else {
+  self.onmessage = ({ data }) => handle(self, data);
+}

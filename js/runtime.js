@@ -34,7 +34,7 @@ export const inNode = typeof process !== 'undefined' && Boolean(process.versions
 
 /** Imports a Node.js module under a name that bundlers leave alone (the package also runs in
  * browsers, where this is never called). */
-const nodeModule = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+export const nodeModule = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
 
 /** The bytes of the file at `path` (a path or a `file:` URL), in Node.js. */
 export async function readLocalFile(path) {
@@ -45,6 +45,22 @@ export async function readLocalFile(path) {
 /** Whether WebGPU is there to ask for an adapter (browsers with it; Node.js with Dawn's
  * `webgpu` package installed as `navigator.gpu`). */
 export const hasWebGpu = () => typeof navigator !== 'undefined' && Boolean(navigator.gpu);
+
+/**
+ * Runs `load` (which creates a WebGPU device in the wasm module) where wgpu can find
+ * `navigator.gpu`. wgpu reads it through the page's `Window` or a worker's
+ * `WorkerGlobalScope` global; Node.js has neither, so with Dawn's `webgpu` package providing
+ * `navigator.gpu` there, a placeholder `WorkerGlobalScope` stands in while the device is made.
+ */
+export async function withWebGpuGlobal(load) {
+  if (!inNode || !hasWebGpu() || 'Window' in globalThis || 'WorkerGlobalScope' in globalThis) return load();
+  globalThis.WorkerGlobalScope = function WorkerGlobalScope() {};
+  try {
+    return await load();
+  } finally {
+    delete globalThis.WorkerGlobalScope;
+  }
+}
 
 let ready = null;
 /** The URL the page's module came from, once one is compiled. */
@@ -115,12 +131,22 @@ const AUTO_WORKERS_MIN_BYTES = 16 << 20;
  * point by each; more cores than this rarely have the memory bandwidth to gain). */
 const AUTO_WORKERS_MAX = 8;
 
+/** Whether CPU workers can start here (js/threads.js): Web Workers, or Node.js's worker threads. */
+export const canStartWorkers = () => typeof Worker !== 'undefined' || inNode;
+
+/** How many cores this process may use: the page's `navigator.hardwareConcurrency`, or in
+ * Node.js `os.availableParallelism()` (Node 20 has no `navigator`). */
+export async function cpuCount() {
+  const cores = inNode ? (await nodeModule('node:os')).availableParallelism?.() : globalThis.navigator?.hardwareConcurrency;
+  return Number(cores) || 1;
+}
+
 /** How many CPU workers a bank of `bytes` gets: `workers` as given, or for `'auto'` one per
- * core (up to AUTO_WORKERS_MAX) for a large bank, else 1 (the calling thread). */
-export function workerCount(workers, bytes) {
+ * core of `cores` (up to AUTO_WORKERS_MAX) for a large bank where workers can start, else 1
+ * (the calling thread). */
+export function workerCount(workers, bytes, cores = 1) {
   if (workers === 'auto') {
-    const cores = Number(globalThis.navigator?.hardwareConcurrency) || 1;
-    return bytes >= AUTO_WORKERS_MIN_BYTES && typeof Worker !== 'undefined' ? Math.min(cores, AUTO_WORKERS_MAX) : 1;
+    return bytes >= AUTO_WORKERS_MIN_BYTES && canStartWorkers() ? Math.min(cores, AUTO_WORKERS_MAX) : 1;
   }
   if (!Number.isInteger(workers) || workers < 1) throw invalid(`GeoRange.load: workers must be 'auto' or a whole number ≥ 1, got ${workers}`);
   return workers;

@@ -1,4 +1,5 @@
-// The bank split over CPU workers: each Web Worker (js/georange_worker.js) holds a contiguous
+// The bank split over CPU workers: each worker (js/georange_worker.js; a Web Worker, or a
+// Node.js worker thread: js/threads.js) holds a contiguous
 // part of the bank's rows, and every batch takes two rounds over all of them (src/model/shard.rs):
 // each scores the batch against its rows and reports its softmax maxima and sums; the main
 // thread combines those (`combineShards`) into each shard's coefficients; each adds its value
@@ -10,6 +11,7 @@
 
 import { assembleShards, combineShards } from './georange_wasm.js';
 import { GeoRangeError, asGeoRangeError, disposed } from './errors.js';
+import { startWorker } from './threads.js';
 
 /** The bytes of one shard that `shardBank` cut from `bank` (and frees): its `header`, then the
  * runs `pieces` (start, end, …) of `bank`. */
@@ -36,38 +38,42 @@ export class WorkerUnavailable extends GeoRangeError {
   constructor(message) { super(message, 'worker_failed'); }
 }
 
-/** A new georange CPU worker, written as one expression so that bundlers find the script
- * (Vite, webpack 5, esbuild and Rollup follow `new Worker(new URL(…, import.meta.url))`). */
-const startWorker = () => new Worker(new URL('./georange_worker.js', import.meta.url), { type: 'module' });
-
-/** One worker and its pending calls. */
+/** One worker (js/threads.js) and its pending calls. */
 class ShardWorker {
+  /** Starts a worker; rejects with `WorkerUnavailable` where none can start. */
+  static async start() {
+    const shard = new ShardWorker();
+    try {
+      shard._worker = await startWorker((data) => shard._receive(data), (why) => shard._fail(`a georange CPU worker failed: ${why}`));
+    } catch (e) {
+      throw new WorkerUnavailable(`cannot start a georange CPU worker: ${e?.message ?? e}`);
+    }
+    return shard;
+  }
+
+  /** @private */
   constructor() {
     this._pending = new Map();
     this._next = 0;
     this._failed = null;
-    try {
-      this._worker = startWorker();
-    } catch (e) {
-      throw new WorkerUnavailable(`cannot start a georange CPU worker: ${e?.message ?? e}`);
-    }
-    this._worker.onmessage = ({ data: { id, result, error } }) => {
-      const call = this._pending.get(id);
-      this._pending.delete(id);
-      if (error !== undefined) call?.reject(asGeoRangeError(error));
-      else call?.resolve(result);
-    };
-    const fail = (why) => {
-      this._failed = why;
-      for (const call of this._pending.values()) call.reject(new WorkerUnavailable(why));
-      this._pending.clear();
-    };
-    this._worker.onerror = (e) => {
-      e.preventDefault?.(); // handled here (the call rejects, or load falls back with a note): not an uncaught error
-      fail(`a georange CPU worker failed: ${e.message || 'its script did not load'}`);
-    };
-    this._worker.onmessageerror = () => fail('a georange CPU worker sent a message that could not be read');
-    this._fail = fail;
+  }
+
+  /** @private A message from the worker: one call's result or error. */
+  _receive({ id, result, error }) {
+    const call = this._pending.get(id);
+    this._pending.delete(id);
+    if (this._pending.size === 0) this._worker.busy(false);
+    if (error !== undefined) call?.reject(asGeoRangeError(error));
+    else call?.resolve(result);
+  }
+
+  /** @private Rejects every pending call, and every later one, with `why`. */
+  _fail(why) {
+    if (this._failed) return;
+    this._failed = why;
+    for (const call of this._pending.values()) call.reject(new WorkerUnavailable(why));
+    this._pending.clear();
+    this._worker?.busy(false);
   }
 
   call(op, args, transfer = []) {
@@ -75,13 +81,14 @@ class ShardWorker {
     const id = this._next++;
     return new Promise((resolve, reject) => {
       this._pending.set(id, { resolve, reject });
+      this._worker.busy(true);
       this._worker.postMessage({ id, op, args }, transfer);
     });
   }
 
   terminate(why) {
-    this._worker.terminate();
     this._fail(why);
+    this._worker.terminate();
   }
 }
 
@@ -108,14 +115,14 @@ export class ShardedModel {
   static async load({ encoder, bank, count, wasmModule: wasm, geoCutoffDeg }) {
     const pool = [];
     try {
-      for (let i = 0; i < count; i++) pool.push(new ShardWorker());
+      for (let i = 0; i < count; i++) pool.push(await ShardWorker.start());
       // The workers instantiate the module while the bank is cut, in a worker of its own that
       // ends at once: the heap it grows to for the whole file (the file and its shards) is
       // freed, as this thread's would not be.
       const started = pool.map((w) => w.call('init', { wasm }));
       // Should the slicer fail first, these reject unawaited when the pool is torn down: handled.
       started.forEach((p) => p.catch(() => {}));
-      const slicer = new ShardWorker();
+      const slicer = await ShardWorker.start();
       const { files } = await slicer.call('shard', { wasm, bank, count }).finally(() => slicer.terminate('done'));
       await Promise.all(started);
       // A bank of fewer rows than workers has fewer shards.

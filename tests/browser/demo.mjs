@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../../tools/dev/serve.mjs';
+import { ARGS, WEBGPU, assert, results, test } from './lib.mjs';
 import { readNpy } from './npy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,12 +23,6 @@ fs.mkdirSync(work, { recursive: true });
 const cli = path.join(root, 'target/release/georange');
 const GEOCLIP = path.join(root, 'www/models/geoclip/encoder.safetensors');
 const BLUE_MARBLE = path.join(root, 'www/models/geoclip/bluemarble-bank.safetensors');
-const results = { passed: 0, failed: 0 };
-async function test(name, fn) {
-  const t0 = Date.now();
-  try { await fn(); results.passed++; console.log(`ok   ${name} (${Date.now() - t0} ms)`); } catch (e) { results.failed++; console.log(`FAIL ${name}: ${e?.stack ?? e}`); }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
 const cosine = (a, b) => { let d = 0, x = 0, y = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] ** 2; y += b[i] ** 2; } return d / Math.sqrt(x * y); };
 
 function nativeEmbedding(encoder, bank, model, beta, [lon, lat]) {
@@ -40,8 +35,6 @@ function nativeEmbedding(encoder, bank, model, beta, [lon, lat]) {
   return readNpy(out).data;
 }
 
-const ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--disable-gpu-sandbox'];
-const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
 
 async function openPage(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

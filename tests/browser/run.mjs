@@ -11,31 +11,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { serve } from '../../tools/dev/serve.mjs';
+import { assert, compareRows, launch, results, test } from './lib.mjs';
 import { readNpy } from './npy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.join(root, 'tests/fixtures');
 const work = path.join(root, 'out/browser-tests');
 const cli = path.join(root, 'target/release/georange');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-const results = { passed: 0, failed: 0 };
-// `ONLY=text node tests/browser/run.mjs` runs the tests whose name contains `text`.
-async function test(name, fn) {
-  if (process.env.ONLY && !name.includes(process.env.ONLY)) return;
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.passed++;
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.failed++;
-    console.log(`FAIL ${name}: ${e?.stack ?? e}`);
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
 // ---- inputs: fixture model converted by the CLI, queries, goldens, native CPU output ----
 fs.mkdirSync(work, { recursive: true });
@@ -59,21 +43,8 @@ const absLat = queries.map(([, lat]) => Math.abs(Number(lat)));
 const golden = (tag) => readNpy(`${fixtures}/golden_l40_${tag}.npy`);
 const files = { encoder: '/out/browser-tests/l40/encoder.safetensors', bank: '/out/browser-tests/l40/bank.safetensors' };
 
-function compareRows(got, want, dim, check) {
-  for (let i = 0; i < want.length / dim; i++) {
-    const g = got.slice(i * dim, (i + 1) * dim);
-    const w = want.slice(i * dim, (i + 1) * dim);
-    let dot = 0, gg = 0, ww = 0, dd = 0;
-    for (let j = 0; j < dim; j++) { dot += g[j] * w[j]; gg += g[j] * g[j]; ww += w[j] * w[j]; dd += (g[j] - w[j]) ** 2; }
-    check(i, dot / Math.sqrt(gg * ww), Math.sqrt(dd / ww));
-  }
-}
-
 async function withBrowser(webgpu, fn) {
-  const args = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-quic', '--disable-gpu-sandbox'];
-  if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
-  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args });
+  const browser = await launch(webgpu);
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));

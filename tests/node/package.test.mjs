@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readNpy } from '../browser/npy.mjs';
+import { worstRelative } from './rows.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.join(root, 'tests/fixtures');
@@ -27,17 +28,6 @@ const points = fs.readFileSync(`${fixtures}/queries.csv`, 'utf8').trim().split('
   .map((l) => l.split(',')).flatMap(([, lat, lon]) => [Number(lon), Number(lat)]);
 const encoderPath = `${work}/l40/encoder.safetensors`;
 const bankPath = `${work}/l40/bank.safetensors`;
-
-/** Largest per-row relative L2 error of `got` against `want`, rows of `dim`. */
-function worstRelative(got, want, dim) {
-  let worst = 0;
-  for (let i = 0; i < want.length / dim; i++) {
-    let dd = 0, ww = 0;
-    for (let j = i * dim; j < (i + 1) * dim; j++) { dd += (got[j] - want[j]) ** 2; ww += want[j] ** 2; }
-    worst = Math.max(worst, Math.sqrt(dd / ww));
-  }
-  return worst;
-}
 
 test('files as bytes, paths and file: URLs embed on the CPU as the native CLI does (≤ 1e-5)', async () => {
   const native = readNpy(`${work}/native_b05.npy`);

@@ -12,8 +12,15 @@ const pkg = {
   main: './georange.js',
   module: './georange.js',
   types: './georange.d.ts',
-  exports: { '.': { types: './georange.d.ts', import: './georange.js' }, './georange_wasm_bg.wasm': './georange_wasm_bg.wasm', './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm' },
-  files: ['georange.js', 'errors.js', 'fetch.js', 'runtime.js', 'shards.js', 'georange_worker.js', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
+  // Each script entry has its types; the worker is an entry for bundlers that take it as one
+  // (esbuild), the wasm modules for apps that copy or precache them.
+  exports: {
+    '.': { types: './georange.d.ts', import: './georange.js' },
+    './georange_worker.js': { types: './georange_worker.d.ts', import: './georange_worker.js' },
+    './georange_wasm_bg.wasm': './georange_wasm_bg.wasm',
+    './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm',
+  },
+  files: ['georange.js', 'errors.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
   sideEffects: false,
   keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip'],
 };

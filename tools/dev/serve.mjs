@@ -8,8 +8,9 @@ const TYPES = {
   '.json': 'application/json', '.css': 'text/css', '.png': 'image/png', '.safetensors': 'application/octet-stream',
 };
 
-/** Serves `root` on 127.0.0.1 (`port`, or a free one). Resolves to { url, close }. */
-export function serve(root, port = 0) {
+/** Serves `root` on 127.0.0.1 (`port`, or a free one), adding `headers` to every response
+ * (e.g. CORS, to serve the package to pages of another origin). Resolves to { url, close }. */
+export function serve(root, port = 0, headers = {}) {
   root = path.resolve(root);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -22,6 +23,7 @@ export function serve(root, port = 0) {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-length': st.size,
         'cache-control': 'no-store',
+        ...headers,
       });
       fs.createReadStream(file).pipe(res);
     });
