@@ -9,7 +9,8 @@
 #  3. builds the npm package in pkg/: the wasm module (burn-wgpu on WebGPU, burn-flex on the
 #     CPU) in two builds, baseline and relaxed SIMD, wasm-bindgen's JS glue (one for both), the
 #     GeoRange wrapper and its types;
-#  4. assembles the demo in www/ (the package, Leaflet, Natural Earth countries, models).
+#  4. assembles the demo in www/ (the package, Leaflet, Natural Earth countries, models);
+#  5. builds the Python package's wheel into dist/ (`pip install dist/georange-*.whl`).
 # Installs what it needs: the wasm32 Rust target, wasm-bindgen-cli (the version Cargo.lock
 # pins), and the npm dev tools (binaryen's wasm-opt, playwright-core).
 set -euo pipefail
@@ -79,5 +80,11 @@ cp -r node_modules/leaflet/dist/images www/vendor/
 cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-110m.json www/vendor/
 "$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out www/models/fixture
 
+# 5. The Python wheel (python/: PyO3 + maturin) into dist/, built on the CLI's compiled crates
+[ -x target/venv/bin/python ] || python3 -m venv target/venv
+target/venv/bin/pip install -q --disable-pip-version-check -r python/requirements-build.txt
+rm -f dist/georange-*.whl
+target/venv/bin/maturin build --release --locked --quiet -m python/Cargo.toml --out dist
+
 echo "pkg/: $(du -k pkg/georange_wasm_bg.wasm | cut -f1) KiB wasm ($(gzip -9c pkg/georange_wasm_bg.wasm | wc -c | awk '{printf "%.2f", $1/1048576}') MiB gzip), twice (baseline and relaxed SIMD)"
-echo "done: $out/cities.npy, $out/cities_geoclip.npy, pkg/ (npm package), www/ (demo: node tools/dev/serve.mjs www 8080)"
+echo "done: $out/cities.npy, $out/cities_geoclip.npy, pkg/ (npm package), $(ls dist/georange-*.whl) (Python), www/ (demo: node tools/dev/serve.mjs www 8080)"

@@ -9,6 +9,8 @@
 #    (tests/browser/demo.mjs; screenshots in out/screenshots/);
 #  - the npm package in Node.js (tests/node/), as a build-time script uses it, and in apps
 #    built with Vite, webpack and esbuild, and from another origin (tests/apps/run.mjs);
+#  - the Python package (build.sh's wheel, in target/venv): parity, errors, processes, Dask
+#    (python/tests/).
 # Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
 # mesa-vulkan-drivers with apt when missing.
 set -euo pipefail
@@ -23,3 +25,6 @@ node tests/browser/run.mjs
 node tests/browser/demo.mjs
 node --test tests/node/                 # the npm package in Node.js, against the native CLI
 node tests/apps/run.mjs                 # the package in bundled apps and from another origin
+target/venv/bin/pip install -q --disable-pip-version-check -r python/requirements-test.txt
+target/venv/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps dist/georange-*.whl
+target/venv/bin/python -m pytest -q python/tests

@@ -1,0 +1,212 @@
+"""georange: RANGE geo-embeddings (CVPR 2025) from Python, on the engine of the georange npm
+package and CLI (the same numbers as the browser computes).
+
+>>> import georange, numpy as np
+>>> m = georange.Model("encoder.safetensors", bank="bank.safetensors", device="cpu")
+>>> v = m.embed(np.array([[-90.19, 38.63], [85.32, 27.72]]), model="range+", beta=0.5)
+>>> v.shape == (2, m.dim("range+"))
+True
+
+Files are paths or bytes, made by ``georange convert`` (the official SatCLIP checkpoint and
+RANGE database, or GeoCLIP's weights). A :class:`Model` computes with the GIL released, on
+``threads`` threads; it pickles as its sources and options, and a process that unpickles it
+loads the files once however many tasks it runs (Dask, multiprocessing). ``georange.dask``
+embeds Dask DataFrames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from typing import Callable, List, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _georange
+from .errors import (BY_CODE, CODES, BackendError, BadCoordinate, BadFile, DeviceLost, Disposed,
+                     FileUnreadable, GeoRangeError, InvalidArgument, PairMismatch, Unavailable)
+
+__all__ = [
+    "Model", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
+    "FileUnreadable", "BackendError", "DeviceLost", "Unavailable", "Disposed", "CODES", "BY_CODE",
+]
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray]
+Progress = Union[None, bool, Callable[[int, int], None]]
+
+MODELS = ("encoder", "range", "range+")
+"""The model names: the location encoder alone, RANGE, RANGE+."""
+
+BATCH = 8192
+"""Points per engine call by default: progress is reported after each."""
+
+
+def _source_key(source: Source):
+    """What identifies a file in the per-process cache: its absolute path, or its bytes' hash."""
+    if isinstance(source, (bytes, bytearray)):
+        return ("bytes", hashlib.sha256(source).hexdigest())
+    return ("path", os.path.abspath(os.fspath(source)))
+
+
+def _source(source: Source) -> Source:
+    """A source as a Model keeps it: bytes, or a path as a string."""
+    return bytes(source) if isinstance(source, (bytes, bytearray)) else os.fspath(source)
+
+
+_LOADED: dict = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def _restore(encoder: Source, bank: Optional[Source], options: dict) -> "Model":
+    """Unpickles a Model: the one this process already loaded from the same sources and
+    options, or a new one (loaded once per process, however many tasks unpickle it)."""
+    key = (os.getpid(), _source_key(encoder), bank and _source_key(bank), tuple(sorted(options.items())))
+    with _LOADED_LOCK:
+        model = _LOADED.get(key)
+        if model is None:
+            model = _LOADED[key] = Model(encoder, bank, **options)
+        return model
+
+
+def _reporter(progress: Progress, total: int) -> Tuple[Callable[[int], None], Callable[[], None]]:
+    """`(report(done), close())` for a `progress` argument: a callback, or True for a tqdm bar
+    (when tqdm is installed)."""
+    if callable(progress):
+        return (lambda done: progress(done, total)), (lambda: None)
+    if progress is True:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return (lambda done: None), (lambda: None)
+        bar = tqdm(total=total, unit="pt", desc="georange")
+        return (lambda done: bar.update(done - bar.n)), bar.close
+    return (lambda done: None), (lambda: None)
+
+
+def _shifted(e: GeoRangeError, offset: int) -> GeoRangeError:
+    """`e` with its row (and the message's leading `row N`) moved by `offset`."""
+    if e.row is None or offset == 0:
+        return e
+    message = str(e)
+    prefix = f"row {e.row}"
+    if message.startswith(prefix):
+        message = f"row {e.row + offset}{message[len(prefix):]}"
+    return type(e)(message, e.code, e.row + offset)
+
+
+class Model:
+    """An encoder and, optionally, a bank, loaded for embedding.
+
+    Args:
+        encoder: the encoder file (``georange convert …``): a path or its bytes.
+        bank: the bank file, a path or bytes; without it only ``model="encoder"`` works.
+        device: ``"cpu"``, ``"wgpu"`` (Vulkan/Metal; fails without a GPU) or ``"auto"``
+            (the GPU, else the CPU; :attr:`note` says why).
+        threads: threads for its calls (default: the CPUs this process may use).
+        geo_cutoff_deg: approximate RANGE+ (bank rows further than this from a point are
+            skipped); ``None``: exact.
+
+    Raises:
+        FileUnreadable, BadFile, PairMismatch, Unavailable: see :mod:`georange.errors`.
+    """
+
+    def __init__(self, encoder: Source, bank: Optional[Source] = None, *, device: str = "cpu",
+                 threads: Optional[int] = None, geo_cutoff_deg: Optional[float] = None):
+        self._encoder = _source(encoder)
+        self._bank = None if bank is None else _source(bank)
+        self._options = {"device": device, "threads": threads, "geo_cutoff_deg": geo_cutoff_deg}
+        self._engine = _georange.Engine(self._encoder, self._bank, device, threads, geo_cutoff_deg)
+
+    def __reduce__(self):
+        return (_restore, (self._encoder, self._bank, self._options))
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Frees the model; later calls raise :class:`Disposed`."""
+        self._engine = None
+
+    @property
+    def _live(self):
+        if self._engine is None:
+            raise Disposed("the model was closed", "disposed")
+        return self._engine
+
+    @property
+    def backend(self) -> str:
+        """Where it computes: ``"cpu"`` or ``"wgpu"``."""
+        return self._live.backend
+
+    @property
+    def note(self) -> str:
+        """Why :attr:`backend` differs from the device asked for (``""`` if it does not)."""
+        return self._live.note
+
+    @property
+    def threads(self) -> int:
+        """How many threads its calls use."""
+        return self._live.threads
+
+    @property
+    def has_bank(self) -> bool:
+        return self._bank is not None
+
+    def dim(self, model: str = "range+") -> int:
+        """The width of ``model``'s embeddings (``"encoder"``, ``"range"`` or ``"range+"``)."""
+        return self._live.dim(model)
+
+    def embed(self, lonlat, model: Optional[str] = None, beta: float = 0.5, *, batch_size: int = BATCH,
+              progress: Progress = None) -> np.ndarray:
+        """Embeds points.
+
+        Args:
+            lonlat: ``(N, 2)`` [lon, lat] in degrees (any array-like; taken as float64).
+            model: ``"encoder"``, ``"range"`` or ``"range+"`` (default: ``"range+"`` with a
+                bank, else ``"encoder"``).
+            beta: RANGE+'s mix of semantic (1) and geographic (0) retrieval.
+            batch_size: points per engine call; progress is reported after each.
+            progress: ``callback(done, total)``, or ``True`` for a tqdm bar.
+
+        Returns:
+            ``(N, dim(model))`` float32.
+
+        Raises:
+            BadCoordinate: a NaN, infinite or out-of-range point, with its ``row``.
+            InvalidArgument: a wrong shape or model name.
+        """
+        model = model or ("range+" if self.has_bank else "encoder")
+        engine = self._live
+        points = np.ascontiguousarray(lonlat, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise InvalidArgument(f"lonlat must have shape (N, 2), got {points.shape}", "invalid_argument")
+        if batch_size < 1:
+            raise InvalidArgument(f"batch_size must be at least 1, got {batch_size}", "invalid_argument")
+        total = len(points)
+        out = np.empty((total, engine.dim(model)), dtype=np.float32)
+        report, close = _reporter(progress, total)
+        try:
+            for start in range(0, total, batch_size):
+                part = points[start:start + batch_size]
+                try:
+                    out[start:start + len(part)] = engine.embed(part, model, beta)
+                except GeoRangeError as e:
+                    raise _shifted(e, start) from None
+                report(start + len(part))
+        finally:
+            close()
+        return out
+
+    def explain(self, lon: float, lat: float, k: int = 10, *, model: str = "range+",
+                beta: float = 0.5) -> List[Tuple[int, float, float, float]]:
+        """The ``k`` bank rows that weigh most in a point's embedding, heaviest first:
+        ``(index, weight, lon, lat)`` each."""
+        return self._live.explain(lon, lat, k, model, beta)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._engine is None else f"{self.backend}, {self.threads} threads"
+        return f"georange.Model({self._encoder if isinstance(self._encoder, str) else '<bytes>'}, {state})"

@@ -1,0 +1,227 @@
+//! The Python binding: the `georange._georange` extension module, which maturin builds into
+//! the `georange` wheel (its Python side: `python/georange/`). Thin, as `src/wasm.rs` is for
+//! JavaScript: it takes files (paths or bytes) and NumPy arrays, calls the engine with the GIL
+//! released and its threads bounded, and turns `georange::Error` into the exceptions of
+//! `georange.errors`, which carry the same `code` (and `row`) as the JS errors.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use georange::model::LoadOptions;
+use georange::{Backend, Bank, Encoder, Error, Model, Variant};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes};
+
+/// `e` as the `georange.errors` exception of its code, with `code` and `row` set.
+fn to_py(py: Python<'_>, e: Error) -> PyErr {
+    let raise = || -> PyResult<PyErr> {
+        let class = py.import("georange.errors")?.getattr("BY_CODE")?.get_item(e.code())?;
+        let exc = class.call1((e.to_string(), e.code(), e.row()))?;
+        Ok(PyErr::from_value(exc))
+    };
+    raise().unwrap_or_else(|failed| PyRuntimeError::new_err(format!("{e} (and georange.errors failed: {failed})")))
+}
+
+/// A file given as bytes (`bytes`, `bytearray`) or as a path (`str`, `os.PathLike`).
+fn file_bytes(source: &Bound<'_, PyAny>) -> PyResult<Result<Vec<u8>, Error>> {
+    if let Ok(b) = source.cast::<PyBytes>() {
+        return Ok(Ok(b.as_bytes().to_vec()));
+    }
+    if let Ok(b) = source.cast::<PyByteArray>() {
+        return Ok(Ok(b.to_vec()));
+    }
+    let path: PathBuf = source.extract()?;
+    Ok(georange::error::read_file(&path))
+}
+
+/// The rayon pool a model's calls run in, made in the process that uses it: a pool's
+/// threads do not survive `os.fork`, so a child gets a new one.
+struct Pool {
+    pid: u32,
+    pool: Arc<rayon::ThreadPool>,
+}
+
+/// A loaded model: an encoder and, optionally, a bank.
+#[pyclass(module = "georange._georange", frozen)]
+struct Engine {
+    model: Mutex<Model>,
+    threads: usize,
+    pool: Mutex<Option<Pool>>,
+    notes: Vec<String>,
+    backend: &'static str,
+}
+
+impl Engine {
+    /// This process's pool of `threads` threads.
+    fn pool(&self) -> Result<Arc<rayon::ThreadPool>, Error> {
+        let mut slot = self
+            .pool
+            .lock()
+            .map_err(|_| Error::Backend("a georange call panicked earlier".into()))?;
+        let pid = std::process::id();
+        match &*slot {
+            Some(p) if p.pid == pid => Ok(p.pool.clone()),
+            _ => {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(self.threads)
+                    .thread_name(|i| format!("georange-{i}"))
+                    .build()
+                    .map_err(|e| Error::Backend(format!("cannot start {} threads: {e}", self.threads)))?;
+                let pool = Arc::new(pool);
+                *slot = Some(Pool {
+                    pid,
+                    pool: pool.clone(),
+                });
+                Ok(pool)
+            }
+        }
+    }
+
+    /// `f(model)` in this model's pool, bounded to its threads, with the GIL released.
+    fn run<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&Model) -> Result<R, Error> + Send) -> PyResult<R> {
+        let threads = self.threads;
+        py.detach(|| {
+            let pool = self.pool()?;
+            let model = self
+                .model
+                .lock()
+                .map_err(|_| Error::Backend("a georange call panicked earlier".into()))?;
+            pool.install(|| georange::with_threads(threads, || f(&model)))
+        })
+        .map_err(|e| to_py(py, e))
+    }
+}
+
+#[pymethods]
+impl Engine {
+    /// Loads `encoder` and `bank` (paths or bytes) on `device` ("cpu", "wgpu" or "auto").
+    #[new]
+    #[pyo3(signature = (encoder, bank=None, device="cpu", threads=None, geo_cutoff_deg=None))]
+    fn new(
+        py: Python<'_>,
+        encoder: &Bound<'_, PyAny>,
+        bank: Option<&Bound<'_, PyAny>>,
+        device: &str,
+        threads: Option<usize>,
+        geo_cutoff_deg: Option<f64>,
+    ) -> PyResult<Self> {
+        let encoder = file_bytes(encoder)?;
+        let bank = bank.map(file_bytes).transpose()?;
+        let threads = match threads {
+            Some(0) => return Err(to_py(py, Error::Invalid("threads must be at least 1".into()))),
+            Some(t) => t,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let device = device.to_string();
+        let loaded = py
+            .detach(move || {
+                let options = LoadOptions {
+                    geo_cutoff_deg,
+                    strict: true,
+                    ..LoadOptions::default()
+                }
+                .with_device(&device)?;
+                let encoder = Encoder::from_bytes(&encoder?, "encoder")?;
+                let bank = bank.map(|b| Bank::from_owned_bytes(b?, "bank")).transpose()?;
+                Model::load(encoder, bank, &options)
+            })
+            .map_err(|e| to_py(py, e))?;
+        Ok(Engine {
+            model: Mutex::new(loaded.model),
+            threads,
+            pool: Mutex::new(None),
+            notes: loaded.notes,
+            backend: match loaded.backend {
+                Backend::Cpu => "cpu",
+                Backend::Wgpu => "wgpu",
+            },
+        })
+    }
+
+    /// `(N, 2)` float64 [lon, lat] degrees → `(N, dim(model))` float32.
+    #[pyo3(signature = (lonlat, model, beta=0.5))]
+    fn embed<'py>(
+        &self,
+        py: Python<'py>,
+        lonlat: PyReadonlyArray2<'py, f64>,
+        model: &str,
+        beta: f32,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let variant = Variant::parse(model, beta).map_err(|e| to_py(py, e))?;
+        let view = lonlat.as_array();
+        let (rows, cols) = view.dim();
+        if cols != 2 {
+            return Err(to_py(
+                py,
+                Error::Invalid(format!("lonlat must have shape (N, 2), got ({rows}, {cols})")),
+            ));
+        }
+        let points = view.iter().copied().collect::<Vec<f64>>();
+        let (out, dim) = self.run(py, |m| {
+            let dim = m.dim(variant);
+            Ok((m.embed(&points, variant, m.max_batch(), &mut |_| {})?, dim))
+        })?;
+        let rows = Array2::from_shape_vec((rows, dim), out).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        Ok(rows.into_pyarray(py))
+    }
+
+    /// Output width of `model`: "encoder", "range" or "range+".
+    fn dim(&self, py: Python<'_>, model: &str) -> PyResult<usize> {
+        let variant = Variant::parse(model, 0.5).map_err(|e| to_py(py, e))?;
+        let m = self
+            .model
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("a georange call panicked earlier"))?;
+        Ok(m.dim(variant))
+    }
+
+    /// The `k` bank rows that weigh most in a point's embedding: (row, weight, lon, lat).
+    #[pyo3(signature = (lon, lat, k=10, model="range+", beta=0.5))]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        lon: f64,
+        lat: f64,
+        k: usize,
+        model: &str,
+        beta: f32,
+    ) -> PyResult<Vec<(usize, f32, f32, f32)>> {
+        let variant = Variant::parse(model, beta).map_err(|e| to_py(py, e))?;
+        let rows = self.run(py, |m| m.explain(lon, lat, variant, k))?;
+        Ok(rows.into_iter().map(|c| (c.row, c.weight, c.lon, c.lat)).collect())
+    }
+
+    /// Where the model runs: "cpu" or "wgpu".
+    #[getter]
+    fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// Why `backend` differs from the device asked for ('' if it does not).
+    #[getter]
+    fn note(&self) -> String {
+        self.notes.join("; ")
+    }
+
+    /// How many threads its calls use.
+    #[getter]
+    fn threads(&self) -> usize {
+        self.threads
+    }
+}
+
+/// The error codes the engine's errors carry (the same as the JS package's).
+#[pyfunction]
+fn error_codes() -> Vec<&'static str> {
+    Error::CODES.to_vec()
+}
+
+#[pymodule]
+fn _georange(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Engine>()?;
+    m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    Ok(())
+}
