@@ -15,14 +15,15 @@ DuckDB and Spark read.
 
 from __future__ import annotations
 
+import struct
 from typing import Optional
 
 import numpy as np
 
 from . import BATCH, Model, Source
-from .errors import GeoRangeError
+from .errors import GeoRangeError, InvalidArgument
 
-__all__ = ["embed", "embed_frame", "embedding_type"]
+__all__ = ["embed", "embed_frame", "embedding_type", "wkb_points"]
 
 
 def embedding_type(dim: int):
@@ -42,17 +43,40 @@ def _column(rows: np.ndarray, index):
     return pd.Series(pd.arrays.ArrowExtensionArray(lists), index=index)
 
 
-def embed_frame(pdf, model: Model, *, lon: str = "lon", lat: str = "lat", variant: str = "range+",
-                beta: float = 0.5, column: str = "embedding", batch_size: int = BATCH):
+def wkb_points(values) -> np.ndarray:
+    """``(N, 2)`` [lon, lat] from WKB points (a GeoParquet ``geometry`` column in lon/lat,
+    OGC:CRS84 / EPSG:4326: GeoParquet's default). 2-D, Z and M points, ISO or EWKB; anything
+    else raises :class:`~georange.InvalidArgument` naming its row."""
+    out = np.empty((len(values), 2), dtype=np.float64)
+    for row, wkb in enumerate(values):
+        b = bytes(wkb) if wkb is not None else b""
+        if len(b) < 21 or b[0] not in (0, 1):
+            raise InvalidArgument(f"row {row}: not a WKB point ({len(b)} bytes)", "invalid_argument", row)
+        order = "<" if b[0] == 1 else ">"
+        kind = struct.unpack_from(order + "I", b, 1)[0]
+        srid = 4 if kind & 0x20000000 else 0  # EWKB: an SRID follows the type
+        if (kind & 0xFFFF) % 1000 != 1 or len(b) < 21 + srid:
+            raise InvalidArgument(f"row {row}: a WKB geometry of type {kind}, not a point", "invalid_argument", row)
+        out[row] = struct.unpack_from(order + "dd", b, 5 + srid)
+    return out
+
+
+def _points(pdf, lon: str, lat: str, geometry: Optional[str]) -> np.ndarray:
+    if geometry is not None:
+        return wkb_points(pdf[geometry].to_numpy())
+    return np.column_stack([pdf[lon].to_numpy(dtype=np.float64), pdf[lat].to_numpy(dtype=np.float64)])
+
+
+def embed_frame(pdf, model: Model, *, lon: str = "lon", lat: str = "lat", geometry: Optional[str] = None,
+                variant: str = "range+", beta: float = 0.5, column: str = "embedding", batch_size: int = BATCH):
     """One pandas DataFrame: a copy with ``column`` added (the function :func:`embed` maps over
     partitions; also a recipe for Ray Data's ``map_batches`` and Spark's ``mapInArrow``).
 
     A bad coordinate raises :class:`~georange.BadCoordinate` whose ``row`` is its position in
     ``pdf`` and whose message names its index label.
     """
-    points = np.column_stack([pdf[lon].to_numpy(dtype=np.float64), pdf[lat].to_numpy(dtype=np.float64)])
     try:
-        rows = model.embed(points.reshape(-1, 2), variant, beta, batch_size=batch_size)
+        rows = model.embed(_points(pdf, lon, lat, geometry), variant, beta, batch_size=batch_size)
     except GeoRangeError as e:
         if e.row is None:
             raise
@@ -64,7 +88,7 @@ def embed_frame(pdf, model: Model, *, lon: str = "lon", lat: str = "lat", varian
 
 
 def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon", lat: str = "lat",
-          model: str = "range+", beta: float = 0.5, column: str = "embedding", device: str = "cpu",
+          geometry: Optional[str] = None, model: str = "range+", beta: float = 0.5, column: str = "embedding", device: str = "cpu",
           threads: Optional[int] = None, batch_size: int = BATCH):
     """Adds an ``embedding`` column to a Dask DataFrame, computed on the workers.
 
@@ -72,6 +96,8 @@ def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon
         df: a Dask DataFrame with longitude and latitude columns in degrees.
         encoder, bank: the model's files (paths every worker can read, or bytes).
         lon, lat: the coordinate columns' names.
+        geometry: instead of ``lon``/``lat``, a column of WKB points in lon/lat (a GeoParquet
+            file's ``geometry``, read by ``dd.read_parquet``).
         model: ``"encoder"``, ``"range"`` or ``"range+"``; ``beta``: RANGE+'s mix.
         column: the new column's name.
         device, threads: as for :class:`georange.Model`, on each worker (``threads``: the
@@ -90,15 +116,15 @@ def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon
     dim = loaded.dim(model)
     if column in df.columns:
         raise ValueError(f"the DataFrame already has a column {column!r}")
-    for name in (lon, lat):
+    for name in (lon, lat) if geometry is None else (geometry,):
         if name not in df.columns:
             raise KeyError(f"no column {name!r} in the DataFrame (columns: {list(df.columns)})")
     meta = df._meta.assign(**{column: pd.Series(pd.array([], dtype=pd.ArrowDtype(embedding_type(dim))))})
     # One graph key for the model (its sources), not a copy in every task.
     shared = dask.delayed(loaded, pure=True)
-    return df.map_partitions(_embed_partition, shared, lon, lat, model, beta, column, batch_size, meta=meta)
+    return df.map_partitions(_embed_partition, shared, lon, lat, geometry, model, beta, column, batch_size, meta=meta)
 
 
-def _embed_partition(pdf, model, lon, lat, variant, beta, column, batch_size):
-    return embed_frame(pdf, model, lon=lon, lat=lat, variant=variant, beta=beta, column=column,
+def _embed_partition(pdf, model, lon, lat, geometry, variant, beta, column, batch_size):
+    return embed_frame(pdf, model, lon=lon, lat=lat, geometry=geometry, variant=variant, beta=beta, column=column,
                        batch_size=batch_size)

@@ -128,3 +128,35 @@ def test_bad_input_fails_before_or_with_its_row(l40, tmp_path):
         georange.dask.embed(df, encoder=str(bank), bank=str(bank))
     with pytest.raises(KeyError):
         georange.dask.embed(df, encoder=str(encoder), bank=str(bank), lon="longitude")
+
+
+def test_a_geoparquet_file_of_wkb_points(l40, tmp_path):
+    """A GeoParquet file (WKB points in its `geometry` column, `geo` metadata, as GeoPandas
+    writes it) embeds from its geometry, with the same bits as from lon/lat columns; a
+    non-point geometry names its row."""
+    import json
+    import struct
+
+    encoder, bank = l40
+    frame = points_frame(500)
+    wkb = [struct.pack("<BIdd", 1, 1, x, y) if i % 2 else struct.pack(">BIdd", 0, 1, x, y)
+           for i, (x, y) in enumerate(zip(frame["lon"], frame["lat"]))]
+    wkb[7] = struct.pack("<BIIdd", 1, 0x20000001, 4326, frame["lon"][7], frame["lat"][7])  # EWKB with an SRID
+    table = pa.table({"id": frame["id"], "geometry": pa.array(wkb, pa.binary())})
+    geo = {"version": "1.1.0", "primary_column": "geometry",
+           "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}}}
+    table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
+    pq.write_table(table, tmp_path / "points.geoparquet", row_group_size=100)
+
+    df = dd.read_parquet(tmp_path / "points.geoparquet", split_row_groups=True)
+    got = georange.dask.embed(df, encoder=str(encoder), bank=str(bank), geometry="geometry", batch_size=100)
+    got = got.compute(scheduler="threads").sort_values("id")
+    model = georange.Model(encoder, bank=bank)
+    want = model.embed(frame[["lon", "lat"]].to_numpy(), batch_size=100)
+    assert np.array_equal(np.stack(got["embedding"].to_numpy()), want)
+
+    line = struct.pack("<BII", 1, 2, 2) + struct.pack("<4d", 0, 0, 1, 1)
+    bad = pd.DataFrame({"geometry": [wkb[0], line]})
+    with pytest.raises(georange.InvalidArgument) as e:
+        georange.dask.embed_frame(bad, model, geometry="geometry")
+    assert e.value.row == 1 and "not a point" in str(e.value)

@@ -6,7 +6,7 @@ SatCLIP L = 40 encoder (1600 → 512 → 512 → 256, float64 checkpoint) and a 
 int8`, as the CLI benchmarks do), the reference its float32 database.
 
     target/venv-bench/bin/python tools/bench/bench_python.py --rows 100000 --threads 2
-    target/venv-bench/bin/python tools/bench/bench_python.py --dask --dask-rows 10000 --points 200000
+    target/venv-bench/bin/python tools/bench/bench_python.py --dask-only --dask-rows 10000 --points 200000
 
 Needs torch, rangegeo, einops and the georange wheel (`dist/`) in one venv, and
 `target/release/georange`; `--dask` needs dask[dataframe], distributed, pyarrow. Each side runs
@@ -36,6 +36,7 @@ def make_files(rows, folder):
     sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
     from make_fixtures import make_checkpoint
 
+    os.makedirs(folder, exist_ok=True)
     ck, db = os.path.join(folder, "satclip.ckpt"), os.path.join(folder, "db.npz")
     make_checkpoint(ck, 40, 512, 2, 256, torch.float64, seed=11)
     rng = np.random.default_rng(12)
@@ -136,6 +137,7 @@ def main():
     ap.add_argument("--dask", action="store_true", help="also Dask (2 workers) against one process")
     ap.add_argument("--dask-rows", type=int, default=10_000)
     ap.add_argument("--points", type=int, default=200_000)
+    ap.add_argument("--dask-only", action="store_true", help="only the Dask comparison")
     ap.add_argument("--child")
     args = ap.parse_args()
     if args.child:
@@ -144,17 +146,19 @@ def main():
         print(json.dumps(result))
         return
     with tempfile.TemporaryDirectory(prefix="georange-bench-") as tmp:
-        files = make_files(args.rows, tmp)
-        print(f"bank {args.rows} rows, batch {args.batch}, {args.threads} threads")
-        print("| variant | side | single point, warm (ms) | batch points/s | peak MB |")
-        print("|---|---|---|---|---|")
-        for variant in ["RANGE", "RANGE+"]:
+        files = None if args.dask_only else make_files(args.rows, tmp)
+        if files:
+            print(f"bank {args.rows} rows, batch {args.batch}, {args.threads} threads")
+            print("| variant | side | single point, warm (ms) | batch points/s | peak MB |")
+            print("|---|---|---|---|---|")
+        for variant in ["RANGE", "RANGE+"] if files else []:
             for side in ["reference", "georange"]:
                 r = child({"time": {"side": side, "files": files, "variant": variant, "batch": args.batch,
                                     "threads": args.threads}})
                 print(f"| {variant} | {side} | {r['single_ms']:.2f} | {r['batch_pps']:.0f} | {r['peak_mb']:.0f} |", flush=True)
-        if args.dask:
-            files = make_files(args.dask_rows, os.path.join(tmp, "dask")) if args.dask_rows != args.rows else files
+        if args.dask or args.dask_only:
+            if not files or args.dask_rows != args.rows:
+                files = make_files(args.dask_rows, os.path.join(tmp, "dask"))
             print(f"\nDask: {args.points} points, RANGE+ β=0.5, bank {args.dask_rows} rows, Parquet in and out")
             print("| run | seconds | points/s | peak MB per process |")
             print("|---|---|---|---|")
