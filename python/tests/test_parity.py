@@ -107,3 +107,22 @@ def test_dims_and_defaults(l40):
         assert m.backend == "cpu" and m.note == ""
     encoder_only = georange.Model(encoder)
     assert encoder_only.embed([[0.0, 0.0]]).shape == (1, 256)
+
+
+def test_device_wgpu_agrees_with_the_cpu_or_says_it_is_unavailable(l40):
+    """device="wgpu" (Vulkan: Mesa's lavapipe on a machine without a GPU, as ./test.sh installs):
+    cosine ≥ 0.999 per row against the CPU, as the Rust GPU tests hold; with no adapter at all,
+    `Unavailable`."""
+    encoder, bank = l40
+    try:
+        gpu = georange.Model(encoder, bank=bank, device="wgpu")
+    except georange.Unavailable as e:
+        assert e.code == "unavailable"
+        pytest.skip(f"no GPU adapter here: {e}")
+    assert gpu.backend == "wgpu"
+    points = queries()
+    for model, beta in [("encoder", 0.5), ("range", 0.5), ("range+", 0.5)]:
+        got = gpu.embed(points, model=model, beta=beta)
+        want = georange.Model(encoder, bank=bank).embed(points, model=model, beta=beta)
+        cos = (got * want).sum(1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(want, axis=1))
+        assert cos.min() >= 0.999, (model, cos.min())
