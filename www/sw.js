@@ -5,7 +5,7 @@ const CACHE = 'georange-demo-v1';
 const asked = new URL(location.href).searchParams.get('wasm') ?? '';
 const WASM = /^georange_wasm(_relaxed)?_bg\.wasm$/.test(asked) ? asked : 'georange_wasm_bg.wasm';
 const PRECACHE = ['./', 'index.html', 'app.js', 'style.css', 'vendor/leaflet.js', 'vendor/leaflet.css',
-  'vendor/topojson-client.min.js', 'vendor/countries-110m.json', 'pkg/georange.js', 'pkg/errors.js', 'pkg/fetch.js', 'pkg/runtime.js', 'pkg/shards.js', 'pkg/georange_worker.js', 'pkg/georange_wasm.js',
+  'vendor/topojson-client.min.js', 'vendor/countries-110m.json', 'pkg/georange.js', 'pkg/errors.js', 'pkg/fetch.js', 'pkg/runtime.js', 'pkg/shards.js', 'pkg/threads.js', 'pkg/georange_worker.js', 'pkg/georange_wasm.js',
   `pkg/${WASM}`, 'models/geoclip/encoder.safetensors'];
 
 self.addEventListener('install', (event) => {
