@@ -37,7 +37,7 @@ function blobWorker(url) {
 function webWorker(onMessage, onError) {
   const worker = crossOrigin()
     ? blobWorker(new URL(WORKER_SCRIPT, import.meta.url).href)
-    : new Worker(/* webpackChunkName: "georange_worker" */ new URL('./georange_worker.js', import.meta.url), { type: 'module' });
+    : new Worker(new URL('./georange_worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = ({ data }) => onMessage(data);
   worker.onerror = (e) => {
     e.preventDefault?.(); // handled by the caller (the call rejects, or load falls back with a note): never uncaught
