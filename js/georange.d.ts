@@ -22,8 +22,21 @@ export interface LoadOptions {
   device?: 'auto' | 'webgpu' | 'cpu';
   /** Called as files download. */
   onProgress?: (p: LoadProgress) => void;
-  /** Keep downloaded files in the Cache API for offline use (default true). */
-  cache?: boolean;
+  /**
+   * How downloaded files are kept in the Cache API (URLs only; bytes and Node.js paths are
+   * never cached):
+   * - `'revalidate'` (default; `true` means the same): a cached file is used once the server
+   *   says it is current (a conditional request with its `ETag`/`Last-Modified`, answered
+   *   304), or when the server cannot be reached (offline; `note` says so). A file
+   *   republished at the same URL replaces the cached one on the next load.
+   * - `'prefer'`: a cached file is used without asking the server (offline first; publish a
+   *   new file under a new URL, e.g. with a version or hash in it, or call `clearCache()`).
+   * - `false`: no cache.
+   * A cached file that fails to load (damaged, cut, or an encoder and a bank from two
+   * different publications) is dropped and downloaded again, once, and `note` says so; only
+   * if the downloaded copy fails too does `load` reject, with its error.
+   */
+  cache?: boolean | 'revalidate' | 'prefer';
   /** Where the wasm module is, if not next to this script (default: `wasmModuleUrl()`, one of
    * the package's two builds). It is compiled once per page and shared with the CPU workers. */
   wasmUrl?: string | URL;
@@ -114,6 +127,15 @@ export declare class GeoRange {
   /** Fetches (with progress, cached) and loads a model. Rejects with a `GeoRangeError` on a bad
    * file (`code` `'bad_file'`, `'pair_mismatch'`, `'network'`…). */
   static load(options: LoadOptions): Promise<GeoRange>;
+  /** Deletes every model file the package cached in this origin (the Cache API cache
+   * `'georange-models-v1'`); resolves to whether there was one. */
+  static clearCache(): Promise<boolean>;
+  /**
+   * The WebAssembly heaps this model computes in, in bytes: `heapBytes`, the page's module
+   * (shared by every model on the page), and `workerHeapBytes`, each CPU worker's own. A heap
+   * grows and never shrinks, so in long use these stop growing once warm.
+   */
+  memoryUse(): Promise<{ heapBytes: number; workerHeapBytes: number[] }>;
   /**
    * Where the model runs. If the WebGPU device is lost (driver reset, GPU process crash), the
    * running call reloads the model on the CPU and finishes there: `backend` becomes 'cpu',

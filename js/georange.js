@@ -9,8 +9,8 @@
 
 import { WasmModel, noGpuNote } from './georange_wasm.js';
 import { GeoRangeError, asGeoRangeError, disposed, invalid } from './errors.js';
-import { fetchBytes } from './fetch.js';
-import { SOFTWARE_ADAPTER_NOTE, cpuCount, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, withWebGpuGlobal, workerCount } from './runtime.js';
+import { cachePolicy, clearCache, fetchBytes } from './fetch.js';
+import { SOFTWARE_ADAPTER_NOTE, cpuCount, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, wasmHeapBytes, withWebGpuGlobal, workerCount } from './runtime.js';
 import { ShardedModel, WorkerUnavailable } from './shards.js';
 
 export { GeoRangeError, ERROR_CODES } from './errors.js';
@@ -68,6 +68,17 @@ async function loadSharded(enc, bnk, count, wasmModule, geoCutoffDeg) {
   }
 }
 
+/** The engine for the files `enc` and `bnk` as `setup` asks: CPU workers for a large bank on
+ * the CPU (should they fail to start, no module workers here or a Content-Security-Policy, the
+ * calling thread runs it), else one wasm model. Resolves to `{ inner, sharded }`. */
+async function build(enc, bnk, { where, probed, workers, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention }) {
+  const onCpu = where === 'cpu' || (where === 'auto' && !probed);
+  const count = bnk && onCpu ? workerCount(workers, bnk.bytes.length, await cpuCount()) : 1;
+  const sharded = count > 1 ? await loadSharded(enc, bnk, count, wasmModule, geoCutoffDeg) : { inner: null };
+  const inner = sharded.inner ?? (await withWebGpuGlobal(() => WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention)));
+  return { inner, sharded };
+}
+
 export class GeoRange {
   /** @private */
   constructor(inner, hasBank) {
@@ -91,32 +102,53 @@ export class GeoRange {
     }
   }
 
+  /**
+   * Deletes every model file the package cached in this origin's Cache API (the next load
+   * downloads them again). Resolves to whether there was such a cache.
+   * @returns {Promise<boolean>}
+   */
+  static clearCache() {
+    return clearCache();
+  }
+
   /** @private */
   static async _load(options) {
-    const { encoder, bank, device = 'auto', onProgress, cache = true, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention, workers = 'auto' } = options;
+    const { encoder, bank, device = 'auto', onProgress, cache, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention, workers = 'auto' } = options;
     checkLoadOptions({ encoder, device, gpuPrecision, gpuAttention, workers });
-    const files = () => Promise.all([
-      fetchBytes(encoder, 'encoder', onProgress, cache),
-      bank ? fetchBytes(bank, 'bank', onProgress, cache) : Promise.resolve(undefined),
+    const policy = cachePolicy(cache);
+    const files = (fresh = [false, false]) => Promise.all([
+      fetchBytes(encoder, 'encoder', onProgress, policy, fresh[0]),
+      bank ? fetchBytes(bank, 'bank', onProgress, policy, fresh[1]) : Promise.resolve(undefined),
     ]);
     // The module compiles while the files download and the adapter is asked for: three waits
     // at once. (A failure of one is thrown below; the others' are then of no interest.)
     const pending = [initWasm(wasmUrl), files(), device === 'auto' && !gpuLost ? probeAdapter() : null];
     pending.forEach((p) => Promise.resolve(p).catch(() => {}));
     const wasmModule = await pending[0];
-    const [enc, bnk] = await pending[1];
+    let [enc, bnk] = await pending[1];
     // 'auto' passes over a software adapter: the CPU path is faster than a GPU emulated on it.
     const probed = await pending[2];
     const software = Boolean(probed?.software);
     // Without WebGPU at all (Node.js, older browsers) 'auto' is the CPU, said in `note`.
     const noGpu = device === 'auto' && !hasWebGpu();
     const where = gpuLost || software || noGpu ? 'cpu' : device;
-    // On the CPU a large bank is split over workers (js/shards.js); should they fail to
-    // start (no module workers here, a Content-Security-Policy), the calling thread runs it.
-    const onCpu = where === 'cpu' || (where === 'auto' && !probed);
-    const count = bnk && onCpu ? workerCount(workers, bnk.bytes.length, await cpuCount()) : 1;
-    const sharded = count > 1 ? await loadSharded(enc, bnk, count, wasmModule, geoCutoffDeg) : { inner: null };
-    const inner = sharded.inner ?? (await withWebGpuGlobal(() => WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention)));
+    const setup = { where, probed, workers, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention };
+    const notes = [enc.note, bnk?.note];
+    let built;
+    try {
+      built = await build(enc, bnk, setup);
+    } catch (e) {
+      // A cached copy that does not load (damaged, cut, from an older publication, or one of a
+      // pair from two) is dropped and fetched again, once; the network copy's error is final.
+      const code = asGeoRangeError(e).code;
+      if (!['bad_file', 'pair_mismatch'].includes(code) || !(enc.cached || bnk?.cached)) throw e;
+      const stale = [enc, bnk].filter((f) => f?.cached).map((f) => (f === enc ? 'encoder' : 'bank'));
+      console.warn(`georange: the cached ${stale.join(' and ')} did not load (${String(e?.message ?? e).split('\n')[0]}); fetching again`);
+      [enc, bnk] = await files([enc.cached, Boolean(bnk?.cached)]);
+      built = await build(enc, bnk, setup);
+      notes.splice(0, 2, enc.note, bnk?.note, `the cached ${stale.join(' and ')} did not load; downloaded again`);
+    }
+    const { inner, sharded } = built;
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).
@@ -127,7 +159,8 @@ export class GeoRange {
     else if (noGpu) model._note = noGpuNote();
     // On one thread the wasm module says this itself (src/wasm.rs); the workers were asked for the CPU.
     else if (where === 'auto' && !probed && inner instanceof ShardedModel) model._note = noGpuNote();
-    if (sharded.note) model._note = [model._note ?? inner.note, sharded.note].filter(Boolean).join('; ');
+    notes.push(sharded.note);
+    if (notes.some(Boolean)) model._note = [model._note ?? inner.note, ...notes].filter(Boolean).join('; ');
     if (inner.backend === 'webgpu') model._adapter = (probed ?? (await probeAdapter()))?.name ?? '';
     return model;
   }
@@ -146,7 +179,7 @@ export class GeoRange {
       console.warn(`georange: ${gpuLost} (${String(e?.message ?? e).split('\n')[0]}); reloading on the CPU`);
       const [enc, bnk] = await this._files();
       const cpu = await WasmModel.load(enc.bytes, bnk?.bytes, 'cpu', this._geoCutoffDeg);
-      this._inner.dispose();
+      release(this._inner);
       this._inner = cpu;
       this._adapter = '';
       this._note = `${gpuLost}; switched to the CPU`;
@@ -254,10 +287,48 @@ export class GeoRange {
   }
 
   /** Frees the model. Running and queued `embed` calls reject. */
-  dispose() {
-    this._disposed = true;
-    this._inner.dispose();
+  /**
+   * The WebAssembly heaps this model computes in, in bytes: the page's module (shared by every
+   * model on the page) and each CPU worker's own. A heap grows and never shrinks, so over long
+   * use these stop growing once warm (RELIABILITY.md, "Long use").
+   * @returns {Promise<{heapBytes: number, workerHeapBytes: number[]}>}
+   */
+  async memoryUse() {
+    if (this._disposed) throw disposed();
+    const workers = this._inner instanceof ShardedModel ? await this._inner.workerHeapBytes() : [];
+    return { heapBytes: wasmHeapBytes(), workerHeapBytes: workers };
   }
+
+  /** Frees the model now: its WebAssembly memory (not whenever the garbage collector gets
+   * to it), its workers, its GPU buffers. Later calls reject with `'disposed'`; its
+   * properties (`backend`, `note`, `dimOf`…) still read. */
+  dispose() {
+    if (this._disposed) return;
+    this._disposed = true;
+    const inner = this._inner;
+    this._inner = retired(inner);
+    release(inner);
+  }
+}
+
+/** Disposes an engine and, for a wasm model, frees its handle at once: a call still running
+ * holds its own reference, and the memory goes when it ends. */
+function release(inner) {
+  inner.dispose();
+  inner.free?.();
+}
+
+/** What a disposed engine still answers: its properties, read before it was freed. */
+function retired(inner) {
+  const dims = {};
+  for (const m of ['encoder', 'range', 'range+']) {
+    try { dims[m] = inner.dim(m); } catch (e) { dims[m] = e; }
+  }
+  return {
+    backend: inner.backend, note: inner.note, gpuAttention: inner.gpuAttention, workers: inner.workers,
+    dim: (m) => { if (dims[m] instanceof Error) throw dims[m]; if (!(m in dims)) throw disposed(); return dims[m]; },
+    dispose() {},
+  };
 }
 
 export default GeoRange;

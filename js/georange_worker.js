@@ -8,6 +8,8 @@ import { GeoRangeError, toMessage } from './errors.js';
 import { inNode, nodeModule } from './runtime.js';
 
 let model = null;
+/** This worker's WebAssembly memory (for `memory`). */
+let memory = null;
 
 const MODELS = ['encoder', 'range', 'range+'];
 
@@ -15,9 +17,11 @@ const ops = {
   /** Instantiates the module the main thread compiled (again in `load` and `shard`: a no-op
    * once done). */
   async init({ wasm }) {
-    await init({ module_or_path: wasm });
+    memory = (await init({ module_or_path: wasm })).memory;
     return null;
   },
+  /** The size of this worker's WebAssembly heap, bytes. */
+  memory: () => memory?.buffer.byteLength ?? 0,
   async load({ wasm, encoder, bank, geoCutoffDeg }) {
     await init({ module_or_path: wasm });
     model = await WasmModel.loadShard(encoder, bank, geoCutoffDeg);
@@ -57,7 +61,7 @@ function buffers(result) {
 /** Runs one message's op and posts its result or error back through `port`. */
 async function handle(port, { id, op, args }) {
   try {
-    if (!['init', 'load', 'shard'].includes(op) && !model) throw new GeoRangeError('the worker has no model loaded', 'invalid_argument');
+    if (!['init', 'load', 'shard', 'memory'].includes(op) && !model) throw new GeoRangeError('the worker has no model loaded', 'invalid_argument');
     const result = await ops[op](args);
     port.postMessage({ id, result }, [...buffers(result), ...buffers(result?.files)]);
   } catch (e) {

@@ -63,6 +63,12 @@ export async function withWebGpuGlobal(load) {
 }
 
 let ready = null;
+/** The page's (or this thread's) WebAssembly memory, once the module is initialised. */
+let memory = null;
+
+/** The size of this thread's WebAssembly heap in bytes (0 before the first load). It grows
+ * and never shrinks, so a heap that stops growing is what "no leak" looks like. */
+export const wasmHeapBytes = () => memory?.buffer.byteLength ?? 0;
 /** The URL the page's module came from, once one is compiled. */
 let moduleUrl = '';
 
@@ -92,7 +98,7 @@ export function initWasm(wasmUrl) {
     const base = globalThis.location?.href ?? import.meta.url;
     const url = wasmUrl ? new URL(wasmUrl, base).href : wasmModuleUrl();
     ready = compileWasm(url).then(async (module) => {
-      await init({ module_or_path: module });
+      memory = (await init({ module_or_path: module })).memory;
       moduleUrl = url;
       return module;
     });

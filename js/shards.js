@@ -151,6 +151,12 @@ export class ShardedModel {
   /** How many workers hold the bank. */
   get workers() { return this._pool.length; }
 
+  /** Each worker's WebAssembly heap, bytes. */
+  workerHeapBytes() {
+    if (this._disposed) return Promise.reject(disposed());
+    return Promise.all(this._pool.map((w) => w.call('memory', {})));
+  }
+
   dim(model) {
     const d = this._dims[model];
     if (d === undefined) throw new GeoRangeError(`invalid argument: unknown model ${JSON.stringify(model)} (expected encoder, range or range+)`, 'invalid_argument');

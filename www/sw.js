@@ -1,5 +1,7 @@
 // Offline support: every file the page uses is cached on first use and served from the cache
-// when the network is gone (network first, so a rebuilt package is picked up when online).
+// when the network is gone. Network first, the package's own rule for model files (js/fetch.js,
+// `cache: 'revalidate'`): online, every file comes from the server (or is revalidated by the
+// package: a 304 passes through), so a new deployment replaces the old one on the next visit.
 const CACHE = 'georange-demo-v1';
 // The page names the package's wasm module this browser runs (app.js: `wasmModuleUrl()`).
 const asked = new URL(location.href).searchParams.get('wasm') ?? '';

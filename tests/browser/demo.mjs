@@ -197,5 +197,36 @@ try {
     });
   } finally { await browser.close(); await srv.close().catch(() => {}); }
 }
+
+{
+  // A new deployment: the same site, its package and model files replaced.
+  const site = path.join(work, 'deployed');
+  fs.rmSync(site, { recursive: true, force: true });
+  fs.cpSync(path.join(root, 'www'), site, { recursive: true, dereference: true });
+  const srv = await serve(site);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ARGS });
+  try {
+    await test('a new deployment (package and models) replaces the old one on the next visit, nothing cleared by hand', async () => {
+      const page = await openPage(browser, `${srv.url}/`);
+      await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+      await page.reload();
+      await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+      const statuses = [];
+      page.on('response', (r) => { if (r.url().endsWith('/models/geoclip/encoder.safetensors')) statuses.push(r.status()); });
+      await page.reload(); // unchanged: the package's cached model is revalidated (304)
+      await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+      fs.appendFileSync(path.join(site, 'pkg/georange.js'), '\nglobalThis.georangeDeployment = 2;\n');
+      const encoder = path.join(site, 'models/geoclip/encoder.safetensors');
+      fs.writeFileSync(encoder, fs.readFileSync(encoder)); // republished: new validators
+      fs.utimesSync(encoder, new Date(), new Date(Date.now() + 5000));
+      await page.reload();
+      await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+      assert(await page.evaluate(() => globalThis.georangeDeployment) === 2, 'the old package still runs');
+      assert(statuses.join() === '304,200', `encoder statuses ${statuses}`);
+      const { vector } = await clickAt(page, 10, 10);
+      assert(vector.length === 788, `dim ${vector.length}`);
+    });
+  } finally { await browser.close(); await srv.close().catch(() => {}); }
+}
 console.log(`demo: ${results.passed} passed, ${results.failed} failed`);
 process.exit(results.failed ? 1 : 0);

@@ -9,6 +9,7 @@ const options: LoadOptions = {
   device: 'auto',
   gpuAttention: 'fused',
   workers: 'auto',
+  cache: 'revalidate',
   onProgress: ({ file, loaded, total }) => console.log(file, loaded, total),
 };
 
@@ -28,6 +29,11 @@ export async function run(): Promise<number> {
   }
   const codes: readonly ErrorCode[] = ERROR_CODES;
   const url: string = wasmModuleUrl();
+  const { heapBytes, workerHeapBytes } = await model.memoryUse();
+  const fresh: GeoRange = await GeoRange.load({ encoder: '/models/encoder.safetensors', cache: 'prefer' });
+  fresh.dispose();
+  const cleared: boolean = await GeoRange.clearCache();
   model.dispose();
-  return v.length + heaviest + codes.length + url.length + where.length + model.dimOf('encoder');
+  return v.length + heaviest + codes.length + url.length + where.length + model.dimOf('encoder')
+    + heapBytes + workerHeapBytes.length + Number(cleared);
 }

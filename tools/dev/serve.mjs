@@ -19,10 +19,15 @@ export function serve(root, port = 0, headers = {}) {
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     fs.stat(file, (err, st) => {
       if (err || !st.isFile()) { res.writeHead(404).end('not found'); return; }
+      // Validators, as a static host sends them: a client holding a current copy gets a 304.
+      const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+      const validators = { etag, 'last-modified': st.mtime.toUTCString() };
+      if (req.headers['if-none-match'] === etag) { res.writeHead(304, { ...validators, ...headers }).end(); return; }
       res.writeHead(200, {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-length': st.size,
         'cache-control': 'no-store',
+        ...validators,
         ...headers,
       });
       fs.createReadStream(file).pipe(res);
