@@ -94,7 +94,7 @@ export function cachePolicy(cache) {
  * `fresh` skips the cache (a cached copy that failed to load). Resolves to `{ bytes, keep,
  * cached, note }`: `keep()` stores a fresh download, to be called once the bytes have loaded
  * (so neither a partial download nor a file that fails to parse is ever cached); `cached`
- * says the bytes are the cache's (`evict()` drops them); `note` says why, where the server
+ * says the bytes are the cache's; `note` says why, where the server
  * was not asked or could not answer.
  */
 export async function fetchBytes(source, file, onProgress, policy = 'revalidate', fresh = false) {
@@ -110,7 +110,6 @@ export async function fetchBytes(source, file, onProgress, policy = 'revalidate'
   const hit = cache && !fresh ? await cache.match(url) : undefined;
   const fromCache = async (note) => ({
     bytes: await readWithProgress(hit, file, onProgress), keep: async () => {}, cached: true, note,
-    evict: () => cache.delete(url).catch(() => false),
   });
   if (hit && policy === 'prefer') return fromCache('');
   let lastError;

@@ -133,7 +133,7 @@ export class GeoRange {
     const noGpu = device === 'auto' && !hasWebGpu();
     const where = gpuLost || software || noGpu ? 'cpu' : device;
     const setup = { where, probed, workers, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention };
-    const notes = [enc.note, bnk?.note];
+    let healed = '';
     let built;
     try {
       built = await build(enc, bnk, setup);
@@ -146,7 +146,7 @@ export class GeoRange {
       console.warn(`georange: the cached ${stale.join(' and ')} did not load (${String(e?.message ?? e).split('\n')[0]}); fetching again`);
       [enc, bnk] = await files([enc.cached, Boolean(bnk?.cached)]);
       built = await build(enc, bnk, setup);
-      notes.splice(0, 2, enc.note, bnk?.note, `the cached ${stale.join(' and ')} did not load; downloaded again`);
+      healed = `the cached ${stale.join(' and ')} did not load; downloaded again`;
     }
     const { inner, sharded } = built;
     await Promise.all([enc.keep(), bnk?.keep()]);
@@ -159,7 +159,7 @@ export class GeoRange {
     else if (noGpu) model._note = noGpuNote();
     // On one thread the wasm module says this itself (src/wasm.rs); the workers were asked for the CPU.
     else if (where === 'auto' && !probed && inner instanceof ShardedModel) model._note = noGpuNote();
-    notes.push(sharded.note);
+    const notes = [enc.note, bnk?.note, healed, sharded.note];
     if (notes.some(Boolean)) model._note = [model._note ?? inner.note, ...notes].filter(Boolean).join('; ');
     if (inner.backend === 'webgpu') model._adapter = (probed ?? (await probeAdapter()))?.name ?? '';
     return model;
@@ -286,7 +286,6 @@ export class GeoRange {
     });
   }
 
-  /** Frees the model. Running and queued `embed` calls reject. */
   /**
    * The WebAssembly heaps this model computes in, in bytes: the page's module (shared by every
    * model on the page) and each CPU worker's own. A heap grows and never shrinks, so over long

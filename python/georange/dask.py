@@ -122,9 +122,5 @@ def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon
     meta = df._meta.assign(**{column: pd.Series(pd.array([], dtype=pd.ArrowDtype(embedding_type(dim))))})
     # One graph key for the model (its sources), not a copy in every task.
     shared = dask.delayed(loaded, pure=True)
-    return df.map_partitions(_embed_partition, shared, lon, lat, geometry, model, beta, column, batch_size, meta=meta)
-
-
-def _embed_partition(pdf, model, lon, lat, geometry, variant, beta, column, batch_size):
-    return embed_frame(pdf, model, lon=lon, lat=lat, geometry=geometry, variant=variant, beta=beta, column=column,
-                       batch_size=batch_size)
+    return df.map_partitions(embed_frame, shared, lon=lon, lat=lat, geometry=geometry, variant=model, beta=beta,
+                             column=column, batch_size=batch_size, meta=meta)
