@@ -6,7 +6,7 @@
 /** The codes the package's errors carry. */
 export const ERROR_CODES = Object.freeze([
   'io', 'bad_file', 'pair_mismatch', 'bad_coordinate', 'invalid_argument', 'backend',
-  'device_lost', 'unavailable', 'disposed', 'network', 'worker_failed',
+  'device_lost', 'unavailable', 'disposed', 'network', 'worker_failed', 'aborted',
 ]);
 
 export class GeoRangeError extends Error {
@@ -46,6 +46,9 @@ export const invalid = (message) => new GeoRangeError(message, 'invalid_argument
 
 /** A `disposed` error: the model was disposed before or during a call. */
 export const disposed = (during = '') => new GeoRangeError(`GeoRange: the model was disposed${during}`, 'disposed');
+
+/** An `aborted` error: the caller's `AbortSignal` fired (its reason is the cause). */
+export const aborted = (what, signal) => new GeoRangeError(`${what}: aborted`, 'aborted', { cause: signal?.reason });
 
 /** An error as a worker posts it: plain fields that survive structured cloning. */
 export const toMessage = (e) => ({ message: String(e?.message ?? e), code: e?.code, row: e?.row });

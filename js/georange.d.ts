@@ -90,6 +90,19 @@ export interface EmbedOptions {
   batchSize?: number;
   /** Called after each batch. */
   onProgress?: (p: { done: number; total: number }) => void;
+  /** Stops the call between batches: it rejects with `code` `'aborted'` (e.g. when the map
+   * view moved on), and the model stays ready for the next call. */
+  signal?: AbortSignal;
+}
+
+/** A bank row and how alike it is to a query (`GeoRange.rankBank`, `GeoRange.placesLike`). */
+export interface SimilarPlace {
+  /** Row of the bank. */
+  index: number;
+  /** Cosine similarity with the query, in [−1, 1]. */
+  similarity: number;
+  lon: number;
+  lat: number;
 }
 
 /**
@@ -104,11 +117,12 @@ export interface EmbedOptions {
  * - `'unavailable'`: this browser or build lacks what was asked for (WebAssembly SIMD, a route);
  * - `'disposed'`: the model was disposed before or during the call;
  * - `'worker_failed'`: a CPU worker could not start or died;
+ * - `'aborted'`: the caller's `AbortSignal` stopped the call;
  * - `'backend'`: the compute backend failed; `'io'`: the file system (Node.js) failed.
  */
 export type ErrorCode =
   | 'io' | 'bad_file' | 'pair_mismatch' | 'bad_coordinate' | 'invalid_argument' | 'backend'
-  | 'device_lost' | 'unavailable' | 'disposed' | 'network' | 'worker_failed';
+  | 'device_lost' | 'unavailable' | 'disposed' | 'network' | 'worker_failed' | 'aborted';
 
 /** Every `ErrorCode`. */
 export declare const ERROR_CODES: readonly ErrorCode[];
@@ -168,6 +182,21 @@ export declare class GeoRange {
   /** The bank rows that weigh most in a point's RANGE / RANGE+ embedding, heaviest first. */
   explain(lon: number, lat: number, options?: { model?: 'range' | 'range+'; beta?: number; k?: number }):
     Promise<{ index: number; weight: number; lon: number; lat: number }[]>;
+  /**
+   * "Places like this": the `k` bank rows most alike to `vector` (cosine similarity),
+   * world-wide, most alike first: an exact scan of the bank (BENCHMARKS.md, "Places like
+   * this": a few ms for 50,000 rows).
+   * @param vector as wide as the bank's values (`by: 'values'`, the default: e.g. the
+   *   high-resolution part of a RANGE embedding, or a mean of several) or as its keys
+   *   (`by: 'keys'`: an encoder output)
+   */
+  rankBank(vector: Float32Array | number[], options?: { by?: 'values' | 'keys'; k?: number }): Promise<SimilarPlace[]>;
+  /**
+   * The bank's places most like (`lon`, `lat`): `by: 'values'` (default) compares the point's
+   * high-resolution part under `model` with each row's value (what the bank says a place looks
+   * like); `'keys'` compares the encoder's output with each row's key.
+   */
+  placesLike(lon: number, lat: number, options?: { model?: 'range' | 'range+'; beta?: number; by?: 'values' | 'keys'; k?: number }): Promise<SimilarPlace[]>;
   /** Frees the model; running and queued calls reject. */
   dispose(): void;
 }

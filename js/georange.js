@@ -8,7 +8,7 @@
 // Workers too.
 
 import { WasmModel, noGpuNote } from './georange_wasm.js';
-import { GeoRangeError, asGeoRangeError, disposed, invalid } from './errors.js';
+import { GeoRangeError, aborted, asGeoRangeError, disposed, invalid } from './errors.js';
 import { cachePolicy, clearCache, fetchBytes } from './fetch.js';
 import { SOFTWARE_ADAPTER_NOTE, cpuCount, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, wasmHeapBytes, withWebGpuGlobal, workerCount } from './runtime.js';
 import { ShardedModel, WorkerUnavailable } from './shards.js';
@@ -27,6 +27,7 @@ export { wasmModuleUrl } from './runtime.js';
  * @property {(model: string) => number} dim
  * @property {(lonLat: Float64Array, model: string, beta: number) => Promise<Float32Array>} embedBatch
  * @property {(lon: number, lat: number, model: string, beta: number, k: number) => Promise<Float64Array>} explain
+ * @property {(query: Float32Array, by: string, k: number) => Promise<Float64Array>} similarRows
  * @property {() => void} dispose
  */
 
@@ -39,6 +40,11 @@ const yieldNow = () => new Promise((r) => setTimeout(r, 0));
 const DEVICES = ['auto', 'webgpu', 'cpu'];
 const GPU_PRECISIONS = ['f32', 'f16', 'int8'];
 const GPU_ATTENTIONS = ['stream', 'fused'];
+
+/** Checks that `n` (the option `name`) is a whole number of at least 1. */
+function checkCount(n, name) {
+  if (!Number.isInteger(n) || n < 1) throw invalid(`GeoRange: \`${name}\` must be a whole number of at least 1, got ${n}`);
+}
 
 /** Checks the options `load` takes before anything is fetched. */
 function checkLoadOptions({ encoder, device, gpuPrecision, gpuAttention, workers }) {
@@ -249,7 +255,7 @@ export class GeoRange {
   }
 
   /** @private */
-  async _embed(lonLat, { model = this._hasBank ? 'range+' : 'encoder', beta = 0.5, batchSize = 1024, onProgress } = {}) {
+  async _embed(lonLat, { model = this._hasBank ? 'range+' : 'encoder', beta = 0.5, batchSize = 1024, onProgress, signal } = {}) {
     const input = lonLat instanceof Float64Array ? lonLat : Float64Array.from(lonLat);
     if (input.length % 2 !== 0) throw invalid(`GeoRange.embed: coordinates come in (lon, lat) pairs, got ${input.length} numbers`);
     const points = input.length / 2;
@@ -257,6 +263,7 @@ export class GeoRange {
     const out = new Float32Array(points * dim);
     const step = Math.max(1, Math.floor(batchSize));
     for (let start = 0; start < points || (points === 0 && start === 0); start += step) {
+      if (signal?.aborted) throw aborted('GeoRange.embed', signal);
       const end = Math.min(points, start + step);
       const batch = input.subarray(start * 2, end * 2);
       // Errors name the row within the batch; shift it to the caller's row.
@@ -284,6 +291,41 @@ export class GeoRange {
       for (let i = 0; i < flat.length; i += 4) out.push({ index: flat[i], weight: flat[i + 1], lon: flat[i + 2], lat: flat[i + 3] });
       return out;
     });
+  }
+
+  /**
+   * "Places like this": the `k` bank rows most alike to `vector` (cosine similarity), world-wide,
+   * most alike first. An exact scan of the bank (BENCHMARKS.md, "Places like this").
+   * @param {Float32Array | number[]} vector as wide as the bank's values (`by: 'values'`, e.g. the
+   *   high-resolution part of a RANGE embedding) or its keys (`by: 'keys'`, an encoder output)
+   * @param {{by?: 'values'|'keys', k?: number}} [options]
+   * @returns {Promise<{index: number, similarity: number, lon: number, lat: number}[]>}
+   */
+  rankBank(vector, { by = 'values', k = 10 } = {}) {
+    return this._enqueue(async () => {
+      checkCount(k, 'k');
+      const query = Float32Array.from(vector);
+      const flat = await this._onDevice((inner) => inner.similarRows(query, by, k));
+      const out = [];
+      for (let i = 0; i < flat.length; i += 4) out.push({ index: flat[i], similarity: flat[i + 1], lon: flat[i + 2], lat: flat[i + 3] });
+      return out;
+    });
+  }
+
+  /**
+   * The bank's places most like (`lon`, `lat`): its embedding under `model` ranked against every
+   * bank row by `rankBank`. `by: 'values'` (default) compares the point's high-resolution part
+   * with each row's value (what the bank says a place looks like); `'keys'` compares the
+   * encoder's view of the point with each row's key.
+   * @param {number} lon
+   * @param {number} lat
+   * @param {{model?: 'range'|'range+', beta?: number, by?: 'values'|'keys', k?: number}} [options]
+   * @returns {Promise<{index: number, similarity: number, lon: number, lat: number}[]>}
+   */
+  async placesLike(lon, lat, { model = 'range+', beta = 0.5, by = 'values', k = 10 } = {}) {
+    if (by === 'keys') return this.rankBank(await this.embed([lon, lat], { model: 'encoder' }), { by, k });
+    const v = await this.embed([lon, lat], { model, beta });
+    return this.rankBank(v.subarray(0, this.dimOf(model) - this.dimOf('encoder')), { by, k });
   }
 
   /**

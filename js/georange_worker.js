@@ -49,6 +49,7 @@ const ops = {
   },
   accumulate: ({ coef }) => model.accumulateShard(coef),
   explain: ({ coef, k }) => model.explainShard(coef, k),
+  similar: ({ query, by, k }) => model.similarRows(query, by, k),
   embed: ({ lonLat, model: name, beta }) => model.embedBatch(lonLat, name, beta),
 };
 

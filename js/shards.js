@@ -202,11 +202,25 @@ export class ShardedModel {
     // Explanations are exact: every shard ignores the cut-off, as `GeoRange` on one thread does.
     const round = await this._round(Float64Array.of(lon, lat), model, beta, Uint8Array.of(1));
     const tops = await this._each((w, coef) => w.call('explain', { coef, k }), round.coef);
+    return this._merged(tops, k);
+  }
+
+  /** The `k` bank rows most alike to `query` (see `WasmModel.similarRows`): every shard's
+   * most alike, merged. */
+  async similarRows(query, by, k) {
+    this._live();
+    const tops = await Promise.all(this._pool.map((w) => w.call('similar', { query, by, k })));
+    return this._merged(tops, k);
+  }
+
+  /** @private Each shard's `[row, score, lon, lat]` lists (rows counted within the shard)
+   * as one, the `k` highest scores first, rows counted in the whole bank. */
+  _merged(tops, k) {
     const rows = [];
     tops.forEach((flat, s) => {
       for (let i = 0; i < flat.length; i += 4) rows.push([flat[i] + this._starts[s], flat[i + 1], flat[i + 2], flat[i + 3]]);
     });
-    rows.sort((a, b) => b[1] - a[1]);
+    rows.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     return Float64Array.from(rows.slice(0, k).flat());
   }
 

@@ -38,5 +38,5 @@ pub use bank::{Bank, GpuPrecision};
 pub use encoder::Encoder;
 pub use error::{Error, Result};
 pub use format::StorageDtype;
-pub use model::{Model, Variant};
+pub use model::{Compare, Model, Similar, Variant};
 pub use parallel::with_threads;

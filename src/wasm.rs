@@ -12,7 +12,7 @@ use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::model::{ShardScores, assemble, combine};
+use crate::model::{Compare, ShardScores, assemble, combine};
 use crate::model::LoadOptions;
 use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
@@ -201,6 +201,26 @@ impl WasmModel {
                 .await
                 .map_err(JsValue::from)?;
             Ok(js_sys::Float64Array::from(&flatten(&top)[..]).into())
+        })
+    }
+
+    /// The `k` bank rows most alike to `query` (cosine similarity) by their `by`: `"values"`
+    /// (`query` as wide as the bank's values) or `"keys"` (as wide as its keys); resolves to a
+    /// `Float64Array` of `[row, similarity, lon, lat]` × k, most alike first.
+    #[wasm_bindgen(js_name = similarRows)]
+    pub fn similar_rows(&self, query: Vec<f32>, by: String, k: usize) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            if inner.disposed.get() {
+                return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
+            }
+            let by = Compare::parse(&by).map_err(JsValue::from)?;
+            let top = inner.model.similar_rows_async(&query, by, k).await.map_err(JsValue::from)?;
+            let flat: Vec<f64> = top
+                .iter()
+                .flat_map(|s| [s.row as f64, s.similarity as f64, s.lon as f64, s.lat as f64])
+                .collect();
+            Ok(js_sys::Float64Array::from(&flat[..]).into())
         })
     }
 

@@ -627,3 +627,31 @@ fn a_bank_past_the_gpus_largest_buffer_is_held_in_tiles_never_misread() {
         assert!(err <= 3.0 / 2048.0, "{name}: f16 round trip off by {err}");
     }
 }
+
+/// "Places like this" on a GPU (f32, f16 and int8 banks) ranks as the CPU does.
+#[test]
+fn similar_rows_on_wgpu_match_the_cpu() {
+    use georange::Compare;
+    let (device, dtype) = Backend::Wgpu.device().unwrap();
+    let (cpu, cpu_dtype) = Backend::Cpu.device().unwrap();
+    let (enc, bank) = converted(&L40, StorageDtype::Int8);
+    let host = Model::new(&enc, Some(&bank), &cpu, cpu_dtype).unwrap();
+    let e = host.embed(&[12.5, 41.9], Variant::Range, 1, &mut |_| {}).unwrap();
+    let (high, q) = e.split_at(bank.value_dim);
+    for precision in [GpuPrecision::F32, GpuPrecision::F16, GpuPrecision::Int8] {
+        let gpu = Model::with_gpu_precision(&enc, &bank, &device, dtype, precision).unwrap();
+        for (by, query) in [(Compare::Values, high), (Compare::Keys, q)] {
+            let want = host.similar_rows(query, by, 10).unwrap();
+            let got = gpu.similar_rows(query, by, 10).unwrap();
+            // f16 rounds the rows: 2e-3 in the cosine; f32 and int8 (dequantised to f32): 1e-5.
+            let tol = if precision == GpuPrecision::F16 { 2e-3 } else { 1e-5 };
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g.similarity - w.similarity).abs() < tol, "{precision:?} {by:?}: {g:?} vs {w:?}");
+            }
+            if precision != GpuPrecision::F16 {
+                let rows = |v: &[georange::Similar]| v.iter().map(|s| s.row).collect::<Vec<_>>();
+                assert_eq!(rows(&got[..5]), rows(&want[..5]), "{precision:?} {by:?}");
+            }
+        }
+    }
+}

@@ -16,3 +16,4 @@ mod owned;
 mod parity;
 mod pruning;
 mod shards;
+mod similar;

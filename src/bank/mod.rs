@@ -5,6 +5,7 @@
 //!   shards for the browser's CPU workers;
 //! - [`device`]: [`DeviceBank`], the bank on its device, and [`GpuPrecision`];
 //! - [`int8_tiles`]: int8 rows on a GPU, as burn's quantised tensors in tiles;
+//! - [`similar`]: how alike each row is to a query ("places like this");
 //! - [`spatial`]: rows in spatial order, and the rows near a group of queries;
 //! - [`view`]: the bank's matrices as the attention routes read them;
 //! - [`imagery`]: a bank's values made from an Earth image (the demo's bank).
@@ -14,6 +15,7 @@
 pub mod device;
 pub mod imagery;
 pub mod int8_tiles;
+pub mod similar;
 pub mod spatial;
 pub mod view;
 

@@ -16,12 +16,14 @@ mod geo_head;
 mod options;
 mod route;
 mod shard;
+mod similar;
 mod variant;
 
 use geo_head::geo_pruned;
 pub use options::{LoadOptions, Loaded, NO_GPU_NOTE, default_gpu_attention};
 use route::Route;
 pub use shard::{Combined, ShardScores, assemble, combine};
+pub use similar::{Compare, Similar};
 pub use variant::{RANGE_PLUS_GEO_SCALE, RANGE_PLUS_SEMANTIC_SCALE, RANGE_SCALE, Variant};
 
 /// Score-block budget per head and tile, in elements (32 MB of f32).
@@ -342,15 +344,7 @@ impl Model {
     /// The `k` heaviest of `weights` (one per bank row, in the bank's order), heaviest first.
     fn top_rows(&self, weights: Vec<f32>, k: usize) -> Result<Vec<Contribution>> {
         let locs = &self.bank()?.locs;
-        let heavier = |a: &usize, b: &usize| weights[*b].total_cmp(&weights[*a]);
-        let mut order: Vec<usize> = (0..weights.len()).collect();
-        if k < order.len() {
-            // The k heaviest first, unsorted, in linear time; then only those are sorted.
-            order.select_nth_unstable_by(k, heavier);
-            order.truncate(k);
-        }
-        order.sort_unstable_by(heavier);
-        Ok(order
+        Ok(crate::bank::similar::top_k(&weights, k)
             .into_iter()
             .map(|row| Contribution {
                 row,
