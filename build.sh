@@ -9,7 +9,8 @@
 #  3. builds the npm package in pkg/: the wasm module (burn-wgpu on WebGPU, burn-flex on the
 #     CPU) in two builds, baseline and relaxed SIMD, wasm-bindgen's JS glue (one for both), the
 #     GeoRange wrapper and its types;
-#  4. assembles the demo in www/ (the package, Leaflet, Natural Earth countries, models);
+#  4. assembles the demo in www/ (the package, MapLibre GL JS, Natural Earth countries, models;
+#     Leaflet, OpenLayers and deck.gl for the examples in www/examples/);
 #  5. builds the Python package's wheel into dist/ (`pip install dist/georange-*.whl`).
 # Installs what it needs: the wasm32 Rust target, wasm-bindgen-cli (the version Cargo.lock
 # pins), and the npm dev tools (binaryen's wasm-opt, playwright-core).
@@ -71,12 +72,19 @@ for m in pkg/georange_wasm_bg.wasm pkg/georange_wasm_relaxed_bg.wasm; do
 done
 for p in "${pids[@]}"; do wait "$p"; done   # both at once: wasm-opt runs on one core
 cp js/georange.js js/errors.js js/fetch.js js/runtime.js js/shards.js js/threads.js js/georange_worker.js js/georange_worker.d.ts js/georange.d.ts README.md pkg/
+cp -r js/layers pkg/layers
 node tools/dev/package_json.mjs > pkg/package.json
 # 4. The demo page's files (www/ is served as is: `node tools/dev/serve.mjs www 8080`)
 mkdir -p www/vendor www/models/fixture
 rm -rf www/pkg && cp -r pkg www/pkg
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css www/vendor/
 cp -r node_modules/leaflet/dist/images www/vendor/
+# The map libraries of the demo (MapLibre) and of www/examples/ (one per layer adapter)
+mkdir -p www/vendor/maplibre-gl www/vendor/ol www/vendor/deck
+cp node_modules/maplibre-gl/dist/{maplibre-gl.mjs,maplibre-gl-worker.mjs,maplibre-gl.css} www/vendor/maplibre-gl/
+cp node_modules/ol/dist/ol.js node_modules/ol/ol.css www/vendor/ol/
+cp node_modules/@deck.gl/core/dist.min.js www/vendor/deck/core.min.js
+cp node_modules/@deck.gl/layers/dist.min.js www/vendor/deck/layers.min.js
 cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-110m.json www/vendor/
 "$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out www/models/fixture
 

@@ -17,11 +17,14 @@ const pkg = {
   exports: {
     '.': { types: './georange.d.ts', import: './georange.js' },
     './georange_worker.js': { types: './georange_worker.d.ts', import: './georange_worker.js' },
+    // Map layers: the framework-neutral module and one adapter per map library.
+    './layers': { types: './layers/index.d.ts', import: './layers/index.js' },
+    ...Object.fromEntries(['maplibre', 'leaflet', 'openlayers', 'deckgl'].map((a) => [`./layers/${a}`, { types: `./layers/${a}.d.ts`, import: `./layers/${a}.js` }])),
     './georange_wasm_bg.wasm': './georange_wasm_bg.wasm',
     './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm',
   },
-  files: ['georange.js', 'errors.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'README.md'],
+  files: ['georange.js', 'errors.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md'],
   sideEffects: false,
-  keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip'],
+  keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip', 'maplibre', 'leaflet', 'openlayers', 'deck.gl'],
 };
 console.log(JSON.stringify(pkg, null, 2));

@@ -1,0 +1,171 @@
+import type { GeoRange, EmbedOptions } from '../georange';
+
+/** `[west, south, east, north]` in degrees. A box across the antimeridian may have
+ * west > east (or east past 180°). */
+export type Bounds = [number, number, number, number] | number[];
+
+/** How a map draws an image over a box: Web Mercator (MapLibre, Leaflet, OpenLayers in
+ * EPSG:3857, deck.gl's MapView) or plain lon/lat (EPSG:4326). */
+export type Projection = 'mercator' | 'lonlat';
+
+export interface GridOptions {
+  /** The box to cover. Latitudes are clamped to ±85.05° in Mercator, ±90° in lon/lat. */
+  bounds: Bounds;
+  /** The view's size in pixels, `[width, height]`; with `cellSize`, sets the cells. */
+  size?: [number, number] | number[];
+  /** Pixels per cell (default 8). */
+  cellSize?: number;
+  /** Cells across and down (override `size` / `cellSize`). */
+  cols?: number;
+  rows?: number;
+  /** Default `'mercator'`. */
+  projection?: Projection;
+  /** The output to embed (`GeoRange.embed`'s `model`). */
+  model?: EmbedOptions['model'];
+  beta?: number;
+  /** Points per batch (default 256): the page repaints, and `signal` is checked, between them. */
+  batchSize?: number;
+  /** Cancels the grid between batches (rejects with `code` `'aborted'`). */
+  signal?: AbortSignal;
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+/** Cells over a box: `points` are their centres, row by row from the north-west. */
+export interface GridCells {
+  /** The box as covered: east > west (unwrapped), latitudes clamped. Place the image here. */
+  bounds: [number, number, number, number];
+  projection: Projection;
+  cols: number;
+  rows: number;
+  /** `[lon, lat]` per cell, longitudes wrapped into [−180, 180). */
+  points: Float64Array;
+}
+
+/** A grid and its embeddings (`cols · rows × dim`, row-major). */
+export interface Grid extends GridCells {
+  embeddings: Float32Array;
+  dim: number;
+}
+
+/** The first three principal components of some embeddings: colours for `pcaImage`. */
+export interface PcaBasis {
+  dim: number;
+  mean: Float32Array;
+  /** `3 × dim`, row-major: red, green, blue. */
+  axes: Float32Array;
+  /** Each component's value at colour 0 and 255 (1st and 99th percentile of its fit). */
+  lo: number[];
+  hi: number[];
+}
+
+/** A picture for a map: `ImageData` in a page or a worker; the same fields in Node.js. */
+export type LayerImage = ImageData | { data: Uint8ClampedArray; width: number; height: number; colorSpace: 'srgb' };
+
+export interface Legend {
+  min: number;
+  max: number;
+  ramp: string | string[];
+  /** Five labels from `min` to `max`, with their colours (`'#rrggbb'`). */
+  stops: { value: number; colour: string }[];
+}
+
+/** What a layer shows. */
+export interface Picture {
+  grid: Grid;
+  mode: 'pca' | 'similarity';
+  image: LayerImage;
+  /** PCA: the basis the colours came from (pass it back for the same colours elsewhere). */
+  basis?: PcaBasis;
+  /** Similarity: each cell's cosine similarity to the reference. */
+  scores?: Float32Array;
+  legend?: Legend;
+}
+
+/** Embeds a grid over a box. */
+export function embedGrid(model: GeoRange, options: GridOptions): Promise<Grid>;
+/** The cells over a box, without embedding them. */
+export function makeGrid(options: Pick<GridOptions, 'bounds' | 'size' | 'cellSize' | 'cols' | 'rows' | 'projection'>): GridCells;
+/** The index of the cell holding (`lon`, `lat`), or −1 outside the grid. */
+export function cellAt(grid: GridCells, lon: number, lat: number): number;
+/** A box as a grid covers it (see `GridCells.bounds`). */
+export function normaliseBounds(bounds: Bounds, projection?: Projection): [number, number, number, number];
+/** A lon/lat box in EPSG:3857 metres. */
+export function mercatorExtent(bounds: Bounds): [number, number, number, number];
+/** An EPSG:3857 extent in metres as a lon/lat box. */
+export function lonLatBounds(extent: number[]): [number, number, number, number];
+/** A longitude in [−180, 180). */
+export function wrapLon(lon: number): number;
+export const MERCATOR_MAX_LAT: number;
+
+/** Fits the first three principal components of `n × dim` embeddings (a sample of ≤ 4,096 rows). */
+export function fitPca(embeddings: Float32Array, dim: number): PcaBasis;
+/** A basis fitted on the whole world (a coarse lon/lat grid), for colours that stay put. */
+export function worldBasis(model: GeoRange, options?: { model?: EmbedOptions['model']; beta?: number; cols?: number; rows?: number; signal?: AbortSignal }): Promise<PcaBasis>;
+/** The grid coloured by PCA: fitted on it, or with `basis` (the same colours for every grid). */
+export function pcaImage(grid: Grid, options?: { basis?: PcaBasis }): { image: LayerImage; basis: PcaBasis };
+/** The grid coloured by cosine similarity to `reference`, on `ramp` from `min` to `max`
+ * (default: the grid's lowest and highest). */
+export function similarityImage(grid: Grid, reference: Float32Array | number[], options?: { min?: number; max?: number; ramp?: string | string[] }):
+  { image: LayerImage; scores: Float32Array; legend: Legend };
+/** Cosine similarity of each row of `embeddings` with `reference`. */
+export function cosineScores(embeddings: Float32Array, reference: Float32Array | number[]): Float32Array;
+/** The mean of `rows × dim` embeddings: several points as one reference. */
+export function meanEmbedding(embeddings: Float32Array, dim: number): Float32Array;
+/** RGBA bytes as an ImageData (or its fields where there is none). */
+export function toImage(rgba: Uint8ClampedArray, width: number, height: number): LayerImage;
+/** Colour ramps: `viridis` (default), `magma`. */
+export const RAMPS: Readonly<Record<string, readonly string[]>>;
+/** `t` in [0, 1] on a ramp, as [r, g, b]. */
+export function rampColour(t: number, ramp?: string | string[]): [number, number, number];
+
+/** What a map layer embeds and how it colours it. */
+export interface LiveLayerOptions {
+  /** `'pca'` (default) or `'similarity'` (needs `reference`). */
+  mode?: 'pca' | 'similarity';
+  /** Similarity: the embedding to compare with (as wide as the layer's `model` output). */
+  reference?: Float32Array | number[];
+  /** PCA colours: `'view'` (default: fitted on each view), `'world'` (fitted once on the whole
+   * world: colours stay put as the view moves), or a basis of your own. */
+  basis?: 'view' | 'world' | PcaBasis;
+  /** Pixels per cell (default 8). */
+  cellSize?: number;
+  model?: EmbedOptions['model'];
+  beta?: number;
+  batchSize?: number;
+  /** Similarity: the ramp and its range. */
+  ramp?: string | string[];
+  min?: number;
+  max?: number;
+  onProgress?: (p: { done: number; total: number }) => void;
+  /** After each picture is on the map. */
+  onRender?: (picture: Picture) => void;
+  /** Errors of refreshes the map's events start (default: the console). */
+  onError?: (error: Error) => void;
+}
+
+/** A layer on a map that follows its view. */
+export interface MapLayer {
+  /** Embeds the view now (cancelling one running); the picture shown, or null if a later
+   * refresh cancelled this one. */
+  refresh(): Promise<Picture | null>;
+  /** Changes options (`mode`, `reference`, `model`, `beta`, `basis`, `cellSize`…) and refreshes. */
+  update(changes: Partial<LiveLayerOptions>): Promise<Picture | null>;
+  /** `refresh` for event handlers: errors go to `onError` or the console. */
+  auto(): void;
+  /** Stops the embedding running, if any. */
+  cancel(): void;
+  /** Cancels, stops following the view and takes the layer off the map. */
+  remove(): void;
+  /** What the layer shows now, or null. */
+  readonly current: Picture | null;
+  /** Whether an embedding is running. */
+  readonly busy: boolean;
+}
+
+/** The layer logic without a map: the adapters' common part. */
+export function liveLayer(options: LiveLayerOptions & {
+  geoRange: GeoRange;
+  view: () => { bounds: Bounds; size: number[]; projection?: Projection };
+  show: (picture: Picture) => void;
+  detach?: () => void;
+}): MapLayer;

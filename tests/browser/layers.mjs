@@ -1,0 +1,148 @@
+// The map layers (georange/layers) on each map library, in headless Chromium: every example
+// page of www/examples/ (MapLibre GL JS, Leaflet, OpenLayers, deck.gl) draws its embedding
+// layer where it should — the screen pixel at each sampled cell's centre (projected by the map
+// library itself) shows that cell's colour blended at the layer's opacity (`blendFit`) — a view
+// change mid-embedding cancels the old grid and shows the new one, and a screenshot of each
+// goes to out/screenshots/examples-*.png for people to look at. Needs build.sh's www/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '../../tools/dev/serve.mjs';
+import { assert, launch, results, test } from './lib.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = path.join(root, 'out/screenshots');
+fs.mkdirSync(shots, { recursive: true });
+/**
+ * How far each sampled screen pixel is from its cell's colour, blended: the map shows
+ * `a · colour + c` per channel (opacity a over the sea; deck.gl's premultiplied canvas
+ * composites differently from the others, so a and c are fitted, by least squares over the
+ * samples, not assumed). A layer drawn even one cell off leaves large residuals, since every
+ * sampled cell differs from its neighbours. Returns the opacity and the worst residual.
+ */
+function blendFit(cells, got) {
+  const want = cells.map((c) => c.want);
+  const mean = (rows, ch) => rows.reduce((s, r) => s + r[ch], 0) / rows.length;
+  let num = 0;
+  let den = 0;
+  for (let ch = 0; ch < 3; ch++) {
+    const [mw, mg] = [mean(want, ch), mean(got, ch)];
+    want.forEach((w, k) => { num += (w[ch] - mw) * (got[k][ch] - mg); den += (w[ch] - mw) ** 2; });
+  }
+  const a = num / den;
+  const c = [0, 1, 2].map((ch) => mean(got, ch) - a * mean(want, ch));
+  const residuals = want.map((w, k) => Math.max(...[0, 1, 2].map((ch) => Math.abs(a * w[ch] + c[ch] - got[k][ch]))));
+  return { a, worst: Math.max(...residuals), off: residuals.filter((r) => r > 10).length };
+}
+
+/** Per example: `project(lon, lat)` → [x, y] in the map container's CSS pixels, and a view
+ * change (page side, as source text run with `map` in scope). */
+const EXAMPLES = {
+  maplibre: { project: 'const p = map.project([lon, lat]); return [p.x, p.y];', move: 'map.jumpTo({ center: [c0 + 15, c1 - 10], zoom: 3.5 })', center: 'const c = map.getCenter(); return [c.lng, c.lat];' },
+  leaflet: { project: 'const p = map.latLngToContainerPoint([lat, lon]); return [p.x, p.y];', move: 'map.setView([c1 - 10, c0 + 15], 4, { animate: false })', center: 'const c = map.getCenter(); return [c.lng, c.lat];' },
+  openlayers: { project: 'return map.getPixelFromCoordinate(ol.proj.fromLonLat([lon, lat]));', move: 'map.getView().setCenter(ol.proj.fromLonLat([c0 + 15, c1 - 10])); map.getView().setZoom(4);', center: 'return ol.proj.toLonLat(map.getView().getCenter());' },
+  deckgl: { project: 'return map.getViewports()[0].project([lon, lat]);', move: 'map.setProps({ initialViewState: { longitude: c0 + 15, latitude: c1 - 10, zoom: 4 } })', center: 'const v = map.getViewports()[0]; return [v.longitude, v.latitude];' },
+};
+
+/** Waits until the example's layer shows a picture whose bounds contain the map's centre. */
+async function layerDrawn(page, ex) {
+  await page.waitForFunction((center) => {
+    const cur = window.example?.layer?.current;
+    if (!cur || window.example.layer.busy) return false;
+    const [lon, lat] = new Function('map', center)(window.example.map);
+    const [w, s, e, n] = cur.grid.bounds;
+    return lon > w && lon < e && lat > s && lat < n;
+  }, ex.center, { timeout: 240_000, polling: 200 });
+  // Two frames for the map to draw what it was given.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.waitForTimeout(300);
+}
+
+/** Cells to sample: a lattice over the grid, where a cell's colour differs from its four
+ * neighbours' (so that a layer drawn one cell off would fail). */
+async function samples(page, ex) {
+  return page.evaluate((project) => {
+    const { map, layer } = window.example;
+    const { grid, image } = layer.current;
+    const at = new Function('map', 'lon', 'lat', project);
+    const rect = map.getContainer ? map.getContainer().getBoundingClientRect()
+      : (map.getTargetElement?.() ?? document.getElementById('map')).getBoundingClientRect();
+    const colour = (i) => Array.from(image.data.subarray(4 * i, 4 * i + 3));
+    const out = [];
+    for (let r = 2; r < grid.rows - 2; r++) {
+      for (let c = 2; c < grid.cols - 2; c++) {
+        const i = r * grid.cols + c;
+        const near = [i - 1, i + 1, i - grid.cols, i + grid.cols].map(colour);
+        const own = colour(i);
+        if (!near.every((n) => n.reduce((s, v, k) => s + Math.abs(v - own[k]), 0) > 24)) continue;
+        const [x, y] = at(map, grid.points[2 * i], grid.points[2 * i + 1]);
+        // Not under the map's own controls (zoom buttons, attribution).
+        if (document.elementFromPoint(rect.left + x, rect.top + y)?.closest('[class*=ctrl], [class*=control]')) continue;
+        out.push({ i, x: rect.left + x, y: rect.top + y, want: own });
+      }
+    }
+    // At most 40, spread over the grid.
+    return out.filter((_, k) => k % Math.ceil(out.length / 40) === 0);
+  }, ex.project);
+}
+
+/** The screenshot's pixels at `points` (decoded in the page). */
+async function pixelsAt(page, points) {
+  const png = (await page.screenshot()).toString('base64');
+  return page.evaluate(async ({ png, points }) => {
+    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    const scale = bitmap.width / innerWidth;
+    return points.map(({ x, y }) => Array.from(ctx.getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data.subarray(0, 3)));
+  }, { png, points });
+}
+
+const server = await serve(path.join(root, 'www'));
+const browser = await launch(false);
+try {
+  for (const [name, ex] of Object.entries(EXAMPLES)) {
+    const page = await browser.newPage({ viewport: { width: 640, height: 420 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}/examples/${name}.html`);
+    await test(`${name}: the layer appears where it should (sampled cells' colours at their projected centres)`, async () => {
+      await layerDrawn(page, ex);
+      await page.screenshot({ path: path.join(shots, `examples-${name}.png`) });
+      const cells = await samples(page, ex);
+      assert(cells.length >= 10, `only ${cells.length} distinct cells to sample`);
+      const got = await pixelsAt(page, cells);
+      const fit = blendFit(cells, got);
+      // Tolerance: 10 levels per channel (PNG is exact; the rest is the maps' blending).
+      assert(fit.a > 0.6 && fit.a < 1.05 && !fit.off, `${fit.off} of ${cells.length} cells off by more than 10 (worst ${fit.worst.toFixed(1)}), opacity fitted ${fit.a.toFixed(2)}`);
+      assert(!errors.length, `page errors: ${errors}`);
+    });
+    await test(`${name}: a view change mid-embedding cancels the old grid and shows the new view`, async () => {
+      const outcome = await page.evaluate(async ({ move, center }) => {
+        const { map, layer } = window.example;
+        const [c0, c1] = new Function('map', center)(map);
+        const first = layer.refresh();
+        await new Promise((r) => setTimeout(r, 30));
+        const busy = layer.busy;
+        new Function('map', 'c0', 'c1', move)(map, c0, c1);
+        return { busy, first: await first, target: [c0 + 15, c1 - 10] };
+      }, ex);
+      assert(outcome.busy, 'the first grid was already done: nothing to cancel');
+      assert(outcome.first === null, 'the cancelled refresh still showed its picture');
+      await layerDrawn(page, ex);
+      await page.screenshot({ path: path.join(shots, `examples-${name}-moved.png`) });
+      const cells = await samples(page, ex);
+      const got = await pixelsAt(page, cells);
+      const fit = blendFit(cells, got);
+      assert(cells.length >= 10 && fit.a > 0.6 && !fit.off, `${fit.off} of ${cells.length} cells off after the move (worst ${fit.worst.toFixed(1)}, opacity ${fit.a.toFixed(2)})`);
+    });
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+console.log(`layers: ${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed ? 1 : 0);
