@@ -1,6 +1,11 @@
-// The georange demo: a Leaflet map (local Natural Earth basemap, no tile server), click for an
-// embedding, an embedding layer coloured by PCA, and a β slider for RANGE+.
+// The georange demo: a MapLibre GL JS map (local Natural Earth basemap, no tile server), click
+// or tap for an embedding (or for "places like this"), an embedding layer from the package's
+// map layers (georange/layers), and a β slider for RANGE+. On a phone the panel is a bottom
+// sheet (style.css).
+import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { GeoRange, wasmModuleUrl } from './pkg/georange.js';
+import { maplibreLayer } from './pkg/layers/maplibre.js';
+import { toCanvas } from './pkg/layers/canvas.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,8 +25,8 @@ const MODELS = {
   },
 };
 
-const state = { model: null, variants: [], layer: null, markers: [], busy: false };
-const demo = (window.georangeDemo = { ready: false, lastVector: null, lastPoint: null, layerDone: 0 });
+const state = { model: null, variants: [], layer: null };
+const demo = (window.georangeDemo = { ready: false, lastVector: null, lastPoint: null, layerDone: 0, places: null });
 
 // ---- status -------------------------------------------------------------------------------
 function showError(e) {
@@ -32,13 +37,37 @@ function showError(e) {
 }
 function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 function progress(text) { $('progress').textContent = text; }
+function summary(text) { $('panel-summary').textContent = text; }
 const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
 
+// ---- panel (a bottom sheet on phones) -------------------------------------------------------
+$('panel-toggle').addEventListener('click', () => {
+  const collapsed = $('panel').classList.toggle('collapsed');
+  $('panel-toggle').setAttribute('aria-expanded', String(!collapsed));
+});
+
 // ---- map ----------------------------------------------------------------------------------
-const map = L.map('map', { worldCopyJump: false, minZoom: 1, maxBounds: [[-90, -360], [90, 360]] }).setView([20, 0], 2);
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const map = new maplibregl.Map({
+  container: 'map',
+  center: [0, 20],
+  zoom: 1,
+  minZoom: 0,
+  style: {
+    version: 8,
+    sources: { countries: { type: 'geojson', data: EMPTY }, rows: { type: 'geojson', data: EMPTY } },
+    layers: [
+      { id: 'sea', type: 'background', paint: { 'background-color': '#bcd3e6' } },
+      { id: 'land', type: 'fill', source: 'countries', paint: { 'fill-color': '#eef0e6', 'fill-opacity': 0.35 } },
+      { id: 'borders', type: 'line', source: 'countries', paint: { 'line-color': '#4b5a6c', 'line-width': 0.7 } },
+      {
+        id: 'rows', type: 'circle', source: 'rows',
+        paint: { 'circle-radius': ['get', 'radius'], 'circle-color': ['get', 'colour'], 'circle-opacity': 0.45, 'circle-stroke-color': ['get', 'colour'], 'circle-stroke-width': 1 },
+      },
+    ],
+  },
+});
 window.georangeMap = map;
-// The embedding layer sits under the country borders (overlayPane, z 400) and over the sea.
-map.createPane('embedding').style.zIndex = 350;
 
 /** Unwraps a ring's longitudes so that no edge jumps across the antimeridian (which would
  *  draw a line across the whole map); such rings then extend a little past ±180°. */
@@ -56,17 +85,20 @@ function unwrapGeometry(g) {
   if (g.type === 'MultiPolygon') g.coordinates = g.coordinates.map((p) => p.map(unwrapRing));
   return g;
 }
-fetch('vendor/countries-110m.json')
-  .then((r) => r.json())
-  .then((world) => {
+const mapReady = new Promise((resolve) => map.on('load', resolve));
+Promise.all([fetch('vendor/countries-110m.json').then((r) => r.json()), mapReady])
+  .then(([world]) => {
     const countries = topojson.feature(world, world.objects.countries);
     countries.features.forEach((f) => f.geometry && unwrapGeometry(f.geometry));
-    L.geoJSON(countries, {
-      style: { color: '#4b5a6c', weight: 0.7, fillColor: '#eef0e6', fillOpacity: 0.35 },
-      interactive: false,
-    }).addTo(map);
+    map.getSource('countries').setData(countries);
   })
   .catch(showError);
+
+/** Circles on the map for bank rows: `[{lon, lat, size in 0..1}]`, in `colour`. */
+function showRows(rows, colour) {
+  const features = rows.map(({ lon, lat, size }) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { radius: 4 + 10 * size, colour } }));
+  map.getSource('rows')?.setData({ type: 'FeatureCollection', features });
+}
 
 // ---- models -------------------------------------------------------------------------------
 /** The backend line of the status: set after each load and each embedding, since a lost
@@ -81,10 +113,13 @@ function showBackend() {
 
 async function loadModel(spec) {
   clearError();
+  state.layer?.remove();
+  state.layer = null;
   state.model?.dispose();
   state.model = null;
   demo.ready = false;
   $('backend').textContent = 'loading…';
+  summary('Loading the model…');
   const seen = {};
   const model = await GeoRange.load({
     encoder: spec.encoder,
@@ -98,9 +133,13 @@ async function loadModel(spec) {
   state.model = model;
   state.variants = spec.variants ?? (spec.bank ? ['range+', 'range', 'encoder'] : ['encoder']);
   $('variant').innerHTML = state.variants.map((v) => `<option>${v}</option>`).join('');
+  $('click-mode').disabled = !spec.bank;
   showBackend();
   $('model-about').textContent = spec.about ?? 'Your own encoder' + (spec.bank ? ' and bank.' : '.');
   progress(`ready: ${Object.values(seen).join(' · ')}`);
+  summary(`Ready on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} — tap the map`);
+  await mapReady;
+  state.layer = maplibreLayer(map, model, { ...layerOptions(), follow: false, beforeId: 'borders', onRender, onError: showError, onProgress: ({ done, total }) => progress(`embedding the view: ${done} / ${total} points`) });
   demo.ready = true;
 }
 
@@ -120,11 +159,12 @@ $('custom-load').addEventListener('click', async () => {
 
 const variant = () => $('variant').value || 'encoder';
 const beta = () => Number($('beta').value);
+const clickMode = () => document.querySelector('input[name=click]:checked').value;
 $('beta').addEventListener('input', () => { $('beta-value').textContent = beta().toFixed(2); });
-$('beta').addEventListener('change', () => { if (state.layer && variant() === 'range+') renderLayer(); });
-$('variant').addEventListener('change', () => { if (state.layer) renderLayer(); });
+$('beta').addEventListener('change', () => { if (state.layer?.current && variant() === 'range+') renderLayer(); });
+$('variant').addEventListener('change', () => { if (state.layer?.current) renderLayer(); });
 
-// ---- click → embedding --------------------------------------------------------------------
+// ---- click or tap → embedding, or places like it --------------------------------------------
 function drawStrip(vector) {
   const canvas = $('strip');
   canvas.width = vector.length;
@@ -142,8 +182,8 @@ function drawStrip(vector) {
 
 map.on('click', async (e) => {
   if (!state.model) return;
-  const { lat } = e.latlng;
-  const lon = ((((e.latlng.lng + 180) % 360) + 360) % 360) - 180;
+  const { lat } = e.lngLat;
+  const lon = e.lngLat.wrap().lng;
   clearError();
   try {
     const t0 = performance.now();
@@ -154,103 +194,79 @@ map.on('click', async (e) => {
     $('point').hidden = false;
     $('coords').textContent = `lon ${lon.toFixed(4)}, lat ${lat.toFixed(4)} · ${variant()}${variant() === 'range+' ? ` β=${beta()}` : ''} · ${v.length}-d`;
     $('timing').textContent = `${ms.toFixed(1)} ms on ${state.model.backend}`;
+    summary(`${lat.toFixed(2)}, ${lon.toFixed(2)}: ${v.length}-d in ${ms.toFixed(0)} ms`);
     showBackend();
     drawStrip(v);
-    await explain(lon, lat);
+    if (clickMode() === 'places' && variant() !== 'encoder') await placesLike(v);
+    else await explain(lon, lat);
   } catch (err) { showError(err); }
 });
 
 async function explain(lon, lat) {
-  state.markers.forEach((m) => m.remove());
-  state.markers = [];
+  $('places').hidden = true;
   const list = $('explain');
   list.innerHTML = '';
+  showRows([], '#c0392b');
   if (variant() === 'encoder') return;
   const top = await state.model.explain(lon, lat, { model: variant(), beta: beta(), k: 8 });
   list.innerHTML = '<lh>Bank rows that contribute most:</lh>' +
     top.map((c) => `<li>row ${c.index}: ${(100 * c.weight).toFixed(1)}% at ${c.lon.toFixed(2)}, ${c.lat.toFixed(2)}</li>`).join('');
   const max = top[0]?.weight || 1;
-  for (const c of top) {
-    state.markers.push(L.circleMarker([c.lat, c.lon], { radius: 4 + 12 * (c.weight / max), color: '#c0392b', weight: 1, fillOpacity: 0.4 }).addTo(map));
-  }
+  showRows(top.map((c) => ({ ...c, size: c.weight / max })), '#c0392b');
+}
+
+/** "Places like this": the bank's most similar rows world-wide (by their values), and the
+ * view coloured by similarity to the clicked point. */
+async function placesLike(v) {
+  $('explain').innerHTML = '';
+  const high = v.subarray(0, state.model.dimOf(variant()) - state.model.dimOf('encoder'));
+  const t0 = performance.now();
+  const places = await state.model.rankBank(high, { k: 10 });
+  const ms = performance.now() - t0;
+  demo.places = places;
+  $('places').hidden = false;
+  $('places-timing').textContent = `${places.length} of the bank's rows ranked in ${ms.toFixed(1)} ms (exact, world-wide)`;
+  $('places-list').innerHTML = places.map((p) => `<li>${p.lat.toFixed(2)}, ${p.lon.toFixed(2)}: similarity ${p.similarity.toFixed(3)}</li>`).join('');
+  showRows(places.map((p, i) => ({ ...p, size: 1 - i / places.length })), '#7b2cbf');
+  await state.layer.update({ ...layerOptions(), mode: 'similarity', reference: v });
 }
 
 // ---- embedding layer ----------------------------------------------------------------------
-/** Top-3 principal components of `x` (n × d, row-major) by block power iteration. */
-async function pca3(x, n, d) {
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
-  const c = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mean[j];
-  let basis = [0, 1, 2].map((k) => Float64Array.from({ length: d }, (_, j) => Math.sin(1 + j * (k + 1.7))));
-  for (let it = 0; it < 25; it++) {
-    basis = basis.map((v) => {
-      const xv = new Float64Array(n);
-      for (let i = 0; i < n; i++) { let s = 0; for (let j = 0; j < d; j++) s += c[i * d + j] * v[j]; xv[i] = s; }
-      const out = new Float64Array(d);
-      for (let i = 0; i < n; i++) { const s = xv[i]; if (s) for (let j = 0; j < d; j++) out[j] += c[i * d + j] * s; }
-      return out;
-    });
-    // Gram–Schmidt keeps the three directions apart.
-    for (let k = 0; k < 3; k++) {
-      for (let m = 0; m < k; m++) { let p = 0; for (let j = 0; j < d; j++) p += basis[k][j] * basis[m][j]; for (let j = 0; j < d; j++) basis[k][j] -= p * basis[m][j]; }
-      let norm = 0; for (let j = 0; j < d; j++) norm += basis[k][j] ** 2; norm = Math.sqrt(norm) || 1;
-      for (let j = 0; j < d; j++) basis[k][j] /= norm;
-    }
-    if (it % 5 === 4) await new Promise((r) => setTimeout(r, 0));
+function layerOptions() {
+  return { model: variant(), beta: beta(), cellSize: Number($('resolution').value), basis: $('colours').value, batchSize: 256 };
+}
+
+/** After each picture: the status line, the legend, and what the tests read. */
+function onRender(picture) {
+  demo.layerCanvas = toCanvas(picture.image);
+  demo.layerDone++;
+  const { grid, legend } = picture;
+  $('legend').hidden = !legend;
+  if (legend) {
+    const ctx = $('legend-ramp').getContext('2d');
+    legend.stops.forEach((s, i, all) => { ctx.fillStyle = s.colour; ctx.fillRect((i * 256) / all.length, 0, 256 / all.length + 1, 10); });
+    $('legend-values').innerHTML = legend.stops.map((s) => `<span>${s.value.toFixed(2)}</span>`).join('');
   }
-  const proj = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) { let s = 0; for (let j = 0; j < d; j++) s += c[i * d + j] * basis[k][j]; proj[i * 3 + k] = s; }
-  return proj;
+  progress(`view: ${grid.cols}×${grid.rows} points, ${picture.mode}, ${variant()}${variant() === 'range+' ? ` β=${beta()}` : ''} on ${state.model.backend}`);
+  showBackend();
 }
 
 async function renderLayer() {
-  if (!state.model || state.busy) return;
-  state.busy = true;
+  if (!state.layer) return;
   clearError();
   try {
-    const size = map.getSize();
-    const cols = Number($('resolution').value);
-    const rows = Math.max(2, Math.round((cols * size.y) / size.x));
-    const points = new Float64Array(cols * rows * 2);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const ll = map.containerPointToLatLng([((c + 0.5) * size.x) / cols, ((r + 0.5) * size.y) / rows]);
-        const k = (r * cols + c) * 2;
-        points[k] = ((((ll.lng + 180) % 360) + 360) % 360) - 180;
-        points[k + 1] = Math.max(-90, Math.min(90, ll.lat));
-      }
-    }
-    const t0 = performance.now();
-    const model = variant();
-    const v = await state.model.embed(points, {
-      model, beta: beta(), batchSize: 256,
-      onProgress: ({ done, total }) => progress(`embedding the view: ${done} / ${total} points`),
-    });
-    const d = v.length / (cols * rows);
-    progress('fitting PCA…');
-    const p = await pca3(v, cols * rows, d);
-    const lo = [0, 1, 2].map((k) => Math.min(...p.filter((_, i) => i % 3 === k)));
-    const hi = [0, 1, 2].map((k) => Math.max(...p.filter((_, i) => i % 3 === k)));
-    const canvas = document.createElement('canvas');
-    canvas.width = cols; canvas.height = rows;
-    const ctx = canvas.getContext('2d');
-    const img = ctx.createImageData(cols, rows);
-    for (let i = 0; i < cols * rows; i++) {
-      for (let k = 0; k < 3; k++) img.data[i * 4 + k] = (255 * (p[i * 3 + k] - lo[k])) / (hi[k] - lo[k] || 1);
-      img.data[i * 4 + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-    state.layer?.remove();
-    state.layer = L.imageOverlay(canvas.toDataURL(), map.getBounds(), { opacity: 0.85, className: 'embedding-layer', pane: 'embedding' }).addTo(map);
-    demo.layerCanvas = canvas;
-    demo.layerDone++;
-    progress(`view: ${cols}×${rows} points, ${model}${model === 'range+' ? ` β=${beta()}` : ''}, ${((performance.now() - t0) / 1000).toFixed(1)} s on ${state.model.backend}`);
-    showBackend();
-  } catch (e) { showError(e); } finally { state.busy = false; }
+    await state.layer.update({ ...layerOptions(), mode: clickMode() === 'places' && state.layer.current?.mode === 'similarity' ? 'similarity' : 'pca' });
+  } catch (e) { showError(e); }
 }
-$('layer-toggle').addEventListener('click', renderLayer);
-$('layer-clear').addEventListener('click', () => { state.layer?.remove(); state.layer = null; });
+$('layer-toggle').addEventListener('click', () => { state.layer?.update({ mode: 'pca' }); renderLayer(); });
+$('layer-clear').addEventListener('click', () => {
+  state.layer?.cancel();
+  if (map.getLayer('georange')) map.removeLayer('georange');
+  if (map.getSource('georange')) map.removeSource('georange');
+});
+$('resolution').addEventListener('change', () => state.layer?.current && renderLayer());
+$('colours').addEventListener('change', () => state.layer?.current && renderLayer());
+map.on('moveend', () => { if ($('follow').checked && state.layer?.current) renderLayer(); });
 
 // ---- offline ------------------------------------------------------------------------------
 if ('serviceWorker' in navigator && !new URLSearchParams(location.search).has('nosw')) {

@@ -1,5 +1,5 @@
-import type { GeoRange } from '../georange';
-import type { LiveLayerOptions, MapLayer } from './index';
+import type { GeoRange } from '../georange.js';
+import type { LiveLayerOptions, MapLayer } from './index.js';
 
 /** Follows a `Deck`'s (Web Mercator) view and hands a new `BitmapLayer` of embeddings to
  * `onLayer` each time one is drawn (default: `deck.setProps({ layers: [layer] })`). */

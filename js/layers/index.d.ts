@@ -1,4 +1,4 @@
-import type { GeoRange, EmbedOptions } from '../georange';
+import type { GeoRange, EmbedOptions } from '../georange.js';
 
 /** `[west, south, east, north]` in degrees. A box across the antimeridian may have
  * west > east (or east past 180°). */

@@ -1,5 +1,5 @@
-import type { GeoRange } from '../georange';
-import type { LiveLayerOptions, MapLayer } from './index';
+import type { GeoRange } from '../georange.js';
+import type { LiveLayerOptions, MapLayer } from './index.js';
 
 /** A layer of embeddings over a MapLibre GL JS map's view (an `image` source and a `raster`
  * layer, `id`), drawn now (or on `load`) and whenever the view settles. */

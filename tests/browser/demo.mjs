@@ -1,7 +1,9 @@
 // The demo page (www/, assembled by build.sh) as a visitor uses it, in headless Chromium:
 // wait for the default model (RANGE over GeoCLIP with the Blue Marble bank), click a point and
 // compare the shown vector with the native CLI (cosine ≥ 0.999), render the embedding layer
-// (not blank, colourful; sharper at β = 1 than at β = 0), move β, a broken model
+// (not blank, colourful; sharper at β = 1 than at β = 0), "places like this" (the ranking
+// against a brute force over the bank file, the similarity layer), on a phone (390 × 844,
+// touch: the map covers the screen, a tap embeds the tapped point), move β, a broken model
 // URL, the page with only a software WebGPU adapter (SwiftShader: `auto` takes the CPU, so the
 // WebGPU tests ask for it with ?device=webgpu), the page without WebGPU, and offline after the
 // first visit. Screenshots go to
@@ -14,6 +16,7 @@ import { chromium } from 'playwright-core';
 import { serve } from '../../tools/dev/serve.mjs';
 import { ARGS, WEBGPU, assert, results, test } from './lib.mjs';
 import { readNpy } from './npy.mjs';
+import { cosines, readBank } from '../node/safetensors.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'out/screenshots');
@@ -46,7 +49,7 @@ async function openPage(browser, url) {
 
 async function clickAt(page, lon, lat) {
   const before = await page.evaluate(() => window.georangeDemo.lastVector?.length ?? 0);
-  const pt = await page.evaluate(([lat, lon]) => { const p = georangeMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }, [lat, lon]);
+  const pt = await page.evaluate(([lat, lon]) => { const p = georangeMap.project([lon, lat]); return [p.x, p.y]; }, [lat, lon]);
   const box = await page.locator('#map').boundingBox();
   await page.evaluate(() => { window.georangeDemo.lastVector = null; });
   await page.mouse.click(box.x + pt[0], box.y + pt[1]);
@@ -158,6 +161,30 @@ try {
       assert(cosine(vector, native) >= 0.999, `cosine ${cosine(vector, native)}`);
       await page.screenshot({ path: path.join(shots, 'demo-cpu.png') });
     });
+    await test('places like this: a click ranks the bank as a brute force over the bank file does, and colours the view by similarity', async () => {
+      const page = browser.contexts()[0].pages()[0];
+      await page.check('input[name=click][value=places]');
+      await page.selectOption('#resolution', '32');
+      const n = await page.evaluate(() => { window.georangeDemo.places = null; return window.georangeDemo.layerDone; });
+      const { vector } = await clickAt(page, 30.0, 25.0); // the Sahara
+      await page.waitForFunction((n) => window.georangeDemo.layerDone > n && window.georangeDemo.places, n, { timeout: 300_000 });
+      const places = await page.evaluate(() => window.georangeDemo.places);
+      const bank = readBank(BLUE_MARBLE);
+      const valueDim = bank.values.shape[1];
+      const want = cosines(bank.values, vector.slice(0, valueDim));
+      const top = [...want.keys()].sort((a, b) => want[b] - want[a]).slice(0, 10);
+      assert(places.length === 10, `${places.length} places`);
+      places.forEach((p, i) => {
+        // f32 sums against an f64 brute force: 1e-5 in the cosine; the same rows up to ties.
+        assert(Math.abs(p.similarity - want[p.index]) < 1e-5, `rank ${i}: ${p.similarity} vs ${want[p.index]}`);
+        assert(want[p.index] >= want[top[9]] - 1e-5, `row ${p.index} is not in the brute force's top 10 (${top})`);
+      });
+      assert(!(await page.locator('#legend').isHidden()), 'no legend for the similarity layer');
+      assert(/similarity/.test(await page.textContent('#progress')), await page.textContent('#progress'));
+      assert((await page.locator('#places-list li').count()) === 10, 'places not listed');
+      await page.screenshot({ path: path.join(shots, 'demo-places-like-this.png') });
+      await page.check('input[name=click][value=embed]');
+    });
     await test('the Blue Marble layer (CPU) is colourful, and sharper at β = 1 than at β = 0', async () => {
       const page = browser.contexts()[0].pages()[0];
       await page.selectOption('#resolution', '32');
@@ -175,6 +202,43 @@ try {
   } finally { await browser.close(); }
 } finally {
   await server.close();
+}
+
+// A phone: 390 × 844, touch.
+{
+  const srv = await serve(path.join(root, 'www'));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+  try {
+    await test('on a phone (390 × 844, touch) the map covers the screen, a tap embeds the tapped point, the panel opens and closes', async () => {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      const page = await context.newPage();
+      await page.goto(`${srv.url}/?nosw`);
+      await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+      const map = await page.locator('#map').boundingBox();
+      const panel = await page.locator('#panel').boundingBox();
+      // The map is under everything but the header; the collapsed sheet covers one bar of it.
+      const visible = map.width * (panel.y - map.y);
+      assert(visible >= 0.8 * 390 * 844, `map visible over ${(100 * visible / (390 * 844)).toFixed(0)}% of the screen (panel at y ${panel.y})`);
+      const target = [31.24, 30.04]; // Cairo
+      const pt = await page.evaluate(([lon, lat]) => { const p = georangeMap.project([lon, lat]); return [p.x, p.y]; }, target);
+      await page.touchscreen.tap(map.x + pt[0], map.y + pt[1]);
+      await page.waitForFunction(() => window.georangeDemo.lastVector !== null, null, { timeout: 60_000 });
+      const { vector, point } = await page.evaluate(() => ({ vector: window.georangeDemo.lastVector, point: window.georangeDemo.lastPoint }));
+      assert(Math.abs(point[0] - target[0]) < 1 && Math.abs(point[1] - target[1]) < 1, `tapped ${target}, embedded ${point}`);
+      const native = nativeEmbedding(GEOCLIP, BLUE_MARBLE, 'range+', 0.5, point);
+      assert(cosine(vector, native) >= 0.999, `cosine ${cosine(vector, native)}`);
+      assert(/788-d/.test(await page.textContent('#panel-summary')), await page.textContent('#panel-summary'));
+      await page.screenshot({ path: path.join(shots, 'demo-phone.png') });
+      await page.locator('#panel-toggle').tap();
+      const open = await page.locator('#panel').boundingBox();
+      assert(open.height > 300 && (await page.locator('#point').isVisible()), `panel ${open.height} px high when open`);
+      assert(open.y > 0.35 * 844, 'the open panel hides most of the map');
+      await page.screenshot({ path: path.join(shots, 'demo-phone-panel.png') });
+      await page.locator('#panel-toggle').tap();
+      assert((await page.locator('#panel').boundingBox()).height < 60, 'the panel did not collapse');
+      await context.close();
+    });
+  } finally { await browser.close(); await srv.close(); }
 }
 
 // Offline: first visit with the service worker, then the server goes away.

@@ -1,7 +1,12 @@
 // A TypeScript app using the npm package as published (pkg/): compiled with `tsc --strict`
 // under `moduleResolution` "bundler" and "node16" by tests/node/types.test.mjs. It must
 // compile; it is never run.
-import { ERROR_CODES, GeoRange, GeoRangeError, wasmModuleUrl, type ErrorCode, type LoadOptions } from 'georange';
+import { ERROR_CODES, GeoRange, GeoRangeError, wasmModuleUrl, type ErrorCode, type LoadOptions, type SimilarPlace } from 'georange';
+import { embedGrid, pcaImage, similarityImage, worldBasis, type Grid, type MapLayer, type PcaBasis } from 'georange/layers';
+import { maplibreLayer } from 'georange/layers/maplibre';
+import { leafletLayer } from 'georange/layers/leaflet';
+import { openLayersLayer } from 'georange/layers/openlayers';
+import { deckLayer } from 'georange/layers/deckgl';
 
 const options: LoadOptions = {
   encoder: '/models/encoder.safetensors',
@@ -33,7 +38,22 @@ export async function run(): Promise<number> {
   const fresh: GeoRange = await GeoRange.load({ encoder: '/models/encoder.safetensors', cache: 'prefer' });
   fresh.dispose();
   const cleared: boolean = await GeoRange.clearCache();
+  const places: SimilarPlace[] = await model.placesLike(0, 0, { k: 5, by: 'values' });
+  const ranked = await model.rankBank(v.subarray(0, 10), { by: 'keys', k: 3 });
+  const controller = new AbortController();
+  const grid: Grid = await embedGrid(model, { bounds: [170, -10, -170, 10], size: [640, 480], cellSize: 8, projection: 'mercator', signal: controller.signal });
+  const basis: PcaBasis = (await worldBasis(model, { model: 'range+' }));
+  const { image } = pcaImage(grid, { basis });
+  const { legend } = similarityImage(grid, grid.embeddings.subarray(0, grid.dim), { ramp: 'magma' });
+  const layers: MapLayer[] = [
+    maplibreLayer({}, model, { mode: 'pca', basis: 'world', beforeId: 'labels' }),
+    leafletLayer({}, {}, model, { opacity: 0.5 }),
+    openLayersLayer({ ImageLayer: class {}, ImageStatic: class {} }, {}, model, { follow: false }),
+    deckLayer({ BitmapLayer: class {} }, {}, model, { onLayer: (layer: unknown) => console.log(layer) }),
+  ];
+  const shown = await layers[0]!.update({ mode: 'similarity', reference: grid.embeddings.subarray(0, grid.dim) });
+  layers.forEach((l) => l.remove());
   model.dispose();
-  return v.length + heaviest + codes.length + url.length + where.length + model.dimOf('encoder')
+  return places.length + ranked.length + image.width + legend.stops.length + (shown?.grid.cols ?? 0) + v.length + heaviest + codes.length + url.length + where.length + model.dimOf('encoder')
     + heapBytes + workerHeapBytes.length + Number(cleared);
 }
