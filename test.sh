@@ -6,7 +6,8 @@
 #  - a short run of every fuzz target (tools/dev/fuzz.sh smoke; RELIABILITY.md);
 #  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
 #    fallback (tests/browser/run.mjs), and the demo page as a visitor uses it
-#    (tests/browser/demo.mjs; screenshots in out/screenshots/), and in long use: the Cache API
+#    (tests/browser/demo.mjs; screenshots in out/screenshots/), the map-layer adapters'
+#    example pages (tests/browser/layers.mjs), and in long use: the Cache API
 #    policy (tests/browser/long_use.mjs) and memory over many cycles (tests/browser/soak.mjs);
 #  - the npm package in Node.js (tests/node/), as a build-time script uses it, and in apps
 #    built with Vite, webpack and esbuild, and from another origin (tests/apps/run.mjs);
@@ -24,6 +25,7 @@ tools/dev/fuzz.sh smoke                     # every parser's fuzz target, 12 s e
 ./build.sh
 node tests/browser/run.mjs
 node tests/browser/demo.mjs
+node tests/browser/layers.mjs           # each map adapter's example page: the layer where it should be, cancellation
 node tests/browser/long_use.mjs         # caches that heal, republished files, offline, two models at once
 node tests/browser/soak.mjs             # short soak: 30 load/dispose cycles, 600 calls (SOAK=long: 200, 10,000)
 node --test tests/node/                 # the npm package in Node.js, against the native CLI

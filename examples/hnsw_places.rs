@@ -75,7 +75,11 @@ fn main() -> Result<()> {
 
         let start = Instant::now();
         let q = unit(high);
-        let near: Vec<usize> = index.search(&q, &mut search).take(TOP).map(|item| *item.value).collect();
+        let near: Vec<usize> = index
+            .search(&q, &mut search)
+            .take(TOP)
+            .map(|item| *item.value)
+            .collect();
         index_ms.push(start.elapsed().as_secs_f64() * 1e3);
 
         let hits = exact.iter().filter(|s| near.contains(&s.row)).count();
@@ -83,7 +87,9 @@ fn main() -> Result<()> {
     }
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     println!("{rows} rows of {vd}-d values; HNSW (instant-distance defaults) built in {build:.1} s");
-    println!("over {points} random points, the top {TOP} by cosine with the RANGE+ (β = 0.5) vector (min / median / max):");
+    println!(
+        "over {points} random points, the top {TOP} by cosine with the RANGE+ (β = 0.5) vector (min / median / max):"
+    );
     println!("| | min | median | max |\n|---|---|---|---|");
     for (name, mut v, percent) in [
         ("exact scan, 1 thread, ms".to_string(), one_ms, false),
@@ -91,7 +97,13 @@ fn main() -> Result<()> {
         ("HNSW search, ms".to_string(), index_ms, false),
         ("HNSW recall of the exact top 10".to_string(), found, true),
     ] {
-        let show = |x: f64| if percent { format!("{:.1}%", 100.0 * x) } else { format!("{x:.3}") };
+        let show = |x: f64| {
+            if percent {
+                format!("{:.1}%", 100.0 * x)
+            } else {
+                format!("{x:.3}")
+            }
+        };
         let [low, mid, high] = spread(&mut v).map(show);
         println!("| {name} | {low} | {mid} | {high} |");
     }

@@ -36,7 +36,10 @@ fn ranking_matches_brute_force_for_f32_and_int8_banks_by_values_and_keys() {
                 assert_eq!(got.len(), k);
                 // Tolerance: f32 sums over a few hundred products, 1e-5 in the cosine.
                 for (i, s) in got.iter().enumerate() {
-                    assert!((f64::from(s.similarity) - want[s.row]).abs() < 1e-5, "{storage:?} {by:?} rank {i}");
+                    assert!(
+                        (f64::from(s.similarity) - want[s.row]).abs() < 1e-5,
+                        "{storage:?} {by:?} rank {i}"
+                    );
                     assert_eq!((s.lon, s.lat), (bank.locs[2 * s.row], bank.locs[2 * s.row + 1]));
                 }
                 // The same rows as the brute force's top k, up to ties within the tolerance.
@@ -44,7 +47,11 @@ fn ranking_matches_brute_force_for_f32_and_int8_banks_by_values_and_keys() {
                 sorted.sort_by(|a, b| b.total_cmp(a));
                 let kth = sorted[k - 1];
                 for s in &got {
-                    assert!(want[s.row] >= kth - 1e-5, "{storage:?} {by:?}: row {} is not in the top {k}", s.row);
+                    assert!(
+                        want[s.row] >= kth - 1e-5,
+                        "{storage:?} {by:?}: row {} is not in the top {k}",
+                        s.row
+                    );
                 }
                 assert!(got.windows(2).all(|w| w[0].similarity >= w[1].similarity));
             }
@@ -62,10 +69,18 @@ fn a_query_of_the_wrong_width_or_with_nan_is_refused() {
     assert!(e.to_string().contains(&bank.value_dim.to_string()), "{e}");
     let mut q = vec![1.0; bank.key_dim];
     q[7] = f32::NAN;
-    assert_eq!(model.similar_rows(&q, Compare::Keys, 5).unwrap_err().code(), "invalid_argument");
+    assert_eq!(
+        model.similar_rows(&q, Compare::Keys, 5).unwrap_err().code(),
+        "invalid_argument"
+    );
     let no_bank = Model::new(&enc, None, &device, dtype).unwrap();
-    assert_eq!(no_bank.similar_rows(&q, Compare::Keys, 5).unwrap_err().code(), "invalid_argument");
+    assert_eq!(
+        no_bank.similar_rows(&q, Compare::Keys, 5).unwrap_err().code(),
+        "invalid_argument"
+    );
     // More rows asked for than the bank has: all of them.
-    let all = model.similar_rows(&vec![1.0; bank.key_dim], Compare::Keys, 1 << 20).unwrap();
+    let all = model
+        .similar_rows(&vec![1.0; bank.key_dim], Compare::Keys, 1 << 20)
+        .unwrap();
     assert_eq!(all.len(), bank.locs.len() / 2);
 }

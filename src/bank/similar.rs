@@ -55,7 +55,12 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 fn dot_codes(a: &[f32], codes: &[i8]) -> f32 {
     let mut lanes = [0f32; 8];
     let (a8, c8) = (a.chunks_exact(8), codes.chunks_exact(8));
-    let tail: f32 = a8.remainder().iter().zip(c8.remainder()).map(|(x, &c)| x * f32::from(c)).sum();
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(c8.remainder())
+        .map(|(x, &c)| x * f32::from(c))
+        .sum();
     for (x, c) in a8.zip(c8) {
         for l in 0..8 {
             lanes[l] += x[l] * f32::from(c[l]);
@@ -84,7 +89,10 @@ mod tests {
     #[test]
     fn cosines_of_f32_and_int8_rows_match_the_definition() {
         let data = vec![1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0];
-        let rows = Rows::F32 { data: data.clone(), cols: 3 };
+        let rows = Rows::F32 {
+            data: data.clone(),
+            cols: 3,
+        };
         let q = [3.0, 4.0, 0.0];
         let got = cosine_rows(&rows, &q);
         let want = [0.6, 0.8, 1.0, 0.0];

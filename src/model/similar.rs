@@ -26,7 +26,9 @@ impl Compare {
         match name {
             "values" | "value" => Ok(Compare::Values),
             "keys" | "key" => Ok(Compare::Keys),
-            other => Err(Error::Invalid(format!("unknown comparison {other:?} (expected values or keys)"))),
+            other => Err(Error::Invalid(format!(
+                "unknown comparison {other:?} (expected values or keys)"
+            ))),
         }
     }
 }
@@ -112,15 +114,20 @@ impl Model {
             Compare::Keys => view.keys,
         };
         let norm = query.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-        let q: Tensor<2> = Tensor::from_data(TensorData::new(query.to_vec(), [1, query.len()]), &self.device)
-            .div_scalar(norm);
+        let q: Tensor<2> =
+            Tensor::from_data(TensorData::new(query.to_vec(), [1, query.len()]), &self.device).div_scalar(norm);
         let pieces: Vec<(usize, usize)> = match matrix {
             Matrix::Tiles(_) => int8_tiles::aligned(0, bank.rows).collect(),
             _ => vec![(0, bank.rows)],
         };
         let parts = pieces.into_iter().map(|(start, len)| {
             let rows = matrix.rows(start, len).dequantize().cast(DType::F32);
-            let norms = rows.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(f32::MIN_POSITIVE);
+            let norms = rows
+                .clone()
+                .powf_scalar(2.0)
+                .sum_dim(1)
+                .sqrt()
+                .clamp_min(f32::MIN_POSITIVE);
             q.clone().matmul(rows.transpose()).div(norms.transpose())
         });
         Ok(Tensor::cat(parts.collect(), 1).select(1, bank.device_row.clone()))
