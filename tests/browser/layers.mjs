@@ -38,8 +38,14 @@ function blendFit(cells, got) {
 /** Per example: `project(lon, lat)` → [x, y] in the map container's CSS pixels, and a view
  * change (page side, as source text run with `map` in scope). */
 const EXAMPLES = {
-  maplibre: { project: 'const p = map.project([lon, lat]); return [p.x, p.y];', move: 'map.jumpTo({ center: [c0 + 15, c1 - 10], zoom: 3.5 })', center: 'const c = map.getCenter(); return [c.lng, c.lat];' },
-  leaflet: { project: 'const p = map.latLngToContainerPoint([lat, lon]); return [p.x, p.y];', move: 'map.setView([c1 - 10, c0 + 15], 4, { animate: false })', center: 'const c = map.getCenter(); return [c.lng, c.lat];' },
+  maplibre: {
+    project: 'const p = map.project([lon, lat]); return [p.x, p.y];', move: 'map.jumpTo({ center: [c0 + 15, c1 - 10], zoom: 3.5 })', center: 'const c = map.getCenter(); return [c.lng, c.lat];',
+    views: { 'antimeridian (Fiji)': 'map.jumpTo({ center: [180, -17], zoom: 4 })' },
+  },
+  leaflet: {
+    project: 'const p = map.latLngToContainerPoint([lat, lon]); return [p.x, p.y];', move: 'map.setView([c1 - 10, c0 + 15], 4, { animate: false })', center: 'const c = map.getCenter(); return [c.lng, c.lat];',
+    views: { 'polar view (Svalbard, the top of the map)': 'map.setView([82, 20], 3, { animate: false })' },
+  },
   openlayers: { project: 'return map.getPixelFromCoordinate(ol.proj.fromLonLat([lon, lat]));', move: 'map.getView().setCenter(ol.proj.fromLonLat([c0 + 15, c1 - 10])); map.getView().setZoom(4);', center: 'return ol.proj.toLonLat(map.getView().getCenter());' },
   deckgl: { project: 'return map.getViewports()[0].project([lon, lat]);', move: 'map.setProps({ initialViewState: { longitude: c0 + 15, latitude: c1 - 10, zoom: 4 } })', center: 'const v = map.getViewports()[0]; return [v.longitude, v.latitude];' },
 };
@@ -49,8 +55,9 @@ async function layerDrawn(page, ex) {
   await page.waitForFunction((center) => {
     const cur = window.example?.layer?.current;
     if (!cur || window.example.layer.busy) return false;
-    const [lon, lat] = new Function('map', center)(window.example.map);
+    let [lon, lat] = new Function('map', center)(window.example.map);
     const [w, s, e, n] = cur.grid.bounds;
+    while (lon < w) lon += 360; // bounds are unwrapped across the antimeridian
     return lon > w && lon < e && lat > s && lat < n;
   }, ex.center, { timeout: 240_000, polling: 200 });
   // Two frames for the map to draw what it was given.
@@ -75,7 +82,10 @@ async function samples(page, ex) {
         const near = [i - 1, i + 1, i - grid.cols, i + grid.cols].map(colour);
         const own = colour(i);
         if (!near.every((n) => n.reduce((s, v, k) => s + Math.abs(v - own[k]), 0) > 24)) continue;
-        const [x, y] = at(map, grid.points[2 * i], grid.points[2 * i + 1]);
+        // The cell's longitude as the map places it: unwrapped past 180° like the grid's bounds.
+        let lon = grid.points[2 * i];
+        while (lon < grid.bounds[0]) lon += 360;
+        const [x, y] = at(map, lon, grid.points[2 * i + 1]);
         // Not under the map's own controls (zoom buttons, attribution).
         if (document.elementFromPoint(rect.left + x, rect.top + y)?.closest('[class*=ctrl], [class*=control]')) continue;
         out.push({ i, x: rect.left + x, y: rect.top + y, want: own });
@@ -108,6 +118,9 @@ try {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${server.url}/examples/${name}.html`);
+    // 16-pixel cells (the examples' default is 8): a quarter of the points to embed on 2 cores.
+    await page.waitForFunction(() => window.example?.layer, null, { timeout: 240_000 });
+    await page.evaluate(() => { window.example.layer.update({ cellSize: 16 }).catch(() => {}); });
     await test(`${name}: the layer appears where it should (sampled cells' colours at their projected centres)`, async () => {
       await layerDrawn(page, ex);
       await page.screenshot({ path: path.join(shots, `examples-${name}.png`) });
@@ -138,6 +151,20 @@ try {
       const fit = blendFit(cells, got);
       assert(cells.length >= 10 && fit.a > 0.6 && !fit.off, `${fit.off} of ${cells.length} cells off after the move (worst ${fit.worst.toFixed(1)}, opacity ${fit.a.toFixed(2)})`);
     });
+    for (const [label, view] of Object.entries(ex.views ?? {})) {
+      await test(`${name}: ${label}`, async () => {
+        await page.evaluate((view) => { new Function('map', view)(window.example.map); }, view);
+        await layerDrawn(page, ex);
+        await page.screenshot({ path: path.join(shots, `examples-${name}-${label.split(' ')[0]}.png`) });
+        const { bounds } = await page.evaluate(() => window.example.layer.current.grid);
+        const cells = await samples(page, ex);
+        const got = await pixelsAt(page, cells);
+        const fit = blendFit(cells, got);
+        assert(cells.length >= 10 && fit.a > 0.6 && !fit.off, `${fit.off} of ${cells.length} cells off (worst ${fit.worst.toFixed(1)}, opacity ${fit.a.toFixed(2)}), bounds ${bounds}`);
+        if (label.startsWith('antimeridian')) assert(bounds[0] < 180 && bounds[2] > 180, `bounds ${bounds} not across 180°`);
+        if (label.startsWith('polar')) assert(bounds[3] <= 85.0512 && bounds[3] > 85, `bounds ${bounds} not clamped at Mercator's edge`);
+      });
+    }
     await page.close();
   }
 } finally {
