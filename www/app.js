@@ -5,7 +5,7 @@
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { GeoRange, wasmModuleUrl } from './pkg/georange.js';
 import { maplibreLayer } from './pkg/layers/maplibre.js';
-import { toCanvas } from './pkg/layers/canvas.js';
+import { toCanvas } from './pkg/layers/index.js';
 
 const $ = (id) => document.getElementById(id);
 

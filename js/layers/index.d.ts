@@ -113,6 +113,10 @@ export function cosineScores(embeddings: Float32Array, reference: Float32Array |
 export function meanEmbedding(embeddings: Float32Array, dim: number): Float32Array;
 /** RGBA bytes as an ImageData (or its fields where there is none). */
 export function toImage(rgba: Uint8ClampedArray, width: number, height: number): LayerImage;
+/** A picture on a new canvas (DOM only): for map libraries that take a canvas or an image. */
+export function toCanvas(image: LayerImage): HTMLCanvasElement;
+/** A picture as a `data:` PNG URL (DOM only). */
+export function toDataUrl(image: LayerImage): string;
 /** Colour ramps: `viridis` (default), `magma`. */
 export const RAMPS: Readonly<Record<string, readonly string[]>>;
 /** `t` in [0, 1] on a ramp, as [r, g, b]. */

@@ -12,6 +12,7 @@ export { makeGrid, cellAt, normaliseBounds, mercatorExtent, lonLatBounds, wrapLo
 export { fitPca } from './pca.js';
 export { RAMPS, rampColour } from './colour.js';
 export { liveLayer } from './live.js';
+export { toCanvas, toDataUrl } from './canvas.js';
 
 /**
  * Embeds a grid over `bounds` with `model` (a loaded GeoRange): see `GridOptions` in

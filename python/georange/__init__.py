@@ -207,6 +207,29 @@ class Model:
         ``(index, weight, lon, lat)`` each."""
         return self._live.explain(lon, lat, k, model, beta)
 
+    def rank_bank(self, vector, by: str = "values", k: int = 10) -> List[Tuple[int, float, float, float]]:
+        """"Places like this": the ``k`` bank rows most alike to ``vector`` (cosine similarity),
+        world-wide, most alike first: ``(index, similarity, lon, lat)`` each. An exact scan of
+        the bank, as the browser's ``rankBank``.
+
+        Args:
+            vector: as wide as the bank's values (``by="values"``: e.g. the high-resolution part
+                of a RANGE embedding, or a mean of several) or its keys (``by="keys"``: an
+                encoder output).
+        """
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
+        return self._live.rank_bank(query, by, k)
+
+    def places_like(self, lon: float, lat: float, k: int = 10, *, model: str = "range+", beta: float = 0.5,
+                    by: str = "values") -> List[Tuple[int, float, float, float]]:
+        """The bank's places most like (``lon``, ``lat``): its embedding under ``model`` ranked
+        by ``rank_bank`` (``by="values"``: its high-resolution part against each row's value;
+        ``"keys"``: the encoder's output against each row's key)."""
+        if by == "keys":
+            return self.rank_bank(self.embed([[lon, lat]], model="encoder")[0], by, k)
+        v = self.embed([[lon, lat]], model=model, beta=beta)[0]
+        return self.rank_bank(v[: self.dim(model) - self.dim("encoder")], by, k)
+
     def __repr__(self) -> str:
         state = "closed" if self._engine is None else f"{self.backend}, {self.threads} threads"
         return f"georange.Model({self._encoder if isinstance(self._encoder, str) else '<bytes>'}, {state})"

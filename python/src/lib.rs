@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use georange::model::LoadOptions;
-use georange::{Backend, Bank, Encoder, Error, Model, Variant};
+use georange::{Backend, Bank, Compare, Encoder, Error, Model, Variant};
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
@@ -192,6 +192,22 @@ impl Engine {
         let variant = Variant::parse(model, beta).map_err(|e| to_py(py, e))?;
         let rows = self.run(py, |m| m.explain(lon, lat, variant, k))?;
         Ok(rows.into_iter().map(|c| (c.row, c.weight, c.lon, c.lat)).collect())
+    }
+
+    /// "Places like this": the `k` bank rows most alike to `query` (cosine similarity) by their
+    /// `by` ("values" or "keys"), most alike first: (row, similarity, lon, lat).
+    #[pyo3(signature = (query, by="values", k=10))]
+    fn rank_bank<'py>(
+        &self,
+        py: Python<'py>,
+        query: PyReadonlyArray1<'py, f32>,
+        by: &str,
+        k: usize,
+    ) -> PyResult<Vec<(usize, f32, f32, f32)>> {
+        let by = Compare::parse(by).map_err(|e| to_py(py, e))?;
+        let query = query.as_slice()?.to_vec();
+        let rows = self.run(py, |m| m.similar_rows(&query, by, k))?;
+        Ok(rows.into_iter().map(|s| (s.row, s.similarity, s.lon, s.lat)).collect())
     }
 
     /// Where the model runs: "cpu" or "wgpu".
