@@ -10,33 +10,18 @@
 //!   (after ./build.sh: www/models/geoclip/encoder.safetensors
 //!                      www/models/geoclip/bluemarble-bank.safetensors)
 
-use std::path::Path;
-
+#[path = "common/index.rs"]
+mod index;
 #[path = "common/sample.rs"]
 mod sample;
+use index::{Unit, load, unit};
 use sample::{Points, spread};
 use std::time::Instant;
 
-use georange::error::read_file;
-use georange::{Backend, Bank, Encoder, Error, Model, Result, Variant};
+use georange::{Error, Result, Variant};
 use instant_distance::{Builder, Search};
 
 const TOP: usize = 10;
-
-/// A unit key; the distance is `1 − cosine`.
-#[derive(Clone)]
-struct Key(Vec<f32>);
-
-impl instant_distance::Point for Key {
-    fn distance(&self, other: &Self) -> f32 {
-        1.0 - self.0.iter().zip(&other.0).map(|(a, b)| a * b).sum::<f32>()
-    }
-}
-
-fn unit(v: &[f32]) -> Key {
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-    Key(v.iter().map(|x| x / n).collect())
-}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,12 +33,9 @@ fn main() -> Result<()> {
     if points == 0 {
         return Err(Error::Invalid("POINTS must be at least 1".into()));
     }
-    let encoder = Encoder::from_bytes(&read_file(Path::new(encoder))?, encoder)?;
-    let bank = Bank::from_bytes(&read_file(Path::new(bank))?, bank)?;
-    let (device, dtype) = Backend::Cpu.device()?;
-    let model = Model::new(&encoder, Some(&bank), &device, dtype)?;
+    let (bank, model) = load(encoder, bank)?;
     let (rows, kd) = (bank.rows(), bank.key_dim);
-    let keys: Vec<Key> = bank.keys.tile(0, rows).chunks(kd).map(unit).collect();
+    let keys: Vec<Unit> = bank.keys.tile(0, rows).chunks(kd).map(unit).collect();
 
     let start = Instant::now();
     let index = Builder::default().build(keys, (0..rows).collect::<Vec<usize>>());

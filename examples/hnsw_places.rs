@@ -9,33 +9,19 @@
 //!   (after ./build.sh: www/models/geoclip/encoder.safetensors
 //!                      www/models/geoclip/bluemarble-bank.safetensors)
 
-use std::path::Path;
 use std::time::Instant;
 
+#[path = "common/index.rs"]
+mod index;
 #[path = "common/sample.rs"]
 mod sample;
+use index::{Unit, load, unit};
 use sample::{Points, spread};
 
-use georange::error::read_file;
-use georange::{Backend, Bank, Compare, Encoder, Error, Model, Result, Variant, with_threads};
+use georange::{Compare, Error, Result, Variant, with_threads};
 use instant_distance::{Builder, Search};
 
 const TOP: usize = 10;
-
-/// A unit vector; the distance is `1 − cosine`.
-#[derive(Clone)]
-struct Unit(Vec<f32>);
-
-impl instant_distance::Point for Unit {
-    fn distance(&self, other: &Self) -> f32 {
-        1.0 - self.0.iter().zip(&other.0).map(|(a, b)| a * b).sum::<f32>()
-    }
-}
-
-fn unit(v: &[f32]) -> Unit {
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-    Unit(v.iter().map(|x| x / n).collect())
-}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,10 +33,7 @@ fn main() -> Result<()> {
     if points == 0 {
         return Err(Error::Invalid("POINTS must be at least 1".into()));
     }
-    let encoder = Encoder::from_bytes(&read_file(Path::new(encoder))?, encoder)?;
-    let bank = Bank::from_bytes(&read_file(Path::new(bank))?, bank)?;
-    let (device, dtype) = Backend::Cpu.device()?;
-    let model = Model::new(&encoder, Some(&bank), &device, dtype)?;
+    let (bank, model) = load(encoder, bank)?;
     let (rows, vd) = (bank.rows(), bank.value_dim);
     let values: Vec<Unit> = bank.values.tile(0, rows).chunks(vd).map(unit).collect();
 
