@@ -139,7 +139,7 @@ async function loadModel(spec) {
   progress(`ready: ${Object.values(seen).join(' · ')}`);
   summary(`Ready on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} — tap the map`);
   await mapReady;
-  state.layer = maplibreLayer(map, model, { ...layerOptions(), follow: false, beforeId: 'borders', onRender, onError: showError, onProgress: ({ done, total }) => progress(`embedding the view: ${done} / ${total} points`) });
+  state.layer = newLayer(model);
   demo.ready = true;
 }
 
@@ -251,18 +251,24 @@ function onRender(picture) {
   showBackend();
 }
 
-async function renderLayer() {
+/** `model`'s embedding layer on the map, drawn when asked (`renderLayer`, a places click). */
+function newLayer(model) {
+  return maplibreLayer(map, model, { ...layerOptions(), follow: false, beforeId: 'borders', onRender, onError: showError, onProgress: ({ done, total }) => progress(`embedding the view: ${done} / ${total} points`) });
+}
+
+/** Draws the layer again with the panel's options, in `mode` (default: what it shows now,
+ * similarity only while places-like-this clicks are on). */
+async function renderLayer(mode = clickMode() === 'places' && state.layer?.current?.mode === 'similarity' ? 'similarity' : 'pca') {
   if (!state.layer) return;
   clearError();
   try {
-    await state.layer.update({ ...layerOptions(), mode: clickMode() === 'places' && state.layer.current?.mode === 'similarity' ? 'similarity' : 'pca' });
+    await state.layer.update({ ...layerOptions(), mode });
   } catch (e) { showError(e); }
 }
-$('layer-toggle').addEventListener('click', () => { state.layer?.update({ mode: 'pca' }); renderLayer(); });
+$('layer-toggle').addEventListener('click', () => renderLayer('pca'));
 $('layer-clear').addEventListener('click', () => {
-  state.layer?.cancel();
-  if (map.getLayer('georange')) map.removeLayer('georange');
-  if (map.getSource('georange')) map.removeSource('georange');
+  state.layer?.remove();
+  state.layer = state.model && newLayer(state.model);
 });
 $('resolution').addEventListener('change', () => state.layer?.current && renderLayer());
 $('colours').addEventListener('change', () => state.layer?.current && renderLayer());

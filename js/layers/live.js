@@ -17,7 +17,7 @@ export function liveLayer({ view, show, detach = () => {}, ...options }) {
   let last = null;
 
   /** The PCA basis to colour with: fitted on this view, on the world (cached), or given. */
-  async function basisFor(grid, signal) {
+  async function basisFor(signal) {
     if (settings.basis === 'view') return undefined;
     if (settings.basis !== 'world') return settings.basis;
     const key = `${settings.model}/${settings.beta}`;
@@ -32,7 +32,7 @@ export function liveLayer({ view, show, detach = () => {}, ...options }) {
     try {
       const grid = await embedGrid(settings.geoRange, { ...settings, ...view(), signal });
       const similar = settings.mode === 'similarity' && settings.reference;
-      const picture = similar ? similarityImage(grid, settings.reference, settings) : pcaImage(grid, { basis: await basisFor(grid, signal) });
+      const picture = similar ? similarityImage(grid, settings.reference, settings) : pcaImage(grid, { basis: await basisFor(signal) });
       if (signal.aborted) return null;
       last = { grid, mode: similar ? 'similarity' : 'pca', ...picture };
       show(last);

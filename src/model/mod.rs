@@ -220,11 +220,7 @@ impl Model {
                 .into_data_async()
                 .await
                 .map_err(|e| Error::backend("reading a result back", e))?;
-            out.extend(
-                data.convert::<f32>()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| Error::backend("reading a result back", e))?,
-            );
+            out.extend(data_f32(data)?);
         }
         check_finite(&out, self.dim(variant))?;
         Ok(out)
@@ -333,26 +329,29 @@ impl Model {
         self.top_rows_of(data, k)
     }
 
-    fn top_rows_of(&self, data: burn::tensor::TensorData, k: usize) -> Result<Vec<Contribution>> {
-        let weights = data
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::backend("reading a result back", e))?;
-        self.top_rows(weights, k)
+    fn top_rows_of(&self, data: TensorData, k: usize) -> Result<Vec<Contribution>> {
+        self.top_rows(data_f32(data)?, k)
     }
 
     /// The `k` heaviest of `weights` (one per bank row, in the bank's order), heaviest first.
     fn top_rows(&self, weights: Vec<f32>, k: usize) -> Result<Vec<Contribution>> {
-        let locs = &self.bank()?.locs;
-        Ok(crate::bank::similar::top_k(&weights, k)
-            .into_iter()
-            .map(|row| Contribution {
-                row,
-                weight: weights[row],
-                lon: locs[2 * row],
-                lat: locs[2 * row + 1],
-            })
+        Ok(self
+            .top_located(&weights, k)?
+            .map(|(row, weight, lon, lat)| Contribution { row, weight, lon, lat })
             .collect())
+    }
+
+    /// The `k` highest of `scores` (one per bank row, in the bank's order), highest first, as
+    /// `(row, score, lon, lat)`.
+    fn top_located<'a>(
+        &'a self,
+        scores: &'a [f32],
+        k: usize,
+    ) -> Result<impl Iterator<Item = (usize, f32, f32, f32)> + 'a> {
+        let locs = &self.bank()?.locs;
+        Ok(crate::bank::similar::top_k(scores, k)
+            .into_iter()
+            .map(move |row| (row, scores[row], locs[2 * row], locs[2 * row + 1])))
     }
 
     fn bank(&self) -> Result<&DeviceBank> {
@@ -535,7 +534,11 @@ fn check_finite(out: &[f32], dim: usize) -> Result<()> {
 
 /// Reads a device tensor back as f32 (synchronously; native only).
 fn read_f32(t: Tensor<2>) -> Result<Vec<f32>> {
-    let data = t.try_into_data().map_err(|e| Error::backend("reading a result back", e))?;
+    data_f32(t.try_into_data().map_err(|e| Error::backend("reading a result back", e))?)
+}
+
+/// Data read back from a device, as f32.
+fn data_f32(data: TensorData) -> Result<Vec<f32>> {
     data.convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| Error::backend("reading a result back", e))

@@ -6,8 +6,8 @@
 
 use burn::tensor::{DType, Tensor, TensorData};
 
-use super::Model;
-use crate::bank::similar::{cosine_rows, top_k};
+use super::{Model, data_f32, read_f32};
+use crate::bank::similar::cosine_rows;
 use crate::bank::{Matrix, int8_tiles};
 use crate::error::{Error, Result};
 
@@ -49,7 +49,7 @@ impl Model {
     pub fn similar_rows(&self, query: &[f32], by: Compare, k: usize) -> Result<Vec<Similar>> {
         match self.host_similarities(query, by)? {
             Some(s) => self.most_similar(s, k),
-            None => self.most_similar(read(self.device_similarities(query, by)?.into_data())?, k),
+            None => self.most_similar(read_f32(self.device_similarities(query, by)?)?, k),
         }
     }
 
@@ -63,12 +63,12 @@ impl Model {
                     .into_data_async()
                     .await
                     .map_err(|e| Error::backend("reading a result back", e))?;
-                self.most_similar(read(data)?, k)
+                self.most_similar(data_f32(data)?, k)
             }
         }
     }
 
-    /// The width a query compared by `by` must have.
+    /// Checks that `query` is finite and as wide as what it is compared with (`by`).
     fn check_query(&self, query: &[f32], by: Compare) -> Result<()> {
         let bank = self.bank()?;
         let width = match by {
@@ -134,21 +134,9 @@ impl Model {
     }
 
     fn most_similar(&self, similarity: Vec<f32>, k: usize) -> Result<Vec<Similar>> {
-        let locs = &self.bank()?.locs;
-        Ok(top_k(&similarity, k)
-            .into_iter()
-            .map(|row| Similar {
-                row,
-                similarity: similarity[row],
-                lon: locs[2 * row],
-                lat: locs[2 * row + 1],
-            })
+        Ok(self
+            .top_located(&similarity, k)?
+            .map(|(row, similarity, lon, lat)| Similar { row, similarity, lon, lat })
             .collect())
     }
-}
-
-fn read(data: TensorData) -> Result<Vec<f32>> {
-    data.convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::backend("reading a result back", e))
 }

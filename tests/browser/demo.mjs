@@ -47,14 +47,14 @@ async function openPage(browser, url) {
   return page;
 }
 
-async function clickAt(page, lon, lat) {
-  const before = await page.evaluate(() => window.georangeDemo.lastVector?.length ?? 0);
+/** Clicks (or, with `tap`, taps) the map at (`lon`, `lat`) and waits for the embedding shown. */
+async function clickAt(page, lon, lat, { tap = false } = {}) {
   const pt = await page.evaluate(([lat, lon]) => { const p = georangeMap.project([lon, lat]); return [p.x, p.y]; }, [lat, lon]);
   const box = await page.locator('#map').boundingBox();
   await page.evaluate(() => { window.georangeDemo.lastVector = null; });
-  await page.mouse.click(box.x + pt[0], box.y + pt[1]);
+  if (tap) await page.touchscreen.tap(box.x + pt[0], box.y + pt[1]);
+  else await page.mouse.click(box.x + pt[0], box.y + pt[1]);
   await page.waitForFunction(() => window.georangeDemo.lastVector !== null, null, { timeout: 60_000 });
-  void before;
   return page.evaluate(() => ({ vector: window.georangeDemo.lastVector, point: window.georangeDemo.lastPoint }));
 }
 
@@ -220,10 +220,7 @@ try {
       const visible = map.width * (panel.y - map.y);
       assert(visible >= 0.8 * 390 * 844, `map visible over ${(100 * visible / (390 * 844)).toFixed(0)}% of the screen (panel at y ${panel.y})`);
       const target = [31.24, 30.04]; // Cairo
-      const pt = await page.evaluate(([lon, lat]) => { const p = georangeMap.project([lon, lat]); return [p.x, p.y]; }, target);
-      await page.touchscreen.tap(map.x + pt[0], map.y + pt[1]);
-      await page.waitForFunction(() => window.georangeDemo.lastVector !== null, null, { timeout: 60_000 });
-      const { vector, point } = await page.evaluate(() => ({ vector: window.georangeDemo.lastVector, point: window.georangeDemo.lastPoint }));
+      const { vector, point } = await clickAt(page, target[0], target[1], { tap: true });
       assert(Math.abs(point[0] - target[0]) < 1 && Math.abs(point[1] - target[1]) < 1, `tapped ${target}, embedded ${point}`);
       const native = nativeEmbedding(GEOCLIP, BLUE_MARBLE, 'range+', 0.5, point);
       assert(cosine(vector, native) >= 0.999, `cosine ${cosine(vector, native)}`);

@@ -110,6 +110,14 @@ async function pixelsAt(page, points) {
   }, { png, points });
 }
 
+/** Waits for the layer, saves a screenshot as `shot`, and fits the sampled cells' pixels. */
+async function drawnLayer(page, ex, shot) {
+  await layerDrawn(page, ex);
+  await page.screenshot({ path: path.join(shots, `${shot}.png`) });
+  const cells = await samples(page, ex);
+  return { cells, fit: blendFit(cells, await pixelsAt(page, cells)) };
+}
+
 const server = await serve(path.join(root, 'www'));
 const browser = await launch(false);
 try {
@@ -122,12 +130,8 @@ try {
     await page.waitForFunction(() => window.example?.layer, null, { timeout: 240_000 });
     await page.evaluate(() => { window.example.layer.update({ cellSize: 16 }).catch(() => {}); });
     await test(`${name}: the layer appears where it should (sampled cells' colours at their projected centres)`, async () => {
-      await layerDrawn(page, ex);
-      await page.screenshot({ path: path.join(shots, `examples-${name}.png`) });
-      const cells = await samples(page, ex);
+      const { cells, fit } = await drawnLayer(page, ex, `examples-${name}`);
       assert(cells.length >= 10, `only ${cells.length} distinct cells to sample`);
-      const got = await pixelsAt(page, cells);
-      const fit = blendFit(cells, got);
       // Tolerance: 10 levels per channel (PNG is exact; the rest is the maps' blending).
       assert(fit.a > 0.6 && fit.a < 1.05 && !fit.off, `${fit.off} of ${cells.length} cells off by more than 10 (worst ${fit.worst.toFixed(1)}), opacity fitted ${fit.a.toFixed(2)}`);
       assert(!errors.length, `page errors: ${errors}`);
@@ -144,22 +148,14 @@ try {
       }, ex);
       assert(outcome.busy, 'the first grid was already done: nothing to cancel');
       assert(outcome.first === null, 'the cancelled refresh still showed its picture');
-      await layerDrawn(page, ex);
-      await page.screenshot({ path: path.join(shots, `examples-${name}-moved.png`) });
-      const cells = await samples(page, ex);
-      const got = await pixelsAt(page, cells);
-      const fit = blendFit(cells, got);
+      const { cells, fit } = await drawnLayer(page, ex, `examples-${name}-moved`);
       assert(cells.length >= 10 && fit.a > 0.6 && !fit.off, `${fit.off} of ${cells.length} cells off after the move (worst ${fit.worst.toFixed(1)}, opacity ${fit.a.toFixed(2)})`);
     });
     for (const [label, view] of Object.entries(ex.views ?? {})) {
       await test(`${name}: ${label}`, async () => {
         await page.evaluate((view) => { new Function('map', view)(window.example.map); }, view);
-        await layerDrawn(page, ex);
-        await page.screenshot({ path: path.join(shots, `examples-${name}-${label.split(' ')[0]}.png`) });
+        const { cells, fit } = await drawnLayer(page, ex, `examples-${name}-${label.split(' ')[0]}`);
         const { bounds } = await page.evaluate(() => window.example.layer.current.grid);
-        const cells = await samples(page, ex);
-        const got = await pixelsAt(page, cells);
-        const fit = blendFit(cells, got);
         assert(cells.length >= 10 && fit.a > 0.6 && !fit.off, `${fit.off} of ${cells.length} cells off (worst ${fit.worst.toFixed(1)}, opacity ${fit.a.toFixed(2)}), bounds ${bounds}`);
         if (label.startsWith('antimeridian')) assert(bounds[0] < 180 && bounds[2] > 180, `bounds ${bounds} not across 180°`);
         if (label.startsWith('polar')) assert(bounds[3] <= 85.0512 && bounds[3] > 85, `bounds ${bounds} not clamped at Mercator's edge`);
