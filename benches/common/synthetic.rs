@@ -3,9 +3,9 @@
 //! random points, optionally read back from a file of another precision, as a bank file is;
 //! and the benches' settings from the environment.
 
+use georange::encoder::weights::Weights;
 use georange::encoder::{Architecture, SatClipParams};
 use georange::format::Stored;
-use georange::encoder::weights::Weights;
 use georange::{Bank, Encoder, StorageDtype};
 
 /// Deterministic uniform numbers in [−1, 1) (xorshift64*).

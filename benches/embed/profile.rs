@@ -14,9 +14,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{DType, Device, Tensor, TensorData};
-use georange::internals::{product, stream, stream_mixed};
 use georange::attention::{Against, HeadSpec};
 use georange::bank::{BankView, Matrix};
+use georange::internals::{product, stream, stream_mixed};
 
 use super::{Rng, time};
 
