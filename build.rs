@@ -9,6 +9,9 @@ fn main() {
         gpu_kernel: { all(feature = "wgpu", not(feature = "vulkan")) },
         // The browser build's CPU loops in WebAssembly SIMD intrinsics (src/attention/cpu/simd128.rs).
         wasm_simd: { all(target_arch = "wasm32", target_feature = "simd128") },
+        // burn's attention op for the flash route (src/attention/flash_op.rs): native builds.
+        // The browser's would be burn's unfused op; it gets a stub (flash_op_stub.rs).
+        flash_op: { not(target_arch = "wasm32") },
         // Every #[wasm_bindgen] item (src/wasm.rs): the npm package's build.
         web_api: { all(target_arch = "wasm32", feature = "web") },
     }

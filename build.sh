@@ -71,7 +71,7 @@ for m in pkg/georange_wasm_bg.wasm pkg/georange_wasm_relaxed_bg.wasm; do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done   # both at once: wasm-opt runs on one core
-cp js/georange.js js/errors.js js/fetch.js js/runtime.js js/shards.js js/threads.js js/georange_worker.js js/georange_worker.d.ts js/georange.d.ts README.md pkg/
+cp js/georange.js js/errors.js js/options.js js/fetch.js js/runtime.js js/shards.js js/threads.js js/georange_worker.js js/georange_worker.d.ts js/georange.d.ts README.md pkg/
 cp -r js/layers pkg/layers
 node tools/dev/package_json.mjs > pkg/package.json
 # 4. The demo page's files (www/ is served as is: `node tools/dev/serve.mjs www 8080`)

@@ -25,20 +25,14 @@ export class GeoRangeError extends Error {
 
 /**
  * `e` as a GeoRangeError. An error from the wasm module or a worker already carries `code`
- * (and `row`); anything else (a trap, a bug) is a `backend` error. `shift` moves the row of
- * a bad coordinate by a batch's first point, in `row` and in the message's `row N` prefix.
+ * (and `row`: the core is told where each batch starts, so it names the caller's row);
+ * anything else (a trap, a bug) is a `backend` error.
  */
-export function asGeoRangeError(e, shift = 0) {
-  if (e instanceof GeoRangeError && !(shift && e.row !== undefined)) return e;
+export function asGeoRangeError(e) {
+  if (e instanceof GeoRangeError) return e;
   const code = ERROR_CODES.includes(e?.code) ? e.code : 'backend';
-  let message = String(e?.message ?? e);
-  let row = Number.isInteger(e?.row) ? e.row : undefined;
-  if (row !== undefined && shift) {
-    const prefix = `row ${row}`;
-    if (message.startsWith(prefix)) message = `row ${row + shift}${message.slice(prefix.length)}`;
-    row += shift;
-  }
-  return new GeoRangeError(message, code, { row, cause: e instanceof GeoRangeError ? undefined : e });
+  const row = Number.isInteger(e?.row) ? e.row : undefined;
+  return new GeoRangeError(String(e?.message ?? e), code, { row, cause: e });
 }
 
 /** An `invalid_argument` error about the caller's options. */

@@ -80,9 +80,14 @@ export interface LoadOptions {
   workers?: 'auto' | number;
 }
 
+/** What a call computes for each point: the raw encoder output, RANGE or RANGE+. */
+export type Variant = 'encoder' | 'range' | 'range+';
+
 export interface EmbedOptions {
   /** `'encoder'` (raw encoder output), `'range'` or `'range+'` (default with a bank). */
-  model?: 'encoder' | 'range' | 'range+';
+  variant?: Variant;
+  /** @deprecated the first name of `variant` (still read, with a note on the console). */
+  model?: Variant;
   /** RANGE+ mix in [0, 1]: 1 = semantic (sharp), 0 = geographic (smooth). Default 0.5. */
   beta?: number;
   /** Points per batch (default 1024); the page repaints between batches. A batch larger than
@@ -168,19 +173,25 @@ export declare class GeoRange {
   /** How WebGPU runs RANGE over the bank: `'fused'` or `'stream'` (see
    * `LoadOptions.gpuAttention`); `''` on the CPU or without a bank. */
   readonly gpuAttention: 'fused' | 'stream' | '';
-  /** Output width of the default model. */
+  /** Output width of the default variant. */
   readonly dim: number;
-  /** Output width of a model. */
-  dimOf(model: 'encoder' | 'range' | 'range+'): number;
+  /** Output width of a variant. */
+  dimOf(variant: Variant): number;
   /**
-   * Embeds points `[lon0, lat0, lon1, lat1, …]` (degrees). Resolves to `rows × dimOf(model)`
+   * The high-resolution part of one embedding row of `variant` (a view of its first columns,
+   * before the encoder's; empty for `'encoder'`): what the bank's values say of a place, e.g.
+   * for `rankBank`. `variant` defaults as `embed`'s does.
+   */
+  highPart(row: Float32Array, variant?: Variant): Float32Array;
+  /**
+   * Embeds points `[lon0, lat0, lon1, lat1, …]` (degrees). Resolves to `rows × dimOf(variant)`
    * values, row-major. Calls are queued, never interleaved. Rejects with `code`
    * `'bad_coordinate'` and the caller's `row` on a NaN coordinate or a latitude outside
    * [−90, 90]; longitudes wrap.
    */
   embed(lonLat: Float64Array | number[], options?: EmbedOptions): Promise<Float32Array>;
   /** The bank rows that weigh most in a point's RANGE / RANGE+ embedding, heaviest first. */
-  explain(lon: number, lat: number, options?: { model?: 'range' | 'range+'; beta?: number; k?: number }):
+  explain(lon: number, lat: number, options?: { variant?: 'range' | 'range+'; /** @deprecated `variant` */ model?: 'range' | 'range+'; beta?: number; k?: number }):
     Promise<{ index: number; weight: number; lon: number; lat: number }[]>;
   /**
    * "Places like this": the `k` bank rows most alike to `vector` (cosine similarity),
@@ -193,10 +204,10 @@ export declare class GeoRange {
   rankBank(vector: Float32Array | number[], options?: { by?: 'values' | 'keys'; k?: number }): Promise<SimilarPlace[]>;
   /**
    * The bank's places most like (`lon`, `lat`): `by: 'values'` (default) compares the point's
-   * high-resolution part under `model` with each row's value (what the bank says a place looks
+   * high-resolution part under `variant` with each row's value (what the bank says a place looks
    * like); `'keys'` compares the encoder's output with each row's key.
    */
-  placesLike(lon: number, lat: number, options?: { model?: 'range' | 'range+'; beta?: number; by?: 'values' | 'keys'; k?: number }): Promise<SimilarPlace[]>;
+  placesLike(lon: number, lat: number, options?: { variant?: 'range' | 'range+'; /** @deprecated `variant` */ model?: 'range' | 'range+'; beta?: number; by?: 'values' | 'keys'; k?: number }): Promise<SimilarPlace[]>;
   /** Frees the model; running and queued calls reject. */
   dispose(): void;
 }

@@ -7,10 +7,11 @@
 // they never interleave. Errors are `GeoRangeError`s with a `code` (js/errors.js). Works in Web
 // Workers too.
 
-import { WasmModel, noGpuNote } from './georange_wasm.js';
-import { GeoRangeError, aborted, asGeoRangeError, disposed, invalid } from './errors.js';
+import { WasmModel, planDevice } from './georange_wasm.js';
+import { aborted, asGeoRangeError, disposed, invalid } from './errors.js';
 import { cachePolicy, clearCache, fetchBytes } from './fetch.js';
-import { SOFTWARE_ADAPTER_NOTE, cpuCount, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, wasmHeapBytes, withWebGpuGlobal, workerCount } from './runtime.js';
+import { variantOf } from './options.js';
+import { canStartWorkers, cpuCount, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, wasmHeapBytes, withWebGpuGlobal } from './runtime.js';
 import { ShardedModel, WorkerUnavailable } from './shards.js';
 
 export { GeoRangeError, ERROR_CODES } from './errors.js';
@@ -24,20 +25,21 @@ export { wasmModuleUrl } from './runtime.js';
  * @property {string} note why the backend differs from the device asked for ('' if it does not)
  * @property {string} gpuAttention 'fused' or 'stream' on WebGPU with a bank, else ''
  * @property {number} [workers] how many workers hold the bank
- * @property {(model: string) => number} dim
- * @property {(lonLat: Float64Array, model: string, beta: number) => Promise<Float32Array>} embedBatch
+ * @property {(variant: string) => number} dim
+ * @property {(variant: string) => number} highDim width of the high-resolution part (the core's `Model::high_dim`)
+ * @property {(lonLat: Float64Array, variant: string, beta: number, firstRow: number) => Promise<Float32Array>} embedBatch
+ *   `firstRow`: the caller's row of the first point, which a bad coordinate's error names
  * @property {(lon: number, lat: number, model: string, beta: number, k: number) => Promise<Float64Array>} explain
  * @property {(query: Float32Array, by: string, k: number) => Promise<Float64Array>} similarRows
  * @property {() => void} dispose
  */
 
-/** Set once a WebGPU device was lost on this page: later loads use the CPU. */
-let gpuLost = '';
+/** Set once a WebGPU device was lost on this page: later loads use the CPU (`planDevice`). */
+let gpuLost = false;
 
 /** Yields to the event loop so the page can repaint between batches. */
 const yieldNow = () => new Promise((r) => setTimeout(r, 0));
 
-const DEVICES = ['auto', 'webgpu', 'cpu'];
 const GPU_PRECISIONS = ['f32', 'f16', 'int8'];
 const GPU_ATTENTIONS = ['stream', 'fused'];
 
@@ -47,18 +49,29 @@ function checkCount(n, name) {
 }
 
 /** Checks the options `load` takes before anything is fetched. */
-function checkLoadOptions({ encoder, device, gpuPrecision, gpuAttention, workers }) {
+function checkLoadOptions({ encoder, gpuPrecision, gpuAttention, workers }) {
   if (!encoder) throw invalid('GeoRange.load: `encoder` (a URL or bytes) is required');
-  if (!DEVICES.includes(device)) throw invalid(`GeoRange.load: unknown device ${device}`);
   if (gpuPrecision !== undefined && !GPU_PRECISIONS.includes(gpuPrecision)) {
     throw invalid(`GeoRange.load: unknown gpuPrecision ${gpuPrecision} (f32, f16 or int8)`);
   }
   if (gpuAttention !== undefined && !GPU_ATTENTIONS.includes(gpuAttention)) {
     throw invalid(`GeoRange.load: unknown gpuAttention ${gpuAttention} (stream or fused)`);
   }
-  if (workers !== 'auto') workerCount(workers, 0);
-  if (gpuLost && device === 'webgpu') throw new GeoRangeError(`GeoRange.load: ${gpuLost}; use device 'auto' or 'cpu'`, 'device_lost');
-  if (device === 'webgpu' && !hasWebGpu()) throw new GeoRangeError("GeoRange.load: no WebGPU here (navigator.gpu is missing); use device 'auto' or 'cpu'", 'unavailable');
+  if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 1)) {
+    throw invalid(`GeoRange.load: workers must be 'auto' or a whole number ≥ 1, got ${workers}`);
+  }
+}
+
+/** Where the files `enc` and `bnk` run, as the core decides it (`planDevice`, src/model/device.rs)
+ * from `device` and what this page found: `{ backend, workers, note }`. */
+async function plan(bnk, { device, probed, workers }) {
+  const p = planDevice(String(device), workers === 'auto' ? 0 : workers, hasWebGpu(), Boolean(probed), Boolean(probed?.software),
+    gpuLost, bnk?.bytes.length ?? 0, await cpuCount(), canStartWorkers());
+  try {
+    return { backend: p.backend, workers: p.workers, note: p.note };
+  } finally {
+    p.free();
+  }
 }
 
 /** The bank over `count` CPU workers, or null (with a note) where workers cannot start. */
@@ -74,15 +87,19 @@ async function loadSharded(enc, bnk, count, wasmModule, geoCutoffDeg) {
   }
 }
 
-/** The engine for the files `enc` and `bnk` as `setup` asks: CPU workers for a large bank on
- * the CPU (should they fail to start, no module workers here or a Content-Security-Policy, the
- * calling thread runs it), else one wasm model. Resolves to `{ inner, sharded }`. */
-async function build(enc, bnk, { where, probed, workers, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention }) {
-  const onCpu = where === 'cpu' || (where === 'auto' && !probed);
-  const count = bnk && onCpu ? workerCount(workers, bnk.bytes.length, await cpuCount()) : 1;
-  const sharded = count > 1 ? await loadSharded(enc, bnk, count, wasmModule, geoCutoffDeg) : { inner: null };
-  const inner = sharded.inner ?? (await withWebGpuGlobal(() => WasmModel.load(enc.bytes, bnk?.bytes, where, geoCutoffDeg, gpuPrecision, gpuAttention)));
-  return { inner, sharded };
+/** The engine for the files `enc` and `bnk` as `setup` asks, where `plan` puts it: CPU
+ * workers for a large bank on the CPU (should they fail to start, no module workers here or a
+ * Content-Security-Policy, the calling thread runs it), else one wasm model. Every load goes
+ * through here, the reload after a lost device included. Resolves to `{ inner, note }`. */
+async function build(enc, bnk, setup) {
+  const { device, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention } = setup;
+  const where = await plan(bnk, setup);
+  const sharded = bnk && where.workers > 1 ? await loadSharded(enc, bnk, where.workers, wasmModule, geoCutoffDeg) : { inner: null };
+  // On WebGPU the module may still fall back to the CPU should the device not be made
+  // ('auto'); its note then says so.
+  const asked = where.backend === 'cpu' ? 'cpu' : device;
+  const inner = sharded.inner ?? (await withWebGpuGlobal(() => WasmModel.load(enc.bytes, bnk?.bytes, asked, geoCutoffDeg, gpuPrecision, gpuAttention)));
+  return { inner, note: [where.note, inner.note, sharded.note].filter(Boolean).join('; ') };
 }
 
 export class GeoRange {
@@ -120,7 +137,7 @@ export class GeoRange {
   /** @private */
   static async _load(options) {
     const { encoder, bank, device = 'auto', onProgress, cache, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention, workers = 'auto' } = options;
-    checkLoadOptions({ encoder, device, gpuPrecision, gpuAttention, workers });
+    checkLoadOptions({ encoder, gpuPrecision, gpuAttention, workers });
     const policy = cachePolicy(cache);
     const files = (fresh = [false, false]) => Promise.all([
       fetchBytes(encoder, 'encoder', onProgress, policy, fresh[0]),
@@ -132,13 +149,8 @@ export class GeoRange {
     pending.forEach((p) => Promise.resolve(p).catch(() => {}));
     const wasmModule = await pending[0];
     let [enc, bnk] = await pending[1];
-    // 'auto' passes over a software adapter: the CPU path is faster than a GPU emulated on it.
     const probed = await pending[2];
-    const software = Boolean(probed?.software);
-    // Without WebGPU at all (Node.js, older browsers) 'auto' is the CPU, said in `note`.
-    const noGpu = device === 'auto' && !hasWebGpu();
-    const where = gpuLost || software || noGpu ? 'cpu' : device;
-    const setup = { where, probed, workers, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention };
+    const setup = { device, probed, workers, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention };
     let healed = '';
     let built;
     try {
@@ -154,19 +166,13 @@ export class GeoRange {
       built = await build(enc, bnk, setup);
       healed = `the cached ${stale.join(' and ')} did not load; downloaded again`;
     }
-    const { inner, sharded } = built;
+    const { inner } = built;
     await Promise.all([enc.keep(), bnk?.keep()]);
     const model = new GeoRange(inner, Boolean(bank));
     // Kept to reload on the CPU if the GPU is lost (from the Cache API, or the caller's bytes).
     model._files = files;
-    model._geoCutoffDeg = geoCutoffDeg;
-    if (gpuLost) model._note = `${gpuLost}; using the CPU`;
-    else if (software) model._note = SOFTWARE_ADAPTER_NOTE;
-    else if (noGpu) model._note = noGpuNote();
-    // On one thread the wasm module says this itself (src/wasm.rs); the workers were asked for the CPU.
-    else if (where === 'auto' && !probed && inner instanceof ShardedModel) model._note = noGpuNote();
-    const notes = [enc.note, bnk?.note, healed, sharded.note];
-    if (notes.some(Boolean)) model._note = [model._note ?? inner.note, ...notes].filter(Boolean).join('; ');
+    model._setup = setup;
+    model._note = [built.note, enc.note, bnk?.note, healed].filter(Boolean).join('; ');
     if (inner.backend === 'webgpu') model._adapter = (probed ?? (await probeAdapter()))?.name ?? '';
     return model;
   }
@@ -181,14 +187,16 @@ export class GeoRange {
       return await call(this._inner);
     } catch (e) {
       if (this._inner.backend !== 'webgpu' || this._disposed || e?.code !== 'device_lost') throw e;
-      gpuLost = 'the WebGPU device was lost';
-      console.warn(`georange: ${gpuLost} (${String(e?.message ?? e).split('\n')[0]}); reloading on the CPU`);
+      gpuLost = true;
+      console.warn(`georange: the WebGPU device was lost (${String(e?.message ?? e).split('\n')[0]}); reloading on the CPU`);
       const [enc, bnk] = await this._files();
-      const cpu = await WasmModel.load(enc.bytes, bnk?.bytes, 'cpu', this._geoCutoffDeg);
+      // The same plan as a load ('auto' now that the device is lost): the CPU, with the
+      // workers a large bank gets there.
+      const cpu = await build(enc, bnk, { ...this._setup, device: 'auto', probed: null });
       release(this._inner);
-      this._inner = cpu;
+      this._inner = cpu.inner;
       this._adapter = '';
-      this._note = `${gpuLost}; switched to the CPU`;
+      this._note = cpu.note;
       return call(this._inner);
     }
   }
@@ -232,42 +240,62 @@ export class GeoRange {
    * no WebGPU adapter, or a WebGPU device lost while running. */
   get note() { return this._note ?? this._inner.note; }
 
-  /** Output width of the default model (`'range+'` with a bank, `'encoder'` without). */
-  get dim() { return this.dimOf(this._hasBank ? 'range+' : 'encoder'); }
+  /** Output width of the default variant (`'range+'` with a bank, `'encoder'` without). */
+  get dim() { return this.dimOf(this._defaultVariant()); }
 
-  /** Output width of `model`. */
-  dimOf(model) {
+  /** Output width of `variant` (`'encoder'`, `'range'` or `'range+'`). */
+  dimOf(variant) {
     try {
-      return this._inner.dim(model);
+      return this._inner.dim(variant);
     } catch (e) {
       throw asGeoRangeError(e);
     }
   }
 
   /**
-   * Embeds points. Calls are queued: one runs at a time, in call order.
-   * @param {Float64Array|number[]} lonLat [lon0, lat0, lon1, lat1, …] in degrees
-   * @param {import('./georange').EmbedOptions} [options]
-   * @returns {Promise<Float32Array>} rows × dimOf(model), row-major
+   * The high-resolution part of one embedding `row` of `variant` (a view of its first
+   * columns, before the encoder's; empty for `'encoder'`): what the bank's values say of a
+   * place, e.g. for `rankBank`.
+   * @param {Float32Array} row one row of `embed`'s output
+   * @param {string} [variant] the variant it was embedded with (default: as `embed`'s)
+   * @returns {Float32Array}
    */
-  embed(lonLat, options = {}) {
-    return this._enqueue(() => this._embed(lonLat, options));
+  highPart(row, variant = this._defaultVariant()) {
+    try {
+      return row.subarray(0, this._inner.highDim(variant));
+    } catch (e) {
+      throw asGeoRangeError(e);
+    }
   }
 
   /** @private */
-  async _embed(lonLat, { model = this._hasBank ? 'range+' : 'encoder', beta = 0.5, batchSize = 1024, onProgress, signal } = {}) {
+  _defaultVariant() { return this._hasBank ? 'range+' : 'encoder'; }
+
+  /**
+   * Embeds points. Calls are queued: one runs at a time, in call order.
+   * @param {Float64Array|number[]} lonLat [lon0, lat0, lon1, lat1, …] in degrees
+   * @param {import('./georange').EmbedOptions} [options]
+   * @returns {Promise<Float32Array>} rows × dimOf(variant), row-major
+   */
+  embed(lonLat, options = {}) {
+    const variant = variantOf(options, this._defaultVariant(), 'GeoRange.embed');
+    return this._enqueue(() => this._embed(lonLat, variant, options));
+  }
+
+  /** @private */
+  async _embed(lonLat, variant, { beta = 0.5, batchSize = 1024, onProgress, signal } = {}) {
     const input = lonLat instanceof Float64Array ? lonLat : Float64Array.from(lonLat);
     if (input.length % 2 !== 0) throw invalid(`GeoRange.embed: coordinates come in (lon, lat) pairs, got ${input.length} numbers`);
     const points = input.length / 2;
-    const dim = this.dimOf(model);
+    const dim = this.dimOf(variant);
     const out = new Float32Array(points * dim);
     const step = Math.max(1, Math.floor(batchSize));
     for (let start = 0; start < points || (points === 0 && start === 0); start += step) {
       if (signal?.aborted) throw aborted('GeoRange.embed', signal);
       const end = Math.min(points, start + step);
       const batch = input.subarray(start * 2, end * 2);
-      // Errors name the row within the batch; shift it to the caller's row.
-      const part = await this._onDevice((inner) => inner.embedBatch(batch, model, beta)).catch((e) => { throw asGeoRangeError(e, start); });
+      // The core names the caller's row in an error: it is told where the batch starts.
+      const part = await this._onDevice((inner) => inner.embedBatch(batch, variant, beta, start));
       out.set(part, start * dim);
       onProgress?.({ done: end, total: points });
       if (this._disposed) throw disposed(' during embed()');
@@ -281,12 +309,14 @@ export class GeoRange {
    * The bank rows that contribute most to a point's embedding (RANGE / RANGE+ only).
    * @param {number} lon
    * @param {number} lat
-   * @param {{model?: 'range'|'range+', beta?: number, k?: number}} [options]
+   * @param {{variant?: 'range'|'range+', beta?: number, k?: number}} [options]
    * @returns {Promise<{index: number, weight: number, lon: number, lat: number}[]>} heaviest first
    */
-  explain(lon, lat, { model = 'range+', beta = 0.5, k = 10 } = {}) {
+  explain(lon, lat, options = {}) {
+    const { beta = 0.5, k = 10 } = options;
+    const variant = variantOf(options, 'range+', 'GeoRange.explain');
     return this._enqueue(async () => {
-      const flat = await this._onDevice((inner) => inner.explain(lon, lat, model, beta, k));
+      const flat = await this._onDevice((inner) => inner.explain(lon, lat, variant, beta, k));
       const out = [];
       for (let i = 0; i < flat.length; i += 4) out.push({ index: flat[i], weight: flat[i + 1], lon: flat[i + 2], lat: flat[i + 3] });
       return out;
@@ -313,19 +343,21 @@ export class GeoRange {
   }
 
   /**
-   * The bank's places most like (`lon`, `lat`): its embedding under `model` ranked against every
+   * The bank's places most like (`lon`, `lat`): its embedding under `variant` ranked against every
    * bank row by `rankBank`. `by: 'values'` (default) compares the point's high-resolution part
    * with each row's value (what the bank says a place looks like); `'keys'` compares the
    * encoder's view of the point with each row's key.
    * @param {number} lon
    * @param {number} lat
-   * @param {{model?: 'range'|'range+', beta?: number, by?: 'values'|'keys', k?: number}} [options]
+   * @param {{variant?: 'range'|'range+', beta?: number, by?: 'values'|'keys', k?: number}} [options]
    * @returns {Promise<{index: number, similarity: number, lon: number, lat: number}[]>}
    */
-  async placesLike(lon, lat, { model = 'range+', beta = 0.5, by = 'values', k = 10 } = {}) {
-    if (by === 'keys') return this.rankBank(await this.embed([lon, lat], { model: 'encoder' }), { by, k });
-    const v = await this.embed([lon, lat], { model, beta });
-    return this.rankBank(v.subarray(0, this.dimOf(model) - this.dimOf('encoder')), { by, k });
+  async placesLike(lon, lat, options = {}) {
+    const { beta = 0.5, by = 'values', k = 10 } = options;
+    const variant = variantOf(options, 'range+', 'GeoRange.placesLike');
+    if (by === 'keys') return this.rankBank(await this.embed([lon, lat], { variant: 'encoder' }), { by, k });
+    const v = await this.embed([lon, lat], { variant, beta });
+    return this.rankBank(this.highPart(v, variant), { by, k });
   }
 
   /**
@@ -362,12 +394,15 @@ function release(inner) {
 /** What a disposed engine still answers: its properties, read before it was freed. */
 function retired(inner) {
   const dims = {};
+  const highDims = {};
   for (const m of ['encoder', 'range', 'range+']) {
-    try { dims[m] = inner.dim(m); } catch (e) { dims[m] = e; }
+    try { dims[m] = inner.dim(m); highDims[m] = inner.highDim(m); } catch (e) { dims[m] = e; highDims[m] = e; }
   }
+  const read = (table, m) => { if (table[m] instanceof Error) throw table[m]; if (!(m in table)) throw disposed(); return table[m]; };
   return {
     backend: inner.backend, note: inner.note, gpuAttention: inner.gpuAttention, workers: inner.workers,
-    dim: (m) => { if (dims[m] instanceof Error) throw dims[m]; if (!(m in dims)) throw disposed(); return dims[m]; },
+    dim: (m) => read(dims, m),
+    highDim: (m) => read(highDims, m),
     dispose() {},
   };
 }

@@ -8,10 +8,14 @@ import { GeoRangeError, toMessage } from './errors.js';
 import { inNode, nodeModule } from './runtime.js';
 
 let model = null;
+/** Round 1 of each batch in flight (`ShardRound`s, src/wasm.rs), by id, until its round 2
+ * takes it: a round is used once, by the model that scored it. */
+const rounds = new Map();
+let nextRound = 0;
 /** This worker's WebAssembly memory (for `memory`). */
 let memory = null;
 
-const MODELS = ['encoder', 'range', 'range+'];
+const VARIANTS = ['encoder', 'range', 'range+'];
 
 const ops = {
   /** Instantiates the module the main thread compiled (again in `load` and `shard`: a no-op
@@ -25,11 +29,12 @@ const ops = {
   async load({ wasm, encoder, bank, geoCutoffDeg }) {
     await init({ module_or_path: wasm });
     model = await WasmModel.loadShard(encoder, bank, geoCutoffDeg);
-    const dims = Object.fromEntries(MODELS.map((m) => [m, model.dim(m)]));
-    // Per model: a few points with the cut-off (the fused passes keep their scores between
+    const dims = Object.fromEntries(VARIANTS.map((v) => [v, model.dim(v)]));
+    const highDims = Object.fromEntries(VARIANTS.map((v) => [v, model.highDim(v)]));
+    // Per model: a few points with the cut-off (the CPU kernel's passes keep their scores between
     // the rounds), a whole batch without it (the stream scores again).
     const shardBatch = { range: model.shardBatch('range', 0.5), 'range+': model.shardBatch('range+', 0.5) };
-    return { rows: model.bankRows, shardBatch, dims };
+    return { rows: model.bankRows, shardBatch, dims, highDims };
   },
   /** Cuts the bank file into `count` files; the main thread then ends this worker, and the
    * memory its WebAssembly heap grew to for the whole bank goes with it. The module verifies
@@ -39,19 +44,30 @@ const ops = {
     await init({ module_or_path: wasm });
     return { files: Array.from(shardBank(bank, count), (cut) => shardFile(cut, bank)) };
   },
-  score({ lonLat, model: name, beta, exactGeo }) {
-    const r = model.scoreShard(lonLat, name, beta, exactGeo);
-    try {
-      return { max: r.max, sum: r.sum, q: r.q, weights: r.weights, pruned: r.pruned };
-    } finally {
-      r.free();
-    }
+  score({ lonLat, variant, beta, exactGeo, firstRow }) {
+    const r = model.scoreShard(lonLat, variant, beta, exactGeo, firstRow);
+    const round = nextRound++;
+    rounds.set(round, r);
+    return { round, max: r.max, sum: r.sum, q: r.q, weights: r.weights, pruned: r.pruned };
   },
-  accumulate: ({ coef }) => model.accumulateShard(coef),
-  explain: ({ coef, k }) => model.explainShard(coef, k),
+  accumulate: ({ round, coef }) => secondRound(round, (r) => r.accumulate(coef)),
+  explain: ({ round, coef, k }) => secondRound(round, (r) => r.explain(coef, k)),
+  drop: ({ round }) => secondRound(round, () => null),
   similar: ({ query, by, k }) => model.similarRows(query, by, k),
-  embed: ({ lonLat, model: name, beta }) => model.embedBatch(lonLat, name, beta),
+  embed: ({ lonLat, variant, beta, firstRow }) => model.embedBatch(lonLat, variant, beta, firstRow),
 };
+
+/** Runs `use` on the round `id` that `score` returned, once: an unknown or used id is refused. */
+function secondRound(id, use) {
+  const r = rounds.get(id);
+  if (!r) throw new GeoRangeError(`no shard round ${id} here (used already, or never scored)`, 'invalid_argument');
+  rounds.delete(id);
+  try {
+    return use(r);
+  } finally {
+    r.free();
+  }
+}
 
 /** The ArrayBuffers of the typed arrays in `result` (one level deep). */
 function buffers(result) {

@@ -1,9 +1,10 @@
 // What the page's runtime offers: WebAssembly SIMD (and which of the package's two wasm
 // modules to run), the wasm module itself (compiled once per page), a WebGPU adapter, and how
-// many CPU workers a bank gets.
+// many cores there are for CPU workers (how many a bank gets is the core's decision:
+// `planDevice`, src/model/device.rs).
 
 import init from './georange_wasm.js';
-import { GeoRangeError, invalid } from './errors.js';
+import { GeoRangeError } from './errors.js';
 
 /** The smallest module with a SIMD instruction (i32.const 0; i8x16.splat): validates only
  * where WebAssembly SIMD runs, which the module is built for (.cargo/config.toml). */
@@ -125,18 +126,6 @@ export async function probeAdapter() {
   }
 }
 
-/** Why `device: 'auto'` skips a software WebGPU adapter (Chromium's SwiftShader ran RANGE
- * 14–53× slower than the CPU path: BENCHMARKS.md). */
-export const SOFTWARE_ADAPTER_NOTE = "WebGPU has only a software adapter here, slower than the CPU path; using the CPU (device: 'webgpu' uses it anyway)";
-
-/** With `workers: 'auto'`, banks of at least this many bytes are split over CPU workers: a
- * single point then costs several milliseconds on one thread (BENCHMARKS.md), and each worker
- * halves, thirds… that. */
-const AUTO_WORKERS_MIN_BYTES = 16 << 20;
-/** With `workers: 'auto'`, at most this many workers (the bank's rows are read once per
- * point by each; more cores than this rarely have the memory bandwidth to gain). */
-const AUTO_WORKERS_MAX = 8;
-
 /** Whether CPU workers can start here (js/threads.js): Web Workers, or Node.js's worker threads. */
 export const canStartWorkers = () => typeof Worker !== 'undefined' || inNode;
 
@@ -145,15 +134,4 @@ export const canStartWorkers = () => typeof Worker !== 'undefined' || inNode;
 export async function cpuCount() {
   const cores = inNode ? (await nodeModule('node:os')).availableParallelism?.() : globalThis.navigator?.hardwareConcurrency;
   return Number(cores) || 1;
-}
-
-/** How many CPU workers a bank of `bytes` gets: `workers` as given, or for `'auto'` one per
- * core of `cores` (up to AUTO_WORKERS_MAX) for a large bank where workers can start, else 1
- * (the calling thread). */
-export function workerCount(workers, bytes, cores = 1) {
-  if (workers === 'auto') {
-    return bytes >= AUTO_WORKERS_MIN_BYTES && canStartWorkers() ? Math.min(cores, AUTO_WORKERS_MAX) : 1;
-  }
-  if (!Number.isInteger(workers) || workers < 1) throw invalid(`GeoRange.load: workers must be 'auto' or a whole number ≥ 1, got ${workers}`);
-  return workers;
 }

@@ -9,7 +9,7 @@
 //
 // `ShardedModel` is an `Engine` (js/georange.js), as the wasm `WasmModel` is.
 
-import { assembleShards, combineShards } from './georange_wasm.js';
+import { addShardParts, combineShards } from './georange_wasm.js';
 import { GeoRangeError, asGeoRangeError, disposed } from './errors.js';
 import { startWorker } from './threads.js';
 
@@ -139,6 +139,7 @@ export class ShardedModel {
   constructor(pool, infos) {
     this._pool = pool;
     this._dims = infos[0].dims;
+    this._highDims = infos[0].highDims;
     this._shardBatch = Object.fromEntries(['range', 'range+'].map((m) => [m, Math.min(...infos.map((i) => i.shardBatch[m]))]));
     // Each shard's first row in the whole bank.
     this._starts = infos.map((_, s) => infos.slice(0, s).reduce((n, i) => n + i.rows, 0));
@@ -157,24 +158,34 @@ export class ShardedModel {
     return Promise.all(this._pool.map((w) => w.call('memory', {})));
   }
 
-  dim(model) {
-    const d = this._dims[model];
-    if (d === undefined) throw new GeoRangeError(`invalid argument: unknown model ${JSON.stringify(model)} (expected encoder, range or range+)`, 'invalid_argument');
+  dim(variant) {
+    return this._known(this._dims, variant);
+  }
+
+  highDim(variant) {
+    return this._known(this._highDims, variant);
+  }
+
+  /** @private `table[variant]`, as each worker's model reported it. */
+  _known(table, variant) {
+    const d = table[variant];
+    if (d === undefined) throw new GeoRangeError(`invalid argument: unknown variant ${JSON.stringify(variant)} (expected encoder, range or range+)`, 'invalid_argument');
     return d;
   }
 
-  /** Embeds one batch, in slices of at most the shards' batch for `model`. */
-  async embedBatch(lonLat, model, beta) {
+  /** Embeds one batch, rows `firstRow…` of the caller's input, in slices of at most the
+   * shards' batch for `variant`. */
+  async embedBatch(lonLat, variant, beta, firstRow = 0) {
     this._live();
     const points = lonLat.length / 2;
-    if (points === 0) return this._pool[0].call('embed', { lonLat: lonLat.slice(), model, beta }); // it reports the empty input
-    if (model === 'encoder') return this._encode(lonLat, points);
-    const out = new Float32Array(points * this.dim(model));
-    const step = this._shardBatch[model];
+    if (points === 0) return this._pool[0].call('embed', { lonLat: lonLat.slice(), variant, beta, firstRow }); // it reports the empty input
+    if (variant === 'encoder') return this._encode(lonLat, points, firstRow);
+    const out = new Float32Array(points * this.dim(variant));
+    const step = this._shardBatch[variant];
     for (let start = 0; start < points; start += step) {
       const end = Math.min(points, start + step);
       // A copy of just these points: a message would carry a view's whole buffer.
-      const rows = await this._batch(lonLat.slice(start * 2, end * 2), model, beta).catch((e) => { throw asGeoRangeError(e, start); });
+      const rows = await this._batch(lonLat.slice(start * 2, end * 2), variant, beta, firstRow + start);
       out.set(rows, start * (out.length / points));
     }
     return out;
@@ -182,13 +193,12 @@ export class ShardedModel {
 
   /** @private The encoder alone needs no bank: the points are split over the workers (at
    * least `ENCODE_SLICE` each, so a few points go to one worker alone). */
-  async _encode(lonLat, points) {
+  async _encode(lonLat, points, firstRow) {
     const parts = Math.max(1, Math.min(this._pool.length, Math.floor(points / ENCODE_SLICE)));
     const per = Math.ceil(points / parts);
     const slices = await Promise.allSettled(this._pool.slice(0, parts).map((w, i) => {
       const [start, end] = [i * per, Math.min(points, (i + 1) * per)];
-      return w.call('embed', { lonLat: lonLat.slice(start * 2, end * 2), model: 'encoder', beta: 0 })
-        .catch((e) => { throw asGeoRangeError(e, start); });
+      return w.call('embed', { lonLat: lonLat.slice(start * 2, end * 2), variant: 'encoder', beta: 0, firstRow: firstRow + start });
     }));
     // The first slice's error names the first bad row, as one worker would.
     const failed = slices.find((r) => r.status === 'rejected');
@@ -197,11 +207,11 @@ export class ShardedModel {
   }
 
   /** The `k` heaviest bank rows of one point: every shard's heaviest, merged. */
-  async explain(lon, lat, model, beta, k) {
+  async explain(lon, lat, variant, beta, k) {
     this._live();
     // Explanations are exact: every shard ignores the cut-off, as `GeoRange` on one thread does.
-    const round = await this._round(Float64Array.of(lon, lat), model, beta, Uint8Array.of(1));
-    const tops = await this._each((w, coef) => w.call('explain', { coef, k }), round.coef);
+    const round = await this._round(Float64Array.of(lon, lat), variant, beta, Uint8Array.of(1), 0);
+    const tops = await this._each((w, s, coef) => w.call('explain', { round: round.rounds[s], coef, k }), round.coef);
     return this._merged(tops, k);
   }
 
@@ -230,18 +240,30 @@ export class ShardedModel {
     this._pool.forEach((w) => w.terminate('the model was disposed'));
   }
 
-  /** @private Both rounds for at most `shardBatch` points: their output rows. */
-  async _batch(lonLat, model, beta) {
-    let round = await this._round(lonLat, model, beta, new Uint8Array(0));
-    // Points that no shard has a row near (the cut-off) get the exact geographic head.
-    if (round.missing.some((m) => m)) round = await this._round(lonLat, model, beta, round.missing);
-    const parts = await this._each((w, coef) => w.call('accumulate', { coef }), round.coef);
-    return assembleShards(concat(parts, Float32Array), parts.length, round.q, lonLat.length / 2);
+  /** @private Both rounds for at most `shardBatch` points, rows `firstRow…` of the caller's
+   * input: their output rows. */
+  async _batch(lonLat, variant, beta, firstRow) {
+    let round = await this._round(lonLat, variant, beta, new Uint8Array(0), firstRow);
+    // Points that no shard has a row near (the cut-off) get the exact geographic head; each
+    // worker drops the first round it kept (a round is taken once: src/wasm.rs, ShardRound).
+    if (round.missing.some((m) => m)) {
+      await this._each((w, s) => w.call('drop', { round: round.rounds[s] }), round.coef);
+      round = await this._round(lonLat, variant, beta, round.missing, firstRow);
+    }
+    const parts = await this._each((w, s, coef) => w.call('accumulate', { round: round.rounds[s], coef }), round.coef);
+    return addShardParts(concat(parts, Float32Array), parts.length, round.q, lonLat.length / 2, firstRow);
   }
 
-  /** @private Round 1 on every shard, combined. */
-  async _round(lonLat, model, beta, exactGeo) {
-    const reports = await Promise.all(this._pool.map((w) => w.call('score', { lonLat, model, beta, exactGeo })));
+  /** @private Round 1 on every shard, combined; `rounds`: each worker's handle for round 2. */
+  async _round(lonLat, variant, beta, exactGeo, firstRow) {
+    const settled = await Promise.allSettled(this._pool.map((w) => w.call('score', { lonLat, variant, beta, exactGeo, firstRow })));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      // The rounds that were scored are dropped, not kept for a second round that never comes.
+      settled.forEach((r, s) => { if (r.status === 'fulfilled') this._pool[s].call('drop', { round: r.value.round }).catch(() => {}); });
+      throw failed.reason;
+    }
+    const reports = settled.map((r) => r.value);
     this._live();
     const combined = combineShards(
       concat(reports.map((r) => r.max), Float32Array),
@@ -251,16 +273,16 @@ export class ShardedModel {
       reports.length,
     );
     try {
-      return { coef: combined.coef, missing: combined.missing, q: reports[0].q };
+      return { coef: combined.coef, missing: combined.missing, q: reports[0].q, rounds: reports.map((r) => r.round) };
     } finally {
       combined.free();
     }
   }
 
-  /** @private `call(worker, its slice of coef)` on every shard at once. */
+  /** @private `call(worker, shard, its slice of coef)` on every shard at once. */
   _each(call, coef) {
     const len = coef.length / this._pool.length;
-    return Promise.all(this._pool.map((w, s) => call(w, coef.slice(s * len, (s + 1) * len))));
+    return Promise.all(this._pool.map((w, s) => call(w, s, coef.slice(s * len, (s + 1) * len))));
   }
 
   /** @private */

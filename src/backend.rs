@@ -15,14 +15,23 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Parses `cpu` or `wgpu`.
+    /// Parses `cpu` or `webgpu` (also `wgpu`, `gpu`).
     pub fn parse(name: &str) -> Result<Self> {
         match name {
             "cpu" => Ok(Backend::Cpu),
-            "wgpu" | "webgpu" | "gpu" => Ok(Backend::Wgpu),
+            "webgpu" | "wgpu" | "gpu" => Ok(Backend::Wgpu),
             other => Err(Error::Invalid(format!(
-                "unknown backend {other:?} (expected cpu or wgpu)"
+                "unknown backend {other:?} (expected cpu or webgpu)"
             ))),
+        }
+    }
+
+    /// The one name each binding gives this backend: `"cpu"` or `"webgpu"` (the API wgpu
+    /// implements; natively on Vulkan or Metal).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Wgpu => "webgpu",
         }
     }
 
@@ -113,28 +122,38 @@ mod gpu {
         format!("{e:?}").contains("already initialized")
     }
 
+    // A device without waiting: natively, made here; in a browser only the one
+    // `acquire_async` made (WebGPU has no blocking calls).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn native() -> Result<(Device, DType)> {
-        // Hold the lock while initialising so that concurrent callers wait for one device.
-        let mut slot = DEVICE
-            .lock()
-            .map_err(|_| Error::Backend("GPU device lock poisoned".into()))?;
-        if let Some(d) = slot.clone() {
-            return Ok((d, GPU_DTYPE));
-        }
-        let d = match Device::wgpu_options().init() {
-            Ok(d) => d,
-            Err(e) if already_initialized(&e) => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
-            Err(e) => return Err(no_adapter(e)),
-        };
-        *slot = Some(d.clone());
-        Ok((d, GPU_DTYPE))
-    }
+    mod blocking {
+        use super::*;
 
-    #[cfg(target_arch = "wasm32")]
-    pub fn native() -> Result<(Device, DType)> {
-        cached().ok_or_else(|| Error::Backend("in a browser the GPU must be acquired with device_async".into()))
+        pub fn native() -> Result<(Device, DType)> {
+            // Hold the lock while initialising so that concurrent callers wait for one device.
+            let mut slot = DEVICE
+                .lock()
+                .map_err(|_| Error::Backend("GPU device lock poisoned".into()))?;
+            if let Some(d) = slot.clone() {
+                return Ok((d, GPU_DTYPE));
+            }
+            let d = match Device::wgpu_options().init() {
+                Ok(d) => d,
+                Err(e) if already_initialized(&e) => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+                Err(e) => return Err(no_adapter(e)),
+            };
+            *slot = Some(d.clone());
+            Ok((d, GPU_DTYPE))
+        }
     }
+    #[cfg(target_arch = "wasm32")]
+    mod blocking {
+        use super::*;
+
+        pub fn native() -> Result<(Device, DType)> {
+            cached().ok_or_else(|| Error::Backend("in a browser the GPU must be acquired with device_async".into()))
+        }
+    }
+    pub use blocking::native;
 
     pub async fn acquire_async() -> Result<(Device, DType)> {
         if let Some(d) = cached() {

@@ -95,7 +95,10 @@ impl Error {
     /// larger input); other errors as they are.
     pub fn shifted(self, offset: usize) -> Self {
         match self {
-            Error::Coordinate { row, reason } => Error::Coordinate { row: row + offset, reason },
+            Error::Coordinate { row, reason } => Error::Coordinate {
+                row: row + offset,
+                reason,
+            },
             other => other,
         }
     }
@@ -106,11 +109,25 @@ impl Error {
     pub fn backend(doing: &str, report: impl std::fmt::Debug) -> Self {
         let report = format!("{report:?}");
         let lower = report.to_ascii_lowercase();
-        let lost = ["device is poisoned", "device lost", "device was lost", "device was destroyed", "destroyed: "]
-            .iter()
-            .any(|p| lower.contains(p));
-        let text = if doing.is_empty() { report } else { format!("{doing}: {report}") };
-        if lost { Error::DeviceLost(text) } else { Error::Backend(text) }
+        let lost = [
+            "device is poisoned",
+            "device lost",
+            "device was lost",
+            "device was destroyed",
+            "destroyed: ",
+        ]
+        .iter()
+        .any(|p| lower.contains(p));
+        let text = if doing.is_empty() {
+            report
+        } else {
+            format!("{doing}: {report}")
+        };
+        if lost {
+            Error::DeviceLost(text)
+        } else {
+            Error::Backend(text)
+        }
     }
 
     /// Wraps an I/O error with the path it concerns.
@@ -199,10 +216,16 @@ mod tests {
     fn codes_are_stable_and_device_loss_is_recognised_once() {
         assert_eq!(Error::format("f", "r").code(), "bad_file");
         assert_eq!(Error::Mismatch("m".into()).code(), "pair_mismatch");
-        let e = Error::Coordinate { row: 3, reason: "NaN".into() };
+        let e = Error::Coordinate {
+            row: 3,
+            reason: "NaN".into(),
+        };
         assert_eq!((e.code(), e.row()), ("bad_coordinate", Some(3)));
         assert_eq!(e.shifted(10).row(), Some(13));
-        assert_eq!(Error::backend("read back", "Device is poisoned: OOM").code(), "device_lost");
+        assert_eq!(
+            Error::backend("read back", "Device is poisoned: OOM").code(),
+            "device_lost"
+        );
         assert_eq!(Error::backend("read back", "shader failed").code(), "backend");
         assert_eq!(Error::Unavailable("x".into()).code(), "unavailable");
     }

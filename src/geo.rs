@@ -6,6 +6,16 @@ use crate::error::{Error, Result};
 /// (see [`wrap_longitude`]). Errors name the first bad row: NaN or infinite values, latitude outside
 /// [−90, 90], an odd length or an empty input.
 pub fn validate_points(lonlat: &[f64]) -> Result<Vec<f64>> {
+    validate_points_at(lonlat, 0)
+}
+
+/// [`validate_points`] for points that are rows `first_row..` of a caller's larger input (a
+/// batch of it): a bad coordinate's error names the caller's row.
+pub fn validate_points_at(lonlat: &[f64], first_row: usize) -> Result<Vec<f64>> {
+    validate_rows(lonlat).map_err(|e| e.shifted(first_row))
+}
+
+fn validate_rows(lonlat: &[f64]) -> Result<Vec<f64>> {
     if lonlat.is_empty() {
         return Err(Error::Invalid("no points to embed".into()));
     }

@@ -36,7 +36,11 @@ pub fn for_rows<T: Send>(out: &mut [T], width: usize, min_rows: usize, f: impl F
         return f(0, out);
     }
     let chunk = rows.div_ceil(parts) * width;
-    let parts: Vec<(usize, &mut [T])> = out.chunks_mut(chunk).enumerate().map(|(i, p)| (i * chunk / width, p)).collect();
+    let parts: Vec<(usize, &mut [T])> = out
+        .chunks_mut(chunk)
+        .enumerate()
+        .map(|(i, p)| (i * chunk / width, p))
+        .collect();
     // A panic in `f` is a bug in this crate's own loops, not a caller's input: pass it on.
     if let Err(e) = map_parts(parts, "row-splitting", |(first, part)| f(first, part)) {
         panic!("{e}");

@@ -12,8 +12,8 @@ use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::model::{Compare, ShardScores, assemble, combine};
 use crate::model::LoadOptions;
+use crate::model::{Compare, DeviceFacts, DeviceRequest, ShardScores, Workers, add_shard_parts, combine, plan_device};
 use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
 fn web_sys_log(message: &str) {
@@ -43,10 +43,56 @@ pub fn error_codes() -> Vec<String> {
     Error::CODES.iter().map(|c| c.to_string()).collect()
 }
 
-/// The note of a page that asked for any device and got the CPU for want of a GPU adapter.
-#[wasm_bindgen(js_name = noGpuNote)]
-pub fn no_gpu_note() -> String {
-    crate::model::NO_GPU_NOTE.into()
+/// Where a model runs (`model::plan_device`): from the device asked for (`"auto"`,
+/// `"webgpu"`, `"cpu"`), the workers asked for (`0`: `'auto'`), and what the page probed:
+/// whether `navigator.gpu` exists, whether it gave an adapter and whether that is a software
+/// one, whether a WebGPU device was lost on this page, the bank file's bytes, the cores, and
+/// whether CPU workers can start. Errors with `unavailable` or `device_lost` for a GPU that
+/// cannot be had.
+#[wasm_bindgen(js_name = planDevice)]
+#[allow(clippy::too_many_arguments)] // the facts, each a plain value from JavaScript
+pub fn plan_device_js(
+    device: &str,
+    workers: usize,
+    gpu_api: bool,
+    adapter: bool,
+    software: bool,
+    lost: bool,
+    bank_bytes: f64,
+    cores: usize,
+    can_start_workers: bool,
+) -> Result<DevicePlanJs, JsValue> {
+    let facts = DeviceFacts {
+        gpu_api,
+        adapter,
+        software,
+        lost,
+        bank_bytes: bank_bytes as usize,
+        cores,
+        can_start_workers,
+    };
+    let workers = if workers == 0 {
+        Workers::Auto
+    } else {
+        Workers::Count(workers)
+    };
+    let plan = plan_device(DeviceRequest::parse(device)?, workers, &facts)?;
+    Ok(DevicePlanJs {
+        backend: plan.backend.name().into(),
+        workers: plan.workers,
+        note: plan.notes.join("; "),
+    })
+}
+
+/// `planDevice`'s answer.
+#[wasm_bindgen(getter_with_clone, js_name = DevicePlan)]
+pub struct DevicePlanJs {
+    /// `"webgpu"` or `"cpu"`.
+    pub backend: String,
+    /// CPU workers to split the bank over (1: the calling thread alone).
+    pub workers: usize,
+    /// Why the backend differs from the device asked for ('' if it does not).
+    pub note: String,
 }
 
 /// A loaded model (encoder, optional bank) on the browser's WebGPU device or the CPU.
@@ -60,8 +106,6 @@ struct Inner {
     backend: String,
     note: String,
     disposed: Cell<bool>,
-    /// A bank shard's first round, kept for its second (`scoreShard`, then `accumulateShard`).
-    shard_round: RefCell<Option<ShardScores>>,
 }
 
 #[wasm_bindgen]
@@ -98,12 +142,8 @@ impl WasmModel {
         for detail in &loaded.details {
             web_sys_log(&format!("georange: {detail}"));
         }
-        let backend = match loaded.backend {
-            Backend::Cpu => "cpu",
-            Backend::Wgpu => "webgpu",
-        };
         let note = loaded.notes.join("; ");
-        Ok(Self::wrap(loaded.model, backend, note))
+        Ok(Self::wrap(loaded.model, loaded.backend.name(), note))
     }
 
     /// Loads an encoder file and a bank shard that `shardBank` cut in this page, on the CPU (a
@@ -130,7 +170,6 @@ impl WasmModel {
                 backend: backend.into(),
                 note,
                 disposed: Cell::new(false),
-                shard_round: RefCell::new(None),
             }),
         }
     }
@@ -158,15 +197,23 @@ impl WasmModel {
         self.inner.note.clone()
     }
 
-    /// Output width of `model` (`"encoder"`, `"range"` or `"range+"`).
-    pub fn dim(&self, model: &str) -> Result<usize, JsValue> {
-        Ok(self.inner.model.dim(Variant::parse(model, 0.5)?))
+    /// Output width of `variant` (`"encoder"`, `"range"` or `"range+"`).
+    pub fn dim(&self, variant: &str) -> Result<usize, JsValue> {
+        Ok(self.inner.model.dim(Variant::parse(variant, 0.5)?))
+    }
+
+    /// Width of the high-resolution part of `variant`'s rows: their first columns (0 for the
+    /// encoder alone). See `Model::high_dim`.
+    #[wasm_bindgen(js_name = highDim)]
+    pub fn high_dim(&self, variant: &str) -> Result<usize, JsValue> {
+        Ok(self.inner.model.high_dim(Variant::parse(variant, 0.5)?))
     }
 
     /// Embeds points `lonlat` = [lon0, lat0, lon1, lat1, …] (degrees) as one batch; resolves
-    /// to a `Float32Array` of `points × dim` values.
+    /// to a `Float32Array` of `points × dim` values. The points are rows `first_row..` of the
+    /// caller's input: a bad coordinate's error names the caller's row.
     #[wasm_bindgen(js_name = embedBatch)]
-    pub fn embed_batch(&self, lonlat: Vec<f64>, model: String, beta: f32) -> Promise {
+    pub fn embed_batch(&self, lonlat: Vec<f64>, model: String, beta: f32, first_row: usize) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             if inner.disposed.get() {
@@ -175,11 +222,13 @@ impl WasmModel {
             let variant = Variant::parse(&model, beta).map_err(JsValue::from)?;
             let out = inner
                 .model
-                .embed_async(&lonlat, variant, usize::MAX)
+                .embed_async(&lonlat, variant, first_row)
                 .await
                 .map_err(JsValue::from)?;
             if inner.disposed.get() {
-                return Err(JsValue::from(Error::Disposed("the model was disposed during embed()".into())));
+                return Err(JsValue::from(Error::Disposed(
+                    "the model was disposed during embed()".into(),
+                )));
             }
             Ok(Float32Array::from(&out[..]).into())
         })
@@ -215,7 +264,11 @@ impl WasmModel {
                 return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
             }
             let by = Compare::parse(&by).map_err(JsValue::from)?;
-            let top = inner.model.similar_rows_async(&query, by, k).await.map_err(JsValue::from)?;
+            let top = inner
+                .model
+                .similar_rows_async(&query, by, k)
+                .await
+                .map_err(JsValue::from)?;
             let flat: Vec<f64> = top
                 .iter()
                 .flat_map(|s| [s.row as f64, s.similarity as f64, s.lon as f64, s.lat as f64])
@@ -237,7 +290,8 @@ impl WasmModel {
     }
 
     /// Round 1 of a batch on this bank shard (see `model::shard`; CPU only): scores at most
-    /// `shardBatch` points and keeps them for `accumulateShard` / `explainShard`.
+    /// `shardBatch` points, rows `first_row..` of the caller's input. The round it returns
+    /// holds its report and takes round 2 once (`accumulate` or `explain`).
     /// `exact_geo`: one byte per point, 1 where the geographic head ignores the cut-off
     /// (or empty).
     #[wasm_bindgen(js_name = scoreShard)]
@@ -247,41 +301,16 @@ impl WasmModel {
         model: String,
         beta: f32,
         exact_geo: Vec<u8>,
-    ) -> Result<ShardReport, JsValue> {
+        first_row: usize,
+    ) -> Result<ShardRound, JsValue> {
         self.check_live()?;
         let variant = Variant::parse(&model, beta)?;
         let exact: Vec<bool> = exact_geo.iter().map(|&b| b != 0).collect();
-        let scores = self.inner.model.score_shard(&lonlat, variant, &exact)?;
-        let report = ShardReport {
-            max: scores.max().to_vec(),
-            sum: scores.sum().to_vec(),
-            q: scores.q.clone(),
-            weights: scores.head_weights.clone(),
-            pruned: scores.pruned.iter().map(|&p| p as u8).collect(),
-        };
-        *self.inner.shard_round.borrow_mut() = Some(scores);
-        Ok(report)
-    }
-
-    /// Round 2 of the last `scoreShard` batch: this shard's part of the high-resolution
-    /// vectors (`points × value dim`), with its coefficients from `combineShards`.
-    #[wasm_bindgen(js_name = accumulateShard)]
-    pub fn accumulate_shard(&self, coef: Vec<f32>) -> Result<Float32Array, JsValue> {
-        self.check_live()?;
-        let round = self.inner.shard_round.borrow_mut().take().ok_or_else(no_round)?;
-        let out = self.inner.model.accumulate_shard(&round, &coef)?;
-        Ok(Float32Array::from(&out[..]))
-    }
-
-    /// Round 2 for the single point of the last `scoreShard` call: this shard's `k` heaviest
-    /// rows with their weights in the whole bank, `[row, weight, lon, lat]` × k (rows counted
-    /// within the shard).
-    #[wasm_bindgen(js_name = explainShard)]
-    pub fn explain_shard(&self, coef: Vec<f32>, k: usize) -> Result<js_sys::Float64Array, JsValue> {
-        self.check_live()?;
-        let round = self.inner.shard_round.borrow_mut().take().ok_or_else(no_round)?;
-        let top = self.inner.model.explain_shard(&round, &coef, k)?;
-        Ok(js_sys::Float64Array::from(&flatten(&top)[..]))
+        let scores = self.inner.model.score_shard(&lonlat, variant, &exact, first_row)?;
+        Ok(ShardRound {
+            owner: self.inner.clone(),
+            scores: RefCell::new(Some(scores)),
+        })
     }
 
     fn check_live(&self) -> Result<(), JsValue> {
@@ -305,24 +334,76 @@ fn flatten(top: &[crate::model::Contribution]) -> Vec<f64> {
         .collect()
 }
 
-fn no_round() -> Error {
-    Error::Invalid("no scored batch on this shard: call scoreShard first".into())
+/// One shard's round 1 for a batch (`scoreShard`): its report, and round 2 once. A round
+/// belongs to the model that scored it; used a second time it is refused
+/// (`invalid_argument`), so rounds can neither interleave nor repeat.
+#[wasm_bindgen]
+pub struct ShardRound {
+    owner: Rc<Inner>,
+    scores: RefCell<Option<ShardScores>>,
 }
 
-/// What one bank shard reports from round 1 (`scoreShard`); `combineShards` takes every
-/// shard's. Per (head, point) arrays are head-major; each field reads as a typed array.
-#[wasm_bindgen(getter_with_clone)]
-pub struct ShardReport {
-    /// Each (head, point)'s largest score over the shard (−Infinity: no row).
-    pub max: Vec<f32>,
-    /// Each (head, point)'s `Σ exp(score − max)` over the shard.
-    pub sum: Vec<f64>,
+#[wasm_bindgen]
+impl ShardRound {
+    /// Each (head, point)'s largest score over the shard (−Infinity: no row), head-major.
+    #[wasm_bindgen(getter)]
+    pub fn max(&self) -> Result<Vec<f32>, JsValue> {
+        self.read(|s| s.max().to_vec())
+    }
+
+    /// Each (head, point)'s `Σ exp(score − max)` over the shard, head-major.
+    #[wasm_bindgen(getter)]
+    pub fn sum(&self) -> Result<Vec<f64>, JsValue> {
+        self.read(|s| s.sum().to_vec())
+    }
+
     /// The points' normalised encodings, `points × encoder dim` (every shard has the same).
-    pub q: Vec<f32>,
+    #[wasm_bindgen(getter)]
+    pub fn q(&self) -> Result<Vec<f32>, JsValue> {
+        self.read(|s| s.q.clone())
+    }
+
     /// Each head's share of the output.
-    pub weights: Vec<f32>,
+    #[wasm_bindgen(getter)]
+    pub fn weights(&self) -> Result<Vec<f32>, JsValue> {
+        self.read(|s| s.head_weights.clone())
+    }
+
     /// 1 for a head limited by the geographic cut-off.
-    pub pruned: Vec<u8>,
+    #[wasm_bindgen(getter)]
+    pub fn pruned(&self) -> Result<Vec<u8>, JsValue> {
+        self.read(|s| s.pruned.iter().map(|&p| p as u8).collect())
+    }
+
+    /// Round 2: this shard's part of the high-resolution vectors (`points × value dim`), with
+    /// its coefficients from `combineShards`.
+    pub fn accumulate(&self, coef: Vec<f32>) -> Result<Float32Array, JsValue> {
+        let out = self.owner.model.accumulate_shard(self.take()?, &coef)?;
+        Ok(Float32Array::from(&out[..]))
+    }
+
+    /// Round 2 for a round of one point: this shard's `k` heaviest rows with their weights in
+    /// the whole bank, `[row, weight, lon, lat]` × k (rows counted within the shard).
+    pub fn explain(&self, coef: Vec<f32>, k: usize) -> Result<js_sys::Float64Array, JsValue> {
+        let top = self.owner.model.explain_shard(self.take()?, &coef, k)?;
+        Ok(js_sys::Float64Array::from(&flatten(&top)[..]))
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&ShardScores) -> T) -> Result<T, JsValue> {
+        let scores = self.scores.borrow();
+        Ok(f(scores.as_ref().ok_or_else(used_round)?))
+    }
+
+    fn take(&self) -> Result<ShardScores, JsValue> {
+        if self.owner.disposed.get() {
+            return Err(Error::Disposed("the model was disposed".into()).into());
+        }
+        Ok(self.scores.borrow_mut().take().ok_or_else(used_round)?)
+    }
+}
+
+fn used_round() -> Error {
+    Error::Invalid("this shard round was used already: score the batch again".into())
 }
 
 /// Verifies a bank file and cuts it into at most `parts` shards of contiguous rows, one per
@@ -397,15 +478,22 @@ pub fn combine_shards(
     })
 }
 
-/// The output rows of a batch from its round 2 (see `model::assemble`): `parts` is every
-/// shard's `accumulateShard` result concatenated, `q` the encodings any shard reported.
-#[wasm_bindgen(js_name = assembleShards)]
-pub fn assemble_shards(parts: Vec<f32>, shards: usize, q: Vec<f32>, points: usize) -> Result<Float32Array, JsValue> {
+/// The output rows of a batch from its round 2 (see `model::add_shard_parts`): `parts` is
+/// every shard's `accumulate` result concatenated, `q` the encodings any shard reported; the
+/// points are rows `first_row..` of the caller's input.
+#[wasm_bindgen(js_name = addShardParts)]
+pub fn add_shard_parts_js(
+    parts: Vec<f32>,
+    shards: usize,
+    q: Vec<f32>,
+    points: usize,
+    first_row: usize,
+) -> Result<Float32Array, JsValue> {
     if shards == 0 || !parts.len().is_multiple_of(shards) || parts.is_empty() {
         return Err(Error::Mismatch(format!("{} values for {shards} shards", parts.len())).into());
     }
     let parts: Vec<&[f32]> = parts.chunks((parts.len() / shards).max(1)).collect();
-    Ok(Float32Array::from(&assemble(&parts, &q, points)?[..]))
+    Ok(Float32Array::from(&add_shard_parts(&parts, &q, points, first_row)?[..]))
 }
 
 /// `combineShards`' result; each field reads as a typed array.

@@ -260,7 +260,8 @@ fn bad_inputs_give_one_line_errors() {
     };
     run(with("--gpu-attention", "flash"), "not the CPU");
     run(with("--gpu-attention", "fused"), "not the CPU");
-    run(with("--gpu-attention", "fast"), "expected stream, flash or fused");
+    run(with("--gpu-attention", "fast"), "possible values: stream, flash, fused");
+    run(with("--model", "range++"), "possible values: encoder, range, range+");
     run(with("--gpu-precision", "f16"), "precision its file stores");
 }
 

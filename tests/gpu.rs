@@ -4,6 +4,11 @@
 //! The GPU has no f64, so the encoder runs in f32 there: tolerances are those of the WebGPU
 //! path — cosine ≥ 0.999 for every row, max relative error ≤ 1e-3 for |lat| < 60°, for the
 //! encoder, RANGE and RANGE+ (β = 0, 0.5, 1).
+//!
+//! The rule for GPU tests: they are here (and in the unit tests of `src/attention/fused.rs`,
+//! the GPU kernel itself), and they need a GPU adapter: without one they fail, saying what to
+//! install (test.sh installs Mesa's lavapipe). The slow ones (minutes on lavapipe) are
+//! `#[ignore]`d: `cargo test --release --test gpu -- --include-ignored` runs them too.
 #![cfg(feature = "wgpu")]
 
 mod common;
@@ -311,6 +316,7 @@ fn the_gpu_precision_is_refused_on_the_cpu() {
 /// Refused for an int8 bank, on the CPU, without a bank, and for an f16 bank outside the
 /// `vulkan` build.
 #[test]
+#[ignore = "slow on lavapipe (about 140 s): cargo test --release --test gpu -- --include-ignored"]
 fn flash_attention_matches_the_stream() {
     let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
     let (enc, small) = converted(&L40, StorageDtype::F32);
@@ -541,6 +547,7 @@ fn a_large_int8_bank_reaches_the_gpu_in_parts_exactly() {
 /// bank's stated 2e-3. (The `vulkan` build reads no limit: its GPUs allow gigabytes.)
 #[test]
 #[cfg(not(feature = "vulkan"))]
+#[ignore = "slow on lavapipe (about 125 s): cargo test --release --test gpu -- --include-ignored"]
 fn a_bank_past_the_gpus_largest_buffer_is_held_in_tiles_never_misread() {
     let (device, dtype) = Backend::Wgpu.device().unwrap();
     let Some(limit) = georange::backend::max_buffer_bytes(&device).filter(|l| *l <= 512 << 20) else {
@@ -629,6 +636,13 @@ fn a_bank_past_the_gpus_largest_buffer_is_held_in_tiles_never_misread() {
 }
 
 /// "Places like this" on a GPU (f32, f16 and int8 banks) ranks as the CPU does.
+/// On a GPU the streamed path prunes RANGE+'s geographic head per 5° group of points, within
+/// the cut-off's stated error (`tests/pruning.rs` checks the CPU).
+#[test]
+fn the_streamed_pruning_on_wgpu_stays_within_its_stated_error() {
+    common::pruning::check_pruning(Backend::Wgpu, &[256]);
+}
+
 #[test]
 fn similar_rows_on_wgpu_match_the_cpu() {
     use georange::Compare;
@@ -646,7 +660,10 @@ fn similar_rows_on_wgpu_match_the_cpu() {
             // f16 rounds the rows: 2e-3 in the cosine; f32 and int8 (dequantised to f32): 1e-5.
             let tol = if precision == GpuPrecision::F16 { 2e-3 } else { 1e-5 };
             for (g, w) in got.iter().zip(&want) {
-                assert!((g.similarity - w.similarity).abs() < tol, "{precision:?} {by:?}: {g:?} vs {w:?}");
+                assert!(
+                    (g.similarity - w.similarity).abs() < tol,
+                    "{precision:?} {by:?}: {g:?} vs {w:?}"
+                );
             }
             if precision != GpuPrecision::F16 {
                 let rows = |v: &[georange::Similar]| v.iter().map(|s| s.row).collect::<Vec<_>>();

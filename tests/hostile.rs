@@ -65,7 +65,18 @@ fn command(kind: &str, file: &str, output: &Path, locations: &Path) -> Vec<Strin
         "values" => {
             let encoder = seed("encoder_file/satclip_f32.safetensors");
             let loc = locations.to_str().unwrap();
-            strings(&["bank", "build", "--encoder", &encoder, "--locations", loc, "--values", &file, "--out", &out])
+            strings(&[
+                "bank",
+                "build",
+                "--encoder",
+                &encoder,
+                "--locations",
+                loc,
+                "--values",
+                &file,
+                "--out",
+                &out,
+            ])
         }
         other => panic!("unknown kind {other:?} in the manifest"),
     }
@@ -107,7 +118,13 @@ fn every_malformed_file_gets_a_clean_error() {
             failures.push(format!("{file} ({kind}): {p}: {line}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} files:\n{}", failures.len(), manifest.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files:\n{}",
+        failures.len(),
+        manifest.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -73,7 +73,13 @@ fn no_module_uses_one_beside_or_above_its_layer() {
     let mut bad = Vec::new();
     for path in sources(&src) {
         let rel = path.strip_prefix(&src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .into_owned();
         let module = first.trim_end_matches(".rs").to_string();
         if module == "lib" || module == "bin" {
             continue; // the crate's root re-exports every layer; the CLI is a crate of its own
@@ -83,17 +89,30 @@ fn no_module_uses_one_beside_or_above_its_layer() {
             bad.push(format!("src/{}:{v}", rel.display()));
         }
     }
-    assert!(bad.is_empty(), "imports outside the layer map (ARCHITECTURE.md):\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "imports outside the layer map (ARCHITECTURE.md):\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn the_check_catches_an_upward_import() {
     // A bank file that reached up into attention, or sideways into the encoder.
     assert_eq!(upward_uses("bank", "use crate::attention::cpu::Head;").len(), 1);
-    assert_eq!(upward_uses("bank", "    let x = crate::encoder::weights::bias_name(n);").len(), 1);
+    assert_eq!(
+        upward_uses("bank", "    let x = crate::encoder::weights::bias_name(n);").len(),
+        1
+    );
     assert_eq!(upward_uses("format", "use crate::Model;").len(), 1);
     // Downward, own-module and commented uses pass.
-    assert!(upward_uses("attention", "use crate::bank::BankView; use crate::attention::HeadSpec;").is_empty());
+    assert!(
+        upward_uses(
+            "attention",
+            "use crate::bank::BankView; use crate::attention::HeadSpec;"
+        )
+        .is_empty()
+    );
     assert!(upward_uses("bank", "/// See [`crate::model::Model`].").is_empty());
     assert!(upward_uses("wasm", "use crate::{Backend, Model};").is_empty());
 }

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use georange::bank::{shard_files, shard_ranges, slice_file};
-use georange::model::{assemble, combine};
+use georange::model::{add_shard_parts, combine};
 use georange::{Backend, Bank, Encoder, Model, StorageDtype, Variant};
 
 fn load(enc: &Encoder, bank: &Bank, cutoff: Option<f64>) -> Model {
@@ -36,23 +36,24 @@ fn shards(enc: &Encoder, bytes: &[u8], parts: usize, cutoff: Option<f64>) -> Vec
 fn rounds(shards: &[(usize, Model)], pts: &[f64], v: Variant, exact: &[bool]) -> (Vec<f32>, Vec<bool>) {
     let scores: Vec<_> = shards
         .iter()
-        .map(|(_, m)| m.score_shard(pts, v, exact).unwrap())
+        .map(|(_, m)| m.score_shard(pts, v, exact, 0).unwrap())
         .collect();
     let max: Vec<&[f32]> = scores.iter().map(|s| s.max()).collect();
     let sum: Vec<&[f64]> = scores.iter().map(|s| s.sum()).collect();
     let c = combine(&max, &sum, &scores[0].head_weights, &scores[0].pruned).unwrap();
+    let q = scores[0].q.clone();
     let parts: Vec<Vec<f32>> = shards
         .iter()
-        .zip(scores.iter().zip(&c.coef))
+        .zip(scores.into_iter().zip(&c.coef))
         .map(|((_, m), (s, coef))| m.accumulate_shard(s, coef).unwrap())
         .collect();
     let parts: Vec<&[f32]> = parts.iter().map(Vec::as_slice).collect();
-    let rows = assemble(&parts, &scores[0].q, pts.len() / 2).unwrap();
+    let rows = add_shard_parts(&parts, &q, pts.len() / 2, 0).unwrap();
     (rows, c.missing)
 }
 
 /// Embeds like `js/shards.js`: batches of `shard_batch` points (all of them at once unless
-/// the cut-off applies: the stream's two passes; a few at a time: the fused passes); a batch
+/// the cut-off applies: the stream's two passes; a few at a time: the CPU kernel's passes); a batch
 /// with points that no shard has a row near is scored again with those points exact.
 fn sharded_embed(shards: &[(usize, Model)], pts: &[f64], v: Variant) -> (Vec<f32>, usize) {
     let mut out = Vec::new();
@@ -73,7 +74,7 @@ fn sharded_embed(shards: &[(usize, Model)], pts: &[f64], v: Variant) -> (Vec<f32
 
 #[test]
 fn shards_compute_what_the_whole_bank_does() {
-    // More points than the fused passes take at once: without the cut-off, the shards stream.
+    // More points than the CPU kernel's passes take at once: without the cut-off, the shards stream.
     let pts: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
     for dtype in [StorageDtype::F32, StorageDtype::Int8] {
         let (enc, bytes, bank) = bank_file(dtype);
@@ -146,7 +147,7 @@ fn streamed_shards_with_huge_values_keep_their_maxima() {
 
 /// A shard keeps its scores between the rounds (at most 4M of them) instead of scoring its
 /// rows again. Where the keys are at least as wide as the values, it takes streamed batches
-/// only as large as that allows — more than the fused passes take — and a larger batch goes
+/// only as large as that allows — more than the CPU kernel's passes take — and a larger batch goes
 /// in several; they compute what the whole bank does. 40,000 rows over two shards: RANGE
 /// keeps 209 points' scores, RANGE+ 104. With wider values the batch is not cut.
 #[test]
@@ -162,10 +163,10 @@ fn shards_keep_their_scores_in_batches_sized_for_them() {
     let whole = load(&enc, &Bank::from_bytes(&bytes, "bank").unwrap(), None);
     let sharded = shards(&enc, &bytes, 2, None);
     let pts: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
-    for (v, heads, fused_most) in [(Variant::Range, 1, 16), (Variant::RangePlus { beta: 0.5 }, 2, 32)] {
+    for (v, heads, kernel_most) in [(Variant::Range, 1, 16), (Variant::RangePlus { beta: 0.5 }, 2, 32)] {
         let batch = sharded[0].1.shard_batch(v);
         assert!(
-            batch > fused_most && batch * (rows / 2) * heads <= 4 << 20 && batch < pts.len() / 2,
+            batch > kernel_most && batch * (rows / 2) * heads <= 4 << 20 && batch < pts.len() / 2,
             "{v:?}: batches of {batch}"
         );
         let expected = whole.embed(&pts, v, 64, &mut |_| {}).unwrap();
@@ -201,14 +202,14 @@ fn shards_explain_what_the_whole_bank_explains() {
         let expected = whole.explain(lon, lat, v, 8).unwrap();
         let scores: Vec<_> = sharded
             .iter()
-            .map(|(_, m)| m.score_shard(&[lon, lat], v, &[true]).unwrap())
+            .map(|(_, m)| m.score_shard(&[lon, lat], v, &[true], 0).unwrap())
             .collect();
         let max: Vec<&[f32]> = scores.iter().map(|s| s.max()).collect();
         let sum: Vec<&[f64]> = scores.iter().map(|s| s.sum()).collect();
         let c = combine(&max, &sum, &scores[0].head_weights, &scores[0].pruned).unwrap();
         let mut got: Vec<_> = sharded
             .iter()
-            .zip(scores.iter().zip(&c.coef))
+            .zip(scores.into_iter().zip(&c.coef))
             .flat_map(|((start, m), (s, coef))| {
                 let mut top = m.explain_shard(s, coef, 8).unwrap();
                 top.iter_mut().for_each(|t| t.row += start);
@@ -280,26 +281,46 @@ fn mismatched_reports_and_batches_are_refused() {
     let (enc, bank) = converted(&L40, StorageDtype::Int8);
     let m = load(&enc, &bank, None);
     let too_many = vec![0.0; (m.shard_batch(Variant::Range) + 1) * 2];
-    assert!(m.score_shard(&too_many, Variant::Range, &[]).is_err());
-    // A streamed batch (more points than the fused passes take) checks its coefficients too.
+    assert!(m.score_shard(&too_many, Variant::Range, &[], 0).is_err());
+    // A streamed batch (more points than the CPU kernel's passes take) checks its coefficients too.
     let many: Vec<f64> = [queries(), queries(), queries(), queries()].concat();
-    let s = m.score_shard(&many, Variant::Range, &[]).unwrap();
-    assert!(m.accumulate_shard(&s, &[1.0, 1.0]).is_err());
-    assert!(m.explain_shard(&s, &vec![1.0; many.len() / 2], 3).is_err());
-    assert!(m.score_shard(&[0.0, 0.0, 1.0, 1.0], Variant::Range, &[true]).is_err());
-    assert!(m.score_shard(&[0.0, 0.0], Variant::Encoder, &[]).is_err());
+    let score = || m.score_shard(&many, Variant::Range, &[], 0).unwrap();
+    assert!(m.accumulate_shard(score(), &[1.0, 1.0]).is_err());
+    assert!(m.explain_shard(score(), &vec![1.0; many.len() / 2], 3).is_err());
+    assert!(
+        m.score_shard(&[0.0, 0.0, 1.0, 1.0], Variant::Range, &[true], 0)
+            .is_err()
+    );
+    assert!(m.score_shard(&[0.0, 0.0], Variant::Encoder, &[], 0).is_err());
     let err = m
-        .score_shard(&[0.0, f64::NAN], Variant::Range, &[])
+        .score_shard(&[0.0, f64::NAN], Variant::Range, &[], 0)
         .err()
         .unwrap()
         .to_string();
     assert!(err.contains("row 0"), "{err}");
-    let s = m.score_shard(&[0.0, 0.0], Variant::Range, &[]).unwrap();
-    assert!(m.accumulate_shard(&s, &[1.0, 1.0]).is_err());
-    assert!(m.explain_shard(&s, &[], 3).is_err());
+    // A batch that starts at the caller's row 40 names the caller's row.
+    let err = m
+        .score_shard(&[0.0, 0.0, 0.0, 91.0], Variant::Range, &[], 40)
+        .err()
+        .unwrap();
+    assert_eq!(err.row(), Some(41));
+    assert!(err.to_string().starts_with("row 41:"), "{err}");
+    let score = || m.score_shard(&[0.0, 0.0], Variant::Range, &[], 0).unwrap();
+    assert!(m.accumulate_shard(score(), &[1.0, 1.0]).is_err());
+    assert!(m.explain_shard(score(), &[], 3).is_err());
+    // A round goes back only to the model that scored it (a second use does not compile: the
+    // round is taken by value).
+    let other = load(&enc, &bank, None);
+    let err = other.accumulate_shard(score(), &[1.0]).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument");
+    assert!(m.accumulate_shard(score(), &[1.0]).is_ok());
     assert!(combine(&[&[0.0, 0.0]], &[&[1.0]], &[1.0], &[false]).is_err());
     assert!(combine(&[&[0.0]], &[&[1.0]], &[1.0, 1.0], &[false]).is_err());
-    assert!(assemble(&[&[1.0, 2.0]], &[0.5], 2).is_err());
-    let err = assemble(&[&[1.0, f32::NAN]], &[0.5, 0.5], 2).unwrap_err().to_string();
+    assert!(add_shard_parts(&[&[1.0, 2.0]], &[0.5], 2, 0).is_err());
+    let err = add_shard_parts(&[&[1.0, f32::NAN]], &[0.5, 0.5], 2, 0)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("row 1") && err.contains("not finite"), "{err}");
+    let err = add_shard_parts(&[&[1.0, f32::NAN]], &[0.5, 0.5], 2, 7).unwrap_err();
+    assert_eq!(err.row(), Some(8));
 }

@@ -187,7 +187,7 @@ map.on('click', async (e) => {
   clearError();
   try {
     const t0 = performance.now();
-    const v = await state.model.embed([lon, lat], { model: variant(), beta: beta() });
+    const v = await state.model.embed([lon, lat], { variant: variant(), beta: beta() });
     const ms = performance.now() - t0;
     demo.lastVector = Array.from(v);
     demo.lastPoint = [lon, lat];
@@ -208,7 +208,7 @@ async function explain(lon, lat) {
   list.innerHTML = '';
   showRows([], '#c0392b');
   if (variant() === 'encoder') return;
-  const top = await state.model.explain(lon, lat, { model: variant(), beta: beta(), k: 8 });
+  const top = await state.model.explain(lon, lat, { variant: variant(), beta: beta(), k: 8 });
   list.innerHTML = '<lh>Bank rows that contribute most:</lh>' +
     top.map((c) => `<li>row ${c.index}: ${(100 * c.weight).toFixed(1)}% at ${c.lon.toFixed(2)}, ${c.lat.toFixed(2)}</li>`).join('');
   const max = top[0]?.weight || 1;
@@ -219,7 +219,7 @@ async function explain(lon, lat) {
  * view coloured by similarity to the clicked point. */
 async function placesLike(v) {
   $('explain').innerHTML = '';
-  const high = v.subarray(0, state.model.dimOf(variant()) - state.model.dimOf('encoder'));
+  const high = state.model.highPart(v, variant());
   const t0 = performance.now();
   const places = await state.model.rankBank(high, { k: 10 });
   const ms = performance.now() - t0;
@@ -233,7 +233,7 @@ async function placesLike(v) {
 
 // ---- embedding layer ----------------------------------------------------------------------
 function layerOptions() {
-  return { model: variant(), beta: beta(), cellSize: Number($('resolution').value), basis: $('colours').value, batchSize: 256 };
+  return { variant: variant(), beta: beta(), cellSize: Number($('resolution').value), basis: $('colours').value, batchSize: 256 };
 }
 
 /** After each picture: the status line, the legend, and what the tests read. */

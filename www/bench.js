@@ -65,7 +65,7 @@ async function run() {
     for (const batch of options.batches) {
       $('status').textContent = `${name}, batch ${batch}…`;
       const input = points(batch);
-      const opts = { model: name, beta: 0.5, batchSize: batch };
+      const opts = { variant: name, beta: 0.5, batchSize: batch };
       // Warm-up: shaders, caches, and the engine's optimising tier (V8 takes a hot WebAssembly
       // function over on a later call, in every worker separately; single points settle after
       // about 15 calls, batches after 2–3).

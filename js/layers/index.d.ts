@@ -20,8 +20,10 @@ export interface GridOptions {
   rows?: number;
   /** Default `'mercator'`. */
   projection?: Projection;
-  /** The output to embed (`GeoRange.embed`'s `model`). */
-  model?: EmbedOptions['model'];
+  /** The output to embed (`GeoRange.embed`'s `variant`). */
+  variant?: EmbedOptions['variant'];
+  /** @deprecated the first name of `variant` (still read, with a note on the console). */
+  model?: EmbedOptions['variant'];
   beta?: number;
   /** Points per batch (default 256): the page repaints, and `signal` is checked, between them. */
   batchSize?: number;
@@ -100,7 +102,7 @@ export const MERCATOR_MAX_LAT: number;
 /** Fits the first three principal components of `n × dim` embeddings (a sample of ≤ 4,096 rows). */
 export function fitPca(embeddings: Float32Array, dim: number): PcaBasis;
 /** A basis fitted on the whole world (a coarse lon/lat grid), for colours that stay put. */
-export function worldBasis(model: GeoRange, options?: { model?: EmbedOptions['model']; beta?: number; cols?: number; rows?: number; signal?: AbortSignal }): Promise<PcaBasis>;
+export function worldBasis(model: GeoRange, options?: { variant?: EmbedOptions['variant']; beta?: number; cols?: number; rows?: number; signal?: AbortSignal }): Promise<PcaBasis>;
 /** The grid coloured by PCA: fitted on it, or with `basis` (the same colours for every grid). */
 export function pcaImage(grid: Grid, options?: { basis?: PcaBasis }): { image: LayerImage; basis: PcaBasis };
 /** The grid coloured by cosine similarity to `reference`, on `ramp` from `min` to `max`
@@ -126,14 +128,16 @@ export function rampColour(t: number, ramp?: string | string[]): [number, number
 export interface LiveLayerOptions {
   /** `'pca'` (default) or `'similarity'` (needs `reference`). */
   mode?: 'pca' | 'similarity';
-  /** Similarity: the embedding to compare with (as wide as the layer's `model` output). */
+  /** Similarity: the embedding to compare with (as wide as the layer's `variant` output). */
   reference?: Float32Array | number[];
   /** PCA colours: `'view'` (default: fitted on each view), `'world'` (fitted once on the whole
    * world: colours stay put as the view moves), or a basis of your own. */
   basis?: 'view' | 'world' | PcaBasis;
   /** Pixels per cell (default 8). */
   cellSize?: number;
-  model?: EmbedOptions['model'];
+  variant?: EmbedOptions['variant'];
+  /** @deprecated the first name of `variant`. */
+  model?: EmbedOptions['variant'];
   beta?: number;
   batchSize?: number;
   /** Similarity: the ramp and its range. */
@@ -152,7 +156,7 @@ export interface MapLayer {
   /** Embeds the view now (cancelling one running); the picture shown, or null if a later
    * refresh cancelled this one. */
   refresh(): Promise<Picture | null>;
-  /** Changes options (`mode`, `reference`, `model`, `beta`, `basis`, `cellSize`…) and refreshes. */
+  /** Changes options (`mode`, `reference`, `variant`, `beta`, `basis`, `cellSize`…) and refreshes. */
   update(changes: Partial<LiveLayerOptions>): Promise<Picture | null>;
   /** `refresh` for event handlers: errors go to `onError` or the console. */
   auto(): void;

@@ -4,6 +4,7 @@
 // ./openlayers.js, ./deckgl.js) only put that picture on their map.
 
 import { invalid } from '../errors.js';
+import { variantOf } from '../options.js';
 import { makeGrid } from './grid.js';
 import { fitPca, pcaColours } from './pca.js';
 import { rampColours } from './colour.js';
@@ -19,9 +20,11 @@ export { toCanvas, toDataUrl } from './canvas.js';
  * index.d.ts. Rejects with `code` `'aborted'` when `signal` fires (between batches).
  * @returns {Promise<import('./index.js').Grid>}
  */
-export async function embedGrid(model, { bounds, size, cellSize, cols, rows, projection = 'mercator', model: variant, beta, batchSize = 256, signal, onProgress } = {}) {
+export async function embedGrid(model, options = {}) {
+  const { bounds, size, cellSize, cols, rows, projection = 'mercator', beta, batchSize = 256, signal, onProgress } = options;
+  const variant = variantOf(options, undefined, 'embedGrid');
   const grid = makeGrid({ bounds, size, cellSize, cols, rows, projection });
-  const embeddings = await model.embed(grid.points, { model: variant, beta, batchSize, signal, onProgress });
+  const embeddings = await model.embed(grid.points, { variant, beta, batchSize, signal, onProgress });
   return { ...grid, embeddings, dim: embeddings.length / (grid.cols * grid.rows) };
 }
 
@@ -42,7 +45,7 @@ export function pcaImage(grid, { basis } = {}) {
 }
 
 /**
- * A PCA basis for the whole world under `options.model`/`beta`: fitted on a coarse lon/lat grid
+ * A PCA basis for the whole world under `options.variant`/`beta`: fitted on a coarse lon/lat grid
  * (`cols` × `rows`, default 72 × 36), for colours that stay put as the view moves.
  */
 export async function worldBasis(model, { cols = 72, rows = 36, ...options } = {}) {

@@ -3,6 +3,7 @@
 // pixel size now) and `show` (put a picture on the map).
 
 import { embedGrid, pcaImage, similarityImage, worldBasis } from './index.js';
+import { withVariant } from '../options.js';
 
 /**
  * @param {import('./index.js').LiveLayerOptions & {
@@ -11,7 +12,7 @@ import { embedGrid, pcaImage, similarityImage, worldBasis } from './index.js';
  *   detach?: () => void }} options `detach` takes the layer off its map (`remove`)
  */
 export function liveLayer({ view, show, detach = () => {}, ...options }) {
-  const settings = { mode: 'pca', basis: 'view', cellSize: 8, ...options };
+  const settings = { mode: 'pca', basis: 'view', cellSize: 8, ...withVariant(options, 'liveLayer') };
   let controller = null;
   let worldBases = new Map();
   let last = null;
@@ -20,8 +21,8 @@ export function liveLayer({ view, show, detach = () => {}, ...options }) {
   async function basisFor(signal) {
     if (settings.basis === 'view') return undefined;
     if (settings.basis !== 'world') return settings.basis;
-    const key = `${settings.model}/${settings.beta}`;
-    if (!worldBases.has(key)) worldBases.set(key, await worldBasis(settings.geoRange, { model: settings.model, beta: settings.beta, signal }));
+    const key = `${settings.variant}/${settings.beta}`;
+    if (!worldBases.has(key)) worldBases.set(key, await worldBasis(settings.geoRange, { variant: settings.variant, beta: settings.beta, signal }));
     return worldBases.get(key);
   }
 
@@ -52,10 +53,11 @@ export function liveLayer({ view, show, detach = () => {}, ...options }) {
     /** Embeds the map's view now (cancelling one still running); resolves to what it showed,
      * or null when a later refresh cancelled it. */
     refresh,
-    /** Changes options (`mode`, `reference`, `model`, `beta`, `cellSize`, `basis`…) and refreshes. */
+    /** Changes options (`mode`, `reference`, `variant`, `beta`, `cellSize`, `basis`…) and refreshes. */
     update(changes) {
-      if ('model' in changes || 'beta' in changes) worldBases = new Map();
-      Object.assign(settings, changes);
+      const named = withVariant(changes, 'layer.update');
+      if ('variant' in named || 'beta' in named) worldBases = new Map();
+      Object.assign(settings, named);
       return refresh();
     },
     /** `refresh` for map events: an error goes to `onError`, else to the console. */

@@ -3,7 +3,7 @@ package and CLI (the same numbers as the browser computes).
 
 >>> import georange, numpy as np
 >>> m = georange.Model("encoder.safetensors", bank="bank.safetensors", device="cpu")
->>> v = m.embed(np.array([[-90.19, 38.63], [85.32, 27.72]]), model="range+", beta=0.5)
+>>> v = m.embed(np.array([[-90.19, 38.63], [85.32, 27.72]]), variant="range+", beta=0.5)
 >>> v.shape == (2, m.dim("range+"))
 True
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import warnings
 from typing import Callable, List, Optional, Tuple, Union
 
 import numpy as np
@@ -28,18 +29,21 @@ from .errors import (BY_CODE, CODES, BackendError, BadCoordinate, BadFile, Devic
                      FileUnreadable, GeoRangeError, InvalidArgument, PairMismatch, Unavailable)
 
 __all__ = [
-    "Model", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
+    "Model", "VARIANTS", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
     "FileUnreadable", "BackendError", "DeviceLost", "Unavailable", "Disposed", "CODES", "BY_CODE",
 ]
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray]
 Progress = Union[None, bool, Callable[[int, int], None]]
 
-MODELS = ("encoder", "range", "range+")
-"""The model names: the location encoder alone, RANGE, RANGE+."""
+VARIANTS = ("encoder", "range", "range+")
+"""The variants: the location encoder alone, RANGE, RANGE+."""
+
+MODELS = VARIANTS
+"""The first name of :data:`VARIANTS` (kept for old code)."""
 
 BATCH = 8192
-"""Points per engine call by default: progress is reported after each."""
+"""Points per batch by default (the engine cuts them): progress is reported after each."""
 
 
 def _source_key(source: Source):
@@ -84,15 +88,13 @@ def _reporter(progress: Progress, total: int) -> Tuple[Callable[[int], None], Ca
     return (lambda done: None), (lambda: None)
 
 
-def _shifted(e: GeoRangeError, offset: int) -> GeoRangeError:
-    """`e` with its row (and the message's leading `row N`) moved by `offset`."""
-    if e.row is None or offset == 0:
-        return e
-    message = str(e)
-    prefix = f"row {e.row}"
-    if message.startswith(prefix):
-        message = f"row {e.row + offset}{message[len(prefix):]}"
-    return type(e)(message, e.code, e.row + offset)
+def _variant(variant: Optional[str], model: Optional[str], where: str, default: Optional[str]) -> Optional[str]:
+    """The variant a call names: ``variant``, or its first name ``model`` (deprecated)."""
+    if model is not None:
+        warnings.warn(f"georange: {where}'s argument `model` is now `variant`", DeprecationWarning, stacklevel=3)
+        if variant is None:
+            variant = model
+    return variant if variant is not None else default
 
 
 class Model:
@@ -101,8 +103,8 @@ class Model:
     Args:
         encoder: the encoder file (``georange convert …``): a path or its bytes.
         bank: the bank file, a path or bytes; without it only ``model="encoder"`` works.
-        device: ``"cpu"``, ``"wgpu"`` (Vulkan/Metal; fails without a GPU) or ``"auto"``
-            (the GPU, else the CPU; :attr:`note` says why).
+        device: ``"cpu"``, ``"webgpu"`` (also ``"wgpu"``: Vulkan/Metal; fails without a GPU)
+            or ``"auto"`` (the GPU, else the CPU; :attr:`note` says why).
         threads: threads for its calls (default: the CPUs this process may use).
         geo_cutoff_deg: approximate RANGE+ (bank rows further than this from a point are
             skipped); ``None``: exact.
@@ -139,7 +141,7 @@ class Model:
 
     @property
     def backend(self) -> str:
-        """Where it computes: ``"cpu"`` or ``"wgpu"``."""
+        """Where it computes: ``"cpu"`` or ``"webgpu"``."""
         return self._live.backend
 
     @property
@@ -156,20 +158,26 @@ class Model:
     def has_bank(self) -> bool:
         return self._bank is not None
 
-    def dim(self, model: str = "range+") -> int:
-        """The width of ``model``'s embeddings (``"encoder"``, ``"range"`` or ``"range+"``)."""
-        return self._live.dim(model)
+    def dim(self, variant: str = "range+", *, model: Optional[str] = None) -> int:
+        """The width of ``variant``'s embeddings (``"encoder"``, ``"range"`` or ``"range+"``)."""
+        return self._live.dim(_variant(variant if model is None else None, model, "Model.dim", "range+"))
 
-    def embed(self, lonlat, model: Optional[str] = None, beta: float = 0.5, *, batch_size: int = BATCH,
-              progress: Progress = None) -> np.ndarray:
+    def high_part(self, embeddings: np.ndarray, variant: Optional[str] = None) -> np.ndarray:
+        """The high-resolution part of ``variant``'s embeddings: a view of their first columns,
+        before the encoder's (none for ``"encoder"``); ``variant`` defaults as :meth:`embed`'s."""
+        variant = variant or ("range+" if self.has_bank else "encoder")
+        return np.asarray(embeddings)[..., : self._live.high_dim(variant)]
+
+    def embed(self, lonlat, variant: Optional[str] = None, beta: float = 0.5, *, batch_size: int = BATCH,
+              progress: Progress = None, model: Optional[str] = None) -> np.ndarray:
         """Embeds points.
 
         Args:
             lonlat: ``(N, 2)`` [lon, lat] in degrees (any array-like; taken as float64).
-            model: ``"encoder"``, ``"range"`` or ``"range+"`` (default: ``"range+"`` with a
-                bank, else ``"encoder"``).
+            variant: ``"encoder"``, ``"range"`` or ``"range+"`` (default: ``"range+"`` with a
+                bank, else ``"encoder"``). ``model=`` is its first name (deprecated).
             beta: RANGE+'s mix of semantic (1) and geographic (0) retrieval.
-            batch_size: points per engine call; progress is reported after each.
+            batch_size: points per batch; progress is reported after each.
             progress: ``callback(done, total)``, or ``True`` for a tqdm bar.
 
         Returns:
@@ -177,35 +185,29 @@ class Model:
 
         Raises:
             BadCoordinate: a NaN, infinite or out-of-range point, with its ``row``.
-            InvalidArgument: a wrong shape or model name.
+            InvalidArgument: a wrong shape or variant name.
         """
-        model = model or ("range+" if self.has_bank else "encoder")
+        variant = _variant(variant, model, "Model.embed", "range+" if self.has_bank else "encoder")
         engine = self._live
         points = np.ascontiguousarray(lonlat, dtype=np.float64)
         if points.ndim != 2 or points.shape[1] != 2:
             raise InvalidArgument(f"lonlat must have shape (N, 2), got {points.shape}", "invalid_argument")
         if batch_size < 1:
             raise InvalidArgument(f"batch_size must be at least 1, got {batch_size}", "invalid_argument")
-        total = len(points)
-        out = np.empty((total, engine.dim(model)), dtype=np.float32)
-        report, close = _reporter(progress, total)
+        if len(points) == 0:
+            return np.empty((0, engine.dim(variant)), dtype=np.float32)
+        report, close = _reporter(progress, len(points))
         try:
-            for start in range(0, total, batch_size):
-                part = points[start:start + batch_size]
-                try:
-                    out[start:start + len(part)] = engine.embed(part, model, beta)
-                except GeoRangeError as e:
-                    raise _shifted(e, start) from None
-                report(start + len(part))
+            # The engine cuts the batches and names the caller's row in an error.
+            return engine.embed(points, variant, beta, batch_size, report if progress else None)
         finally:
             close()
-        return out
 
-    def explain(self, lon: float, lat: float, k: int = 10, *, model: str = "range+",
-                beta: float = 0.5) -> List[Tuple[int, float, float, float]]:
+    def explain(self, lon: float, lat: float, k: int = 10, *, variant: Optional[str] = None,
+                beta: float = 0.5, model: Optional[str] = None) -> List[Tuple[int, float, float, float]]:
         """The ``k`` bank rows that weigh most in a point's embedding, heaviest first:
         ``(index, weight, lon, lat)`` each."""
-        return self._live.explain(lon, lat, k, model, beta)
+        return self._live.explain(lon, lat, k, _variant(variant, model, "Model.explain", "range+"), beta)
 
     def rank_bank(self, vector, by: str = "values", k: int = 10) -> List[Tuple[int, float, float, float]]:
         """"Places like this": the ``k`` bank rows most alike to ``vector`` (cosine similarity),
@@ -220,15 +222,16 @@ class Model:
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
         return self._live.rank_bank(query, by, k)
 
-    def places_like(self, lon: float, lat: float, k: int = 10, *, model: str = "range+", beta: float = 0.5,
-                    by: str = "values") -> List[Tuple[int, float, float, float]]:
-        """The bank's places most like (``lon``, ``lat``): its embedding under ``model`` ranked
+    def places_like(self, lon: float, lat: float, k: int = 10, *, variant: Optional[str] = None, beta: float = 0.5,
+                    by: str = "values", model: Optional[str] = None) -> List[Tuple[int, float, float, float]]:
+        """The bank's places most like (``lon``, ``lat``): its embedding under ``variant`` ranked
         by ``rank_bank`` (``by="values"``: its high-resolution part against each row's value;
         ``"keys"``: the encoder's output against each row's key)."""
+        variant = _variant(variant, model, "Model.places_like", "range+")
         if by == "keys":
-            return self.rank_bank(self.embed([[lon, lat]], model="encoder")[0], by, k)
-        v = self.embed([[lon, lat]], model=model, beta=beta)[0]
-        return self.rank_bank(v[: self.dim(model) - self.dim("encoder")], by, k)
+            return self.rank_bank(self.embed([[lon, lat]], variant="encoder")[0], by, k)
+        v = self.embed([[lon, lat]], variant=variant, beta=beta)[0]
+        return self.rank_bank(self.high_part(v, variant), by, k)
 
     def __repr__(self) -> str:
         state = "closed" if self._engine is None else f"{self.backend}, {self.threads} threads"

@@ -20,7 +20,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import BATCH, Model, Source
+from . import BATCH, Model, Source, _variant
 from .errors import GeoRangeError, InvalidArgument
 
 __all__ = ["embed", "embed_frame", "embedding_type", "wkb_points"]
@@ -88,8 +88,8 @@ def embed_frame(pdf, model: Model, *, lon: str = "lon", lat: str = "lat", geomet
 
 
 def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon", lat: str = "lat",
-          geometry: Optional[str] = None, model: str = "range+", beta: float = 0.5, column: str = "embedding", device: str = "cpu",
-          threads: Optional[int] = None, batch_size: int = BATCH):
+          geometry: Optional[str] = None, variant: Optional[str] = None, beta: float = 0.5, column: str = "embedding",
+          device: str = "cpu", threads: Optional[int] = None, batch_size: int = BATCH, model: Optional[str] = None):
     """Adds an ``embedding`` column to a Dask DataFrame, computed on the workers.
 
     Args:
@@ -98,12 +98,13 @@ def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon
         lon, lat: the coordinate columns' names.
         geometry: instead of ``lon``/``lat``, a column of WKB points in lon/lat (a GeoParquet
             file's ``geometry``, read by ``dd.read_parquet``).
-        model: ``"encoder"``, ``"range"`` or ``"range+"``; ``beta``: RANGE+'s mix.
+        variant: ``"encoder"``, ``"range"`` or ``"range+"`` (default); ``beta``: RANGE+'s mix.
+            ``model=`` is its first name (deprecated).
         column: the new column's name.
         device, threads: as for :class:`georange.Model`, on each worker (``threads``: the
             engine's threads per task; with several Dask threads per worker, keep their
             product within the worker's cores).
-        batch_size: points per engine call within a partition.
+        batch_size: points per batch within a partition.
 
     Returns:
         A lazy Dask DataFrame: ``df``'s columns plus ``column``, of Arrow type
@@ -112,8 +113,9 @@ def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon
     import dask
     import pandas as pd
 
+    variant = _variant(variant, model, "georange.dask.embed", "range+")
     loaded = Model(encoder, bank, device=device, threads=threads)
-    dim = loaded.dim(model)
+    dim = loaded.dim(variant)
     if column in df.columns:
         raise ValueError(f"the DataFrame already has a column {column!r}")
     for name in (lon, lat) if geometry is None else (geometry,):
@@ -122,5 +124,5 @@ def embed(df, encoder: Source, bank: Optional[Source] = None, *, lon: str = "lon
     meta = df._meta.assign(**{column: pd.Series(pd.array([], dtype=pd.ArrowDtype(embedding_type(dim))))})
     # One graph key for the model (its sources), not a copy in every task.
     shared = dask.delayed(loaded, pure=True)
-    return df.map_partitions(embed_frame, shared, lon=lon, lat=lat, geometry=geometry, variant=model, beta=beta,
+    return df.map_partitions(embed_frame, shared, lon=lon, lat=lat, geometry=geometry, variant=variant, beta=beta,
                              column=column, batch_size=batch_size, meta=meta)

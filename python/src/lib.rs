@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use georange::model::LoadOptions;
-use georange::{Backend, Bank, Compare, Encoder, Error, Model, Variant};
+use georange::{Bank, Compare, Encoder, Error, Model, Variant};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyRuntimeError;
@@ -80,6 +80,16 @@ impl Engine {
         }
     }
 
+    /// `width(model, variant)` for the variant named `name`.
+    fn width(&self, py: Python<'_>, name: &str, width: fn(&Model, Variant) -> usize) -> PyResult<usize> {
+        let variant = Variant::parse(name, 0.5).map_err(|e| to_py(py, e))?;
+        let m = self
+            .model
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("a georange call panicked earlier"))?;
+        Ok(width(&m, variant))
+    }
+
     /// `f(model)` in this model's pool, bounded to its threads, with the GIL released.
     fn run<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&Model) -> Result<R, Error> + Send) -> PyResult<R> {
         let threads = self.threads;
@@ -97,7 +107,8 @@ impl Engine {
 
 #[pymethods]
 impl Engine {
-    /// Loads `encoder` and `bank` (paths or bytes) on `device` ("cpu", "wgpu" or "auto").
+    /// Loads `encoder` and `bank` (paths or bytes) on `device` ("cpu", "webgpu" (also "wgpu")
+    /// or "auto").
     #[new]
     #[pyo3(signature = (encoder, bank=None, device="cpu", threads=None, geo_cutoff_deg=None))]
     fn new(
@@ -134,23 +145,27 @@ impl Engine {
             threads,
             pool: Mutex::new(None),
             notes: loaded.notes,
-            backend: match loaded.backend {
-                Backend::Cpu => "cpu",
-                Backend::Wgpu => "wgpu",
-            },
+            backend: loaded.backend.name(),
         })
     }
 
-    /// `(N, 2)` float64 [lon, lat] degrees → `(N, dim(model))` float32.
-    #[pyo3(signature = (lonlat, model, beta=0.5))]
+    /// `(N, 2)` float64 [lon, lat] degrees → `(N, dim(variant))` float32, in batches of
+    /// `batch` points (the core cuts them; an error names the caller's row), calling
+    /// `progress(done)` after each.
+    #[pyo3(signature = (lonlat, variant, beta=0.5, batch=8192, progress=None))]
     fn embed<'py>(
         &self,
         py: Python<'py>,
         lonlat: PyReadonlyArray2<'py, f64>,
-        model: &str,
+        variant: &str,
         beta: f32,
+        batch: usize,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let variant = Variant::parse(model, beta).map_err(|e| to_py(py, e))?;
+        let variant = Variant::parse(variant, beta).map_err(|e| to_py(py, e))?;
+        if batch == 0 {
+            return Err(to_py(py, Error::Invalid("batch_size must be at least 1".into())));
+        }
         let view = lonlat.as_array();
         let (rows, cols) = view.dim();
         if cols != 2 {
@@ -160,36 +175,46 @@ impl Engine {
             ));
         }
         let points = view.iter().copied().collect::<Vec<f64>>();
+        // The first exception the callback raised, raised once the call is done.
+        let mut raised: Option<PyErr> = None;
         let (out, dim) = self.run(py, |m| {
             let dim = m.dim(variant);
-            Ok((m.embed(&points, variant, m.max_batch(), &mut |_| {})?, dim))
+            let mut report = |done: usize| {
+                if let (Some(f), None) = (&progress, &raised) {
+                    raised = Python::attach(|py| f.call1(py, (done,)).err());
+                }
+            };
+            Ok((m.embed(&points, variant, batch, &mut report)?, dim))
         })?;
+        if let Some(e) = raised {
+            return Err(e);
+        }
         let rows = Array2::from_shape_vec((rows, dim), out).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         Ok(rows.into_pyarray(py))
     }
 
-    /// Output width of `model`: "encoder", "range" or "range+".
-    fn dim(&self, py: Python<'_>, model: &str) -> PyResult<usize> {
-        let variant = Variant::parse(model, 0.5).map_err(|e| to_py(py, e))?;
-        let m = self
-            .model
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("a georange call panicked earlier"))?;
-        Ok(m.dim(variant))
+    /// Output width of `variant`: "encoder", "range" or "range+".
+    fn dim(&self, py: Python<'_>, variant: &str) -> PyResult<usize> {
+        self.width(py, variant, Model::dim)
+    }
+
+    /// Width of the high-resolution part of `variant`'s rows (their first columns).
+    fn high_dim(&self, py: Python<'_>, variant: &str) -> PyResult<usize> {
+        self.width(py, variant, Model::high_dim)
     }
 
     /// The `k` bank rows that weigh most in a point's embedding: (row, weight, lon, lat).
-    #[pyo3(signature = (lon, lat, k=10, model="range+", beta=0.5))]
+    #[pyo3(signature = (lon, lat, k=10, variant="range+", beta=0.5))]
     fn explain(
         &self,
         py: Python<'_>,
         lon: f64,
         lat: f64,
         k: usize,
-        model: &str,
+        variant: &str,
         beta: f32,
     ) -> PyResult<Vec<(usize, f32, f32, f32)>> {
-        let variant = Variant::parse(model, beta).map_err(|e| to_py(py, e))?;
+        let variant = Variant::parse(variant, beta).map_err(|e| to_py(py, e))?;
         let rows = self.run(py, |m| m.explain(lon, lat, variant, k))?;
         Ok(rows.into_iter().map(|c| (c.row, c.weight, c.lon, c.lat)).collect())
     }
@@ -210,7 +235,7 @@ impl Engine {
         Ok(rows.into_iter().map(|s| (s.row, s.similarity, s.lon, s.lat)).collect())
     }
 
-    /// Where the model runs: "cpu" or "wgpu".
+    /// Where the model runs: "cpu" or "webgpu".
     #[getter]
     fn backend(&self) -> &'static str {
         self.backend

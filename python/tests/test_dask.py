@@ -47,7 +47,7 @@ def test_dask_partitions_on_two_workers_equal_one_call(l40, cluster, tmp_path):
     df = dd.read_parquet(source, split_row_groups=True)
     assert df.npartitions >= 5 and len(frame) >= 20_000
 
-    out = georange.dask.embed(df, encoder=str(encoder), bank=str(bank), lon="lon", lat="lat", model="range+", beta=0.5,
+    out = georange.dask.embed(df, encoder=str(encoder), bank=str(bank), lon="lon", lat="lat", variant="range+", beta=0.5,
                               batch_size=500)
     model = georange.Model(encoder, bank=bank)
     assert out.dtypes["embedding"] == pd.ArrowDtype(pa.list_(pa.float32(), model.dim("range+")))
@@ -61,10 +61,10 @@ def test_dask_partitions_on_two_workers_equal_one_call(l40, cluster, tmp_path):
     got = pd.read_parquet(target, dtype_backend="pyarrow").sort_values("id")
     rows = np.stack(got["embedding"].to_numpy())
     points = frame.sort_values("id")[["lon", "lat"]].to_numpy()
-    same_batches = model.embed(points, model="range+", beta=0.5, batch_size=500)
+    same_batches = model.embed(points, variant="range+", beta=0.5, batch_size=500)
     assert rows.shape == same_batches.shape == (len(frame), model.dim("range+"))
     assert np.array_equal(rows, same_batches)
-    default = model.embed(points, model="range+", beta=0.5)
+    default = model.embed(points, variant="range+", beta=0.5)
     rel = np.linalg.norm(rows - default, axis=1) / np.linalg.norm(default, axis=1)
     assert rel.max() <= 2e-6, rel.max()
     assert (got["name"].to_numpy() == frame.sort_values("id")["name"].to_numpy()).all()

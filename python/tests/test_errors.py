@@ -55,12 +55,36 @@ def test_a_bad_coordinate_is_a_value_error_naming_its_row(l40, bad, row):
         assert str(e.value).startswith(f"row {row}")
 
 
+def test_an_error_in_the_third_batch_names_the_callers_row(l40):
+    """The engine cuts the batches and is told nothing else: it names the caller's row itself."""
+    encoder, bank = l40
+    m = georange.Model(encoder, bank=bank)
+    points = np.zeros((10, 2))
+    points[7] = (0.0, 95.0)
+    done = []
+    with pytest.raises(georange.BadCoordinate) as e:
+        m.embed(points, batch_size=3, progress=lambda d, total: done.append(d))
+    assert e.value.row == 7 and str(e.value).startswith("row 7: latitude 95"), str(e.value)
+    assert done == []  # the whole call is checked before its first batch runs
+
+
+def test_the_old_model_argument_still_works_with_a_warning(l40):
+    encoder, bank = l40
+    m = georange.Model(encoder, bank=bank)
+    points = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.warns(DeprecationWarning, match="variant"):
+        old = m.embed(points, model="range")
+    assert np.array_equal(old, m.embed(points, variant="range"))
+    assert m.high_part(old, "range").shape == (2, m.dim("range") - m.dim("encoder"))
+    assert m.high_part(old, "encoder").shape == (2, 0)
+
+
 def test_bad_arguments_are_invalid_argument(l40):
     encoder, bank = l40
     m = georange.Model(encoder, bank=bank)
-    cases = [lambda: m.embed(np.zeros((3, 3))), lambda: m.embed(np.zeros(4)), lambda: m.embed(np.zeros((2, 2)), model="rnage"),
-             lambda: m.embed(np.zeros((2, 2)), model="range+", beta=1.5), lambda: m.dim("nope"),
-             lambda: georange.Model(encoder).embed(np.zeros((2, 2)), model="range"),
+    cases = [lambda: m.embed(np.zeros((3, 3))), lambda: m.embed(np.zeros(4)), lambda: m.embed(np.zeros((2, 2)), variant="rnage"),
+             lambda: m.embed(np.zeros((2, 2)), variant="range+", beta=1.5), lambda: m.dim("nope"),
+             lambda: georange.Model(encoder).embed(np.zeros((2, 2)), variant="range"),
              lambda: georange.Model(encoder, threads=0), lambda: georange.Model(encoder, device="tpu"),
              lambda: m.embed(np.zeros((2, 2)), batch_size=0)]
     for i, call in enumerate(cases):

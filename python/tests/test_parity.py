@@ -44,10 +44,10 @@ def test_satclip_range_and_range_plus_match_the_reference(satclip, tag):
     encoder, bank = satclip[tag]
     m = georange.Model(encoder, bank=bank, device="cpu")
     points = queries()
-    check_rows(m.embed(points, model="encoder"), golden(f"golden_{tag}_encoder"), 0, f"{tag} encoder")
+    check_rows(m.embed(points, variant="encoder"), golden(f"golden_{tag}_encoder"), 0, f"{tag} encoder")
     high = m.dim("range") - m.dim("encoder")
     for name, model, beta in VARIANTS:
-        got = m.embed(points, model=model, beta=beta)
+        got = m.embed(points, variant=model, beta=beta)
         assert got.dtype == np.float32 and got.shape == (len(points), m.dim(model))
         check_rows(got, golden(f"golden_{tag}_{name}"), high, f"{tag} {name}")
 
@@ -58,12 +58,12 @@ def test_geoclip_real_weights_match_geoclip(geoclip):
     encoder, bank = geoclip
     m = georange.Model(encoder, bank=bank)
     points = queries()
-    got = m.embed(points, model="encoder")
+    got = m.embed(points, variant="encoder")
     want = golden("golden_geoclip_f64")
     rel = np.linalg.norm(got - want, axis=1) / np.linalg.norm(want, axis=1)
     assert rel.max() <= 1e-5, rel.max()
     for model, beta, name in [("range", 0.5, "golden_geoclip_range_f64"), ("range+", 0.5, "golden_geoclip_rangeplus_b05_f64")]:
-        got, want = m.embed(points, model=model, beta=beta).astype(np.float64), golden(name)
+        got, want = m.embed(points, variant=model, beta=beta).astype(np.float64), golden(name)
         high = want.shape[1] - m.dim("encoder")
         rel = np.linalg.norm(got[:, :high] - want[:, :high], axis=1) / np.linalg.norm(want[:, :high], axis=1)
         assert rel.max() <= 1e-5, (model, rel.max())
@@ -83,8 +83,8 @@ def test_batches_and_threads_do_not_change_the_rows_beyond_rounding(l40):
     points = queries()
     one = georange.Model(encoder, bank=bank, threads=1)
     assert one.threads == 1
-    whole = one.embed(points, model="range+")
-    small = georange.Model(encoder, bank=bank, threads=2).embed(points, model="range+", batch_size=3)
+    whole = one.embed(points, variant="range+")
+    small = georange.Model(encoder, bank=bank, threads=2).embed(points, variant="range+", batch_size=3)
     assert np.abs(whole - small).max() <= 1e-6 * np.abs(whole).max()
 
 
@@ -119,10 +119,10 @@ def test_device_wgpu_agrees_with_the_cpu_or_says_it_is_unavailable(l40):
     except georange.Unavailable as e:
         assert e.code == "unavailable"
         pytest.skip(f"no GPU adapter here: {e}")
-    assert gpu.backend == "wgpu"
+    assert gpu.backend == "webgpu"  # the one name of the GPU backend; "wgpu" is read as it
     points = queries()
     for model, beta in [("encoder", 0.5), ("range", 0.5), ("range+", 0.5)]:
-        got = gpu.embed(points, model=model, beta=beta)
-        want = georange.Model(encoder, bank=bank).embed(points, model=model, beta=beta)
+        got = gpu.embed(points, variant=model, beta=beta)
+        want = georange.Model(encoder, bank=bank).embed(points, variant=model, beta=beta)
         cos = (got * want).sum(1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(want, axis=1))
         assert cos.min() >= 0.999, (model, cos.min())

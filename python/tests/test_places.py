@@ -42,7 +42,7 @@ def test_ranking_matches_brute_force_by_values_and_keys(which, request):
     with georange.Model(encoder, bank=bank) as m:
         vd = m.dim("range") - m.dim("encoder")
         for lon, lat in [(2.35, 48.85), (-60.0, -3.0), (179.5, -16.5)]:
-            v = m.embed([[lon, lat]], model="range+", beta=0.5)[0]
+            v = m.embed([[lon, lat]], variant="range+", beta=0.5)[0]
             for by, rows, query in [("values", values, v[:vd]), ("keys", keys, v[vd:])]:
                 want = brute_force(rows, query)
                 kth = np.sort(want)[::-1][14]

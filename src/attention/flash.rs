@@ -15,10 +15,16 @@
 //! in f16, lose nothing at a temperature of 40: `q · k = hiᵠ·hiᵏ + hiᵠ·loᵏ + loᵠ·hiᵏ` up to a
 //! term below 1e-6, in [`GEO_WIDTH`] columns.
 
-#[cfg(not(target_arch = "wasm32"))]
-use burn::tensor::module::attention;
-#[cfg(not(target_arch = "wasm32"))]
-use burn::tensor::ops::AttentionModuleOptions;
+// burn's attention op itself: natively; the browser build leaves it out (there it would be
+// burn's unfused op, and its kernels would only add to the package) and gets a stub that
+// refuses the route.
+#[cfg(flash_op)]
+#[path = "flash_op.rs"]
+mod op;
+#[cfg(not(flash_op))]
+#[path = "flash_op_stub.rs"]
+mod op;
+
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use half::f16;
 
@@ -32,10 +38,6 @@ pub const QUERY_ALIGN: usize = 128;
 /// Columns of the geographic head's vectors: `[hi, lo, hi]` or `[hi, hi, lo]` (9), zero-padded
 /// to the depth of a matrix unit's tile.
 pub const GEO_WIDTH: usize = 16;
-
-/// Whether this build has the route: not the browser's, where the op would be burn's unfused
-/// one and its kernels would only add to the package.
-pub const AVAILABLE: bool = cfg!(not(target_arch = "wasm32"));
 
 /// Whether this build's attention op runs burn's flash kernels: burn picks them by
 /// autotuning, which only the `vulkan` build enables (elsewhere it is burn's unfused op).
@@ -154,29 +156,9 @@ fn chunked(q: &Tensor<2>, k: &Tensor<4>, v: &Tensor<4>, chunk: usize) -> Result<
     Ok(Tensor::cat(parts, 0))
 }
 
-/// One call of burn's op with its default scale (`1/√width`), the only one its flash kernels
-/// take. A failure inside burn surfaces as an error, not as a panic.
-#[cfg(not(target_arch = "wasm32"))]
-fn call(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>) -> Result<Tensor<4>> {
-    let run = move || attention(q, k, v, None, None, AttentionModuleOptions::default());
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|e| {
-        let why = e
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| e.downcast_ref::<&str>().copied())
-            .unwrap_or("no message");
-        Error::Backend(format!("burn's attention op failed: {why}"))
-    })
-}
-
-#[cfg(target_arch = "wasm32")]
-fn call(_: Tensor<4>, _: Tensor<4>, _: Tensor<4>) -> Result<Tensor<4>> {
-    Err(unavailable())
-}
-
-pub(crate) fn unavailable() -> Error {
-    Error::Unavailable("flash attention is not in the browser build (it would run burn's unfused op there)".into())
-}
+/// Whether this build has the route (see [`op`]): `Ok`, or `unavailable`.
+pub(crate) use op::available;
+use op::call;
 
 /// An f16 bank goes through the op only where it is fused: burn's unfused op keeps the scores
 /// and the softmax in the inputs' dtype, and f16 scores of up to 40 are ~1% off (measured on

@@ -44,6 +44,7 @@ pub enum Against {
 
 /// How a GPU runs the exact heads over the whole bank.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum GpuAttention {
     /// Tiles of the bank with an online softmax, a few burn ops per tile ([`stream`]).
     /// The default.
@@ -83,7 +84,6 @@ pub fn bounded(scale: f32, rows: usize, value_bound: f32) -> bool {
     let top = 1.05 * scale.abs() as f64;
     top <= 80.0 && top.exp() * rows as f64 * (value_bound as f64).max(1e-30) < 1e30
 }
-
 
 #[cfg(test)]
 mod tests {

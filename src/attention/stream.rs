@@ -386,5 +386,4 @@ mod tests {
         let t = crate::bank::int8_tiles::TILE_ROWS;
         assert_eq!(pieces(t - 1, 2, 100, true), vec![(t - 1, 1), (t, 1)]);
     }
-
 }

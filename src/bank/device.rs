@@ -116,6 +116,7 @@ pub struct DeviceBank {
 
 /// How a bank's keys and values are held on a GPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum GpuPrecision {
     /// f32: the reference's arithmetic (exact within f32 rounding). The default.
     #[default]
@@ -208,7 +209,9 @@ impl DeviceBank {
             // An int8 bank stays int8: its own numbers, a quarter of the memory.
             let tiles = |rows: Rows| match rows {
                 Rows::Int8 { .. } => int8_tiles::tiles(&rows, device),
-                Rows::F32 { .. } => Ok(f32_pieces(&rows, int8_tiles::TILE_ROWS, device).map(|(_, t)| t).collect()),
+                Rows::F32 { .. } => Ok(f32_pieces(&rows, int8_tiles::TILE_ROWS, device)
+                    .map(|(_, t)| t)
+                    .collect()),
             };
             Matrices::DeviceTiles {
                 keys: tiles(keys)?,
@@ -260,7 +263,11 @@ impl DeviceBank {
         }
         // Values go back to the stored numbers, then into the new scale.
         let (keys_to, values_to) = ((dtype, 1.0), (dtype, self.value_scale / scale));
-        let whole = !f32_too_large(self.rows, self.key_dim.max(self.value_dim), crate::backend::max_buffer_bytes(&self.device));
+        let whole = !f32_too_large(
+            self.rows,
+            self.key_dim.max(self.value_dim),
+            crate::backend::max_buffer_bytes(&self.device),
+        );
         let placeholder = Matrices::Host {
             keys: Rows::default(),
             values: Rows::default(),

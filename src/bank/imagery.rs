@@ -69,7 +69,9 @@ fn offset(lon: f64, lat: f64, east_km: f64, north_km: f64) -> (f64, f64) {
     }
     let bearing = east_km.atan2(north_km);
     let (phi, lambda) = (lat.to_radians(), lon.to_radians());
-    let phi2 = (phi.sin() * dist.cos() + phi.cos() * dist.sin() * bearing.cos()).clamp(-1.0, 1.0).asin();
+    let phi2 = (phi.sin() * dist.cos() + phi.cos() * dist.sin() * bearing.cos())
+        .clamp(-1.0, 1.0)
+        .asin();
     let lambda2 = lambda + (bearing.sin() * dist.sin() * phi.cos()).atan2(dist.cos() - phi.sin() * phi2.sin());
     (lambda2.to_degrees(), phi2.to_degrees())
 }
@@ -99,8 +101,7 @@ pub fn describe(image: &EarthImage, lon: f64, lat: f64, scales_km: &[f64], grid:
 fn scale_features(s: &[[f64; 3]], grid: usize, out: &mut Vec<f32>) {
     let n = s.len() as f64;
     let mean: [f64; 3] = std::array::from_fn(|c| s.iter().map(|p| p[c]).sum::<f64>() / n);
-    let std: [f64; 3] =
-        std::array::from_fn(|c| (s.iter().map(|p| (p[c] - mean[c]).powi(2)).sum::<f64>() / n).sqrt());
+    let std: [f64; 3] = std::array::from_fn(|c| (s.iter().map(|p| (p[c] - mean[c]).powi(2)).sum::<f64>() / n).sqrt());
     let mut texture = [0.0f64; 6];
     for r in 0..grid {
         for c in 0..grid {
@@ -143,7 +144,10 @@ pub fn whiten(data: &mut [f32], cols: usize) {
     }
     for c in 0..cols {
         let mean = (0..rows).map(|r| data[r * cols + c] as f64).sum::<f64>() / rows as f64;
-        let var = (0..rows).map(|r| (data[r * cols + c] as f64 - mean).powi(2)).sum::<f64>() / rows as f64;
+        let var = (0..rows)
+            .map(|r| (data[r * cols + c] as f64 - mean).powi(2))
+            .sum::<f64>()
+            / rows as f64;
         let inv = if var > 1e-24 { 1.0 / var.sqrt() } else { 0.0 };
         for r in 0..rows {
             data[r * cols + c] = ((data[r * cols + c] as f64 - mean) * inv) as f32;
@@ -213,7 +217,10 @@ mod tests {
         let img = globe(720, 360);
         let a = describe(&img, 12.3, -45.6, &[50.0, 200.0, 800.0], 8);
         let b = describe(&img, 12.3, -45.6, &[50.0, 200.0, 800.0], 8);
-        assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
         assert_eq!(a.len(), 3 * PER_SCALE);
     }
 
@@ -226,7 +233,10 @@ mod tests {
             let col: Vec<f64> = (0..11).map(|r| m[r * 3 + c] as f64).collect();
             let mean = col.iter().sum::<f64>() / 11.0;
             let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 11.0;
-            assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5, "column {c}: {mean} {var}");
+            assert!(
+                mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5,
+                "column {c}: {mean} {var}"
+            );
         }
     }
 
@@ -236,7 +246,13 @@ mod tests {
         let north = p.chunks(2).filter(|q| q[1] > 0.0).count();
         let tropics = p.chunks(2).filter(|q| q[1].abs() < 30.0).count();
         assert_eq!(north, 500);
-        assert!((tropics as f64 - 500.0).abs() < 5.0, "{tropics} points within 30° (sin 30° = ½ of the area)");
-        assert!(p.chunks(2).all(|q| (-180.0..180.0).contains(&q[0]) && q[1].abs() < 90.0));
+        assert!(
+            (tropics as f64 - 500.0).abs() < 5.0,
+            "{tropics} points within 30° (sin 30° = ½ of the area)"
+        );
+        assert!(
+            p.chunks(2)
+                .all(|q| (-180.0..180.0).contains(&q[0]) && q[1].abs() < 90.0)
+        );
     }
 }

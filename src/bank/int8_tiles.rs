@@ -10,8 +10,8 @@
 use burn::tensor::quantization::{QuantMode, QuantScheme, QuantStore, QuantValue, ScaleDtype};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::format::Rows;
 use crate::error::{Error, Result};
+use crate::format::Rows;
 
 /// Rows per tensor (and per streamed tile): 4096 × 1024 int8 values are 4 MB.
 pub const TILE_ROWS: usize = 4096;
@@ -106,7 +106,12 @@ mod tests {
         let pieces: Vec<_> = aligned(TILE_ROWS - 10, 2 * TILE_ROWS + 20).collect();
         assert_eq!(
             pieces,
-            vec![(TILE_ROWS - 10, 10), (TILE_ROWS, TILE_ROWS), (2 * TILE_ROWS, TILE_ROWS), (3 * TILE_ROWS, 10)]
+            vec![
+                (TILE_ROWS - 10, 10),
+                (TILE_ROWS, TILE_ROWS),
+                (2 * TILE_ROWS, TILE_ROWS),
+                (3 * TILE_ROWS, 10)
+            ]
         );
         assert_eq!(aligned(0, 5).collect::<Vec<_>>(), vec![(0, 5)]);
         assert_eq!(aligned(7, 0).count(), 0);

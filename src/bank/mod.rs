@@ -260,14 +260,14 @@ fn shape_agrees(name: &str, t: &Rows, [n, cols]: [usize; 2], what: &str) -> Resu
 pub fn slice_file(bytes: &[u8], what: &str, start: usize, end: usize) -> Result<Vec<u8>> {
     let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
     Ok(r.cut_rows((r.meta_parse("rows")?, start, end), Seal::Hashed)?
-        .assemble(bytes))
+        .file_from(bytes))
 }
 
 /// The bank file `bytes` cut into at most `parts` shards of contiguous rows, each with its
 /// first row: what the browser gives each of its CPU workers ([`crate::Model`]'s shards).
 /// Cut as [`slice_file`] cuts, but the file is verified once, here, and the shards are
 /// [`Seal::Shard`]s, read back with [`Bank::from_shard`]: no shard is hashed, on either side.
-/// As [`Cut`]s of `bytes`: the browser assembles them from its own copy of the file.
+/// As [`Cut`]s of `bytes`: the browser puts them together from its own copy of the file.
 pub fn shard_cuts(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, Cut)>> {
     let r = FileReader::parse(bytes, what, BANK_FORMAT)?;
     let rows = r.meta_parse("rows")?;
@@ -277,10 +277,10 @@ pub fn shard_cuts(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, 
         .collect()
 }
 
-/// [`shard_cuts`], assembled.
+/// [`shard_cuts`], each written out as a file.
 pub fn shard_files(bytes: &[u8], what: &str, parts: usize) -> Result<Vec<(usize, Vec<u8>)>> {
     let cuts = shard_cuts(bytes, what, parts)?;
-    Ok(cuts.into_iter().map(|(a, c)| (a, c.assemble(bytes))).collect())
+    Ok(cuts.into_iter().map(|(a, c)| (a, c.file_from(bytes))).collect())
 }
 
 /// `0..rows` in `parts` contiguous ranges as equal as can be (none empty: at most `rows`).
@@ -288,4 +288,3 @@ pub fn shard_ranges(rows: usize, parts: usize) -> Vec<(usize, usize)> {
     let parts = parts.clamp(1, rows.max(1));
     (0..parts).map(|p| (p * rows / parts, (p + 1) * rows / parts)).collect()
 }
-

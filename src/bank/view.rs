@@ -84,4 +84,3 @@ impl HostBank<'_> {
         self.xyz.len() / 3
     }
 }
-

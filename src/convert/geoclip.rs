@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use crate::encoder::weights::Weights;
 use crate::encoder::{Architecture, Encoder, GeoClipParams};
 use crate::error::{Error, Result};
-use crate::encoder::weights::Weights;
 
 /// Reads GeoCLIP's location encoder weights into an [`Encoder`].
 pub fn geoclip_weights(path: &Path) -> Result<Encoder> {

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use pytorch_reader::{DType, PytorchReader};
 
+use crate::encoder::weights::Weights;
 use crate::error::{Error, Result};
 use crate::format::Stored;
-use crate::encoder::weights::Weights;
 
 /// Checks that `path` exists and, if it is a zip (every `torch.save` since PyTorch 1.6), that
 /// each entry matches its CRC-32: the tensor reader does not check, and a damaged byte in a
@@ -30,7 +30,10 @@ pub fn verify(path: &Path) -> Result<()> {
             .map_err(|e| Error::format(&what, format!("not a readable PyTorch file: damaged zip ({e})")))?;
         let name = entry.name().map(|n| n.to_string()).unwrap_or_else(|_| format!("#{i}"));
         std::io::copy(&mut entry, &mut std::io::sink()).map_err(|e| {
-            Error::format(&what, format!("not a readable PyTorch file: entry {name:?} is damaged ({e})"))
+            Error::format(
+                &what,
+                format!("not a readable PyTorch file: entry {name:?} is damaged ({e})"),
+            )
         })?;
     }
     Ok(())

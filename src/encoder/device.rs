@@ -10,9 +10,9 @@ use super::arch::{Activation, Architecture};
 use super::fourier::DeviceHarmonics;
 use super::harmonics::{Convention, Harmonics};
 use super::projection::equal_earth;
+use crate::encoder::weights::{DeviceDense, Weights, dense_on_device, rff_on_device};
 use crate::error::Result;
 use crate::parallel;
-use crate::encoder::weights::{DeviceDense, Weights, dense_on_device, rff_on_device};
 
 /// One branch on the device: an optional Fourier map (`2π·Bᵀ`) and dense layers.
 struct DeviceBranch {

@@ -121,7 +121,6 @@ fn transposed_on_device(data: &[f32], rows: usize, cols: usize, device: &Device,
     Tensor::from_data(data, (device, dtype))
 }
 
-
 fn missing(name: &str) -> Error {
     Error::format("encoder", format!("missing tensor {name:?}"))
 }

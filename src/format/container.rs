@@ -7,8 +7,8 @@ use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo, TensorView};
 
 use super::hash::{HashKind, content_hash};
 use super::quant::{StorageDtype, dequantize_rows, quantize_rows};
-use super::{FORMAT_VERSION, READ_VERSIONS};
 use super::rows::Rows;
+use super::{FORMAT_VERSION, READ_VERSIONS};
 use crate::error::{Error, Result};
 
 /// A decoded tensor: shape and row-major f32 values.
@@ -172,7 +172,7 @@ pub struct Cut {
 
 impl Cut {
     /// The file, from the bytes of the file it was cut from.
-    pub fn assemble(&self, source: &[u8]) -> Vec<u8> {
+    pub fn file_from(&self, source: &[u8]) -> Vec<u8> {
         let len = self.header.len() + self.pieces.iter().map(|(a, z)| z - a).sum::<usize>();
         let mut out = Vec::with_capacity(len);
         out.extend_from_slice(&self.header);
@@ -335,8 +335,8 @@ impl<'a> FileReader<'a> {
     /// the same metadata with `rows` set to the new count, and sealed as `seal` says: a new
     /// content hash, or for a [`Seal::Shard`] this file's and the rows. As a [`Cut`]: a new
     /// header and the runs of this file's bytes that follow it, so nothing is decoded or
-    /// copied until it is [assembled](Cut::assemble), and a caller that holds the bytes
-    /// elsewhere (a browser's JavaScript) can assemble it there.
+    /// copied until it is [written out](Cut::file_from), and a caller that holds the bytes
+    /// elsewhere (a browser's JavaScript) can put it together there.
     pub fn cut_rows(&self, (rows, start, end): (usize, usize, usize), seal: Seal) -> Result<Cut> {
         if start >= end || end > rows {
             return Err(Error::Invalid(format!(
@@ -553,7 +553,7 @@ mod tests {
         assert_eq!(r.meta_str("version").unwrap(), "1");
         assert_eq!(r.meta_str("content_hash").unwrap().len(), 64);
         // A part cut from it keeps its version, and so its hash.
-        let cut = r.cut_rows((4, 1, 3), Seal::Hashed).unwrap().assemble(&bytes);
+        let cut = r.cut_rows((4, 1, 3), Seal::Hashed).unwrap().file_from(&bytes);
         let part = FileReader::parse(&cut, "t", "georange-test").unwrap();
         assert_eq!(part.meta_str("version").unwrap(), "1");
         assert_eq!(part.tensor("m", 2).unwrap().data, r.tensor("m", 2).unwrap().data[3..9]);

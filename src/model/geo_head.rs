@@ -37,9 +37,11 @@ pub(super) fn geo_pruned(
     };
     // One part per thread (one in the browser: no spawning).
     let chunk = groups.len().div_ceil(threads.max(1)).max(1);
-    let parts = flat_map_parts(groups.chunks(chunk).collect(), "geographic-head", |gs: &[QueryGroup]| {
-        gs.iter().map(work).collect()
-    })?;
+    let parts = flat_map_parts(
+        groups.chunks(chunk).collect(),
+        "geographic-head",
+        |gs: &[QueryGroup]| gs.iter().map(work).collect(),
+    )?;
     // Rows come out group by group; put them back in query order.
     let mut position = vec![0i64; lonlat.len() / 2];
     for (k, &i) in groups.iter().flat_map(|g| &g.members).enumerate() {
@@ -48,4 +50,3 @@ pub(super) fn geo_pruned(
     let n = position.len();
     Ok(Tensor::cat(parts, 0).select(0, Tensor::from_data(TensorData::new(position, [n]), &device)))
 }
-

@@ -9,9 +9,10 @@ use crate::attention::{Against, HeadSpec};
 use crate::bank::{Bank, DeviceBank, GpuPrecision, HostBank};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
-use crate::geo::{unit_vector, validate_points};
+use crate::geo::{unit_vector, validate_points, validate_points_at};
 use crate::parallel::threads;
 
+pub mod device;
 mod geo_head;
 mod options;
 mod route;
@@ -19,12 +20,13 @@ mod shard;
 mod similar;
 mod variant;
 
+pub use device::{DeviceFacts, DevicePlan, DeviceRequest, NO_GPU_NOTE, Workers, plan_device};
 use geo_head::geo_pruned;
-pub use options::{LoadOptions, Loaded, NO_GPU_NOTE, default_gpu_attention};
+pub use options::{LoadOptions, Loaded, default_gpu_attention};
 use route::Route;
-pub use shard::{Combined, ShardScores, assemble, combine};
+pub use shard::{Combined, ShardScores, add_shard_parts, combine};
 pub use similar::{Compare, Similar};
-pub use variant::{RANGE_PLUS_GEO_SCALE, RANGE_PLUS_SEMANTIC_SCALE, RANGE_SCALE, Variant};
+pub use variant::{RANGE_PLUS_GEO_SCALE, RANGE_PLUS_SEMANTIC_SCALE, RANGE_SCALE, Variant, VariantName};
 
 /// Score-block budget per head and tile, in elements (32 MB of f32).
 ///
@@ -35,6 +37,9 @@ pub const DEFAULT_TILE_BUDGET: usize = 8 << 20;
 /// The largest tensor one batch may create, in bytes. WebGPU guarantees storage buffers of
 /// 128 MiB and no more; larger requests are split into batches that fit.
 const BATCH_BYTES: usize = 128 << 20;
+
+/// The next [`Model`]'s id.
+static NEXT_MODEL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A loaded model on a device.
 pub struct Model {
@@ -48,6 +53,8 @@ pub struct Model {
     /// How a GPU runs the exact heads over the whole bank ([`GpuAttention`]), with what the
     /// route needs.
     route: Route,
+    /// Tells this model's bank-shard rounds ([`ShardScores`]) from another's.
+    id: u64,
 }
 
 impl Model {
@@ -59,7 +66,7 @@ impl Model {
             check_pair(encoder, b)?;
         }
         let on_device = bank.map(|b| DeviceBank::new(b, device)).transpose()?;
-        Ok(Self::assemble(
+        Ok(Self::from_device_parts(
             DeviceEncoder::new(encoder, device, encoder_dtype)?,
             on_device,
             device,
@@ -75,7 +82,7 @@ impl Model {
             check_pair(&encoder, b)?;
         }
         let on_device = bank.map(|b| DeviceBank::from_owned(b, device)).transpose()?;
-        Ok(Self::assemble(
+        Ok(Self::from_device_parts(
             DeviceEncoder::from_owned(encoder, device, encoder_dtype)?,
             on_device,
             device,
@@ -95,14 +102,14 @@ impl Model {
     ) -> Result<Self> {
         check_pair(encoder, bank)?;
         let on_device = DeviceBank::with_precision(bank, device, precision)?;
-        Ok(Self::assemble(
+        Ok(Self::from_device_parts(
             DeviceEncoder::new(encoder, device, encoder_dtype)?,
             Some(on_device),
             device,
         ))
     }
 
-    fn assemble(encoder: DeviceEncoder, bank: Option<DeviceBank>, device: &Device) -> Self {
+    fn from_device_parts(encoder: DeviceEncoder, bank: Option<DeviceBank>, device: &Device) -> Self {
         Self {
             encoder,
             bank,
@@ -110,6 +117,7 @@ impl Model {
             geo_cutoff: None,
             tile_budget: DEFAULT_TILE_BUDGET,
             route: Route::Stream,
+            id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -167,6 +175,13 @@ impl Model {
         }
     }
 
+    /// Width of the high-resolution part of `variant`'s rows: their first columns, before the
+    /// encoder's (`dim(variant) − dim(Encoder)`; 0 for the encoder alone or without a bank).
+    /// The one place the bindings learn where an embedding's two parts meet.
+    pub fn high_dim(&self, variant: Variant) -> usize {
+        self.dim(variant) - self.dim(Variant::Encoder)
+    }
+
     /// The most points one batch may hold on this model's device: its widest step (encoder
     /// layers, output row, score tile — the int8 GPU bank's fixed tiles included) times the
     /// points stays within [`BATCH_BYTES`] at 8 bytes a value. [`embed`](Self::embed) splits
@@ -209,12 +224,13 @@ impl Model {
     }
 
     /// Like [`embed`](Self::embed) but reads results back asynchronously: the only way that
-    /// works in a browser (WebGPU has no synchronous readback). Batches of `batch` points (at
-    /// most [`max_batch`](Self::max_batch)).
-    pub async fn embed_async(&self, lonlat: &[f64], variant: Variant, batch: usize) -> Result<Vec<f32>> {
-        let points = validate_points(lonlat)?;
+    /// works in a browser (WebGPU has no synchronous readback). The points are rows
+    /// `first_row..` of the caller's input (a batch of it), which a bad coordinate's error
+    /// names; batches of at most [`max_batch`](Self::max_batch) points.
+    pub async fn embed_async(&self, lonlat: &[f64], variant: Variant, first_row: usize) -> Result<Vec<f32>> {
+        let points = validate_points_at(lonlat, first_row)?;
         let mut out = Vec::with_capacity(points.len() / 2 * self.dim(variant));
-        for chunk in points.chunks(batch.clamp(1, self.max_batch()) * 2) {
+        for chunk in points.chunks(self.max_batch() * 2) {
             let rows = self.embed_batch(chunk, variant)?;
             let data = rows
                 .into_data_async()
@@ -222,7 +238,7 @@ impl Model {
                 .map_err(|e| Error::backend("reading a result back", e))?;
             out.extend(data_f32(data)?);
         }
-        check_finite(&out, self.dim(variant))?;
+        check_finite(&out, self.dim(variant)).map_err(|e| e.shifted(first_row))?;
         Ok(out)
     }
 
@@ -256,7 +272,13 @@ impl Model {
         let whole = if specs.is_empty() {
             Vec::new()
         } else {
-            self.whole_bank_heads(&view, &specs, &q, lonlat, (tile, threads, mixed.then_some(&weights[..])))?
+            self.whole_bank_heads(
+                &view,
+                &specs,
+                &q,
+                lonlat,
+                (tile, threads, mixed.then_some(&weights[..])),
+            )?
         };
         let mut outs: Vec<(Tensor<2>, f32)> = if mixed {
             whole.into_iter().map(|t| (t, 1.0)).collect()
@@ -315,7 +337,9 @@ impl Model {
     /// The `k` bank rows that contribute most to a point's embedding, heaviest first.
     pub fn explain(&self, lon: f64, lat: f64, variant: Variant, k: usize) -> Result<Vec<Contribution>> {
         let w = self.bank_weights(lon, lat, variant)?;
-        let data = w.try_into_data().map_err(|e| Error::backend("reading a result back", e))?;
+        let data = w
+            .try_into_data()
+            .map_err(|e| Error::backend("reading a result back", e))?;
         self.top_rows_of(data, k)
     }
 
@@ -406,7 +430,6 @@ impl Model {
             &self.device,
         ))
     }
-
 
     /// What a head compares with the bank: the normalised encoding, or the point's unit vector.
     fn head_queries(&self, head: &HeadSpec, q: &Tensor<2>, lonlat: &[f64]) -> Tensor<2> {
@@ -534,7 +557,10 @@ fn check_finite(out: &[f32], dim: usize) -> Result<()> {
 
 /// Reads a device tensor back as f32 (synchronously; native only).
 fn read_f32(t: Tensor<2>) -> Result<Vec<f32>> {
-    data_f32(t.try_into_data().map_err(|e| Error::backend("reading a result back", e))?)
+    data_f32(
+        t.try_into_data()
+            .map_err(|e| Error::backend("reading a result back", e))?,
+    )
 }
 
 /// Data read back from a device, as f32.

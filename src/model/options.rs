@@ -1,27 +1,24 @@
 //! The one load policy: what a caller asks for (device, GPU precision and route, cut-off),
-//! what it gets, and the notes that say why the two differ. The CLI and the browser build
-//! both load through [`Model::load`] / [`Model::load_async`].
+//! what it gets, and the notes that say why the two differ. The CLI, Python and the browser
+//! build all load through [`Model::load`] / [`Model::load_async`]; where the model runs is
+//! decided by [`super::device::plan_device`].
 
 use burn::tensor::{DType, Device};
 
 use super::Model;
-use crate::attention::{GpuAttention, flash};
+use super::device::{DeviceFacts, DeviceRequest, Workers, plan_device};
+use crate::attention::GpuAttention;
 use crate::backend::Backend;
 use crate::bank::{Bank, GpuPrecision};
 use crate::encoder::Encoder;
-use crate::error::{Error, Result};
-
-/// The note given when no GPU can be had and the CPU computes instead.
-pub const NO_GPU_NOTE: &str = "WebGPU unavailable (no usable adapter); using the CPU";
+use crate::error::Result;
 
 /// How a model is to be loaded. The default: the CPU, the bank as its file stores it, exact.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// Where to compute.
-    pub backend: Backend,
-    /// With [`Backend::Wgpu`]: fall back to the CPU (with [`NO_GPU_NOTE`]) when no GPU adapter
-    /// can be had, instead of failing.
-    pub cpu_fallback: bool,
+    /// Where to compute: the CPU, the GPU (or an error), or `Auto`: the GPU, else the CPU
+    /// with a note ([`super::device::NO_GPU_NOTE`]) when no GPU adapter can be had.
+    pub device: DeviceRequest,
     /// How a GPU holds the bank ([`Model::with_gpu_precision`]); ignored on the CPU unless
     /// [`strict`](Self::strict).
     pub gpu_precision: Option<GpuPrecision>,
@@ -52,25 +49,29 @@ pub struct Loaded {
 /// Our fused kernel in the browser, where each of the stream's dispatches crosses to the GPU
 /// process; the stream natively until a real GPU has been measured (ARCHITECTURE.md).
 pub fn default_gpu_attention() -> GpuAttention {
-    if cfg!(target_arch = "wasm32") { GpuAttention::Fused } else { GpuAttention::Stream }
+    if cfg!(target_arch = "wasm32") {
+        GpuAttention::Fused
+    } else {
+        GpuAttention::Stream
+    }
 }
 
 impl Model {
     /// Loads `encoder` and `bank` (taken over: nothing is held twice) as `options` ask, on a
     /// device acquired here (natively).
     pub fn load(encoder: Encoder, bank: Option<Bank>, options: &LoadOptions) -> Result<Loaded> {
-        let gpu = match options.backend {
-            Backend::Wgpu => Some(Backend::Wgpu.device()),
-            Backend::Cpu => None,
+        let gpu = match options.device {
+            DeviceRequest::Cpu => None,
+            DeviceRequest::Auto | DeviceRequest::Webgpu => Some(Backend::Wgpu.device()),
         };
         Self::load_on(encoder, bank, options, gpu)
     }
 
     /// [`load`](Self::load) with the device acquired asynchronously (a browser's WebGPU).
     pub async fn load_async(encoder: Encoder, bank: Option<Bank>, options: &LoadOptions) -> Result<Loaded> {
-        let gpu = match options.backend {
-            Backend::Wgpu => Some(Backend::Wgpu.device_async().await),
-            Backend::Cpu => None,
+        let gpu = match options.device {
+            DeviceRequest::Cpu => None,
+            DeviceRequest::Auto | DeviceRequest::Webgpu => Some(Backend::Wgpu.device_async().await),
         };
         Self::load_on(encoder, bank, options, gpu)
     }
@@ -81,18 +82,20 @@ impl Model {
         options: &LoadOptions,
         gpu: Option<Result<(Device, DType)>>,
     ) -> Result<Loaded> {
-        if options.gpu_attention == Some(GpuAttention::Flash) && !flash::AVAILABLE {
-            return Err(flash::unavailable());
-        }
-        let (mut notes, mut details, mut backend) = (Vec::new(), Vec::new(), options.backend);
-        let (device, dtype) = match gpu {
-            None => Backend::Cpu.device()?,
-            Some(Ok(d)) => d,
-            Some(Err(e)) if options.cpu_fallback => {
+        let (mut notes, mut details) = (Vec::new(), Vec::new());
+        let (backend, (device, dtype)) = match gpu {
+            None => (Backend::Cpu, Backend::Cpu.device()?),
+            Some(Ok(d)) => (Backend::Wgpu, d),
+            Some(Err(e)) if options.device == DeviceRequest::Auto => {
+                // The adapter request was the probe: no adapter, as far as the plan is concerned.
                 details.push(e.to_string());
-                notes.push(NO_GPU_NOTE.into());
-                backend = Backend::Cpu;
-                Backend::Cpu.device()?
+                let facts = DeviceFacts {
+                    gpu_api: true,
+                    ..DeviceFacts::default()
+                };
+                let plan = plan_device(DeviceRequest::Auto, Workers::Count(1), &facts)?;
+                notes.extend(plan.notes);
+                (plan.backend, plan.backend.device()?)
             }
             Some(Err(e)) => return Err(e),
         };
@@ -131,22 +134,20 @@ impl Model {
                 }
             }
         }
-        Ok(Loaded { model, backend, notes, details })
+        Ok(Loaded {
+            model,
+            backend,
+            notes,
+            details,
+        })
     }
 }
 
 impl LoadOptions {
-    /// Parses a device name: `cpu`, `wgpu` (also `webgpu`, `gpu`), or `auto` (the GPU, else
-    /// the CPU with a note).
+    /// Parses a device name ([`DeviceRequest::parse`]): `cpu`, `webgpu` (also `wgpu`, `gpu`),
+    /// or `auto` (the GPU, else the CPU with a note).
     pub fn with_device(mut self, name: &str) -> Result<Self> {
-        (self.backend, self.cpu_fallback) = match name {
-            "auto" => (Backend::Wgpu, true),
-            other => (
-                Backend::parse(other)
-                    .map_err(|_| Error::Invalid(format!("unknown device {other:?} (auto, webgpu or cpu)")))?,
-                false,
-            ),
-        };
+        self.device = DeviceRequest::parse(name)?;
         Ok(self)
     }
 }

@@ -4,8 +4,8 @@
 use burn::tensor::Tensor;
 
 use super::{Model, unit_vectors};
-use crate::attention::fused::{self, FusedBank};
 use crate::attention::flash::{self, FlashBank};
+use crate::attention::fused::{self, FusedBank};
 use crate::attention::stream::stream_parallel;
 use crate::attention::{Against, GpuAttention, HeadSpec};
 use crate::bank::{BankView, Matrices};
@@ -40,8 +40,8 @@ impl Model {
             .ok_or_else(|| Error::Invalid("the GPU attention applies to a bank, and this model has none".into()))?;
         self.route = match (mode, &bank.matrices) {
             (GpuAttention::Stream, _) => Route::Stream,
-            (GpuAttention::Flash, _) if !flash::AVAILABLE => return Err(flash::unavailable()),
             (GpuAttention::Flash, Matrices::Device { values, .. }) => {
+                flash::available()?;
                 flash::check_dtype(values.dtype())?;
                 Route::Flash(FlashBank::new(&bank.xyz_host, &self.device, values.dtype()))
             }

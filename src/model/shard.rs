@@ -13,11 +13,15 @@
 //! scores the batch again with them in `exact_geo`.
 
 use super::*;
-use crate::attention::stream::{stream_normalisers, stream_weighted};
 use crate::attention::cpu::Softmaxed;
+use crate::attention::stream::{stream_normalisers, stream_weighted};
 
-/// One shard's first round for a batch, kept for its second.
+/// One shard's first round for a batch, kept for its second: a handle that only the model
+/// that scored it takes, once ([`Model::accumulate_shard`] and [`Model::explain_shard`] take
+/// it by value, so a round cannot be used twice, nor a second round run without a first).
 pub struct ShardScores {
+    /// The [`Model`] that scored it.
+    model: u64,
     round: Round,
     /// heads × batch: each (head, point)'s largest score over this shard (−∞: no row; 0 for
     /// a streamed head that skips its maximum, whose scores are bounded).
@@ -111,9 +115,16 @@ impl Model {
     }
 
     /// Round 1 on this shard (see the module docs). `exact_geo`: points whose geographic head
-    /// ignores the cut-off (empty: none).
-    pub fn score_shard(&self, lonlat: &[f64], variant: Variant, exact_geo: &[bool]) -> Result<ShardScores> {
-        let points = validate_points(lonlat)?;
+    /// ignores the cut-off (empty: none). The points are rows `first_row..` of the caller's
+    /// input, which a bad coordinate's error names.
+    pub fn score_shard(
+        &self,
+        lonlat: &[f64],
+        variant: Variant,
+        exact_geo: &[bool],
+        first_row: usize,
+    ) -> Result<ShardScores> {
+        let points = validate_points_at(lonlat, first_row)?;
         let n = points.len() / 2;
         if variant == Variant::Encoder {
             return Err(Error::Invalid(
@@ -134,12 +145,11 @@ impl Model {
         let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
         let rows = self.bank()?.rows;
         // Past the CPU kernel's passes' batch (or their buffer), the stream: as on one bank.
-        let streamed =
-            !self.pruned(variant) && n > cpu::kernel_up_to(&specs).min(cpu::group_size(rows, heads.len()));
+        let streamed = !self.pruned(variant) && n > cpu::kernel_up_to(&specs).min(cpu::group_size(rows, heads.len()));
         let (round, max, sum, pruned) = if streamed {
             self.score_streamed(&qt, &points, specs)?
         } else {
-            self.score_fused(&q, &points, &heads, exact_geo)?
+            self.score_kernel(&q, &points, &heads, exact_geo)?
         };
         Ok(ShardScores {
             round,
@@ -149,6 +159,7 @@ impl Model {
             head_weights: heads.iter().map(|(_, w)| *w).collect(),
             q,
             batch: n,
+            model: self.id,
         })
     }
 
@@ -183,7 +194,7 @@ impl Model {
 
     /// Round 1 through the CPU kernel's passes 1–2, each point's geographic head limited to the rows
     /// within the cut-off (all of them for `exact_geo` points; none when no row is that near).
-    fn score_fused(&self, q: &[f32], points: &[f64], heads: &[(HeadSpec, f32)], exact_geo: &[bool]) -> Result<Scored> {
+    fn score_kernel(&self, q: &[f32], points: &[f64], heads: &[(HeadSpec, f32)], exact_geo: &[bool]) -> Result<Scored> {
         let bank = self.bank()?;
         let xyz = unit_vectors(points);
         let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
@@ -205,7 +216,8 @@ impl Model {
 
     /// Round 2 on this shard: its part of the batch's high-resolution vectors,
     /// `batch × value_dim`, with this shard's coefficients from [`combine`].
-    pub fn accumulate_shard(&self, scores: &ShardScores, coef: &[f32]) -> Result<Vec<f32>> {
+    pub fn accumulate_shard(&self, scores: ShardScores, coef: &[f32]) -> Result<Vec<f32>> {
+        self.own_round(&scores)?;
         let host = self.shard_host()?;
         let (queries, specs, max, tile, kept) = match &scores.round {
             Round::Kernel(softmaxed) => return softmaxed.accumulate(&host, coef),
@@ -244,7 +256,8 @@ impl Model {
 
     /// Round 2 for one point, for `explain`: the `k` heaviest of this shard's rows with their
     /// weights in the whole bank (rows numbered within the shard).
-    pub fn explain_shard(&self, scores: &ShardScores, coef: &[f32], k: usize) -> Result<Vec<Contribution>> {
+    pub fn explain_shard(&self, scores: ShardScores, coef: &[f32], k: usize) -> Result<Vec<Contribution>> {
+        self.own_round(&scores)?;
         let bank = self.bank()?;
         if scores.batch != 1 {
             return Err(Error::Invalid("a shard explains one point at a time".into()));
@@ -258,6 +271,14 @@ impl Model {
             weights[row] = *w;
         }
         self.top_rows(weights, k)
+    }
+
+    /// Refuses a round that another model scored.
+    fn own_round(&self, scores: &ShardScores) -> Result<()> {
+        if scores.model != self.id {
+            return Err(Error::Invalid("this shard round was scored by another model".into()));
+        }
+        Ok(())
     }
 
     fn shard_host(&self) -> Result<HostBank<'_>> {
@@ -322,8 +343,9 @@ pub fn combine(max: &[&[f32]], sum: &[&[f64]], head_weights: &[f32], pruned: &[b
 
 /// The batch's output rows from round 2: the shards' parts of the high-resolution vectors
 /// (`points × value_dim` each) added, followed by the encodings `q` (`points × key_dim`);
-/// an error naming the first point whose output is not finite.
-pub fn assemble(parts: &[&[f32]], q: &[f32], points: usize) -> Result<Vec<f32>> {
+/// an error naming the first point whose output is not finite, as row `first_row + i` of the
+/// caller's input.
+pub fn add_shard_parts(parts: &[&[f32]], q: &[f32], points: usize, first_row: usize) -> Result<Vec<f32>> {
     let vd = parts.first().map_or(0, |p| p.len()) / points.max(1);
     let kd = q.len() / points.max(1);
     if points == 0 || parts.iter().any(|p| p.len() != points * vd) || q.len() != points * kd {
@@ -338,6 +360,6 @@ pub fn assemble(parts: &[&[f32]], q: &[f32], points: usize) -> Result<Vec<f32>> 
         out.extend((0..vd).map(|j| parts.iter().map(|p| p[i * vd + j]).sum::<f32>()));
         out.extend_from_slice(&q[i * kd..(i + 1) * kd]);
     }
-    check_finite(&out, vd + kd)?;
+    check_finite(&out, vd + kd).map_err(|e| e.shifted(first_row))?;
     Ok(out)
 }

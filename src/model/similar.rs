@@ -136,7 +136,12 @@ impl Model {
     fn most_similar(&self, similarity: Vec<f32>, k: usize) -> Result<Vec<Similar>> {
         Ok(self
             .top_located(&similarity, k)?
-            .map(|(row, similarity, lon, lat)| Similar { row, similarity, lon, lat })
+            .map(|(row, similarity, lon, lat)| Similar {
+                row,
+                similarity,
+                lon,
+                lat,
+            })
             .collect())
     }
 }

@@ -20,22 +20,43 @@ pub enum Variant {
     RangePlus { beta: f32 },
 }
 
-impl Variant {
-    /// Parses `encoder`, `range` or `range+` (β applies to `range+` only).
-    pub fn parse(name: &str, beta: f32) -> Result<Self> {
+/// A variant's name, before β: what the CLI's `--model` and the bindings' `variant` take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum VariantName {
+    Encoder,
+    Range,
+    #[cfg_attr(feature = "cli", value(name = "range+", alias = "rangeplus", alias = "range-plus"))]
+    RangePlus,
+}
+
+impl VariantName {
+    /// Parses `encoder`, `range` or `range+` (also `rangeplus`, `range-plus`), in any case.
+    pub fn parse(name: &str) -> Result<Self> {
         match name.to_ascii_lowercase().as_str() {
-            "encoder" => Ok(Variant::Encoder),
-            "range" => Ok(Variant::Range),
-            "range+" | "rangeplus" | "range-plus" => {
-                if !(0.0..=1.0).contains(&beta) {
-                    return Err(Error::Invalid(format!("beta must lie in [0, 1], got {beta}")));
-                }
-                Ok(Variant::RangePlus { beta })
-            }
+            "encoder" => Ok(Self::Encoder),
+            "range" => Ok(Self::Range),
+            "range+" | "rangeplus" | "range-plus" => Ok(Self::RangePlus),
             other => Err(Error::Invalid(format!(
-                "unknown model {other:?} (expected encoder, range or range+)"
+                "unknown variant {other:?} (expected encoder, range or range+)"
             ))),
+        }
+    }
+
+    /// The variant, with `beta` for RANGE+ (ignored otherwise; it must lie in [0, 1]).
+    pub fn with_beta(self, beta: f32) -> Result<Variant> {
+        match self {
+            Self::Encoder => Ok(Variant::Encoder),
+            Self::Range => Ok(Variant::Range),
+            Self::RangePlus if (0.0..=1.0).contains(&beta) => Ok(Variant::RangePlus { beta }),
+            Self::RangePlus => Err(Error::Invalid(format!("beta must lie in [0, 1], got {beta}"))),
         }
     }
 }
 
+impl Variant {
+    /// Parses `encoder`, `range` or `range+` (β applies to `range+` only).
+    pub fn parse(name: &str, beta: f32) -> Result<Self> {
+        VariantName::parse(name)?.with_beta(beta)
+    }
+}

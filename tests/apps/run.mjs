@@ -88,7 +88,7 @@ async function open(browser, url) {
   return { tab, uncaught };
 }
 
-const embedHere = (tab, options) => tab.evaluate((o) => window.embedHere(o), { points, model: 'range+', beta: 0.5, ...MODEL, ...options });
+const embedHere = (tab, options) => tab.evaluate((o) => window.embedHere(o), { points, variant: 'range+', beta: 0.5, ...MODEL, ...options });
 
 /** The CPU runs match the native CPU path; WebGPU is within its cosine tolerance. */
 function checkRows(out, gpu, what) {
@@ -152,10 +152,10 @@ try {
   fs.mkdirSync(siteRoot);
   fs.writeFileSync(path.join(siteRoot, 'index.html'), `<!doctype html><meta charset="utf-8"><script type="module">
 import { GeoRange } from '${cdn.url}/georange.js';
-window.embedHere = async ({ points, model, beta, encoder, bank, ...options }) => {
+window.embedHere = async ({ points, variant, beta, encoder, bank, ...options }) => {
   const m = await GeoRange.load({ cache: false, encoder: '${cdn.url}/' + encoder, bank: '${cdn.url}/' + bank, ...options });
   try {
-    const out = await m.embed(Float64Array.from(points), { model, beta });
+    const out = await m.embed(Float64Array.from(points), { variant, beta });
     return { backend: m.backend, workers: m.workers, note: m.note, out: Array.from(out) };
   } finally { m.dispose(); }
 };

@@ -171,12 +171,12 @@ try {
       // Each model alone first, then both at once, their calls interleaved.
       const kinds = ['range+', 'range'];
       const alone = [];
-      for (const m of [a, b]) for (const model of kinds) alone.push(Array.from(await m.embed(p, { model })));
+      for (const m of [a, b]) for (const variant of kinds) alone.push(Array.from(await m.embed(p, { variant })));
       const calls = [];
       const expected = [];
       for (let i = 0; i < 6; i++) {
         [a, b].forEach((m, k) => {
-          calls.push(m.embed(p, { model: kinds[i % 2] }));
+          calls.push(m.embed(p, { variant: kinds[i % 2] }));
           expected.push(alone[k * 2 + (i % 2)]);
         });
       }

@@ -42,6 +42,8 @@ const points = queries.flatMap(([, lat, lon]) => [Number(lon), Number(lat)]);
 const absLat = queries.map(([, lat]) => Math.abs(Number(lat)));
 const golden = (tag) => readNpy(`${fixtures}/golden_l40_${tag}.npy`);
 const files = { encoder: '/out/browser-tests/l40/encoder.safetensors', bank: '/out/browser-tests/l40/bank.safetensors' };
+// The demo's model (build.sh): GeoCLIP and its 38 MB Blue Marble bank, large enough for CPU workers.
+const LARGE = { encoder: '/www/models/geoclip/encoder.safetensors', bank: '/www/models/geoclip/bluemarble-bank.safetensors' };
 
 async function withBrowser(webgpu, fn) {
   const browser = await launch(webgpu);
@@ -75,8 +77,8 @@ const embedIn = (page, opts) => page.evaluate(async ({ files, points, opts }) =>
 }, { files, points, opts });
 
 const CASES = [
-  ['encoder', { model: 'encoder' }], ['range', { model: 'range' }], ['rangeplus_b0', { model: 'range+', beta: 0 }],
-  ['rangeplus_b05', { model: 'range+', beta: 0.5 }], ['rangeplus_b1', { model: 'range+', beta: 1 }],
+  ['encoder', { variant: 'encoder' }], ['range', { variant: 'range' }], ['rangeplus_b0', { variant: 'range+', beta: 0 }],
+  ['rangeplus_b05', { variant: 'range+', beta: 0.5 }], ['rangeplus_b1', { variant: 'range+', beta: 1 }],
 ];
 
 try {
@@ -120,13 +122,13 @@ try {
     }
     await test('approximate RANGE+ (geoCutoffDeg) on webgpu matches the native CLI', async () => {
       // 12 points: each group of nearby points is its own dispatch, slow on SwiftShader.
-      const r = await embedIn(page, { device: 'webgpu', geoCutoffDeg: 30, points: points.slice(0, 24), cases: [{ model: 'range+', beta: 0.2 }] });
+      const r = await embedIn(page, { device: 'webgpu', geoCutoffDeg: 30, points: points.slice(0, 24), cases: [{ variant: 'range+', beta: 0.2 }] });
       const native = readNpy(`${work}/native_b02_cut30.npy`);
       const dim = native.shape[1];
       compareRows(r.out[0], native.data.slice(0, 12 * dim), dim, (i, cos, rel) => assert(cos >= 0.9999, `row ${i}: cosine ${cos}`));
     });
     await test('an f16 bank on webgpu (gpuPrecision) stays within f32 tolerance, or says it cannot', async () => {
-      const r = await embedIn(page, { device: 'webgpu', gpuPrecision: 'f16', cases: [{ model: 'range' }] });
+      const r = await embedIn(page, { device: 'webgpu', gpuPrecision: 'f16', cases: [{ variant: 'range' }] });
       assert(r.backend === 'webgpu', `backend ${r.backend}`);
       if (r.note) {
         assert(/F16 unavailable/.test(r.note) && /stays f32/.test(r.note), r.note);
@@ -139,7 +141,7 @@ try {
       assert(err.name === 'GeoRangeError' && err.code === 'invalid_argument', JSON.stringify(err));
     });
     await test('an int8 bank on webgpu (gpuPrecision) stays within f32 tolerance', async () => {
-      const r = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
+      const r = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', cases: [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }] });
       assert(r.backend === 'webgpu' && !r.note, `backend ${r.backend}, note ${r.note}`);
       for (const [i, tag] of [[0, 'range'], [1, 'rangeplus_b05']]) {
         const want = golden(tag);
@@ -148,15 +150,15 @@ try {
     });
     await test('fused attention (the webgpu default) matches the stream (gpuAttention) within 1e-5, f32 and int8 banks', async () => {
       assert(res.attention === 'fused', `default attention ${res.attention}`);
-      const r = await embedIn(page, { device: 'webgpu', gpuAttention: 'stream', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
+      const r = await embedIn(page, { device: 'webgpu', gpuAttention: 'stream', cases: [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }] });
       assert(r.backend === 'webgpu' && !r.note && r.attention === 'stream', `backend ${r.backend}, note ${r.note}, attention ${r.attention}`);
       for (const [i, k] of [[0, 1], [1, 3]]) {
         const dim = golden(CASES[k][0]).shape[1];
         compareRows(Float32Array.from(res.out[k]), Float32Array.from(r.out[i]), dim, (row, cos, rel) => assert(rel <= 1e-5, `${CASES[k][0]} row ${row}: relative error ${rel}`));
       }
       // An int8 bank: the kernel reads its codes in place.
-      const i8 = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
-      const i8s = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', gpuAttention: 'stream', cases: [{ model: 'range' }, { model: 'range+', beta: 0.5 }] });
+      const i8 = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', cases: [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }] });
+      const i8s = await embedIn(page, { device: 'webgpu', gpuPrecision: 'int8', gpuAttention: 'stream', cases: [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }] });
       assert(i8.attention === 'fused' && i8s.attention === 'stream' && !i8.note, `int8: ${i8.attention} / ${i8s.attention} ${i8.note}`);
       for (const [i, k] of [[0, 1], [1, 3]]) {
         const dim = golden(CASES[k][0]).shape[1];
@@ -212,7 +214,7 @@ try {
       const res = await page.evaluate(async ({ files, points }) => new Promise((resolve) => {
         const w = new Worker('/tests/browser/worker.js', { type: 'module' });
         w.onmessage = (e) => resolve(e.data);
-        w.postMessage({ ...files, device: 'webgpu', points: points.slice(0, 20), model: 'range+', beta: 0.5 });
+        w.postMessage({ ...files, device: 'webgpu', points: points.slice(0, 20), variant: 'range+', beta: 0.5 });
       }), { files, points });
       assert(!res.error, res.error);
       assert(res.backend === 'webgpu', `backend ${res.backend}`);
@@ -272,19 +274,33 @@ try {
       assert(!res.cached, 'a truncated file was cached');
     });
     // Last on this page: the page's WebGPU device stays lost.
-    await test('a lost WebGPU device: the call finishes on the CPU and says so', async () => {
-      const res = await page.evaluate(async ({ files, points }) => {
+    await test('a lost WebGPU device: the call finishes on the CPU and says so; a large bank keeps its CPU workers', async () => {
+      const res = await page.evaluate(async ({ files, points, large }) => {
         const m = await GeoRange.load({ ...files, device: 'webgpu', cache: false });
-        const before = m.backend;
+        // The demo's 38 MB bank: on the CPU, 'auto' splits it over workers (src/model/device.rs).
+        const big = await GeoRange.load({ ...large, device: 'webgpu', cache: false });
+        const before = [m.backend, big.backend, big.workers];
         await m.embed(Float64Array.from(points.slice(0, 4)));
         for (const d of self.gpuDevices ?? []) d.destroy();
-        const out = Array.from(await m.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 }));
+        const out = Array.from(await m.embed(Float64Array.from(points), { variant: 'range+', beta: 0.5 }));
+        const bigOut = await big.embed(Float64Array.from(points.slice(0, 8)), { variant: 'range+', beta: 0.5 });
+        const onCpu = await GeoRange.load({ ...large, device: 'cpu', cache: false });
+        const want = await onCpu.embed(Float64Array.from(points.slice(0, 8)), { variant: 'range+', beta: 0.5 });
+        const bigAfter = { backend: big.backend, workers: big.workers, note: big.note, cpuWorkers: onCpu.workers,
+          worst: Math.max(...Array.from(bigOut, (v, i) => Math.abs(v - want[i]))) / Math.max(...Array.from(want, Math.abs)) };
         const later = await GeoRange.load({ ...files, device: 'auto', cache: false });
         const strict = await GeoRange.load({ ...files, device: 'webgpu', cache: false }).then(() => 'resolved', (e) => e.code);
-        return { before, after: m.backend, note: m.note, out, later: later.backend, laterNote: later.note, strict, devices: (self.gpuDevices ?? []).length };
-      }, { files, points });
+        for (const x of [big, onCpu, later]) x.dispose();
+        return { before, after: m.backend, note: m.note, out, bigAfter, later: later.backend, laterNote: later.note, strict,
+          cores: navigator.hardwareConcurrency, devices: (self.gpuDevices ?? []).length };
+      }, { files, points, large: LARGE });
+      assert(res.before[1] === 'webgpu' && res.before[2] === 1, `the large bank before: ${res.before}`);
+      const big = res.bigAfter;
+      assert(big.backend === 'cpu' && /lost/.test(big.note), `the large bank after: ${big.backend} (${big.note})`);
+      assert(big.workers === big.cpuWorkers && (res.cores < 2 || big.workers > 1), `workers after the loss: ${big.workers}, a CPU load: ${big.cpuWorkers}, cores ${res.cores}`);
+      assert(big.worst <= 1e-5, `the large bank after the loss vs a CPU load: ${big.worst}`);
       assert(res.devices > 0, 'no WebGPU device was captured');
-      assert(res.before === 'webgpu' && res.after === 'cpu', `backend ${res.before} → ${res.after}`);
+      assert(res.before[0] === 'webgpu' && res.after === 'cpu', `backend ${res.before[0]} → ${res.after}`);
       assert(/lost/.test(res.note), `note: ${res.note}`);
       assert(res.later === 'cpu' && /lost/.test(res.laterNote), `a later auto load: ${res.later} (${res.laterNote})`);
       assert(res.strict === 'device_lost', `a later webgpu load: ${res.strict}`);
@@ -297,7 +313,7 @@ try {
     const adapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
     await test('without the WebGPU flag there is no adapter', () => assert(!adapter, 'adapter present'));
     await test('device auto falls back to the CPU and says so; matches native CPU', async () => {
-      const res = await embedIn(page, { device: 'auto', cases: [{ model: 'range+', beta: 0.5 }] });
+      const res = await embedIn(page, { device: 'auto', cases: [{ variant: 'range+', beta: 0.5 }] });
       assert(res.backend === 'cpu', `backend ${res.backend}`);
       assert(/WebGPU unavailable/.test(res.note), `note: ${res.note}`);
       const native = readNpy(`${work}/native_b05.npy`);
@@ -309,12 +325,12 @@ try {
       const m = await GeoRange.load({ ...int8, device: 'cpu', cache: false, workers: 1 });
       const runs = [];
       for (const batchSize of [1, 8]) {
-        for (const c of [{ model: 'range' }, { model: 'range+', beta: 0.5 }]) {
+        for (const c of [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }]) {
           runs.push(Array.from(await m.embed(Float64Array.from(points), { ...c, batchSize })));
         }
       }
       const sharded = await GeoRange.load({ ...int8, device: 'cpu', cache: false, workers: 2 });
-      for (const c of [{ model: 'range' }, { model: 'range+', beta: 0.5 }]) {
+      for (const c of [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }]) {
         runs.push(Array.from(await sharded.embed(Float64Array.from(points), { ...c, batchSize: 1 })));
       }
       return { runs, wasmUrl: m.wasmUrl, workers: [m.workers, sharded.workers] };
@@ -362,16 +378,16 @@ try {
           for (const c of cases) out.push(Array.from(await m.embed(Float64Array.from(points), { ...c, batchSize })));
           // The encoder alone on the points three times over (270 points, two slices of at least 128).
           const thrice = Float64Array.from([...points, ...points, ...points]);
-          out.push(Array.from(await m.embed(thrice, { model: 'encoder', batchSize: 512 })));
-          const explained = await m.explain(points[0], points[1], { model: 'range+', beta: 0.3, k: 6 });
+          out.push(Array.from(await m.embed(thrice, { variant: 'encoder', batchSize: 512 })));
+          const explained = await m.explain(points[0], points[1], { variant: 'range+', beta: 0.3, k: 6 });
           const result = { workers: m.workers, note: m.note, out, explained };
           m.dispose();
           return result;
         };
         return {
-          f32: await run(files, 3, {}, [{ model: 'range+', beta: 0.5 }]),
-          int8: await run(int8, 2, {}, [{ model: 'range' }, { model: 'range+', beta: 0.5 }], 7),
-          cut: await run(files, 4, { geoCutoffDeg: 30 }, [{ model: 'range+', beta: 0.2 }]),
+          f32: await run(files, 3, {}, [{ variant: 'range+', beta: 0.5 }]),
+          int8: await run(int8, 2, {}, [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }], 7),
+          cut: await run(files, 4, { geoCutoffDeg: 30 }, [{ variant: 'range+', beta: 0.2 }]),
           one: await run(files, 1, {}, []),
           auto: await run(files, 'auto', {}, []),
         };
@@ -410,9 +426,9 @@ try {
         // here): a bad row in the second slice is named as in the whole batch, and of two, the first.
         const badLate = Float64Array.from([...points, ...points, ...points]);
         badLate[2 * 200 + 1] = 95;
-        const badEncoder = await m.embed(badLate, { model: 'encoder', batchSize: 512 }).then(() => 'resolved', (e) => ({ code: e.code, row: e.row, message: e.message }));
+        const badEncoder = await m.embed(badLate, { variant: 'encoder', batchSize: 512 }).then(() => 'resolved', (e) => ({ code: e.code, row: e.row, message: e.message }));
         badLate[2 * 40 + 1] = -95;
-        const badEncoderTwo = await m.embed(badLate, { model: 'encoder', batchSize: 512 }).then(() => 'resolved', (e) => ({ code: e.code, row: e.row, message: e.message }));
+        const badEncoderTwo = await m.embed(badLate, { variant: 'encoder', batchSize: 512 }).then(() => 'resolved', (e) => ({ code: e.code, row: e.row, message: e.message }));
         const running = m.embed(Float64Array.from([...points, ...points, ...points]), { batchSize: 16 });
         m.dispose();
         const disposed = await running.then(() => 'resolved', (e) => e.code);
@@ -423,7 +439,7 @@ try {
         self.Worker = function () { throw new Error('blocked by this test'); };
         try {
           const m1 = await GeoRange.load({ ...files, device: 'cpu', cache: false, workers: 2 });
-          const out = Array.from(await m1.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 }));
+          const out = Array.from(await m1.embed(Float64Array.from(points), { variant: 'range+', beta: 0.5 }));
           return { badRow, badEncoder, badEncoderTwo, disposed, badBank, badCount, fallback: { workers: m1.workers, note: m1.note, out } };
         } finally {
           self.Worker = RealWorker;
@@ -441,7 +457,7 @@ try {
       compareRows(r.fallback.out, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `fallback row ${i}: relative error ${rel}`));
     });
     await test('approximate RANGE+ (geoCutoffDeg) on the CPU matches the native CLI; a bad cut-off rejects', async () => {
-      const r = await embedIn(page, { device: 'cpu', geoCutoffDeg: 30, cases: [{ model: 'range+', beta: 0.2 }] });
+      const r = await embedIn(page, { device: 'cpu', geoCutoffDeg: 30, cases: [{ variant: 'range+', beta: 0.2 }] });
       const native = readNpy(`${work}/native_b02_cut30.npy`);
       compareRows(r.out[0], native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `row ${i}: relative error ${rel}`));
       const msg = await page.evaluate((files) => GeoRange.load({ ...files, device: 'cpu', cache: false, geoCutoffDeg: -5 })
@@ -501,7 +517,7 @@ try {
           const out = [];
           for (const workers of [1, 2]) {
             const m = await GeoRange.load({ ...files, device: 'cpu', cache: false, wasmUrl: '/elsewhere/module.bin', workers });
-            out.push({ workers: m.workers, emb: Array.from(await m.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 })) });
+            out.push({ workers: m.workers, emb: Array.from(await m.embed(Float64Array.from(points), { variant: 'range+', beta: 0.5 })) });
             m.dispose();
           }
           return { missing, out };

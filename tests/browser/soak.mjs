@@ -77,7 +77,7 @@ const cycles = (page, options, cycles) => page.evaluate(async ({ files, options,
   const out = [];
   for (let i = 0; i < cycles; i++) {
     const m = await GeoRange.load({ ...files, cache: false, ...options });
-    const rows = await m.embed(p, { model: 'range+', beta: 0.5 });
+    const rows = await m.embed(p, { variant: 'range+', beta: 0.5 });
     const mem = await m.memoryUse();
     m.dispose();
     await new Promise((r) => setTimeout(r, 0)); // let the workers' terminate land
@@ -93,8 +93,8 @@ const manyCalls = (page, options, calls, sizes) => page.evaluate(async ({ files,
   const m = await GeoRange.load({ ...files, cache: false, ...options });
   const batch = (n, seed) => Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 ? ((seed * 31 + i * 7) % 170) - 85 : ((seed * 17 + i * 13) % 360) - 180));
   const call = (i) => (i % 5 === 4
-    ? m.explain(10 + (i % 7), 45, { model: 'range+', k: 5 }).then((rows) => rows.map((c) => [c.index, c.weight]).flat())
-    : m.embed(batch(sizes[i % 4], i % 4), { model: i % 2 ? 'range' : 'range+', beta: 0.5 }));
+    ? m.explain(10 + (i % 7), 45, { variant: 'range+', k: 5 }).then((rows) => rows.map((c) => [c.index, c.weight]).flat())
+    : m.embed(batch(sizes[i % 4], i % 4), { variant: i % 2 ? 'range' : 'range+', beta: 0.5 }));
   const first = [];
   for (let i = 0; i < 20; i++) first.push(Array.from(await call(i)));
   const warm = await m.memoryUse();

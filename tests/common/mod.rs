@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: fixtures, conversion, comparisons by latitude band.
 #![allow(dead_code)]
 
+pub mod pruning;
+
 use std::path::{Path, PathBuf};
 
 use georange::convert::{ckpt, npy, range_database};

@@ -100,9 +100,9 @@ test('similarity colours: cosine per cell on the ramp, a legend from min to max'
 test('a grid embeds its cells as embed does; an abort mid-grid rejects with aborted and the model goes on', async () => {
   const model = await GeoRange.load({ ...fixture, workers: 1 });
   try {
-    const grid = await layers.embedGrid(model, { bounds: [160, -20, -160, 20], size: [320, 160], cellSize: 16, model: 'range+', beta: 0.5 });
+    const grid = await layers.embedGrid(model, { bounds: [160, -20, -160, 20], size: [320, 160], cellSize: 16, variant: 'range+', beta: 0.5 });
     assert.equal(grid.cols * grid.rows, 200);
-    assert.deepEqual(grid.embeddings, await model.embed(grid.points, { model: 'range+', beta: 0.5 }));
+    assert.deepEqual(grid.embeddings, await model.embed(grid.points, { variant: 'range+', beta: 0.5 }));
     const controller = new AbortController();
     let batches = 0;
     const run = layers.embedGrid(model, {
@@ -150,7 +150,7 @@ test('places like this: the bank ranked as a brute force over the bank file rank
   const two = await GeoRange.load({ ...geoclip, workers: 2 });
   try {
     for (const [lon, lat] of [[2.35, 48.85], [-60, -3], [179.5, -16.5]]) {
-      const v = await one.embed([lon, lat], { model: 'range+', beta: 0.5 });
+      const v = await one.embed([lon, lat], { variant: 'range+', beta: 0.5 });
       const valueDim = one.dimOf('range') - one.dimOf('encoder');
       for (const [by, rows, query] of [['values', bank.values, v.subarray(0, valueDim)], ['keys', bank.keys, v.subarray(valueDim)]]) {
         const want = cosines(rows, query);

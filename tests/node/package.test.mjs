@@ -43,7 +43,7 @@ test('files as bytes, paths and file: URLs embed on the CPU as the native CLI do
     // No WebGPU in plain Node.js: 'auto' runs on the CPU and says why.
     assert.match(model.note, /WebGPU unavailable/);
     assert.equal(model.dim, native.shape[1]);
-    const out = await model.embed(Float64Array.from(points), { model: 'range+', beta: 0.5 });
+    const out = await model.embed(Float64Array.from(points), { variant: 'range+', beta: 0.5 });
     assert.ok(worstRelative(out, native.data, native.shape[1]) <= 1e-5);
     if (typeof files.encoder === 'string') assert.deepEqual([...new Set(progress)].sort(), ['bank', 'encoder']);
     model.dispose();
@@ -58,6 +58,16 @@ test('errors carry codes: a missing file, a bad coordinate with its row, no WebG
   const bad = await model.embed([0, 0, 10, 10, 5, 95], { batchSize: 2 }).catch((e) => e);
   assert.equal(bad.code, 'bad_coordinate');
   assert.equal(bad.row, 2);
+  // In the 3rd batch of a call: the core names the caller's row, in `row` and in the message.
+  const third = await model.embed([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 95, 6, 6], { batchSize: 2 }).catch((e) => e);
+  assert.equal(third.code, 'bad_coordinate');
+  assert.equal(third.row, 5);
+  assert.match(third.message, /^row 5: latitude 95/);
+  // The variant's old option name still works (with a note on the console), as `variant`.
+  const [old, now] = [await model.embed([1, 2], { model: 'range' }), await model.embed([1, 2], { variant: 'range' })];
+  assert.deepEqual(Array.from(old), Array.from(now));
+  assert.equal(model.highPart(now, 'range').length, model.dimOf('range') - model.dimOf('encoder'));
+  assert.equal(model.highPart(now, 'encoder').length, 0);
   const truncated = fs.readFileSync(bankPath).subarray(0, 5000);
   const badBank = await GeoRange.load({ encoder: encoderPath, bank: truncated }).catch((e) => e);
   assert.equal(badBank.code, 'bad_file');

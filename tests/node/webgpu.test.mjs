@@ -42,7 +42,7 @@ test('with Dawn as navigator.gpu, device "webgpu" runs on it and embeds as the n
   const gpu = await GeoRange.load({ encoder, bank, device: 'webgpu' });
   assert.equal(gpu.backend, 'webgpu');
   assert.match(gpu.adapter, /swiftshader/i);
-  const out = await gpu.embed(points, { model: 'range+', beta: 0.5 });
+  const out = await gpu.embed(points, { variant: 'range+', beta: 0.5 });
   assert.ok(worstCosine(out, native.data, native.shape[1]) >= 0.999);
   // 'auto' passes over a software adapter, as in a browser, and says so.
   const auto = await GeoRange.load({ encoder, bank });

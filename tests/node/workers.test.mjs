@@ -36,15 +36,24 @@ test('worker threads hold a large bank and embed as one thread and the native CL
   assert.equal(auto.workers, Math.min(os.availableParallelism(), 8));
   assert.equal(one.workers, 1);
   for (const model of [sharded, auto, one]) {
-    const out = await model.embed(points, { model: 'range+', beta: 0.5 });
+    const out = await model.embed(points, { variant: 'range+', beta: 0.5 });
     assert.ok(worstRelative(out, native.data, native.shape[1]) <= 1e-5);
     // One point at a time, as a server answering requests would ask.
-    const first = await model.embed(points.subarray(0, 2), { model: 'range+', beta: 0.5 });
+    const first = await model.embed(points.subarray(0, 2), { variant: 'range+', beta: 0.5 });
     assert.ok(worstRelative(first, native.data.subarray(0, native.shape[1]), native.shape[1]) <= 1e-5);
   }
   const bad = await sharded.embed([0, 0, 0, 95]).catch((e) => e);
   assert.equal(bad.code, 'bad_coordinate');
   assert.equal(bad.row, 1);
+  // In the 3rd batch of a call, through the workers' two rounds and the encoder alone: the
+  // caller's row, in `row` and in the message (the core is told where each batch starts).
+  const third = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 95, 6, 6];
+  for (const variant of ['range+', 'encoder']) {
+    const e = await sharded.embed(third, { variant, batchSize: 2 }).catch((err) => err);
+    assert.equal(e.code, 'bad_coordinate', variant);
+    assert.equal(e.row, 5, variant);
+    assert.match(e.message, /^row 5: latitude 95/, variant);
+  }
   for (const model of [sharded, auto, one]) model.dispose();
   const after = await sharded.embed([0, 0]).catch((e) => e);
   assert.equal(after.code, 'disposed');

@@ -20,7 +20,7 @@ const options: LoadOptions = {
 
 export async function run(): Promise<number> {
   const model: GeoRange = await GeoRange.load(options);
-  const v: Float32Array = await model.embed(new Float64Array([0, 0]), { model: 'range+', beta: 0.5, batchSize: 256 });
+  const v: Float32Array = await model.embed(new Float64Array([0, 0]), { variant: 'range+', beta: 0.5, batchSize: 256 });
   const top = await model.explain(0, 0, { k: 3 });
   const heaviest: number = top[0]?.weight ?? 0;
   const where: 'webgpu' | 'cpu' = model.backend;
@@ -42,7 +42,7 @@ export async function run(): Promise<number> {
   const ranked = await model.rankBank(v.subarray(0, 10), { by: 'keys', k: 3 });
   const controller = new AbortController();
   const grid: Grid = await embedGrid(model, { bounds: [170, -10, -170, 10], size: [640, 480], cellSize: 8, projection: 'mercator', signal: controller.signal });
-  const basis: PcaBasis = (await worldBasis(model, { model: 'range+' }));
+  const basis: PcaBasis = (await worldBasis(model, { variant: 'range+' }));
   const { image } = pcaImage(grid, { basis });
   const { legend } = similarityImage(grid, grid.embeddings.subarray(0, grid.dim), { ramp: 'magma' });
   const layers: MapLayer[] = [

@@ -22,11 +22,11 @@ function points(n, seed) {
 async function time(model, batch) {
   const reps = batch >= 1000 ? 5 : 40;
   const times = [];
-  await model.embed(points(batch, 7), { model: 'range+', beta: 0.5 }); // warm
+  await model.embed(points(batch, 7), { variant: 'range+', beta: 0.5 }); // warm
   for (let r = 0; r < reps; r++) {
     const p = points(batch, r + 11);
     const t = performance.now();
-    await model.embed(p, { model: 'range+', beta: 0.5 });
+    await model.embed(p, { variant: 'range+', beta: 0.5 });
     times.push(performance.now() - t);
   }
   return times.sort((a, b) => a - b)[times.length >> 1];

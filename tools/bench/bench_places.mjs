@@ -26,7 +26,7 @@ for (const w of [1, workers]) {
   for (let i = 0; i < count; i++) {
     const lon = rand() * 360 - 180;
     const lat = (Math.asin(rand() * 2 - 1) * 180) / Math.PI;
-    const v = await model.embed([lon, lat], { model: 'range+', beta: 0.5 });
+    const v = await model.embed([lon, lat], { variant: 'range+', beta: 0.5 });
     for (const [by, query] of [['values', v.subarray(0, valueDim)], ['keys', v.subarray(valueDim)]]) {
       if (i === 0) await model.rankBank(query, { by, k: 10 }); // warm
       const t = performance.now();

@@ -36,7 +36,7 @@ run)
     built=$(cat .devbench/built_at)
     if [ ! -e "$built" ]; then mkdir -p "$(dirname "$built")" && ln -s "$PWD" "$built"; fi
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/machine.txt"
-    XDG_RUNTIME_DIR=/tmp /tmp/bin/gpu-tests --test-threads 1 "$@" 2>&1 | grep -v XDG_RUNTIME | tee "$out/gpu-tests.log"
+    XDG_RUNTIME_DIR=/tmp /tmp/bin/gpu-tests --test-threads 1 --include-ignored "$@" 2>&1 | grep -v XDG_RUNTIME | tee "$out/gpu-tests.log"
     ;;
 *)
     echo "usage: tools/dev/gpu_tests_on_device.sh pack | run OUT [FILTER]" >&2

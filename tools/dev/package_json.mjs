@@ -23,7 +23,7 @@ const pkg = {
     './georange_wasm_bg.wasm': './georange_wasm_bg.wasm',
     './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm',
   },
-  files: ['georange.js', 'errors.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md'],
+  files: ['georange.js', 'errors.js', 'options.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md'],
   sideEffects: false,
   keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip', 'maplibre', 'leaflet', 'openlayers', 'deck.gl'],
 };

@@ -23,14 +23,28 @@
 mod portable;
 #[cfg(wasm_simd)]
 mod simd128;
+// The passes with the best multiply-add this processor has: AVX2 and FMA where an x86-64
+// processor has them (x86.rs), else plain (plain.rs).
 #[cfg(target_arch = "x86_64")]
-mod x86;
-
-#[cfg(not(wasm_simd))]
-use portable::loops;
-use portable::{Madd, Plain, axpy};
+#[path = "x86.rs"]
+mod best;
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "plain.rs"]
+mod best;
+// The row loops the passes call: WebAssembly SIMD intrinsics in the browser build, the
+// portable ones elsewhere.
 #[cfg(wasm_simd)]
-use simd128::loops;
+mod row_loops {
+    pub(super) use super::simd128::loops;
+}
+#[cfg(not(wasm_simd))]
+mod row_loops {
+    pub(super) use super::portable::loops;
+}
+
+use best::{accumulate_best, score_best};
+use portable::{Madd, axpy};
+use row_loops::loops;
 
 use crate::attention::{Against, HeadSpec};
 use crate::bank::HostBank;
@@ -110,7 +124,9 @@ pub struct Softmaxed {
 pub fn softmax(bank: &HostBank, heads: &[Head], batch: usize, threads: usize) -> Result<Softmaxed> {
     check(bank, heads, batch)?;
     let ranges = split(bank.rows(), threads);
-    let scored = map_parts(ranges.clone(), "retrieval", |(a, z)| score_best(bank, heads, batch, a, z))?;
+    let scored = map_parts(ranges.clone(), "retrieval", |(a, z)| {
+        score_best(bank, heads, batch, a, z)
+    })?;
     let groups = heads.len() * batch;
     let mut max = vec![f32::NEG_INFINITY; groups];
     for (_, m) in &scored {
@@ -153,15 +169,19 @@ impl Softmaxed {
     /// `w_r = Σ_h coef[h, i] · p[h, i, r]`; one thread per row range.
     pub fn accumulate(&self, bank: &HostBank, coef: &[f32]) -> Result<Vec<f32>> {
         self.check_coefficients(coef)?;
-        let partials = map_parts(self.ranges.iter().zip(&self.probs).collect(), "retrieval", |(range, p)| {
-            let probs = Probs {
-                p,
-                coef,
-                heads: self.heads,
-                batch: self.batch,
-            };
-            accumulate_best(bank.values, &probs, *range)
-        })?;
+        let partials = map_parts(
+            self.ranges.iter().zip(&self.probs).collect(),
+            "retrieval",
+            |(range, p)| {
+                let probs = Probs {
+                    p,
+                    coef,
+                    heads: self.heads,
+                    batch: self.batch,
+                };
+                accumulate_best(bank.values, &probs, *range)
+            },
+        )?;
         let mut out = vec![0f32; self.batch * bank.values.cols()];
         for part in partials {
             out.iter_mut().zip(part).for_each(|(o, v)| *o += v);
@@ -208,7 +228,9 @@ fn check(bank: &HostBank, heads: &[Head], batch: usize) -> Result<()> {
         }
     }
     if bank.rows() == 0 || heads.is_empty() {
-        return Err(Error::Invalid("CPU attention kernel needs a bank row and a head".into()));
+        return Err(Error::Invalid(
+            "CPU attention kernel needs a bank row and a head".into(),
+        ));
     }
     Ok(())
 }
@@ -486,26 +508,6 @@ fn add_block_one<T>(
     }
 }
 
-/// Pass 1 with the best multiply-add this processor has.
-fn score_best(bank: &HostBank, heads: &[Head], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
-    #[cfg(target_arch = "x86_64")]
-    if x86::has_fma() {
-        // SAFETY: the processor has AVX2 and FMA (checked just above).
-        return unsafe { x86::score_fma(bank, heads, batch, a, z) };
-    }
-    score::<Plain>(bank, heads, batch, a, z)
-}
-
-/// Pass 3 with the best multiply-add this processor has.
-fn accumulate_best(values: &Rows, probs: &Probs, range: (usize, usize)) -> Vec<f32> {
-    #[cfg(target_arch = "x86_64")]
-    if x86::has_fma() {
-        // SAFETY: the processor has AVX2 and FMA (checked just above).
-        return unsafe { x86::accumulate_fma(values, probs, range) };
-    }
-    accumulate::<Plain>(values, probs, range)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -696,4 +698,3 @@ mod tests {
         assert_eq!(kept, [100, 101, 105, 106, 109]);
     }
 }
-

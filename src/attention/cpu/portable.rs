@@ -35,7 +35,6 @@ pub(super) fn dot<M: Madd, T: Copy + Into<f32>>(a: &[T], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-
 /// `acc += w · row`.
 #[inline(always)]
 pub(super) fn axpy<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: f32, row: &[T]) {
@@ -47,7 +46,12 @@ pub(super) fn axpy<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: f32, row: &
 /// `acc += Σ_k w[k] · rows[k]`, row by row for each element, from element `from` on (the
 /// browser build's SIMD loop adds the elements before it).
 #[inline(always)]
-pub(super) fn add_rows_from<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[T]; GROUP], from: usize) {
+pub(super) fn add_rows_from<M: Madd, T: Copy + Into<f32>>(
+    acc: &mut [f32],
+    w: &[f32; GROUP],
+    rows: &[&[T]; GROUP],
+    from: usize,
+) {
     let whole = from + (acc.len() - from) / CHUNK * CHUNK;
     for c in (from..whole).step_by(CHUNK) {
         let mut sum = [0f32; CHUNK];
@@ -66,7 +70,6 @@ pub(super) fn add_rows_from<M: Madd, T: Copy + Into<f32>>(acc: &mut [f32], w: &[
         }
     }
 }
-
 
 /// The loops the passes call, here the portable ones.
 #[cfg(not(wasm_simd))]
@@ -94,4 +97,3 @@ pub(super) mod loops {
         dst.iter_mut().zip(src).for_each(|(f, &c)| *f = c as f32);
     }
 }
-

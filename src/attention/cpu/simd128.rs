@@ -32,7 +32,6 @@ fn madd(a: v128, b: v128, c: v128) -> v128 {
     core::arch::wasm32::f32x4_add(core::arch::wasm32::f32x4_mul(a, b), c)
 }
 
-
 /// The 16 codes at `src[0..16]` as four vectors of f32, in order.
 #[inline(always)]
 fn widen(src: &[i8]) -> [v128; 4] {
@@ -144,10 +143,7 @@ pub fn add_rows_whole<const G: usize>(acc: &mut [f32], w: &[f32; G], rows: &[&[f
 pub fn axpy_whole(acc: &mut [f32], w: f32, row: &[i8]) -> usize {
     let whole = acc.len().min(row.len()) / SUMS * SUMS;
     let wv = f32x4_splat(w);
-    for (a, x) in acc[..whole]
-        .chunks_exact_mut(SUMS)
-        .zip(row[..whole].chunks_exact(SUMS))
-    {
+    for (a, x) in acc[..whole].chunks_exact_mut(SUMS).zip(row[..whole].chunks_exact(SUMS)) {
         for (k, xk) in widen(x).iter().enumerate() {
             let part = &mut a[4 * k..4 * k + 4];
             store4(part, madd(wv, *xk, load4(part)));
@@ -160,10 +156,7 @@ pub fn axpy_whole(acc: &mut [f32], w: f32, row: &[i8]) -> usize {
 #[inline(always)]
 pub fn widen_whole(dst: &mut [f32], src: &[i8]) -> usize {
     let whole = dst.len().min(src.len()) / SUMS * SUMS;
-    for (d, s) in dst[..whole]
-        .chunks_exact_mut(SUMS)
-        .zip(src[..whole].chunks_exact(SUMS))
-    {
+    for (d, s) in dst[..whole].chunks_exact_mut(SUMS).zip(src[..whole].chunks_exact(SUMS)) {
         for (k, v) in widen(s).iter().enumerate() {
             store4(&mut d[4 * k..4 * k + 4], *v);
         }
@@ -173,9 +166,9 @@ pub fn widen_whole(dst: &mut [f32], src: &[i8]) -> usize {
 
 /// The loops the passes call, here with these intrinsics.
 pub(super) mod loops {
+    use super as simd128;
     use super::super::GROUP;
     use super::super::portable::{self, Madd, add_rows_from};
-    use super as simd128;
 
     /// `a · b`, as the portable `dot` sums it.
     #[inline(always)]

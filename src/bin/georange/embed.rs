@@ -7,8 +7,8 @@ use crate::points::{at_line, read_points};
 use clap::Args;
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
-use georange::model::LoadOptions;
-use georange::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Result, Variant};
+use georange::model::{DeviceRequest, LoadOptions, VariantName};
+use georange::{Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Result, Variant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args)]
@@ -20,8 +20,8 @@ pub struct EmbedArgs {
     #[arg(long)]
     bank: Option<PathBuf>,
     /// encoder (raw encoder output), range or range+.
-    #[arg(long, default_value = "range+")]
-    model: String,
+    #[arg(long, value_enum, default_value = "range+")]
+    model: VariantName,
     /// RANGE+ mix: 1 = semantic (high frequency), 0 = geographic (smooth).
     #[arg(long, default_value_t = 0.5)]
     beta: f32,
@@ -31,9 +31,9 @@ pub struct EmbedArgs {
     /// Output .npy (float32, rows × dim, rows in input order).
     #[arg(long)]
     output: PathBuf,
-    /// cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    backend: String,
+    /// cpu, webgpu (also wgpu: Vulkan/Metal natively) or auto (the GPU, else the CPU).
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: DeviceRequest,
     /// Points per batch.
     #[arg(long, default_value_t = 4096)]
     batch: usize,
@@ -46,25 +46,24 @@ pub struct EmbedArgs {
     /// and the GPU's fast matrix units, at a relative error of at most 2e-3; or
     /// int8 — a quarter of the memory, an int8 bank file's own numbers (others quantised per row).
     /// A bank past the GPU's largest buffer is held in tiles of rows (int8, f32 or f16).
-    #[arg(long)]
-    gpu_precision: Option<String>,
+    #[arg(long, value_enum)]
+    gpu_precision: Option<GpuPrecision>,
     /// How a GPU runs the exact heads: stream (default: tiles of the bank with an online
     /// softmax), flash (burn's attention op: autotuned fused kernels in the `vulkan` build)
     /// or fused (one kernel of our own per head, any bank on a GPU); flash takes f32 and f16
     /// banks held whole only.
-    #[arg(long)]
-    gpu_attention: Option<String>,
+    #[arg(long, value_enum)]
+    gpu_attention: Option<GpuAttention>,
 }
 
 pub fn run(a: EmbedArgs) -> Result<()> {
-    let variant = Variant::parse(&a.model, a.beta)?;
+    let variant = a.model.with_beta(a.beta)?;
     let options = LoadOptions {
-        backend: Backend::parse(&a.backend)?,
-        gpu_precision: a.gpu_precision.as_deref().map(GpuPrecision::parse).transpose()?,
-        gpu_attention: a.gpu_attention.as_deref().map(GpuAttention::parse).transpose()?,
+        device: a.backend,
+        gpu_precision: a.gpu_precision,
+        gpu_attention: a.gpu_attention,
         geo_cutoff_deg: a.geo_cutoff_deg,
         strict: true,
-        ..LoadOptions::default()
     };
     if a.batch == 0 {
         return Err(Error::Invalid("--batch must be at least 1".into()));
@@ -73,7 +72,7 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     let bank = match (&a.bank, variant) {
         (Some(p), _) => Some(Bank::from_owned_bytes(read_file(p)?, &p.display().to_string())?),
         (None, Variant::Encoder) => None,
-        (None, _) => return Err(Error::Invalid(format!("--model {} needs --bank", a.model))),
+        (None, _) => return Err(Error::Invalid(format!("--model {variant:?} needs --bank"))),
     };
     let points = read_points(&a.input)?;
     // The model takes the encoder and bank over (int8 stays int8 on the CPU): nothing is held

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use georange::bank::imagery::{EarthImage, PER_SCALE, describe, fibonacci_points, whiten};
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
 use georange::geo::validate_points;
-use georange::bank::imagery::{EarthImage, PER_SCALE, describe, fibonacci_points, whiten};
 use georange::model::build_bank;
 use georange::{Backend, Encoder, Error, Result, StorageDtype};
 

@@ -4,11 +4,11 @@
 import { GeoRange } from 'georange';
 
 /** Loads the model with `options`, embeds `points` ([lon, lat, …]) and says how it ran. */
-window.embedHere = async ({ points, model, beta, ...options }) => {
+window.embedHere = async ({ points, variant, beta, ...options }) => {
   const m = await GeoRange.load({ cache: false, ...options });
   try {
-    const out = await m.embed(Float64Array.from(points), { model, beta });
-    return { backend: m.backend, workers: m.workers, note: m.note, dim: m.dimOf(model), out: Array.from(out) };
+    const out = await m.embed(Float64Array.from(points), { variant, beta });
+    return { backend: m.backend, workers: m.workers, note: m.note, dim: m.dimOf(variant), out: Array.from(out) };
   } finally {
     m.dispose();
   }
