@@ -5,7 +5,7 @@
 //! Pretrained checkpoints use the *analytic* variant: a generated table of expanded
 //! polynomials which, compared with the textbook real harmonics (Condon–Shortley phase
 //! included), are π times larger for `m = 0` and flip sign for odd `m`. The *closed-form*
-//! variant is the textbook one. See `docs/ARCHITECTURE.md` and the parity tests.
+//! variant is the textbook one. See ARCHITECTURE.md and the parity tests.
 //!
 //! We never evaluate the expanded polynomials (coefficients up to 1e14 lose all precision in
 //! f32 and much of it in f64 near the poles); instead the 4π-normalised associated Legendre

@@ -8,7 +8,7 @@
 //!
 //! The second browser build (this crate compiled with `+relaxed-simd`, build.sh) adds each
 //! product with `f32x4.relaxed_madd` instead: fused where the processor has FMA, so rounded
-//! once instead of twice. js/georange.js loads that build where the browser validates
+//! once instead of twice. js/runtime.js loads that build where the browser validates
 //! relaxed SIMD.
 
 use core::arch::wasm32::{
