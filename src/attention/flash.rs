@@ -221,6 +221,13 @@ mod tests {
         assert!((plain - want).abs() > 10.0 * (got - want).abs());
     }
 
+    /// The route is in every native build (burn's op, `flash_op.rs`); only the browser build
+    /// (no tests run there) has the stub.
+    #[test]
+    fn native_builds_have_the_route() {
+        assert!(available().is_ok(), "the flash route is missing: is `flash_op` set by build.rs?");
+    }
+
     #[test]
     fn unfused_chunks_keep_their_scores_within_the_budget() {
         if AUTOTUNED {
