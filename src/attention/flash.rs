@@ -225,7 +225,10 @@ mod tests {
     /// (no tests run there) has the stub.
     #[test]
     fn native_builds_have_the_route() {
-        assert!(available().is_ok(), "the flash route is missing: is `flash_op` set by build.rs?");
+        assert!(
+            available().is_ok(),
+            "the flash route is missing: is `flash_op` set by build.rs?"
+        );
     }
 
     #[test]
