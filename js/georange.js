@@ -148,9 +148,11 @@ export class GeoRange {
     const pending = [initWasm(wasmUrl), files(), device === 'auto' && !gpuLost ? probeAdapter() : null];
     pending.forEach((p) => Promise.resolve(p).catch(() => {}));
     const wasmModule = await pending[0];
-    let [enc, bnk] = await pending[1];
     const probed = await pending[2];
     const setup = { device, probed, workers, wasmModule, geoCutoffDeg, gpuPrecision, gpuAttention };
+    // A device that cannot be had (no WebGPU, a lost one) is refused now, not after the downloads.
+    await plan(undefined, setup);
+    let [enc, bnk] = await pending[1];
     let healed = '';
     let built;
     try {

@@ -73,6 +73,11 @@ test('errors carry codes: a missing file, a bad coordinate with its row, no WebG
   assert.equal(badBank.code, 'bad_file');
   const gpu = await GeoRange.load({ encoder: encoderPath, device: 'webgpu' }).catch((e) => e);
   assert.equal(gpu.code, 'unavailable');
+  // The device is decided before the files are waited for: a missing bank is not what fails.
+  const early = await GeoRange.load({ encoder: encoderPath, bank: `${work}/nope.safetensors`, device: 'webgpu' }).catch((e) => e);
+  assert.equal(early.code, 'unavailable');
+  const tpu = await GeoRange.load({ encoder: encoderPath, device: 'tpu' }).catch((e) => e);
+  assert.equal(tpu.code, 'invalid_argument');
   model.dispose();
   const after = await model.embed([0, 0]).catch((e) => e);
   assert.equal(after.code, 'disposed');
