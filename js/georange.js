@@ -29,7 +29,7 @@ export { wasmModuleUrl } from './runtime.js';
  * @property {(variant: string) => number} highDim width of the high-resolution part (the core's `Model::high_dim`)
  * @property {(lonLat: Float64Array, variant: string, beta: number, firstRow: number) => Promise<Float32Array>} embedBatch
  *   `firstRow`: the caller's row of the first point, which a bad coordinate's error names
- * @property {(lon: number, lat: number, model: string, beta: number, k: number) => Promise<Float64Array>} explain
+ * @property {(lon: number, lat: number, variant: string, beta: number, k: number) => Promise<Float64Array>} explain
  * @property {(query: Float32Array, by: string, k: number) => Promise<Float64Array>} similarRows
  * @property {() => void} dispose
  */
