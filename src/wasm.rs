@@ -213,13 +213,13 @@ impl WasmModel {
     /// to a `Float32Array` of `points × dim` values. The points are rows `first_row..` of the
     /// caller's input: a bad coordinate's error names the caller's row.
     #[wasm_bindgen(js_name = embedBatch)]
-    pub fn embed_batch(&self, lonlat: Vec<f64>, model: String, beta: f32, first_row: usize) -> Promise {
+    pub fn embed_batch(&self, lonlat: Vec<f64>, variant: String, beta: f32, first_row: usize) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             if inner.disposed.get() {
                 return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
             }
-            let variant = Variant::parse(&model, beta).map_err(JsValue::from)?;
+            let variant = Variant::parse(&variant, beta).map_err(JsValue::from)?;
             let out = inner
                 .model
                 .embed_async(&lonlat, variant, first_row)
@@ -235,15 +235,15 @@ impl WasmModel {
     }
 
     /// The `k` bank rows that contribute most to the embedding of (`lon`, `lat`) under
-    /// `model` (`"range"` or `"range+"` with `beta`); resolves to a `Float64Array` of
+    /// `variant` (`"range"` or `"range+"` with `beta`); resolves to a `Float64Array` of
     /// `[row, weight, lon, lat]` × k, heaviest first.
-    pub fn explain(&self, lon: f64, lat: f64, model: String, beta: f32, k: usize) -> Promise {
+    pub fn explain(&self, lon: f64, lat: f64, variant: String, beta: f32, k: usize) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             if inner.disposed.get() {
                 return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
             }
-            let variant = Variant::parse(&model, beta).map_err(JsValue::from)?;
+            let variant = Variant::parse(&variant, beta).map_err(JsValue::from)?;
             let top = inner
                 .model
                 .explain_async(lon, lat, variant, k)
@@ -277,10 +277,10 @@ impl WasmModel {
         })
     }
 
-    /// The most points one `scoreShard` call takes for `model` (with `beta`).
+    /// The most points one `scoreShard` call takes for `variant` (with `beta`).
     #[wasm_bindgen(js_name = shardBatch)]
-    pub fn shard_batch(&self, model: &str, beta: f32) -> Result<usize, JsValue> {
-        Ok(self.inner.model.shard_batch(Variant::parse(model, beta)?))
+    pub fn shard_batch(&self, variant: &str, beta: f32) -> Result<usize, JsValue> {
+        Ok(self.inner.model.shard_batch(Variant::parse(variant, beta)?))
     }
 
     /// Rows in this model's bank (0 without one).
@@ -298,13 +298,13 @@ impl WasmModel {
     pub fn score_shard(
         &self,
         lonlat: Vec<f64>,
-        model: String,
+        variant: String,
         beta: f32,
         exact_geo: Vec<u8>,
         first_row: usize,
     ) -> Result<ShardRound, JsValue> {
         self.check_live()?;
-        let variant = Variant::parse(&model, beta)?;
+        let variant = Variant::parse(&variant, beta)?;
         let exact: Vec<bool> = exact_geo.iter().map(|&b| b != 0).collect();
         let scores = self.inner.model.score_shard(&lonlat, variant, &exact, first_row)?;
         Ok(ShardRound {
