@@ -26,5 +26,5 @@ export function variantOf(options, fallback, where) {
 export function withVariant(options, where) {
   if (typeof options?.model !== 'string') return options;
   const { model, ...rest } = options;
-  return { ...rest, variant: variantOf({ variant: options.variant, model }, undefined, where) };
+  return { ...rest, variant: variantOf(options, undefined, where) };
 }

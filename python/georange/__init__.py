@@ -158,6 +158,11 @@ class Model:
     def has_bank(self) -> bool:
         return self._bank is not None
 
+    @property
+    def _default_variant(self) -> str:
+        """What :meth:`embed` computes unless told: RANGE+ with a bank, else the encoder."""
+        return "range+" if self.has_bank else "encoder"
+
     def dim(self, variant: str = "range+", *, model: Optional[str] = None) -> int:
         """The width of ``variant``'s embeddings (``"encoder"``, ``"range"`` or ``"range+"``)."""
         return self._live.dim(_variant(variant if model is None else None, model, "Model.dim", "range+"))
@@ -165,7 +170,7 @@ class Model:
     def high_part(self, embeddings: np.ndarray, variant: Optional[str] = None) -> np.ndarray:
         """The high-resolution part of ``variant``'s embeddings: a view of their first columns,
         before the encoder's (none for ``"encoder"``); ``variant`` defaults as :meth:`embed`'s."""
-        variant = variant or ("range+" if self.has_bank else "encoder")
+        variant = variant or self._default_variant
         return np.asarray(embeddings)[..., : self._live.high_dim(variant)]
 
     def embed(self, lonlat, variant: Optional[str] = None, beta: float = 0.5, *, batch_size: int = BATCH,
@@ -187,7 +192,7 @@ class Model:
             BadCoordinate: a NaN, infinite or out-of-range point, with its ``row``.
             InvalidArgument: a wrong shape or variant name.
         """
-        variant = _variant(variant, model, "Model.embed", "range+" if self.has_bank else "encoder")
+        variant = _variant(variant, model, "Model.embed", self._default_variant)
         engine = self._live
         points = np.ascontiguousarray(lonlat, dtype=np.float64)
         if points.ndim != 2 or points.shape[1] != 2:
