@@ -38,8 +38,8 @@ def cluster():
 def test_dask_partitions_on_two_workers_equal_one_call(l40, cluster, tmp_path):
     """Partitions of 4,000 rows embedded in batches of 500 on two worker processes: the same
     bits as one in-process call in batches of 500 (the same batches). Against the default
-    batches (8,192 points), rows differ by f32 summation order only: relative ≤ 2e-6 per row
-    (measured 1.2e-6 on 0.3% of the rows; the matrix products' blocking follows the batch)."""
+    batches (8,192 points), rows differ by f32 summation order only: relative ≤ 1e-6 per row
+    (a point's embedding does not depend on its batch beyond that: tests/batching.rs)."""
     encoder, bank = l40
     frame = points_frame()
     source = tmp_path / "points.parquet"
@@ -66,7 +66,7 @@ def test_dask_partitions_on_two_workers_equal_one_call(l40, cluster, tmp_path):
     assert np.array_equal(rows, same_batches)
     default = model.embed(points, variant="range+", beta=0.5)
     rel = np.linalg.norm(rows - default, axis=1) / np.linalg.norm(default, axis=1)
-    assert rel.max() <= 2e-6, rel.max()
+    assert rel.max() <= 1e-6, rel.max()
     assert (got["name"].to_numpy() == frame.sort_values("id")["name"].to_numpy()).all()
 
 

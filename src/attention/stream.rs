@@ -78,7 +78,7 @@ pub fn stream_runs(
     for (start, len) in tiles_of(bank, runs, tile) {
         let v = bank.values.rows(start, len);
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
-            let scores = scores(bank, spec, q, start, len);
+            let scores = scores(bank, spec, q, (start, len), true);
             state[h] = Some(update(state[h].take(), scores, v.clone(), plain[h]));
         }
     }
@@ -105,21 +105,20 @@ pub fn stream_mixed(
     tile: usize,
 ) -> Option<Tensor<2>> {
     let norms = stream_normalisers(bank, queries, heads, tile, false)?;
-    // Each head's weights are `exp(s − m + ln(w / l))`: one offset per query.
-    let offsets: Vec<Tensor<2>> = norms
+    // Each head's weights are `exp(s − m) · w / l`: the factor stays a factor (folded into
+    // the exponent as `ln(w / l)` it would be rounded at the magnitude of `ln l`, an error
+    // shared by every row of a query that the average does not wash out).
+    let shifts: Vec<Shift> = norms
         .max
         .into_iter()
         .zip(norms.sum)
         .zip(weights)
-        .map(|((m, l), w)| {
-            let log_factor = l.recip().mul_scalar(*w).log();
-            match m {
-                Some(m) => log_factor - m,
-                None => log_factor,
-            }
+        .map(|((max, l), w)| Shift {
+            max,
+            factor: l.recip().mul_scalar(*w),
         })
         .collect();
-    stream_weighted(bank, queries, heads, &offsets, tile, None)
+    stream_weighted(bank, queries, heads, &shifts, tile, None)
 }
 
 /// Each head's row maxima (`None` for a head that skips them, [`bounded`]: its scores are
@@ -149,7 +148,7 @@ pub fn stream_normalisers(
     for (start, len) in tiles_of(bank, &[(0, bank.rows)], tile) {
         let mut tile_scores = Vec::new();
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
-            let s = scores(bank, spec, q, start, len);
+            let s = scores(bank, spec, q, (start, len), false);
             if keep {
                 tile_scores.push(s.clone());
             }
@@ -172,15 +171,21 @@ pub fn stream_normalisers(
     })
 }
 
-/// [`stream_mixed`]'s second pass: `Σ_h exp(s_h + offsets[h]) · V` over the whole bank, one
-/// `P · V` per tile for all the heads (`offsets[h]`: `[batch, 1]`), the scores read from
-/// `kept` (the first pass's, same `tile`) where given, else computed again. None for an empty
-/// bank or no heads.
+/// One head's share of [`stream_weighted`]'s weights: `exp(s − max) · factor`, each `[batch, 1]`
+/// (no `max` for a head that skips it, [`bounded`]).
+pub struct Shift {
+    pub max: Option<Tensor<2>>,
+    pub factor: Tensor<2>,
+}
+
+/// [`stream_mixed`]'s second pass: `Σ_h exp(s_h − max_h) · factor_h · V` over the whole bank,
+/// one `P · V` per tile for all the heads, the scores read from `kept` (the first pass's, same
+/// `tile`) where given, else computed again. None for an empty bank or no heads.
 pub fn stream_weighted(
     bank: &BankView,
     queries: &[Tensor<2>],
     heads: &[HeadSpec],
-    offsets: &[Tensor<2>],
+    shifts: &[Shift],
     tile: usize,
     kept: Option<&[Vec<Tensor<2>>]>,
 ) -> Option<Tensor<2>> {
@@ -190,14 +195,18 @@ pub fn stream_weighted(
         let p = heads
             .iter()
             .zip(&queries)
-            .zip(offsets)
+            .zip(shifts)
             .enumerate()
-            .map(|(h, ((spec, q), offset))| {
+            .map(|(h, ((spec, q), shift))| {
                 let s = match kept.and_then(|k| k.get(t)?.get(h)) {
                     Some(s) => s.clone(),
-                    None => scores(bank, spec, q, start, len),
+                    None => scores(bank, spec, q, (start, len), false),
                 };
-                (s + offset.clone()).exp()
+                let s = match &shift.max {
+                    Some(m) => s - m.clone(),
+                    None => s,
+                };
+                s.exp() * shift.factor.clone()
             })
             .reduce(|a, b| a + b)?;
         let pv = product(p, bank.values.rows(start, len));
@@ -242,13 +251,29 @@ fn tiles_of(bank: &BankView, runs: &[(usize, usize)], tile: usize) -> Vec<(usize
         .collect()
 }
 
-/// One head's scores against bank rows `start .. start + len`, `[batch, len]` f32.
-fn scores(bank: &BankView, spec: &HeadSpec, q: &Tensor<2>, start: usize, len: usize) -> Tensor<2> {
+/// One head's scores against bank rows `start .. start + len`, `[batch, len]` f32; `halves`:
+/// a semantic head on the CPU sums them in two halves ([`score_halves`]).
+fn scores(bank: &BankView, spec: &HeadSpec, q: &Tensor<2>, (start, len): (usize, usize), halves: bool) -> Tensor<2> {
     let k = match spec.against {
         Against::Keys => bank.keys,
         Against::Locations => bank.xyz,
     };
-    score_product(q.clone(), k.rows(start, len))
+    let k = k.rows(start, len);
+    if halves && spec.against == Against::Keys && bank.keys.is_host() {
+        return score_halves(q.clone(), k);
+    }
+    score_product(q.clone(), k)
+}
+
+/// `q · kᵀ` as the sum of two products over the halves of the columns: each score's f32 sum
+/// runs as two chains of half the length, about half the rounding error, which the temperature
+/// multiplies into every weight. A semantic head at full weight streamed on the CPU (RANGE)
+/// takes it: against the CPU kernel's sums (`attention::cpu`, a few points) 8.8e-7 relative
+/// instead of 1.4e-6 at most, at no measured cost (ARCHITECTURE.md, "Batches").
+fn score_halves(q: Tensor<2>, k: Tensor<2>) -> Tensor<2> {
+    let (d, half) = (q.dims()[1], q.dims()[1] / 2);
+    let first = score_product(q.clone().narrow(1, 0, half), k.clone().narrow(1, 0, half));
+    first + score_product(q.narrow(1, half, d - half), k.narrow(1, half, d - half))
 }
 
 /// `q · kᵀ` in f32 arithmetic, whatever `k`'s dtype: an f16 product would round scores of up to

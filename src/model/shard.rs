@@ -14,7 +14,7 @@
 
 use super::*;
 use crate::attention::cpu::Softmaxed;
-use crate::attention::stream::{stream_normalisers, stream_weighted};
+use crate::attention::stream::{Shift, stream_normalisers, stream_weighted};
 
 /// One shard's first round for a batch, kept for its second: a handle that only the model
 /// that scored it takes, once ([`Model::accumulate_shard`] and [`Model::explain_shard`] take
@@ -237,19 +237,16 @@ impl Model {
                 specs.len()
             )));
         }
-        // `exp(s − m + ln coef)`: each head's probabilities rescaled to the whole bank's.
-        let offsets: Vec<Tensor<2>> = coef
+        // `exp(s − m) · coef`: each head's probabilities rescaled to the whole bank's.
+        let shifts: Vec<Shift> = coef
             .chunks(n)
             .zip(max)
-            .map(|(c, m)| {
-                let c = Tensor::from_data(TensorData::new(c.to_vec(), [n, 1]), &self.device).log();
-                match m {
-                    Some(m) => c - m.clone(),
-                    None => c,
-                }
+            .map(|(c, m)| Shift {
+                max: m.clone(),
+                factor: Tensor::from_data(TensorData::new(c.to_vec(), [n, 1]), &self.device),
             })
             .collect();
-        let out = stream_weighted(&self.bank()?.view(), queries, specs, &offsets, tile, kept)
+        let out = stream_weighted(&self.bank()?.view(), queries, specs, &shifts, tile, kept)
             .ok_or_else(|| Error::Invalid("a shard needs a bank row and a head".into()))?;
         read_f32(out)
     }
