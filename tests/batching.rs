@@ -106,7 +106,9 @@ fn batchings_agree(stored: StorageDtype) {
                     from_f64 = from_f64.max(d.sqrt() / want.iter().map(|b| b * b).sum::<f64>().sqrt());
                 }
             }
-            println!("{stored:?} {variant:?}, batch {batch}: {apart:.2e} from its batch of one, {from_f64:.2e} from f64");
+            println!(
+                "{stored:?} {variant:?}, batch {batch}: {apart:.2e} from its batch of one, {from_f64:.2e} from f64"
+            );
             assert!(
                 apart <= 1e-6,
                 "{variant:?}, batch {batch}: a row differs by {apart:.2e} from its batch of one"

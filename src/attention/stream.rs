@@ -269,11 +269,60 @@ fn scores(bank: &BankView, spec: &HeadSpec, q: &Tensor<2>, (start, len): (usize,
 /// runs as two chains of half the length, about half the rounding error, which the temperature
 /// multiplies into every weight. A semantic head at full weight streamed on the CPU (RANGE)
 /// takes it: against the CPU kernel's sums (`attention::cpu`, a few points) 8.8e-7 relative
-/// instead of 1.4e-6 at most, at no measured cost (ARCHITECTURE.md, "Batches").
+/// instead of 1.4e-6 at most, at no measured cost (ARCHITECTURE.md). gemm adds the second product into
+/// the first as it writes it: no pass of its own over the scores.
 fn score_halves(q: Tensor<2>, k: Tensor<2>) -> Tensor<2> {
-    let (d, half) = (q.dims()[1], q.dims()[1] / 2);
-    let first = score_product(q.clone().narrow(1, 0, half), k.clone().narrow(1, 0, half));
-    first + score_product(q.narrow(1, half, d - half), k.narrow(1, half, d - half))
+    let device = q.device();
+    let ([batch, d], len) = (q.dims(), k.dims()[0]);
+    let data = |t: &Tensor<2>| t.clone().into_data().try_into_vec::<f32>();
+    // Host tiles and encodings are f32; anything else takes the plain product.
+    let (Ok(q), Ok(k)) = (data(&q), data(&k)) else {
+        return score_product(q, k);
+    };
+    let mut out = vec![0f32; batch * len];
+    crate::parallel::for_rows(&mut out, len, 64, |first, part| {
+        let rows = part.len() / len;
+        let q = &q[first * d..(first + rows) * d];
+        halves_product(q, &k, part, (rows, len, d));
+    });
+    Tensor::from_data(burn::tensor::TensorData::new(out, [batch, len]), &device)
+}
+
+/// `out = q · kᵀ` (`m × n`, from `q`: `m × d` and `k`: `n × d`, all row-major), summed over
+/// columns `0..d/2` and then `d/2..d`.
+fn halves_product(q: &[f32], k: &[f32], out: &mut [f32], (m, n, d): (usize, usize, usize)) {
+    assert!(
+        q.len() == m * d && k.len() == n * d && out.len() == m * n,
+        "score_halves: shapes"
+    );
+    let half = d / 2;
+    for (i, (from, width)) in [(0, half), (half, d - half)].into_iter().enumerate() {
+        // SAFETY: every index gemm reads or writes lies inside the slices checked above:
+        // q[r·d + from + c], k[j·d + from + c] for c < width, out[r·n + j].
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                width,
+                out.as_mut_ptr(),
+                1,
+                n as isize,
+                i == 1,
+                q.as_ptr().add(from),
+                1,
+                d as isize,
+                k.as_ptr().add(from),
+                d as isize,
+                1,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+    }
 }
 
 /// `q · kᵀ` in f32 arithmetic, whatever `k`'s dtype: an f16 product would round scores of up to
