@@ -37,10 +37,7 @@ tools/fetch/fetch_blue_marble.sh target/bluemarble
 
 # 3. The npm package
 rustup target add wasm32-unknown-unknown >/dev/null
-wb_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
-if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
-  cargo install wasm-bindgen-cli --version "$wb_version"   # not --locked: see ../shared/notes/toolchain.md
-fi
+tools/dev/install_cargo_tools.sh wasm-bindgen   # the version Cargo.lock pins
 [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
 # Two modules from one glue: the baseline SIMD build and the relaxed-SIMD one, whose CPU loops
 # add with fused multiply-adds (src/attention/cpu/simd128.rs; js/runtime.js loads it where the browser

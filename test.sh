@@ -3,7 +3,7 @@
 #  - cargo test: unit tests, parity with the reference's golden outputs (CPU), the CLI and
 #    corrupt-file tests, GeoCLIP with its real weights, and the same parity on burn-wgpu
 #    (tests/gpu.rs: Vulkan; Mesa's lavapipe on a machine without a GPU);
-#  - a short run of every fuzz target (tools/dev/fuzz.sh smoke; RELIABILITY.md);
+#  - a short run of every fuzz target (tools/dev/fuzz.sh smoke; RELIABILITY.md), beside the rest;
 #  - the browser tests: build.sh's npm package in headless Chromium on WebGPU and on the CPU
 #    fallback (tests/browser/run.mjs), and the demo page as a visitor uses it
 #    (tests/browser/demo.mjs; screenshots in out/screenshots/), the map-layer adapters'
@@ -13,11 +13,16 @@
 #    built with Vite, webpack and esbuild, and from another origin (tests/apps/run.mjs);
 #  - the Python package (build.sh's wheel, in target/venv): parity, errors, processes, Dask
 #    (python/tests/).
-#  - and first the code's form: `cargo fmt --check`, clippy with `-D warnings` on the native
-#    build (every target) and on the browser build (wasm32).
+#  - and first the code's form: `cargo fmt --check`, and clippy with `-D warnings` on every
+#    crate of ours as it is compiled: the native build (every target), the browser build
+#    (wasm32, in build.sh) and the Python binding (build.sh's wheel).
 # Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
 # mesa-vulkan-drivers with apt when missing. Each step prints its time (CI's budget for the
-# whole is 40 minutes on 2 cores); what waits on the network runs while Rust compiles.
+# whole is 40 minutes on 2 cores). Three things keep it there: what waits on the network, and
+# the cargo-built tools (at the lowest priority), run while Rust compiles; clippy is the
+# compiler of our own crates (nothing is compiled a second time for it); the fuzz smoke runs
+# at the lowest priority beside build.sh and the browser tests, which leave a core idle much
+# of the time.
 set -euo pipefail
 cd "$(dirname "$0")"
 step() { local t=$SECONDS; "$@"; echo "test.sh: [$((SECONDS - t)) s] $*" >&2; }
@@ -33,22 +38,42 @@ prefetch() {
   target/venv/bin/pip install -q --disable-pip-version-check -r python/requirements-build.txt -r python/requirements-test.txt
 }
 mkdir -p out target
+# Background jobs (below) end with this script, however it ends.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 step_start=$SECONDS
 prefetch > out/prefetch.log 2>&1 &
 prefetching=$!
+# wasm-bindgen-cli (build.sh) and cargo-fuzz, compiled from crates.io at the lowest priority:
+# in the cores the native build leaves idle.
+nice -n 19 tools/dev/install_cargo_tools.sh > out/cargo-tools.log 2>&1 &
+tooling=$!
+
+# Clippy as the compiler of this workspace's crates (cargo runs RUSTC_WORKSPACE_WRAPPER for
+# them only; dependencies get plain rustc): every cargo call below lints what it compiles, with
+# the arguments cargo-clippy itself passes clippy-driver (CLIPPY_ARGS). A separate `cargo
+# clippy` would check every dependency once more (minutes on a fresh machine, twice: native
+# and wasm32).
+export RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
 step cargo fmt --all --check
 step cargo build --release --locked --all-targets
-step cargo clippy --release --locked --workspace --all-targets -- -D warnings
 wait "$prefetching" || { cat out/prefetch.log >&2; echo "test.sh: the downloads failed (out/prefetch.log)" >&2; exit 1; }
-echo "test.sh: [$((SECONDS - step_start)) s] downloads, alongside the build" >&2
+echo "test.sh: [$((SECONDS - step_start)) s] downloads and tools, alongside the build" >&2
 # The slowest GPU tests on lavapipe are #[ignore]d (tests/gpu.rs says why): the long form,
 # `cargo test --release --locked --test gpu -- --include-ignored` (or
 # tools/dev/gpu_tests_on_device.sh on a real GPU), runs them too.
 step cargo test --release --locked
-step tools/dev/fuzz.sh smoke                # every parser's fuzz target, 12 s each
+
+wait "$tooling" || { cat out/cargo-tools.log >&2; echo "test.sh: installing wasm-bindgen-cli or cargo-fuzz failed (out/cargo-tools.log)" >&2; exit 1; }
+echo "test.sh: [$((SECONDS - step_start)) s] wasm-bindgen-cli and cargo-fuzz, alongside the build" >&2
+# Every parser's fuzz target, 12 s each (its AddressSanitizer build is most of it), at the
+# lowest priority beside the steps below, in the core they leave idle; waited for at the end.
+fuzz_start=$SECONDS
+nice -n 19 tools/dev/fuzz.sh smoke > out/fuzz-smoke.log 2>&1 &
+fuzzing=$!
+
 step ./build.sh
-step cargo clippy --lib --locked --target wasm32-unknown-unknown --no-default-features --features web -- -D warnings
 step node tests/browser/run.mjs
 step node tests/browser/demo.mjs
 step node tests/browser/layers.mjs          # each map adapter's example page: the layer where it should be, cancellation
@@ -58,4 +83,7 @@ step node --test tests/node/                # the npm package in Node.js, agains
 step node tests/apps/run.mjs                # the package in bundled apps and from another origin
 step target/venv/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps dist/georange-*.whl
 step target/venv/bin/python -m pytest -q python/tests
+wait "$fuzzing" || { tail -n 60 out/fuzz-smoke.log >&2; echo "test.sh: the fuzz smoke failed (out/fuzz-smoke.log)" >&2; exit 1; }
+grep -E "^(Done|stat::number_of_executed_units)" out/fuzz-smoke.log >&2 || true
+echo "test.sh: [$((SECONDS - fuzz_start)) s] tools/dev/fuzz.sh smoke, beside the steps after cargo test" >&2
 echo "test.sh: all passed in $SECONDS s" >&2

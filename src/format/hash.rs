@@ -40,7 +40,7 @@ impl Hasher {
     fn new(kind: HashKind) -> Self {
         match kind {
             HashKind::Sha256 => Self::Sha256(Sha256::new()),
-            HashKind::Blake3 => Self::Blake3(Box::new(blake3::Hasher::new())),
+            HashKind::Blake3 => Self::Blake3(Box::default()),
         }
     }
 

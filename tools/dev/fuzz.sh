@@ -17,7 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../../fuzz"
 mode=${1:-smoke}
 seconds=${2:-600}
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+../tools/dev/install_cargo_tools.sh cargo-fuzz
+# Fuzz targets build with plain rustc even inside ./test.sh (whose clippy wrapper is for the
+# main workspace).
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 export RUSTC_BOOTSTRAP=1
 case "$mode" in
   smoke) build=(--dev)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the cargo-built tools, when missing or at another version:
+#   wasm-bindgen   wasm-bindgen-cli at the version Cargo.lock pins (build.sh: the JS glue)
+#   cargo-fuzz     cargo-fuzz 0.13.2 (tools/dev/fuzz.sh)
+# Each compiles from crates.io (a few minutes on 2 cores), so ./test.sh runs this alongside
+# the native build. Built with plain rustc: ./test.sh's clippy wrapper is not for them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+tools=("$@")
+[ $# -gt 0 ] || tools=(wasm-bindgen cargo-fuzz)
+for t in "${tools[@]}"; do
+    case "$t" in
+      wasm-bindgen)
+        version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+        wasm-bindgen --version 2>/dev/null | grep -qF "$version" ||
+          cargo install -q wasm-bindgen-cli --version "$version"   # not --locked: see ../shared/notes/toolchain.md
+        ;;
+      cargo-fuzz)
+        cargo fuzz --version 2>/dev/null | grep -qF 0.13.2 || cargo install -q cargo-fuzz --version 0.13.2 --locked
+        ;;
+      *) echo "install_cargo_tools.sh: unknown tool $t (wasm-bindgen, cargo-fuzz)" >&2; exit 2 ;;
+    esac
+done
