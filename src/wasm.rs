@@ -13,7 +13,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::model::LoadOptions;
-use crate::model::{Compare, DeviceFacts, DeviceRequest, ShardScores, Workers, add_shard_parts, combine, plan_device};
+use crate::model::{
+    Combined, Compare, DeviceFacts, DeviceRequest, ShardScores, Workers, add_concatenated_parts, plan_device,
+};
 use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
 fn web_sys_log(message: &str) {
@@ -459,19 +461,8 @@ pub fn combine_shards(
     pruned: Vec<u8>,
     shards: usize,
 ) -> Result<CombinedFlat, JsValue> {
-    if shards == 0 || !max.len().is_multiple_of(shards) || sum.len() != max.len() {
-        return Err(Error::Mismatch(format!(
-            "{} maxima and {} sums for {shards} shards",
-            max.len(),
-            sum.len()
-        ))
-        .into());
-    }
-    let len = max.len() / shards;
-    let maxes: Vec<&[f32]> = max.chunks(len.max(1)).collect();
-    let sums: Vec<&[f64]> = sum.chunks(len.max(1)).collect();
     let pruned: Vec<bool> = pruned.iter().map(|&p| p != 0).collect();
-    let c = combine(&maxes, &sums, &weights, &pruned)?;
+    let c = Combined::from_concatenated(&max, &sum, &weights, &pruned, shards)?;
     Ok(CombinedFlat {
         coef: c.coef.concat(),
         missing: c.missing.into_iter().map(u8::from).collect(),
@@ -489,11 +480,8 @@ pub fn add_shard_parts_js(
     points: usize,
     first_row: usize,
 ) -> Result<Float32Array, JsValue> {
-    if shards == 0 || !parts.len().is_multiple_of(shards) || parts.is_empty() {
-        return Err(Error::Mismatch(format!("{} values for {shards} shards", parts.len())).into());
-    }
-    let parts: Vec<&[f32]> = parts.chunks((parts.len() / shards).max(1)).collect();
-    Ok(Float32Array::from(&add_shard_parts(&parts, &q, points, first_row)?[..]))
+    let rows = add_concatenated_parts(&parts, shards, &q, points, first_row)?;
+    Ok(Float32Array::from(&rows[..]))
 }
 
 /// `combineShards`' result; each field reads as a typed array.

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use georange::bank::{shard_files, shard_ranges, slice_file};
-use georange::model::{add_shard_parts, combine};
+use georange::model::{Combined, add_concatenated_parts, add_shard_parts, combine};
 use georange::{Backend, Bank, Encoder, Model, StorageDtype, Variant};
 
 fn load(enc: &Encoder, bank: &Bank, cutoff: Option<f64>) -> Model {
@@ -41,6 +41,10 @@ fn rounds(shards: &[(usize, Model)], pts: &[f64], v: Variant, exact: &[bool]) ->
     let max: Vec<&[f32]> = scores.iter().map(|s| s.max()).collect();
     let sum: Vec<&[f64]> = scores.iter().map(|s| s.sum()).collect();
     let c = combine(&max, &sum, &scores[0].head_weights, &scores[0].pruned).unwrap();
+    // As the browser's workers carry the reports: concatenated in shard order.
+    let (w, p) = (&scores[0].head_weights, &scores[0].pruned);
+    let flat = Combined::from_concatenated(&max.concat(), &sum.concat(), w, p, shards.len()).unwrap();
+    assert_eq!((&flat.coef, &flat.missing), (&c.coef, &c.missing));
     let q = scores[0].q.clone();
     let parts: Vec<Vec<f32>> = shards
         .iter()
@@ -49,6 +53,8 @@ fn rounds(shards: &[(usize, Model)], pts: &[f64], v: Variant, exact: &[bool]) ->
         .collect();
     let parts: Vec<&[f32]> = parts.iter().map(Vec::as_slice).collect();
     let rows = add_shard_parts(&parts, &q, pts.len() / 2, 0).unwrap();
+    let flat = add_concatenated_parts(&parts.concat(), parts.len(), &q, pts.len() / 2, 0).unwrap();
+    assert_eq!(flat, rows);
     (rows, c.missing)
 }
 
@@ -317,6 +323,12 @@ fn mismatched_reports_and_batches_are_refused() {
     assert!(combine(&[&[0.0, 0.0]], &[&[1.0]], &[1.0], &[false]).is_err());
     assert!(combine(&[&[0.0]], &[&[1.0]], &[1.0, 1.0], &[false]).is_err());
     assert!(add_shard_parts(&[&[1.0, 2.0]], &[0.5], 2, 0).is_err());
+    for shards in [0, 2] {
+        let err = Combined::from_concatenated(&[0.0; 3], &[1.0; 3], &[1.0], &[false], shards).unwrap_err();
+        assert_eq!(err.code(), "pair_mismatch");
+        let err = add_concatenated_parts(&[1.0; 3], shards, &[0.5], 1, 0).unwrap_err();
+        assert_eq!(err.code(), "pair_mismatch");
+    }
     let err = add_shard_parts(&[&[1.0, f32::NAN]], &[0.5, 0.5], 2, 0)
         .unwrap_err()
         .to_string();

@@ -24,7 +24,7 @@ pub use device::{DeviceFacts, DevicePlan, DeviceRequest, NO_GPU_NOTE, Workers, p
 use geo_head::geo_pruned;
 pub use options::{LoadOptions, Loaded, default_gpu_attention};
 use route::Route;
-pub use shard::{Combined, ShardScores, add_shard_parts, combine};
+pub use shard::{Combined, ShardScores, add_concatenated_parts, add_shard_parts, combine};
 pub use similar::{Compare, Similar};
 pub use variant::{RANGE_PLUS_GEO_SCALE, RANGE_PLUS_SEMANTIC_SCALE, RANGE_SCALE, Variant, VariantName};
 

@@ -295,6 +295,30 @@ pub struct Combined {
     pub missing: Vec<bool>,
 }
 
+impl Combined {
+    /// [`combine`] on the reports as a binding carries them between workers: `max` and `sum`
+    /// each concatenated over the `shards`, in shard order.
+    pub fn from_concatenated(
+        max: &[f32],
+        sum: &[f64],
+        head_weights: &[f32],
+        pruned: &[bool],
+        shards: usize,
+    ) -> Result<Self> {
+        if shards == 0 || !max.len().is_multiple_of(shards) || sum.len() != max.len() {
+            return Err(Error::Mismatch(format!(
+                "{} maxima and {} sums for {shards} shards",
+                max.len(),
+                sum.len()
+            )));
+        }
+        let len = (max.len() / shards).max(1);
+        let maxes: Vec<&[f32]> = max.chunks(len).collect();
+        let sums: Vec<&[f64]> = sum.chunks(len).collect();
+        combine(&maxes, &sums, head_weights, pruned)
+    }
+}
+
 /// Combines the shards' round-1 reports: `max[s]` and `sum[s]` are shard `s`'s
 /// [`ShardScores::max`] and [`ShardScores::sum`] (heads × batch each); `head_weights` and
 /// `pruned` are as every shard reports them.
@@ -359,4 +383,20 @@ pub fn add_shard_parts(parts: &[&[f32]], q: &[f32], points: usize, first_row: us
     }
     check_finite(&out, vd + kd).map_err(|e| e.shifted(first_row))?;
     Ok(out)
+}
+
+/// [`add_shard_parts`] on the parts as a binding carries them: every shard's part
+/// concatenated, in shard order.
+pub fn add_concatenated_parts(
+    parts: &[f32],
+    shards: usize,
+    q: &[f32],
+    points: usize,
+    first_row: usize,
+) -> Result<Vec<f32>> {
+    if shards == 0 || !parts.len().is_multiple_of(shards) || parts.is_empty() {
+        return Err(Error::Mismatch(format!("{} values for {shards} shards", parts.len())));
+    }
+    let parts: Vec<&[f32]> = parts.chunks(parts.len() / shards).collect();
+    add_shard_parts(&parts, q, points, first_row)
 }
