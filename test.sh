@@ -19,7 +19,7 @@
 # Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
 # mesa-vulkan-drivers with apt when missing. Each step prints its time (CI's budget for the
 # whole is 40 minutes on 2 cores). Three things keep it there: what waits on the network, and
-# the cargo-built tools (at the lowest priority), run while Rust compiles; clippy is the
+# wasm-bindgen-cli's compile, run while Rust compiles; clippy is the
 # compiler of our own crates (nothing is compiled a second time for it); the fuzz smoke runs
 # at the lowest priority beside build.sh and the browser tests, which leave a core idle much
 # of the time.
@@ -43,9 +43,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 step_start=$SECONDS
 prefetch > out/prefetch.log 2>&1 &
 prefetching=$!
-# wasm-bindgen-cli (build.sh) and cargo-fuzz, compiled from crates.io at the lowest priority:
-# in the cores the native build leaves idle.
-nice -n 19 tools/dev/install_cargo_tools.sh > out/cargo-tools.log 2>&1 &
+# wasm-bindgen-cli (build.sh's), compiled from crates.io beside the native build.
+tools/dev/install_cargo_tools.sh wasm-bindgen > out/cargo-tools.log 2>&1 &
 tooling=$!
 
 # Clippy as the compiler of this workspace's crates (cargo runs RUSTC_WORKSPACE_WRAPPER for
@@ -65,14 +64,15 @@ echo "test.sh: [$((SECONDS - step_start)) s] downloads and tools, alongside the 
 # tools/dev/gpu_tests_on_device.sh on a real GPU), runs them too.
 step cargo test --release --locked
 
-wait "$tooling" || { cat out/cargo-tools.log >&2; echo "test.sh: installing wasm-bindgen-cli or cargo-fuzz failed (out/cargo-tools.log)" >&2; exit 1; }
-echo "test.sh: [$((SECONDS - step_start)) s] wasm-bindgen-cli and cargo-fuzz, alongside the build" >&2
-# Every parser's fuzz target, 12 s each (its AddressSanitizer build is most of it), at the
-# lowest priority beside the steps below, in the core they leave idle; waited for at the end.
+# Every parser's fuzz target, 12 s each (cargo-fuzz's install and the AddressSanitizer build
+# are most of it), at the lowest priority beside the steps below, in the core they leave idle;
+# waited for at the end.
 fuzz_start=$SECONDS
 nice -n 19 tools/dev/fuzz.sh smoke > out/fuzz-smoke.log 2>&1 &
 fuzzing=$!
 
+wait "$tooling" || { cat out/cargo-tools.log >&2; echo "test.sh: installing wasm-bindgen-cli failed (out/cargo-tools.log)" >&2; exit 1; }
+echo "test.sh: [$((SECONDS - step_start)) s] wasm-bindgen-cli, alongside the build and tests" >&2
 step ./build.sh
 step node tests/browser/run.mjs
 step node tests/browser/demo.mjs
