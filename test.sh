@@ -79,10 +79,24 @@ step node tests/browser/demo.mjs
 step node tests/browser/layers.mjs          # each map adapter's example page: the layer where it should be, cancellation
 step node tests/browser/long_use.mjs        # caches that heal, republished files, offline, two models at once
 step node tests/browser/soak.mjs            # short soak: 30 load/dispose cycles, 600 calls (SOAK=long: 200, 10,000)
-step node --test tests/node/                # the npm package in Node.js, against the native CLI
+# Node.js and Python beside the bundled apps (whose bundlers and browser leave a core idle
+# most of the time); each prints its time, and its log if it fails.
+beside() { # name log command...: runs it in the background; `joined name pid log` waits for it
+  local t=$SECONDS; "${@:3}" > "$2" 2>&1; local rc=$?
+  echo "test.sh: [$((SECONDS - t)) s] $1 (beside the bundled apps)" >&2; return $rc
+}
+joined() { wait "$2" || { cat "$3" >&2; echo "test.sh: $1 failed ($3)" >&2; exit 1; }; }
+python_tests() {
+  target/venv/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps dist/georange-*.whl
+  target/venv/bin/python -m pytest -q python/tests
+}
+beside "node --test tests/node/" out/node-tests.log node --test tests/node/ &   # the npm package in Node.js, against the native CLI
+node_tests=$!
+beside "the wheel and pytest" out/python-tests.log python_tests &
+py_tests=$!
 step node tests/apps/run.mjs                # the package in bundled apps and from another origin
-step target/venv/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps dist/georange-*.whl
-step target/venv/bin/python -m pytest -q python/tests
+joined "node --test tests/node/" "$node_tests" out/node-tests.log
+joined "the wheel and pytest" "$py_tests" out/python-tests.log
 wait "$fuzzing" || { tail -n 60 out/fuzz-smoke.log >&2; echo "test.sh: the fuzz smoke failed (out/fuzz-smoke.log)" >&2; exit 1; }
 grep -E "^(Done|stat::number_of_executed_units)" out/fuzz-smoke.log >&2 || true
 echo "test.sh: [$((SECONDS - fuzz_start)) s] tools/dev/fuzz.sh smoke, beside the steps after cargo test" >&2

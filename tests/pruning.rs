@@ -14,7 +14,7 @@ fn model(cutoff: Option<f64>) -> (Model, usize) {
 /// geographic head goes through the CPU kernel.
 #[test]
 fn the_pruned_geographic_head_stays_within_its_stated_error() {
-    check_pruning(Backend::Cpu, &[256, 4]);
+    check_pruning(Backend::Cpu, &[256, 4], 600);
 }
 
 #[test]
