@@ -19,7 +19,7 @@
 # Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
 # mesa-vulkan-drivers with apt when missing. Each step prints its time (CI's budget for the
 # whole is 40 minutes on 2 cores). Three things keep it there: what waits on the network, and
-# wasm-bindgen-cli's compile, run while Rust compiles; clippy is the
+# the cargo-built tools (at the lowest priority), run while Rust compiles; clippy is the
 # compiler of our own crates (nothing is compiled a second time for it); the fuzz smoke runs
 # at the lowest priority beside build.sh and the browser tests, which leave a core idle much
 # of the time.
@@ -43,8 +43,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 step_start=$SECONDS
 prefetch > out/prefetch.log 2>&1 &
 prefetching=$!
-# wasm-bindgen-cli (build.sh's), compiled from crates.io beside the native build.
-tools/dev/install_cargo_tools.sh wasm-bindgen > out/cargo-tools.log 2>&1 &
+# wasm-bindgen-cli (build.sh's) and cargo-fuzz, compiled from crates.io at the lowest
+# priority, in what the native build leaves idle (done before its tests are, measured).
+nice -n 19 tools/dev/install_cargo_tools.sh > out/cargo-tools.log 2>&1 &
 tooling=$!
 
 # Clippy as the compiler of this workspace's crates (cargo runs RUSTC_WORKSPACE_WRAPPER for
@@ -64,39 +65,23 @@ echo "test.sh: [$((SECONDS - step_start)) s] downloads and tools, alongside the 
 # tools/dev/gpu_tests_on_device.sh on a real GPU), runs them too.
 step cargo test --release --locked
 
-# Every parser's fuzz target, 12 s each (cargo-fuzz's install and the AddressSanitizer build
-# are most of it), at the lowest priority beside the steps below, in the core they leave idle;
-# waited for at the end.
+wait "$tooling" || { cat out/cargo-tools.log >&2; echo "test.sh: installing wasm-bindgen-cli or cargo-fuzz failed (out/cargo-tools.log)" >&2; exit 1; }
+echo "test.sh: [$((SECONDS - step_start)) s] wasm-bindgen-cli and cargo-fuzz, alongside the build and tests" >&2
+# Every parser's fuzz target, 12 s each (its AddressSanitizer build is most of it), at the
+# lowest priority beside the steps below, in the core they leave idle; waited for at the end.
 fuzz_start=$SECONDS
 nice -n 19 tools/dev/fuzz.sh smoke > out/fuzz-smoke.log 2>&1 &
 fuzzing=$!
-
-wait "$tooling" || { cat out/cargo-tools.log >&2; echo "test.sh: installing wasm-bindgen-cli failed (out/cargo-tools.log)" >&2; exit 1; }
-echo "test.sh: [$((SECONDS - step_start)) s] wasm-bindgen-cli, alongside the build and tests" >&2
 step ./build.sh
 step node tests/browser/run.mjs
 step node tests/browser/demo.mjs
 step node tests/browser/layers.mjs          # each map adapter's example page: the layer where it should be, cancellation
 step node tests/browser/long_use.mjs        # caches that heal, republished files, offline, two models at once
 step node tests/browser/soak.mjs            # short soak: 30 load/dispose cycles, 600 calls (SOAK=long: 200, 10,000)
-# Node.js and Python beside the bundled apps (whose bundlers and browser leave a core idle
-# most of the time); each prints its time, and its log if it fails.
-beside() { # name log command...: runs it in the background; `joined name pid log` waits for it
-  local t=$SECONDS; "${@:3}" > "$2" 2>&1; local rc=$?
-  echo "test.sh: [$((SECONDS - t)) s] $1 (beside the bundled apps)" >&2; return $rc
-}
-joined() { wait "$2" || { cat "$3" >&2; echo "test.sh: $1 failed ($3)" >&2; exit 1; }; }
-python_tests() {
-  target/venv/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps dist/georange-*.whl
-  target/venv/bin/python -m pytest -q python/tests
-}
-beside "node --test tests/node/" out/node-tests.log node --test tests/node/ &   # the npm package in Node.js, against the native CLI
-node_tests=$!
-beside "the wheel and pytest" out/python-tests.log python_tests &
-py_tests=$!
+step node --test tests/node/                # the npm package in Node.js, against the native CLI
 step node tests/apps/run.mjs                # the package in bundled apps and from another origin
-joined "node --test tests/node/" "$node_tests" out/node-tests.log
-joined "the wheel and pytest" "$py_tests" out/python-tests.log
+step target/venv/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps dist/georange-*.whl
+step target/venv/bin/python -m pytest -q python/tests
 wait "$fuzzing" || { tail -n 60 out/fuzz-smoke.log >&2; echo "test.sh: the fuzz smoke failed (out/fuzz-smoke.log)" >&2; exit 1; }
 grep -E "^(Done|stat::number_of_executed_units)" out/fuzz-smoke.log >&2 || true
 echo "test.sh: [$((SECONDS - fuzz_start)) s] tools/dev/fuzz.sh smoke, beside the steps after cargo test" >&2

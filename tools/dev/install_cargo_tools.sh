@@ -2,8 +2,8 @@
 # Installs the cargo-built tools, when missing or at another version:
 #   wasm-bindgen   wasm-bindgen-cli at the version Cargo.lock pins (build.sh: the JS glue)
 #   cargo-fuzz     cargo-fuzz 0.13.2 (tools/dev/fuzz.sh)
-# Each compiles from crates.io (a few minutes on 2 cores): ./test.sh compiles wasm-bindgen-cli
-# beside the native build, and fuzz.sh (its own lane in ./test.sh) cargo-fuzz. Built with plain rustc: ./test.sh's clippy wrapper is not for them.
+# Each compiles from crates.io (a few minutes on 2 cores): ./test.sh compiles both beside the
+# native build; build.sh and fuzz.sh ask for theirs when run on their own. Built with plain rustc: ./test.sh's clippy wrapper is not for them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
