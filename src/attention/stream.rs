@@ -5,7 +5,7 @@
 //! O(bank + batch · (tile + value_dim)). RANGE+ runs its two heads (semantic and
 //! geographic) through one pass over the bank.
 
-use burn::tensor::{DType, Tensor};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use super::{Against, HeadSpec, bounded};
 use crate::bank::int8_tiles;
@@ -74,11 +74,24 @@ pub fn stream_runs(
     runs: &[(usize, usize)],
 ) -> Vec<Tensor<2>> {
     let (queries, plain) = prepare(bank, queries, heads);
+    // A semantic head on the CPU sums its scores in halves ([`score_halves`]): its queries read
+    // once for every tile.
+    let halves: Vec<Option<Vec<f32>>> = heads
+        .iter()
+        .zip(&queries)
+        .map(|(h, q)| {
+            let host = h.against == Against::Keys && bank.keys.is_host();
+            host.then(|| q.clone().into_data().try_into_vec::<f32>().ok()).flatten()
+        })
+        .collect();
     let mut state: Vec<Option<RunningHead>> = heads.iter().map(|_| None).collect();
     for (start, len) in tiles_of(bank, runs, tile) {
         let v = bank.values.rows(start, len);
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
-            let scores = scores(bank, spec, q, (start, len), true);
+            let scores = halves[h]
+                .as_deref()
+                .and_then(|qh| score_halves(qh, &bank.keys, (start, len), &q.device()))
+                .unwrap_or_else(|| scores(bank, spec, q, start, len));
             state[h] = Some(update(state[h].take(), scores, v.clone(), plain[h]));
         }
     }
@@ -148,7 +161,7 @@ pub fn stream_normalisers(
     for (start, len) in tiles_of(bank, &[(0, bank.rows)], tile) {
         let mut tile_scores = Vec::new();
         for (h, (spec, q)) in heads.iter().zip(&queries).enumerate() {
-            let s = scores(bank, spec, q, (start, len), false);
+            let s = scores(bank, spec, q, start, len);
             if keep {
                 tile_scores.push(s.clone());
             }
@@ -200,7 +213,7 @@ pub fn stream_weighted(
             .map(|(h, ((spec, q), shift))| {
                 let s = match kept.and_then(|k| k.get(t)?.get(h)) {
                     Some(s) => s.clone(),
-                    None => scores(bank, spec, q, (start, len), false),
+                    None => scores(bank, spec, q, start, len),
                 };
                 let s = match &shift.max {
                     Some(m) => s - m.clone(),
@@ -251,41 +264,29 @@ fn tiles_of(bank: &BankView, runs: &[(usize, usize)], tile: usize) -> Vec<(usize
         .collect()
 }
 
-/// One head's scores against bank rows `start .. start + len`, `[batch, len]` f32; `halves`:
-/// a semantic head on the CPU sums them in two halves ([`score_halves`]).
-fn scores(bank: &BankView, spec: &HeadSpec, q: &Tensor<2>, (start, len): (usize, usize), halves: bool) -> Tensor<2> {
+/// One head's scores against bank rows `start .. start + len`, `[batch, len]` f32.
+fn scores(bank: &BankView, spec: &HeadSpec, q: &Tensor<2>, start: usize, len: usize) -> Tensor<2> {
     let k = match spec.against {
         Against::Keys => bank.keys,
         Against::Locations => bank.xyz,
     };
-    let k = k.rows(start, len);
-    if halves && spec.against == Against::Keys && bank.keys.is_host() {
-        return score_halves(q.clone(), k);
-    }
-    score_product(q.clone(), k)
+    score_product(q.clone(), k.rows(start, len))
 }
 
-/// `q · kᵀ` as the sum of two products over the halves of the columns: each score's f32 sum
-/// runs as two chains of half the length, about half the rounding error, which the temperature
-/// multiplies into every weight. A semantic head at full weight streamed on the CPU (RANGE)
-/// takes it: against the CPU kernel's sums (`attention::cpu`, a few points) 8.8e-7 relative
-/// instead of 1.4e-6 at most, at no measured cost (ARCHITECTURE.md). gemm adds the second product into
-/// the first as it writes it: no pass of its own over the scores.
-fn score_halves(q: Tensor<2>, k: Tensor<2>) -> Tensor<2> {
-    let device = q.device();
-    let ([batch, d], len) = (q.dims(), k.dims()[0]);
-    let data = |t: &Tensor<2>| t.clone().into_data().try_into_vec::<f32>();
-    // Host tiles and encodings are f32; anything else takes the plain product.
-    let (Ok(q), Ok(k)) = (data(&q), data(&k)) else {
-        return score_product(q, k);
-    };
+/// `q · kᵀ` against host key rows `start .. start + len` (`q`: the scaled queries, row-major)
+/// as the sum of two products over the halves of the columns: each score's f32 sum runs as two
+/// chains of half the length, about half the rounding error, which the temperature multiplies
+/// into every weight. A semantic head at full weight streamed on the CPU (RANGE) takes it:
+/// against the CPU kernel's sums (`attention::cpu`, a few points) 8.8e-7 relative instead of
+/// 1.4e-6 at most, at no measured cost (ARCHITECTURE.md). gemm adds the second product into the
+/// first as it writes it: no pass of its own over the scores. On the calling thread: a large
+/// batch is already split over threads ([`stream_parallel`]). None for keys on a device.
+fn score_halves(q: &[f32], keys: &Matrix, (start, len): (usize, usize), device: &Device) -> Option<Tensor<2>> {
+    let (k, d) = keys.host_rows(start, len)?;
+    let batch = q.len() / d.max(1);
     let mut out = vec![0f32; batch * len];
-    crate::parallel::for_rows(&mut out, len, 64, |first, part| {
-        let rows = part.len() / len;
-        let q = &q[first * d..(first + rows) * d];
-        halves_product(q, &k, part, (rows, len, d));
-    });
-    Tensor::from_data(burn::tensor::TensorData::new(out, [batch, len]), &device)
+    halves_product(q, &k, &mut out, (batch, len, d));
+    Some(Tensor::from_data(TensorData::new(out, [batch, len]), device))
 }
 
 /// `out = q · kᵀ` (`m × n`, from `q`: `m × d` and `k`: `n × d`, all row-major), summed over

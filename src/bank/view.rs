@@ -27,6 +27,15 @@ impl Matrix<'_> {
         }
     }
 
+    /// Host rows `start .. start + len` as f32 values, row-major, and their width (`None` for
+    /// a matrix on a device).
+    pub(crate) fn host_rows(&self, start: usize, len: usize) -> Option<(Vec<f32>, usize)> {
+        match self {
+            Matrix::Host(rows, _) => Some((rows.tile(start, len), rows.cols())),
+            _ => None,
+        }
+    }
+
     pub(crate) fn is_host(&self) -> bool {
         matches!(self, Matrix::Host(..))
     }
