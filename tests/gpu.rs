@@ -15,8 +15,17 @@ mod common;
 use common::*;
 use georange::{Backend, Bank, GpuAttention, GpuPrecision, Model, StorageDtype, Variant};
 
+/// The tests of this file run one at a time: they share the adapter, and on lavapipe, whose
+/// threads already use every core, two at once took longer than one after the other (132 s
+/// against 119 s on 2 cores).
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static GPU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GPU.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[test]
 fn wgpu_matches_the_reference_within_f32_tolerance() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu
         .device()
         .expect("a wgpu adapter (install mesa-vulkan-drivers for lavapipe)");
@@ -58,6 +67,7 @@ fn wgpu_matches_the_reference_within_f32_tolerance() {
 /// The GPU and CPU paths agree with each other as closely as f32 allows.
 #[test]
 fn wgpu_agrees_with_cpu() {
+    let _gpu = one_at_a_time();
     let (gpu, gdt) = Backend::Wgpu.device().expect("a wgpu adapter");
     let (cpu, cdt) = Backend::Cpu.device().unwrap();
     let (enc, bank) = converted(&L10, StorageDtype::Int8);
@@ -79,6 +89,7 @@ fn wgpu_agrees_with_cpu() {
 /// `georange embed --backend wgpu`, end to end.
 #[test]
 fn cli_backend_wgpu() {
+    let _gpu = one_at_a_time();
     let dir = temp_dir("gpu-cli");
     let d = dir.to_str().unwrap();
     let run = run_cli;
@@ -138,6 +149,7 @@ fn cli_backend_wgpu() {
 /// L = 10), poles and date line included.
 #[test]
 fn harmonics_on_the_device_match_the_hosts() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
     let mut points = queries();
     points.extend([-180.0, -90.0, 180.0, 90.0, 179.99, 89.99, -0.01, -89.99]);
@@ -165,6 +177,7 @@ fn harmonics_on_the_device_match_the_hosts() {
 /// (stated in the README and BENCHMARKS.md), encoder part identical.
 #[test]
 fn an_f16_bank_on_the_gpu_stays_within_its_stated_error() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
     if !device.supports_dtype(burn::tensor::DType::F16) {
         eprintln!("this adapter has no f16 arithmetic: f16 refused, as it must be");
@@ -186,7 +199,7 @@ fn an_f16_bank_on_the_gpu_stays_within_its_stated_error() {
             Variant::RangePlus { beta: 0.0 },
         ] {
             for batch in [1, 50] {
-                let pts = &queries()[..2 * batch.max(20)];
+                let pts = &queries()[..coords_for(batch)];
                 let want = exact.embed(pts, v, batch, &mut |_| {}).unwrap();
                 let got = half.embed(pts, v, batch, &mut |_| {}).unwrap();
                 let width = exact.dim(v);
@@ -232,6 +245,7 @@ fn synthetic_bank(enc: &georange::Encoder, rows: usize, value_dim: usize) -> Ban
 /// stays within 1e-2 of f32 (measured 5.9e-3).
 #[test]
 fn an_int8_bank_on_the_gpu_computes_with_the_files_numbers() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
     let (enc, small) = converted(&L40, StorageDtype::Int8);
     let f32_big = synthetic_bank(&enc, 10_000, 256);
@@ -254,7 +268,7 @@ fn an_int8_bank_on_the_gpu_computes_with_the_files_numbers() {
             Variant::RangePlus { beta: 0.0 },
         ] {
             for batch in [1, 50] {
-                let pts = &queries()[..2 * batch.max(20)];
+                let pts = &queries()[..coords_for(batch)];
                 let want = exact.embed(pts, v, batch, &mut |_| {}).unwrap();
                 let got = int8.embed(pts, v, batch, &mut |_| {}).unwrap();
                 let err = worst(&got, &want, exact.dim(v), vd);
@@ -294,6 +308,7 @@ fn an_int8_bank_on_the_gpu_computes_with_the_files_numbers() {
 /// error.
 #[test]
 fn the_gpu_precision_is_refused_on_the_cpu() {
+    let _gpu = one_at_a_time();
     let (cpu, dtype) = Backend::Cpu.device().unwrap();
     let (enc, bank) = converted(&L10, StorageDtype::F32);
     let mut m = Model::new(&enc, Some(&bank), &cpu, dtype).unwrap();
@@ -318,6 +333,7 @@ fn the_gpu_precision_is_refused_on_the_cpu() {
 #[test]
 #[ignore = "slow on lavapipe (about 140 s): cargo test --release --test gpu -- --include-ignored"]
 fn flash_attention_matches_the_stream() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
     let (enc, small) = converted(&L40, StorageDtype::F32);
     let big = synthetic_bank(&enc, 10_000, 256);
@@ -402,6 +418,7 @@ fn flash_attention_matches_the_stream() {
 #[test]
 #[cfg(not(feature = "vulkan"))]
 fn fused_gpu_attention_matches_the_stream() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
     let (enc, small) = converted(&L40, StorageDtype::F32);
     let big = synthetic_bank(&enc, 10_000, 256);
@@ -471,6 +488,7 @@ fn fused_gpu_attention_matches_the_stream() {
 #[test]
 #[cfg(not(feature = "vulkan"))]
 fn fused_gpu_attention_reads_int8_tiles() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu.device().expect("a wgpu adapter");
     let (enc, small) = converted(&L40, StorageDtype::Int8);
     let f32_big = synthetic_bank(&enc, 10_000, 256);
@@ -501,10 +519,17 @@ fn large_batch(cutoff: Option<f64>) -> usize {
     if cutoff.is_some() { 50 } else { 300 }
 }
 
-/// `model` against `stream` (the streamed tiles) on the first `max(batch, 20)` of `pts` in
-/// batches of `batch`: the high-resolution part within relative error `bound` per point.
+/// How many coordinates (lon, lat pairs, flat) a case embeds in batches of `batch`: one batch,
+/// or four points at batch 1 (a call each, the slowest case on lavapipe; four cover one point's
+/// route as well as the twenty did).
+fn coords_for(batch: usize) -> usize {
+    2 * batch.max(4)
+}
+
+/// `model` against `stream` (the streamed tiles) on the first [`coords_for`]`(batch)`
+/// coordinates of `pts` in batches of `batch`: the high-resolution part within relative error `bound` per point.
 fn assert_routes_agree(stream: &Model, model: &Model, pts: &[f64], v: Variant, batch: usize, bound: f64, label: &str) {
-    let pts = &pts[..2 * batch.max(20)];
+    let pts = &pts[..coords_for(batch)];
     let want = stream.embed(pts, v, batch, &mut |_| {}).unwrap();
     let got = model.embed(pts, v, batch, &mut |_| {}).unwrap();
     let err = worst(&got, &want, stream.dim(v), stream.dim(v) - stream.dim(Variant::Encoder));
@@ -517,6 +542,7 @@ fn assert_routes_agree(stream: &Model, model: &Model, pts: &[f64], v: Variant, b
 /// exactly the dequantised rows, in the bank's spatial order.
 #[test]
 fn a_large_int8_bank_reaches_the_gpu_in_parts_exactly() {
+    let _gpu = one_at_a_time();
     use georange::bank::{DeviceBank, Matrices};
     let (device, _) = Backend::Wgpu.device().unwrap();
     // 5,000 rows of 1,024 values: 20 MB in f32, two parts.
@@ -549,6 +575,7 @@ fn a_large_int8_bank_reaches_the_gpu_in_parts_exactly() {
 #[cfg(not(feature = "vulkan"))]
 #[ignore = "slow on lavapipe (about 125 s): cargo test --release --test gpu -- --include-ignored"]
 fn a_bank_past_the_gpus_largest_buffer_is_held_in_tiles_never_misread() {
+    let _gpu = one_at_a_time();
     let (device, dtype) = Backend::Wgpu.device().unwrap();
     let Some(limit) = georange::backend::max_buffer_bytes(&device).filter(|l| *l <= 512 << 20) else {
         eprintln!("skipped: this GPU's buffers hold more than 512 MB; a bank past them is too large for a test");
@@ -640,12 +667,14 @@ fn a_bank_past_the_gpus_largest_buffer_is_held_in_tiles_never_misread() {
 /// the cut-off's stated error (`tests/pruning.rs` checks the CPU).
 #[test]
 fn the_streamed_pruning_on_wgpu_stays_within_its_stated_error() {
+    let _gpu = one_at_a_time();
     // 200 points (the CPU's test takes 600): lavapipe runs the 600 in about a minute.
     common::pruning::check_pruning(Backend::Wgpu, &[256], 200);
 }
 
 #[test]
 fn similar_rows_on_wgpu_match_the_cpu() {
+    let _gpu = one_at_a_time();
     use georange::Compare;
     let (device, dtype) = Backend::Wgpu.device().unwrap();
     let (cpu, cpu_dtype) = Backend::Cpu.device().unwrap();
