@@ -63,7 +63,10 @@ for m in pkg/georange_wasm_bg.wasm pkg/georange_wasm_relaxed_bg.wasm; do
     echo "build.sh: $m's exports are wrapped in constructor calls (see run_static_constructors in src/wasm.rs)" >&2; exit 1
   fi
   relaxed=(); [[ $m == *relaxed* ]] && relaxed=(--enable-relaxed-simd)
-  node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  # -O1, not -Oz: LLVM has optimised already (opt-level z, 3 where the crate computes, LTO);
+  # -O1 strips and tidies in a quarter of -Oz's time (npm's binaryen runs on one core), and its
+  # module is larger raw but smaller gzipped and faster (BENCHMARKS.md, "Package size").
+  node_modules/.bin/wasm-opt -O1 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue "${relaxed[@]}" "$m" -o "$m" &
   pids+=($!)
 done
