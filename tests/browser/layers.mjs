@@ -126,9 +126,9 @@ try {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${server.url}/examples/${name}.html`);
-    // 16-pixel cells (the examples' default is 8): a quarter of the points to embed on 2 cores.
+    // 24-pixel cells (the examples' default is 8): a ninth of the points to embed on 2 cores.
     await page.waitForFunction(() => window.example?.layer, null, { timeout: 240_000 });
-    await page.evaluate(() => { window.example.layer.update({ cellSize: 16 }).catch(() => {}); });
+    await page.evaluate(() => { window.example.layer.update({ cellSize: 24 }).catch(() => {}); });
     await test(`${name}: the layer appears where it should (sampled cells' colours at their projected centres)`, async () => {
       const { cells, fit } = await drawnLayer(page, ex, `examples-${name}`);
       assert(cells.length >= 10, `only ${cells.length} distinct cells to sample`);
