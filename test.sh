@@ -18,11 +18,12 @@
 #    (wasm32, in build.sh) and the Python binding (build.sh's wheel).
 # Needs Rust, python3 + pip (GeoCLIP's wheel), node + npm; installs chromium and
 # mesa-vulkan-drivers with apt when missing. Each step prints its time (CI's budget for the
-# whole is 40 minutes on 2 cores). Three things keep it there: what waits on the network, and
-# the cargo-built tools (at the lowest priority), run while Rust compiles; clippy is the
-# compiler of our own crates (nothing is compiled a second time for it); the fuzz smoke runs
-# at the lowest priority beside build.sh and the browser tests, which leave a core idle much
-# of the time.
+# whole is 40 minutes on 2 cores; BENCHMARKS.md, "The test command's time"). What keeps it
+# there: what waits on the network, and the cargo-built tools (compiled unoptimised), run while
+# Rust compiles; clippy is the compiler of our own crates (nothing is compiled a second time
+# for it); the fuzz smoke runs at the lowest priority beside build.sh and the browser tests,
+# which leave a core idle much of the time; the tests spend their time on what they check
+# (GPU tests one at a time, small views and batches where a large one checks nothing more).
 set -euo pipefail
 cd "$(dirname "$0")"
 step() { local t=$SECONDS; "$@"; echo "test.sh: [$((SECONDS - t)) s] $*" >&2; }
@@ -43,9 +44,12 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 step_start=$SECONDS
 prefetch > out/prefetch.log 2>&1 &
 prefetching=$!
-# wasm-bindgen-cli (build.sh's) and cargo-fuzz, compiled from crates.io at the lowest
-# priority, in what the native build leaves idle (done before its tests are, measured).
-nice -n 19 tools/dev/install_cargo_tools.sh > out/cargo-tools.log 2>&1 &
+# wasm-bindgen-cli (build.sh's) and cargo-fuzz, compiled from crates.io beside the native
+# build, at its priority, and waited for before the tests: at the lowest priority they compiled
+# during the tests instead, and slowed them (tests whose threads yield their core while they
+# wait hand it to any process, niced or not: the integration tests took 64 s instead of 29
+# beside a niced compile, measured).
+tools/dev/install_cargo_tools.sh > out/cargo-tools.log 2>&1 &
 tooling=$!
 
 # Clippy as the compiler of this workspace's crates (cargo runs RUSTC_WORKSPACE_WRAPPER for
@@ -59,14 +63,14 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 step cargo fmt --all --check
 step cargo build --release --locked --all-targets
 wait "$prefetching" || { cat out/prefetch.log >&2; echo "test.sh: the downloads failed (out/prefetch.log)" >&2; exit 1; }
-echo "test.sh: [$((SECONDS - step_start)) s] downloads and tools, alongside the build" >&2
+echo "test.sh: [$((SECONDS - step_start)) s] downloads, alongside the build" >&2
+wait "$tooling" || { cat out/cargo-tools.log >&2; echo "test.sh: installing wasm-bindgen-cli or cargo-fuzz failed (out/cargo-tools.log)" >&2; exit 1; }
+echo "test.sh: [$((SECONDS - step_start)) s] wasm-bindgen-cli and cargo-fuzz, alongside the build" >&2
 # The slowest GPU tests on lavapipe are #[ignore]d (tests/gpu.rs says why): the long form,
 # `cargo test --release --locked --test gpu -- --include-ignored` (or
 # tools/dev/gpu_tests_on_device.sh on a real GPU), runs them too.
 step cargo test --release --locked
 
-wait "$tooling" || { cat out/cargo-tools.log >&2; echo "test.sh: installing wasm-bindgen-cli or cargo-fuzz failed (out/cargo-tools.log)" >&2; exit 1; }
-echo "test.sh: [$((SECONDS - step_start)) s] wasm-bindgen-cli and cargo-fuzz, alongside the build and tests" >&2
 # Every parser's fuzz target, 12 s each (its AddressSanitizer build is most of it), at the
 # lowest priority beside the steps below, in the core they leave idle; waited for at the end.
 fuzz_start=$SECONDS
