@@ -99,6 +99,39 @@ export function lonLatBounds(extent: number[]): [number, number, number, number]
 export function wrapLon(lon: number): number;
 export const MERCATOR_MAX_LAT: number;
 
+/** A tile of the pyramid map libraries request: Web Mercator's XYZ scheme (z 0 one tile, y
+ * counted from the north), or EPSG:4326's for `'lonlat'` (z 0 two tiles side by side). */
+export interface Tile { z: number; x: number; y: number }
+/** Cells a tile side by default (a 256-pixel tile in 8-pixel cells): 32. */
+export const TILE_CELLS: number;
+/** Tiles across and down the pyramid at zoom `z`. */
+export function tilesAt(z: number, projection?: Projection): [number, number];
+/** A tile's `[west, south, east, north]` in degrees; `invalid_argument` off the pyramid. */
+export function tileBounds(tile: Tile, projection?: Projection): [number, number, number, number];
+/** A tile's fixed grid of `cells` × `cells` (default `TILE_CELLS`): the same points whatever
+ * the view. */
+export function tileGrid(tile: Tile, options?: { cells?: number; projection?: Projection }): GridCells & { tile: Tile };
+/** The order to embed a grid's cells in: one per large block first, then finer, each cell
+ * once, so that any prefix already covers the grid (see `sourceCells`). */
+export function coarseToFine(cols: number, rows: number): Uint32Array;
+/** For each cell, the embedded cell to show in its place (itself, or the middle of the finest
+ * block around it that is embedded; −1 if none). `embedded`: one byte per cell. */
+export function sourceCells(cols: number, rows: number, embedded: Uint8Array): Int32Array;
+/** A least-recently-used cache of computed tiles bounded by `maxBytes` (default 64 MiB). */
+export interface TileCache<T = unknown> {
+  get(key: string): T | undefined;
+  /** Keeps `value` of `size` bytes; drops the least recently used past the bound. */
+  set(key: string, value: T, size: number): void;
+  has(key: string): boolean;
+  clear(): void;
+  readonly size: number;
+  readonly bytes: number;
+  readonly maxBytes: number;
+}
+export function tileCache<T = unknown>(options?: { maxBytes?: number }): TileCache<T>;
+/** The cache key of a tile under these settings (a cache serves one model). */
+export function tileKey(settings: { variant?: EmbedOptions['variant']; beta?: number; projection?: Projection; cells?: number }, tile: Tile): string;
+
 /** Fits the first three principal components of `n × dim` embeddings (a sample of ≤ 4,096 rows). */
 export function fitPca(embeddings: Float32Array, dim: number): PcaBasis;
 /** A basis fitted on the whole world (a coarse lon/lat grid), for colours that stay put. */

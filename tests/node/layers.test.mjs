@@ -62,6 +62,105 @@ test('EPSG:3857 extents round-trip', () => {
   close(layers.mercatorExtent([180, 0, 180, 0])[0], 20037508.342789244, 1e-6, 'x at 180°');
 });
 
+test('tiles: the tiles of each pyramid cover the world edge to edge; a tile off the pyramid is invalid_argument', () => {
+  const M = layers.MERCATOR_MAX_LAT;
+  assert.deepEqual(layers.tileBounds({ z: 0, x: 0, y: 0 }).map((v) => +v.toFixed(9)), [-180, -M, 180, M].map((v) => +v.toFixed(9)));
+  assert.deepEqual(layers.tileBounds({ z: 0, x: 1, y: 0 }, 'lonlat'), [0, -90, 180, 90]);
+  assert.deepEqual(layers.tilesAt(3), [8, 8]);
+  assert.deepEqual(layers.tilesAt(3, 'lonlat'), [16, 8]);
+  for (const projection of ['mercator', 'lonlat']) {
+    const z = 3;
+    const [across, down] = layers.tilesAt(z, projection);
+    for (let y = 0; y < down; y++) {
+      for (let x = 0; x < across; x++) {
+        const [w, s, e, n] = layers.tileBounds({ z, x, y }, projection);
+        assert.ok(e > w && n > s, `${projection} ${z}/${x}/${y}`);
+        if (x + 1 < across) assert.equal(layers.tileBounds({ z, x: x + 1, y }, projection)[0], e);
+        if (y + 1 < down) assert.equal(layers.tileBounds({ z, x, y: y + 1 }, projection)[3], s);
+      }
+    }
+    // A tile's four children tile it exactly.
+    const parent = layers.tileBounds({ z: 4, x: 5, y: 6 }, projection);
+    const nw = layers.tileBounds({ z: 5, x: 10, y: 12 }, projection);
+    const se = layers.tileBounds({ z: 5, x: 11, y: 13 }, projection);
+    close(nw[0], parent[0], 1e-12, 'west'); close(nw[3], parent[3], 1e-12, 'north');
+    close(se[2], parent[2], 1e-12, 'east'); close(se[1], parent[1], 1e-12, 'south');
+  }
+  for (const [tile, projection] of [[{ z: 1, x: 2, y: 0 }, 'mercator'], [{ z: 1, x: 3, y: 2 }, 'lonlat'], [{ z: -1, x: 0, y: 0 }, 'mercator'],
+    [{ z: 1.5, x: 0, y: 0 }, 'mercator'], [{ z: 2, x: 0, y: 0 }, 'polar'], [undefined, 'mercator']]) {
+    assert.throws(() => layers.tileBounds(tile, projection), (e) => e.code === 'invalid_argument', JSON.stringify(tile));
+  }
+});
+
+test('tiles: the cells of a tile are fixed points inside it, the same whatever asks for them', () => {
+  for (const projection of ['mercator', 'lonlat']) {
+    const tile = { z: 6, x: 40, y: 20 };
+    const g = layers.tileGrid(tile, { projection });
+    assert.equal(g.cols, layers.TILE_CELLS);
+    assert.equal(g.points.length, 2 * layers.TILE_CELLS ** 2);
+    assert.deepEqual(g.tile, tile);
+    assert.deepEqual(g.points, layers.tileGrid({ ...tile }, { projection }).points);
+    const [w, s, e, n] = layers.tileBounds(tile, projection);
+    for (let i = 0; i < g.points.length / 2; i++) {
+      const [lon, lat] = [g.points[2 * i], g.points[2 * i + 1]];
+      assert.ok(lon > w && lon < e && lat > s && lat < n, `cell ${i} at ${lon}, ${lat} outside ${[w, s, e, n]}`);
+      assert.equal(layers.cellAt(g, lon, lat), i);
+    }
+    assert.equal(layers.tileGrid(tile, { projection, cells: 4 }).points.length, 32);
+  }
+});
+
+test('tiles: coarse-to-fine embeds each cell once, and any prefix already covers the grid', () => {
+  for (const [cols, rows] of [[32, 32], [24, 24], [5, 3], [1, 1]]) {
+    const order = layers.coarseToFine(cols, rows);
+    assert.equal(order.length, cols * rows);
+    assert.equal(new Set(order).size, cols * rows, `${cols} × ${rows}: a cell twice`);
+    const embedded = new Uint8Array(cols * rows);
+    for (let k = 0; k < order.length; k++) {
+      embedded[order[k]] = 1;
+      if (k % 7 && k !== order.length - 1) continue;
+      const source = layers.sourceCells(cols, rows, embedded);
+      assert.ok(source.every((i) => i >= 0 && embedded[i]), `${cols} × ${rows} after ${k + 1}: a cell shows nothing or an unembedded cell`);
+    }
+    assert.deepEqual(Array.from(layers.sourceCells(cols, rows, embedded)), Array.from({ length: cols * rows }, (_, i) => i));
+  }
+  // 32 × 32: the tile's middle first (alone, it stands for every cell), then the middle of
+  // each 16-cell block, each block then shown by its own.
+  const order = layers.coarseToFine(32, 32);
+  const at = (r, c) => r * 32 + c;
+  assert.deepEqual(Array.from(order.slice(0, 5)), [at(16, 16), at(8, 8), at(8, 24), at(24, 8), at(24, 24)]);
+  const embedded = new Uint8Array(1024);
+  embedded[order[0]] = 1;
+  assert.ok(layers.sourceCells(32, 32, embedded).every((i) => i === at(16, 16)));
+  order.slice(1, 5).forEach((i) => { embedded[i] = 1; });
+  const source = layers.sourceCells(32, 32, embedded);
+  assert.deepEqual([source[at(0, 0)], source[at(0, 31)], source[at(31, 0)], source[at(31, 31)], source[at(16, 16)]],
+    [at(8, 8), at(8, 24), at(24, 8), at(24, 24), at(16, 16)]);
+});
+
+test('tiles: the cache keeps the most recently used within its bound, and keys tell settings apart', () => {
+  const cache = layers.tileCache({ maxBytes: 100 });
+  cache.set('a', 1, 40);
+  cache.set('b', 2, 40);
+  assert.equal(cache.get('a'), 1); // a is now the most recent
+  cache.set('c', 3, 40); // 120 > 100: b, the least recent, goes
+  assert.deepEqual([cache.has('a'), cache.has('b'), cache.has('c')], [true, false, true]);
+  assert.equal(cache.bytes, 80);
+  cache.set('a', 4, 10);
+  assert.equal(cache.get('a'), 4);
+  assert.equal(cache.bytes, 50);
+  cache.set('huge', 5, 101);
+  assert.ok(!cache.has('huge') && cache.size === 2, 'a value past the bound is not kept');
+  cache.clear();
+  assert.equal(cache.size + cache.bytes, 0);
+  assert.throws(() => layers.tileCache({ maxBytes: 0 }), (e) => e.code === 'invalid_argument');
+  const tile = { z: 3, x: 1, y: 2 };
+  const key = (s, t = tile) => layers.tileKey({ variant: 'range+', beta: 0.5, ...s }, t);
+  assert.equal(key({}), key({}));
+  const keys = [key({}), key({ beta: 0 }), key({ variant: 'range' }), key({ projection: 'lonlat' }), key({ cells: 16 }), key({}, { z: 3, x: 2, y: 1 })];
+  assert.equal(new Set(keys).size, keys.length);
+});
+
 test('PCA finds the planted directions, deterministically, and a basis passed back colours alike', () => {
   const dim = 12;
   const n = 500;
