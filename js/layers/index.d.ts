@@ -117,6 +117,25 @@ export function coarseToFine(cols: number, rows: number): Uint32Array;
 /** For each cell, the embedded cell to show in its place (itself, or the middle of the finest
  * block around it that is embedded; −1 if none). `embedded`: one byte per cell. */
 export function sourceCells(cols: number, rows: number, embedded: Uint8Array): Int32Array;
+/** A tile's grid as `embedTile` reports it: every cell filled in, `embedded` of them their own. */
+export interface TileStage extends Grid {
+  tile: Tile;
+  /** How many cells are embedded (the rest show the nearest embedded cell's embedding). */
+  embedded: number;
+}
+/** Embeds a tile's cells coarse first (stages of 1, 4, 16 … cells, then all), calling
+ * `onStage` after each; resolves to the whole tile. Each cell is embedded once. */
+export function embedTile(model: GeoRange, tile: Tile, options?: {
+  /** Cells a side (default `TILE_CELLS`). */
+  cells?: number;
+  projection?: Projection;
+  variant?: EmbedOptions['variant'];
+  beta?: number;
+  batchSize?: number;
+  /** Cancels between batches (rejects with `code` `'aborted'`). */
+  signal?: AbortSignal;
+  onStage?: (stage: TileStage) => void;
+}): Promise<TileStage>;
 /** A least-recently-used cache of computed tiles bounded by `maxBytes` (default 64 MiB). */
 export interface TileCache<T = unknown> {
   get(key: string): T | undefined;

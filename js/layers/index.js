@@ -10,7 +10,7 @@ import { fitPca, pcaColours } from './pca.js';
 import { rampColours } from './colour.js';
 
 export { makeGrid, cellAt, normaliseBounds, mercatorExtent, lonLatBounds, wrapLon, MERCATOR_MAX_LAT } from './grid.js';
-export { TILE_CELLS, tilesAt, tileBounds, tileGrid, coarseToFine, sourceCells, tileCache, tileKey } from './tiles.js';
+export { TILE_CELLS, tilesAt, tileBounds, tileGrid, coarseToFine, sourceCells, embedTile, tileCache, tileKey } from './tiles.js';
 export { fitPca } from './pca.js';
 export { RAMPS, rampColour } from './colour.js';
 export { liveLayer } from './live.js';

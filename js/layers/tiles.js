@@ -8,6 +8,7 @@
 // tiles; 'lonlat' is EPSG:4326's (z 0 is two tiles side by side, each 180° square).
 
 import { invalid } from '../errors.js';
+import { variantOf } from '../options.js';
 import { makeGrid, mercatorLat } from './grid.js';
 
 /** Cells a tile side by default: a 256-pixel tile in 8-pixel cells. */
@@ -102,6 +103,54 @@ export function sourceCells(cols, rows, embedded) {
     }
   }
   return out;
+}
+
+/**
+ * `embeddings` (`cells × dim`) with each cell's row copied from its `source` cell's (a picture
+ * of a partly embedded grid, every cell filled in).
+ */
+function filledFrom(embeddings, dim, source) {
+  const out = new Float32Array(embeddings.length);
+  source.forEach((from, cell) => {
+    if (from >= 0) out.set(embeddings.subarray(from * dim, (from + 1) * dim), cell * dim);
+  });
+  return out;
+}
+
+/**
+ * Embeds `tile`'s cells with `model` (a loaded GeoRange), coarse first, in stages of 1, 4, 16,
+ * 64 … cells (one per block, blocks halving: [`coarseToFine`]): after each, `onStage(grid)`
+ * gets the tile's grid with every cell filled in, cells not yet embedded showing the nearest
+ * embedded one, and `embedded` (how many cells are their own); the last stage is the whole
+ * tile, which it resolves to. Each cell is embedded once. `signal` cancels between batches
+ * (rejects with `code` `'aborted'`).
+ * @returns {Promise<import('./index.js').Grid & { tile: object, embedded: number }>}
+ */
+export async function embedTile(model, tile, options = {}) {
+  const { cells = TILE_CELLS, projection = 'mercator', beta, batchSize, signal, onStage } = options;
+  const variant = variantOf(options, undefined, 'embedTile');
+  const grid = tileGrid(tile, { cells, projection });
+  const n = cells * cells;
+  const order = coarseToFine(cells, cells);
+  const embedded = new Uint8Array(n);
+  let embeddings = null;
+  let dim = 0;
+  for (let start = 0, end = 1; start < n; start = end, end = Math.min(n, end * 4)) {
+    const stage = order.subarray(start, end);
+    const points = new Float64Array(2 * stage.length);
+    stage.forEach((cell, j) => points.set(grid.points.subarray(2 * cell, 2 * cell + 2), 2 * j));
+    const out = await model.embed(points, { variant, beta, batchSize, signal });
+    dim ||= out.length / stage.length;
+    embeddings ??= new Float32Array(n * dim);
+    stage.forEach((cell, j) => {
+      embeddings.set(out.subarray(j * dim, (j + 1) * dim), cell * dim);
+      embedded[cell] = 1;
+    });
+    const whole = end === n;
+    const picture = whole ? embeddings : filledFrom(embeddings, dim, sourceCells(cells, cells, embedded));
+    onStage?.({ ...grid, embeddings: picture, dim, embedded: end });
+  }
+  return { ...grid, embeddings, dim, embedded: n };
 }
 
 /**

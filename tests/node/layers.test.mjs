@@ -216,6 +216,42 @@ test('a grid embeds its cells as embed does; an abort mid-grid rejects with abor
   }
 });
 
+test('a tile embeds coarse first, each stage covering the tile, each cell once, as embed embeds its points', async () => {
+  const model = await GeoRange.load({ ...fixture, workers: 1 });
+  try {
+    const tile = { z: 3, x: 4, y: 2 };
+    const options = { variant: 'range+', beta: 0.5 };
+    const stages = [];
+    const got = await layers.embedTile(model, tile, { ...options, cells: 8, onStage: (s) => stages.push(s) });
+    assert.deepEqual(stages.map((s) => s.embedded), [1, 4, 16, 64]);
+    assert.equal(stages.at(-1).embeddings, got.embeddings);
+    const grid = layers.tileGrid(tile, { cells: 8 });
+    assert.deepEqual(got.points, grid.points);
+    const want = await model.embed(grid.points, options);
+    const dim = got.dim;
+    assert.equal(dim, model.dimOf('range+'));
+    // Batches differ (a stage against the whole tile): within the batch-independence bound.
+    for (let i = 0; i < want.length; i++) close(got.embeddings[i], want[i], 1e-6 * Math.max(1, Math.abs(want[i])), `value ${i}`);
+    // Each stage: its embedded cells are the final ones, every other cell shows its source's.
+    const order = layers.coarseToFine(8, 8);
+    for (const stage of stages.slice(0, -1)) {
+      const embedded = new Uint8Array(64);
+      order.slice(0, stage.embedded).forEach((i) => { embedded[i] = 1; });
+      const source = layers.sourceCells(8, 8, embedded);
+      for (let cell = 0; cell < 64; cell++) {
+        const row = (e, i) => Array.from(e.subarray(i * dim, (i + 1) * dim));
+        assert.deepEqual(row(stage.embeddings, cell), row(got.embeddings, source[cell]), `stage ${stage.embedded}, cell ${cell}`);
+      }
+    }
+    const controller = new AbortController();
+    const run = layers.embedTile(model, tile, { ...options, cells: 8, signal: controller.signal, onStage: (s) => { if (s.embedded === 4) controller.abort(); } });
+    await assert.rejects(run, (e) => e.code === 'aborted');
+    await assert.rejects(layers.embedTile(model, { z: 1, x: 2, y: 0 }), (e) => e.code === 'invalid_argument');
+  } finally {
+    model.dispose();
+  }
+});
+
 test('a live layer shows only the latest view when the view changes mid-embedding', async () => {
   const model = await GeoRange.load({ ...fixture, workers: 1 });
   try {
