@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v cargo >/dev/null || { echo "build.sh: cargo not found; install Rust with rustup first" >&2; exit 1; }
+# Where `cargo install` puts wasm-bindgen (tools/dev/install_cargo_tools.sh), on PATH or not.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 # 1. CLI and the fixture model
 cargo build --release --locked

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"   # where cargo install puts them
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256
 tools=("$@")
 [ $# -gt 0 ] || tools=(wasm-bindgen cargo-fuzz)
