@@ -76,6 +76,7 @@ for p in "${pids[@]}"; do wait "$p"; done   # both at once: wasm-opt runs on one
 cp js/georange.js js/errors.js js/options.js js/fetch.js js/runtime.js js/shards.js js/threads.js js/georange_worker.js js/georange_worker.d.ts js/georange.d.ts README.md pkg/
 cp -r js/layers pkg/layers
 node tools/dev/package_json.mjs > pkg/package.json
+node tools/dev/package_json.mjs --version-module > pkg/version.js
 # 4. The demo page's files (www/ is served as is: `node tools/dev/serve.mjs www 8080`)
 mkdir -p www/vendor www/models/fixture
 rm -rf www/pkg && cp -r pkg www/pkg

@@ -146,6 +146,9 @@ export declare class GeoRange {
   /** Fetches (with progress, cached) and loads a model. Rejects with a `GeoRangeError` on a bad
    * file (`code` `'bad_file'`, `'pair_mismatch'`, `'network'`…). */
   static load(options: LoadOptions): Promise<GeoRange>;
+  /** The package's version (e.g. `'0.1.0'`): the workspace's, as `georange --version` and
+   * Python's `georange.__version__` report. */
+  static readonly version: string;
   /** Deletes every model file the package cached in this origin (the Cache API cache
    * `'georange-models-v1'`); resolves to whether there was one. */
   static clearCache(): Promise<boolean>;

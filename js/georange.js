@@ -7,6 +7,7 @@
 // they never interleave. Errors are `GeoRangeError`s with a `code` (js/errors.js). Works in Web
 // Workers too.
 
+import { version } from './version.js'; // written by build.sh from Cargo.toml
 import { WasmModel, planDevice } from './georange_wasm.js';
 import { aborted, asGeoRangeError, disposed, invalid } from './errors.js';
 import { cachePolicy, clearCache, fetchBytes } from './fetch.js';
@@ -123,6 +124,11 @@ export class GeoRange {
     } catch (e) {
       throw asGeoRangeError(e);
     }
+  }
+
+  /** The package's version: the workspace's (Cargo.toml), as the CLI's and the Python package's. */
+  static get version() {
+    return version;
   }
 
   /**

@@ -358,3 +358,28 @@ fn imagery_bank_is_reproducible_and_describes_the_image() {
     run(args(s(&q), "500"), "imagery-points.csv");
     run(args(s(&globe), "0"), "--scales-km");
 }
+
+/// `georange --version` reports the workspace's version, the one the npm and Python packages
+/// report too (tests/node/package.test.mjs, python/tests/test_package.py check theirs).
+#[test]
+fn version_is_the_workspaces() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let section = manifest
+        .split("[workspace.package]")
+        .nth(1)
+        .expect("a [workspace.package] table");
+    let version = section
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("its version");
+    let out = Command::new(env!("CARGO_BIN_EXE_georange"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("georange {version}")
+    );
+}

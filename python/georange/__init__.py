@@ -28,6 +28,9 @@ from . import _georange
 from .errors import (BY_CODE, CODES, BackendError, BadCoordinate, BadFile, DeviceLost, Disposed,
                      FileUnreadable, GeoRangeError, InvalidArgument, PairMismatch, Unavailable)
 
+__version__: str = _georange.__version__
+"""The package's version: the workspace's (Cargo.toml), as the npm package's and the CLI's."""
+
 __all__ = [
     "Model", "VARIANTS", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
     "FileUnreadable", "BackendError", "DeviceLost", "Unavailable", "Disposed", "CODES", "BY_CODE",

@@ -264,5 +264,7 @@ fn error_codes() -> Vec<&'static str> {
 fn _georange(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    // The workspace's version (Cargo.toml): `georange.__version__`.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

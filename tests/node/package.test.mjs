@@ -29,6 +29,13 @@ const points = fs.readFileSync(`${fixtures}/queries.csv`, 'utf8').trim().split('
 const encoderPath = `${work}/l40/encoder.safetensors`;
 const bankPath = `${work}/l40/bank.safetensors`;
 
+test('GeoRange.version is the workspace version (Cargo.toml), as package.json says', () => {
+  const cargo = fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8');
+  const version = cargo.split('[workspace.package]')[1].match(/^version = "([^"]+)"/m)[1];
+  assert.equal(GeoRange.version, version);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(root, 'pkg/package.json'), 'utf8')).version, version);
+});
+
 test('files as bytes, paths and file: URLs embed on the CPU as the native CLI does (≤ 1e-5)', async () => {
   const native = readNpy(`${work}/native_b05.npy`);
   const sources = [

@@ -1,8 +1,14 @@
-// Prints pkg/package.json for the npm package (version from Cargo.toml).
+// Prints pkg/package.json for the npm package, its version the workspace's (Cargo.toml's
+// [workspace.package]); with --version-module, pkg/version.js instead (GeoRange.version).
 import fs from 'node:fs';
 
 const cargo = fs.readFileSync(new URL('../../Cargo.toml', import.meta.url), 'utf8');
-const version = /^version = "([^"]+)"/m.exec(cargo)[1];
+const version = /^\[workspace\.package\]\n(?:[^[\n].*\n|\n)*?version = "([^"]+)"/m.exec(cargo)?.[1];
+if (!version) throw new Error('package_json.mjs: no version in Cargo.toml\'s [workspace.package]');
+if (process.argv.includes('--version-module')) {
+  console.log(`// Written by build.sh (tools/dev/package_json.mjs) from Cargo.toml.\nexport const version = '${version}';`);
+  process.exit(0);
+}
 const pkg = {
   name: 'georange',
   version,
@@ -23,7 +29,7 @@ const pkg = {
     './georange_wasm_bg.wasm': './georange_wasm_bg.wasm',
     './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm',
   },
-  files: ['georange.js', 'errors.js', 'options.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md'],
+  files: ['georange.js', 'version.js', 'errors.js', 'options.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md'],
   sideEffects: false,
   keywords: ['geo-embedding', 'location-encoder', 'webgpu', 'wasm', 'range', 'satclip', 'geoclip', 'maplibre', 'leaflet', 'openlayers', 'deck.gl'],
 };
