@@ -21,7 +21,7 @@
 # whole is 40 minutes on 2 cores; BENCHMARKS.md, "The test command's time"). What keeps it
 # there: what waits on the network, and the cargo-built tools (compiled unoptimised), run while
 # Rust compiles; clippy is the compiler of our own crates (nothing is compiled a second time
-# for it); the fuzz smoke runs at the lowest priority beside build.sh and the browser tests,
+# for it); the fuzz smoke runs at the idle policy beside build.sh and the browser tests,
 # which leave a core idle much of the time; the tests spend their time on what they check
 # (GPU tests one at a time, small views and batches where a large one checks nothing more).
 set -euo pipefail

@@ -20,6 +20,11 @@ export const mercatorY = (lat) => Math.log(Math.tan(Math.PI / 4 + (lat * RAD) / 
 /** The latitude of Web Mercator y (unit sphere). */
 export const mercatorLat = (y) => (2 * Math.atan(Math.exp(y)) - Math.PI / 2) / RAD;
 
+/** Throws `invalid_argument` unless `projection` is one a grid can have. */
+export function checkProjection(projection) {
+  if (!['mercator', 'lonlat'].includes(projection)) throw invalid(`layers: unknown projection ${projection} (mercator or lonlat)`);
+}
+
 /**
  * `[west, south, east, north]` as a grid covers it: `east` past `west` (a box across the
  * antimeridian, west > east, gets east + 360), at most 360° wide, latitudes clamped to the
@@ -29,7 +34,7 @@ export function normaliseBounds(bounds, projection = 'mercator') {
   if (!Array.isArray(bounds) && !ArrayBuffer.isView(bounds)) throw invalid('layers: `bounds` must be [west, south, east, north]');
   let [west, south, east, north] = Array.from(bounds, Number);
   if (![west, south, east, north].every(Number.isFinite)) throw invalid(`layers: bounds must be finite numbers, got [${bounds}]`);
-  if (!['mercator', 'lonlat'].includes(projection)) throw invalid(`layers: unknown projection ${projection} (mercator or lonlat)`);
+  checkProjection(projection);
   if (east < west) east += 360;
   if (east - west > 360) {
     const mid = (east + west) / 2;

@@ -9,7 +9,7 @@
 
 import { invalid } from '../errors.js';
 import { variantOf } from '../options.js';
-import { makeGrid, mercatorLat } from './grid.js';
+import { checkProjection, makeGrid, mercatorLat } from './grid.js';
 
 /** Cells a tile side by default: a 256-pixel tile in 8-pixel cells. */
 export const TILE_CELLS = 32;
@@ -24,7 +24,7 @@ export function tilesAt(z, projection = 'mercator') {
 
 /** Throws `invalid_argument` unless `tile` is `{ z, x, y }` of the pyramid. */
 function checkTile(tile, projection) {
-  if (!['mercator', 'lonlat'].includes(projection)) throw invalid(`layers: unknown projection ${projection} (mercator or lonlat)`);
+  checkProjection(projection);
   const { z, x, y } = tile ?? {};
   if (!Number.isInteger(z) || z < 0 || z > MAX_ZOOM) throw invalid(`layers: a tile's zoom must be an integer from 0 to ${MAX_ZOOM}, got ${z}`);
   const [across, down] = tilesAt(z, projection);
