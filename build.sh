@@ -86,8 +86,9 @@ cp -r node_modules/leaflet/dist/images www/vendor/
 mkdir -p www/vendor/maplibre-gl www/vendor/ol www/vendor/deck
 cp node_modules/maplibre-gl/dist/{maplibre-gl.mjs,maplibre-gl-worker.mjs,maplibre-gl.css} www/vendor/maplibre-gl/
 cp node_modules/ol/dist/ol.js node_modules/ol/ol.css www/vendor/ol/
-cp node_modules/@deck.gl/core/dist.min.js www/vendor/deck/core.min.js
-cp node_modules/@deck.gl/layers/dist.min.js www/vendor/deck/layers.min.js
+# deck.gl: the three classes the example uses, bundled as a bundler would (its script builds
+# need a global per peer package).
+node_modules/.bin/esbuild tools/dev/deck_entry.mjs --bundle --format=esm --minify --log-level=warning --outfile=www/vendor/deck/deck.mjs
 cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-110m.json www/vendor/
 "$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out www/models/fixture
 

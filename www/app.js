@@ -1,6 +1,6 @@
 // The georange demo: a MapLibre GL JS map (local Natural Earth basemap, no tile server), click
-// or tap for an embedding (or for "places like this"), an embedding layer from the package's
-// map layers (georange/layers), and a β slider for RANGE+. On a phone the panel is a bottom
+// or tap for an embedding (or for "places like this"), a tiled embedding layer from the
+// package's map layers (georange/layers), and a β slider for RANGE+. On a phone the panel is a bottom
 // sheet (style.css).
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { GeoRange, wasmModuleUrl } from './pkg/georange.js';
@@ -139,7 +139,6 @@ async function loadModel(spec) {
   progress(`ready: ${Object.values(seen).join(' · ')}`);
   summary(`Ready on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} — tap the map`);
   await mapReady;
-  state.layer = newLayer(model);
   demo.ready = true;
 }
 
@@ -161,8 +160,8 @@ const variant = () => $('variant').value || 'encoder';
 const beta = () => Number($('beta').value);
 const clickMode = () => document.querySelector('input[name=click]:checked').value;
 $('beta').addEventListener('input', () => { $('beta-value').textContent = beta().toFixed(2); });
-$('beta').addEventListener('change', () => { if (state.layer?.current && variant() === 'range+') renderLayer(); });
-$('variant').addEventListener('change', () => { if (state.layer?.current) renderLayer(); });
+$('beta').addEventListener('change', () => { if (state.layer && variant() === 'range+') renderLayer(); });
+$('variant').addEventListener('change', () => { if (state.layer) renderLayer(); });
 
 // ---- click or tap → embedding, or places like it --------------------------------------------
 function drawStrip(vector) {
@@ -228,7 +227,7 @@ async function placesLike(v) {
   $('places-timing').textContent = `${places.length} of the bank's rows ranked in ${ms.toFixed(1)} ms (exact, world-wide)`;
   $('places-list').innerHTML = places.map((p) => `<li>${p.lat.toFixed(2)}, ${p.lon.toFixed(2)}: similarity ${p.similarity.toFixed(3)}</li>`).join('');
   showRows(places.map((p, i) => ({ ...p, size: 1 - i / places.length })), '#7b2cbf');
-  await state.layer.update({ ...layerOptions(), mode: 'similarity', reference: v });
+  await renderLayer('similarity', { reference: v });
 }
 
 // ---- embedding layer ----------------------------------------------------------------------
@@ -247,32 +246,35 @@ function onRender(picture) {
     legend.stops.forEach((s, i, all) => { ctx.fillStyle = s.colour; ctx.fillRect((i * 256) / all.length, 0, 256 / all.length + 1, 10); });
     $('legend-values').innerHTML = legend.stops.map((s) => `<span>${s.value.toFixed(2)}</span>`).join('');
   }
-  progress(`view: ${grid.cols}×${grid.rows} points, ${picture.mode}, ${variant()}${variant() === 'range+' ? ` β=${beta()}` : ''} on ${state.model.backend}`);
+  const layer = state.layer;
+  progress(`view: ${picture.tiles.length} tiles of ${layer.cells}×${layer.cells} cells (${grid.cols}×${grid.rows}), ${picture.mode}, ${variant()}${variant() === 'range+' ? ` β=${beta()}` : ''} on ${state.model.backend}; ${layer.stats.points} points embedded, ${layer.cache.size} tiles kept (${mb(layer.cache.bytes)})`);
   showBackend();
 }
 
-/** `model`'s embedding layer on the map, drawn when asked (`renderLayer`, a places click). */
+/** `model`'s embedding layer: tiles on the map's own tile machinery, made on the first
+ * "Embed the map" (or places click), then following the map. */
 function newLayer(model) {
-  return maplibreLayer(map, model, { ...layerOptions(), follow: false, beforeId: 'borders', onRender, onError: showError, onProgress: ({ done, total }) => progress(`embedding the view: ${done} / ${total} points`) });
+  return maplibreLayer(map, model, { maplibregl, ...layerOptions(), beforeId: 'borders', onRender, onError: showError, onProgress: ({ done, total }) => progress(`embedding the view: ${done} / ${total} cells`) });
 }
 
-/** Draws the layer again with the panel's options, in `mode` (default: what it shows now,
- * similarity only while places-like-this clicks are on). */
-async function renderLayer(mode = clickMode() === 'places' && state.layer?.current?.mode === 'similarity' ? 'similarity' : 'pca') {
-  if (!state.layer) return;
+/** Draws the layer (made if need be) with the panel's options, in `mode` (default: what it
+ * shows now, similarity only while places-like-this clicks are on). */
+async function renderLayer(mode = clickMode() === 'places' && state.layer?.current?.mode === 'similarity' ? 'similarity' : 'pca', extra = {}) {
+  if (!state.model) return;
   clearError();
+  state.layer ??= newLayer(state.model);
   try {
-    await state.layer.update({ ...layerOptions(), mode });
+    await state.layer.update({ ...layerOptions(), mode, ...extra });
   } catch (e) { showError(e); }
 }
 $('layer-toggle').addEventListener('click', () => renderLayer('pca'));
+$('layer-refit').addEventListener('click', () => state.layer?.refit());
 $('layer-clear').addEventListener('click', () => {
   state.layer?.remove();
-  state.layer = state.model && newLayer(state.model);
+  state.layer = null;
 });
-$('resolution').addEventListener('change', () => state.layer?.current && renderLayer());
-$('colours').addEventListener('change', () => state.layer?.current && renderLayer());
-map.on('moveend', () => { if ($('follow').checked && state.layer?.current) renderLayer(); });
+$('resolution').addEventListener('change', () => state.layer && renderLayer());
+$('colours').addEventListener('change', () => state.layer && renderLayer());
 
 // ---- offline ------------------------------------------------------------------------------
 if ('serviceWorker' in navigator && !new URLSearchParams(location.search).has('nosw')) {

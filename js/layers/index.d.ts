@@ -148,6 +148,8 @@ export interface TileCache<T = unknown> {
   readonly maxBytes: number;
 }
 export function tileCache<T = unknown>(options?: { maxBytes?: number }): TileCache<T>;
+/** The tiles at zoom `z` that a view over `bounds` shows, nearest its centre first. */
+export function tilesCovering(bounds: Bounds, z: number, projection?: Projection): Tile[];
 /** The cache key of a tile under these settings (a cache serves one model). */
 export function tileKey(settings: { variant?: EmbedOptions['variant']; beta?: number; projection?: Projection; cells?: number }, tile: Tile): string;
 
@@ -171,6 +173,8 @@ export function toImage(rgba: Uint8ClampedArray, width: number, height: number):
 export function toCanvas(image: LayerImage): HTMLCanvasElement;
 /** A picture as a `data:` PNG URL (DOM only). */
 export function toDataUrl(image: LayerImage): string;
+/** A picture as PNG bytes (DOM or a worker with OffscreenCanvas). */
+export function toPngBytes(image: LayerImage): Promise<ArrayBuffer>;
 /** Colour ramps: `viridis` (default), `magma`. */
 export const RAMPS: Readonly<Record<string, readonly string[]>>;
 /** `t` in [0, 1] on a ramp, as [r, g, b]. */
@@ -182,8 +186,9 @@ export interface LiveLayerOptions {
   mode?: 'pca' | 'similarity';
   /** Similarity: the embedding to compare with (as wide as the layer's `variant` output). */
   reference?: Float32Array | number[];
-  /** PCA colours: `'view'` (default: fitted on each view), `'world'` (fitted once on the whole
-   * world: colours stay put as the view moves), or a basis of your own. */
+  /** PCA colours: `'view'` (default: fitted on each view; on a tiled layer, on the first
+   * view's first cells, then kept until `refit()`), `'world'` (fitted once on the whole world:
+   * colours stay put as the view moves), or a basis of your own. */
   basis?: 'view' | 'world' | PcaBasis;
   /** Pixels per cell (default 8). */
   cellSize?: number;
@@ -222,7 +227,79 @@ export interface MapLayer {
   readonly busy: boolean;
 }
 
-/** The layer logic without a map: the adapters' common part. */
+/** What a tiled map layer embeds and how it colours and keeps it. */
+export interface TiledLayerOptions extends LiveLayerOptions {
+  /** Points per batch (default 256): the view sharpens, and a moved view takes over, between batches. */
+  batchSize?: number;
+  /** The cache's bound in bytes (default 128 MiB; tiles are kept as int8 rows). */
+  cacheBytes?: number;
+  /** A cache of your own (e.g. shared by layers of one model; see `tileCache`). */
+  cache?: TileCache;
+  /** How far the view is, after each batch: its cells embedded of those it shows. */
+  onProgress?: (p: { done: number; total: number; tiles?: number }) => void;
+}
+
+/** A tile's latest picture on a tiled layer. */
+export interface TilePicture {
+  tile: Tile;
+  /** Cells a side. */
+  cells: number;
+  image: LayerImage;
+  /** Cells embedded (the rest show their nearest embedded cell). */
+  embedded: number;
+  complete: boolean;
+}
+
+/** What a tiled layer shows: its view's tiles side by side as one picture (one pixel per cell;
+ * `grid.points` are the cells' centres; `grid.embeddings`, made when first read, are the cells'
+ * rows as the layer keeps them: int8, dequantised, zero for cells not embedded), and each
+ * tile's own picture. */
+export interface TiledPicture extends Picture {
+  tiles: TilePicture[];
+}
+
+/** A map layer on its library's tile machinery (what the adapters return unless `tiles: false`). */
+export interface TiledMapLayer extends MapLayer {
+  /** Embeds what the view lacks; what it shows once whole, or null if the view or the
+   * settings changed first. */
+  refresh(): Promise<TiledPicture | null>;
+  update(changes: Partial<TiledLayerOptions>): Promise<TiledPicture | null>;
+  /** Fits the colours again on the view as it is now (they are otherwise kept as the view moves). */
+  refit(): Promise<TiledPicture | null>;
+  readonly current: TiledPicture | null;
+  /** The kept tiles: `size`, `bytes`, `maxBytes`. */
+  readonly cache: TileCache;
+  /** Points embedded and batches run since the layer was made. */
+  readonly stats: { points: number; batches: number };
+  /** Cells a tile side now (the tile's pixels over `cellSize`). */
+  readonly cells: number;
+  /** How far a tile is under the current settings, or null when nothing of it is embedded. */
+  tileProgress(tile: Tile): { embedded: number; cells: number; complete: boolean } | null;
+}
+
+/** The tiled layer logic without a map: the adapters' common part. `view` says what the map
+ * shows (its bounds and the tile zoom it draws), `request` serves the library's tiles. */
+export function tiledLayer(options: TiledLayerOptions & {
+  geoRange: GeoRange;
+  view: () => { bounds: Bounds; z: number } | null;
+  /** Pixels a tile side on the map (default 256). */
+  tileSize?: number;
+  projection?: Projection;
+  /** A tile's picture changed (it sharpened). */
+  onPicture?: (tile: Tile, picture: TilePicture) => void;
+  /** Every tile changed (the settings did): ask for them again. */
+  reload?: () => void;
+  /** The view is whole (draw now what was held back). */
+  settled?: () => void;
+  detach?: () => void;
+}): TiledMapLayer & {
+  /** A tile's picture once it has its first; rejects with code `aborted` when `signal` fires. */
+  request(tile: Tile, signal?: AbortSignal): Promise<TilePicture>;
+  /** A tile's `[west, south, east, north]`. */
+  bounds(tile: Tile): [number, number, number, number];
+};
+
+/** The view-sized layer logic without a map (the adapters with `tiles: false`). */
 export function liveLayer(options: LiveLayerOptions & {
   geoRange: GeoRange;
   view: () => { bounds: Bounds; size: number[]; projection?: Projection };

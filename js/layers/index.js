@@ -1,7 +1,8 @@
 // georange/layers: embeddings on a map, in any map library. Framework-neutral: a grid over a
 // bounding box embedded in batches (cancellable, with progress), coloured by PCA or by
-// similarity to a reference, as an ImageData; the adapters (./maplibre.js, ./leaflet.js,
-// ./openlayers.js, ./deckgl.js) only put that picture on their map.
+// similarity to a reference, as an ImageData; tiles of the global pyramid embedded coarse
+// first and kept in a bounded cache (./tiles.js, ./tiled.js); the adapters (./maplibre.js,
+// ./leaflet.js, ./openlayers.js, ./deckgl.js) put those on their map's own tile machinery.
 
 import { invalid } from '../errors.js';
 import { variantOf } from '../options.js';
@@ -10,11 +11,12 @@ import { fitPca, pcaColours } from './pca.js';
 import { rampColours } from './colour.js';
 
 export { makeGrid, cellAt, normaliseBounds, mercatorExtent, lonLatBounds, wrapLon, MERCATOR_MAX_LAT } from './grid.js';
-export { TILE_CELLS, tilesAt, tileBounds, tileGrid, coarseToFine, sourceCells, embedTile, tileCache, tileKey } from './tiles.js';
+export { TILE_CELLS, tilesAt, tileBounds, tileGrid, tilesCovering, coarseToFine, sourceCells, embedTile, tileCache, tileKey } from './tiles.js';
 export { fitPca } from './pca.js';
 export { RAMPS, rampColour } from './colour.js';
 export { liveLayer } from './live.js';
-export { toCanvas, toDataUrl } from './canvas.js';
+export { tiledLayer } from './tiled.js';
+export { toCanvas, toDataUrl, toPngBytes } from './canvas.js';
 
 /**
  * Embeds a grid over `bounds` with `model` (a loaded GeoRange): see `GridOptions` in

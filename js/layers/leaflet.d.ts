@@ -1,11 +1,18 @@
 import type { GeoRange } from '../georange.js';
-import type { LiveLayerOptions, MapLayer } from './index.js';
+import type { LiveLayerOptions, MapLayer, TiledLayerOptions, TiledMapLayer } from './index.js';
 
-/** A layer of embeddings over a Leaflet map's view (`L.imageOverlay`), drawn now and whenever
- * the view settles. `L`: the Leaflet namespace; the map needs its view set. */
+/** A layer of embeddings on a Leaflet map: an `L.GridLayer` of 256-pixel canvases, embedded
+ * coarse first and kept as the map moves. `L`: the Leaflet namespace; the map needs its view set. */
 export function leafletLayer(
   L: any,
   map: any,
   geoRange: GeoRange,
-  options?: LiveLayerOptions & { opacity?: number; pane?: string; follow?: boolean },
+  options?: TiledLayerOptions & { opacity?: number; pane?: string; tiles?: true },
+): TiledMapLayer;
+/** The view-sized layer (`L.imageOverlay` over the view, embedded again whenever it settles). */
+export function leafletLayer(
+  L: any,
+  map: any,
+  geoRange: GeoRange,
+  options: LiveLayerOptions & { tiles: false; opacity?: number; pane?: string; follow?: boolean },
 ): MapLayer;

@@ -1,10 +1,17 @@
 import type { GeoRange } from '../georange.js';
-import type { LiveLayerOptions, MapLayer } from './index.js';
+import type { LiveLayerOptions, MapLayer, TiledLayerOptions, TiledMapLayer } from './index.js';
 
-/** A layer of embeddings over a MapLibre GL JS map's view (an `image` source and a `raster`
- * layer, `id`), drawn now (or on `load`) and whenever the view settles. */
+/** A layer of embeddings on a MapLibre GL JS map: a `raster` source (`id`) whose 256-pixel
+ * tiles come from a custom protocol registered on `maplibregl` (the module; default the
+ * script build's global), embedded coarse first and kept as the map moves. */
 export function maplibreLayer(
   map: any,
   geoRange: GeoRange,
-  options?: LiveLayerOptions & { id?: string; opacity?: number; beforeId?: string; follow?: boolean },
+  options?: TiledLayerOptions & { maplibregl?: any; id?: string; opacity?: number; beforeId?: string; tiles?: true },
+): TiledMapLayer;
+/** The view-sized layer (an `image` source over the view, embedded again whenever it settles). */
+export function maplibreLayer(
+  map: any,
+  geoRange: GeoRange,
+  options: LiveLayerOptions & { tiles: false; id?: string; opacity?: number; beforeId?: string; follow?: boolean },
 ): MapLayer;

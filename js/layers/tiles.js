@@ -9,7 +9,7 @@
 
 import { invalid } from '../errors.js';
 import { variantOf } from '../options.js';
-import { checkProjection, makeGrid, mercatorLat } from './grid.js';
+import { checkProjection, makeGrid, mercatorLat, mercatorY, normaliseBounds } from './grid.js';
 
 /** Cells a tile side by default: a 256-pixel tile in 8-pixel cells. */
 export const TILE_CELLS = 32;
@@ -56,14 +56,14 @@ export function tileGrid(tile, { cells = TILE_CELLS, projection = 'mercator' } =
 }
 
 /** Block sizes from coarse to fine: powers of two from one block over all `n` down to 1. */
-function steps(n) {
+export function steps(n) {
   const out = [];
   for (let s = 2 ** Math.ceil(Math.log2(n)); s >= 1; s /= 2) out.push(s);
   return out;
 }
 
 /** The cell standing for the block starting at `start` of size `step` (its middle, inside `n`). */
-const middle = (start, step, n) => start + Math.floor(Math.min(step, n - start) / 2);
+export const middle = (start, step, n) => start + Math.floor(Math.min(step, n - start) / 2);
 
 /**
  * The order in which to embed a `cols` × `rows` grid's cells: first one cell per large
@@ -197,4 +197,33 @@ export function tileCache({ maxBytes = 64 * 2 ** 20 } = {}) {
  */
 export function tileKey({ variant, beta, projection = 'mercator', cells = TILE_CELLS }, tile) {
   return [variant, beta ?? '', projection, cells, tile.z, tile.x, tile.y].join('|');
+}
+
+/**
+ * The tiles at zoom `z` that a view over `bounds` (`[west, south, east, north]`, east past
+ * west, as `normaliseBounds` gives it) shows, nearest its centre first; x wrapped into the
+ * pyramid (a view across the antimeridian lists tiles from both ends).
+ */
+export function tilesCovering(bounds, z, projection = 'mercator') {
+  checkTile({ z, x: 0, y: 0 }, projection);
+  const [west, south, east, north] = normaliseBounds(bounds, projection);
+  const [across, down] = tilesAt(z, projection);
+  const tx = (lon) => ((lon + 180) / 360) * across;
+  const ty = projection === 'lonlat'
+    ? (lat) => ((90 - lat) / 180) * down
+    : (lat) => ((1 - mercatorY(lat) / Math.PI) / 2) * down;
+  const clampY = (t) => Math.max(0, Math.min(down - 1, t));
+  const [x0, x1] = [Math.floor(tx(west)), Math.ceil(tx(east)) - 1];
+  const [y0, y1] = [clampY(Math.floor(ty(north))), clampY(Math.ceil(ty(south)) - 1)];
+  const [cx, cy] = [(tx(west) + tx(east)) / 2, (ty(north) + ty(south)) / 2];
+  const out = new Map();
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= Math.min(x1, x0 + across - 1); x++) {
+      const tile = { z, x: ((x % across) + across) % across, y };
+      const far = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
+      const key = `${tile.x}/${y}`;
+      if (!out.has(key) || out.get(key).far > far) out.set(key, { tile, far });
+    }
+  }
+  return [...out.values()].sort((a, b) => a.far - b.far).map((t) => t.tile);
 }

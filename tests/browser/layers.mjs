@@ -1,8 +1,9 @@
 // The map layers (georange/layers) on each map library, in headless Chromium: every example
-// page of www/examples/ (MapLibre GL JS, Leaflet, OpenLayers, deck.gl) draws its embedding
-// layer where it should — the screen pixel at each sampled cell's centre (projected by the map
-// library itself) shows that cell's colour blended at the layer's opacity (`blendFit`) — a view
-// change mid-embedding cancels the old grid and shows the new one, and a screenshot of each
+// page of www/examples/ (MapLibre GL JS, Leaflet, OpenLayers, deck.gl) draws its tiled
+// embedding layer where it should — the screen pixel at each sampled cell's centre (projected
+// by the map library itself) shows that cell's colour blended at the layer's opacity
+// (`blendFit`) — a view change mid-embedding stops the old view's tiles and shows the new one,
+// panning back embeds nothing, a zoom shows the parent tiles at once, and a screenshot of each
 // goes to out/screenshots/examples-*.png for people to look at. Needs build.sh's www/.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -79,6 +80,7 @@ async function samples(page, ex) {
     for (let r = 2; r < grid.rows - 2; r++) {
       for (let c = 2; c < grid.cols - 2; c++) {
         const i = r * grid.cols + c;
+        if (image.data[4 * i + 3] === 0) continue; // a tile the view does not show
         const near = [i - 1, i + 1, i - grid.cols, i + grid.cols].map(colour);
         const own = colour(i);
         if (!near.every((n) => n.reduce((s, v, k) => s + Math.abs(v - own[k]), 0) > 24)) continue;
@@ -86,7 +88,9 @@ async function samples(page, ex) {
         let lon = grid.points[2 * i];
         while (lon < grid.bounds[0]) lon += 360;
         const [x, y] = at(map, lon, grid.points[2 * i + 1]);
-        // Not under the map's own controls (zoom buttons, attribution).
+        // On screen (the tiles reach past the view's edges) …
+        if (!(x > 2 && y > 2 && x < rect.width - 2 && y < rect.height - 2)) continue;
+        // … and not under the map's own controls (zoom buttons, attribution).
         if (document.elementFromPoint(rect.left + x, rect.top + y)?.closest('[class*=ctrl], [class*=control]')) continue;
         out.push({ i, x: rect.left + x, y: rect.top + y, want: own });
       }
@@ -110,8 +114,11 @@ async function pixelsAt(page, points) {
   }, { png, points });
 }
 
-/** Waits for the layer, saves a screenshot as `shot`, and fits the sampled cells' pixels. */
-async function drawnLayer(page, ex, shot) {
+/** Waits for the layer, saves a screenshot as `shot`, and fits the sampled cells' pixels.
+ * `refit`: the colours fitted on this view first (they are kept from the first view
+ * otherwise, which may leave too few cells distinct from their neighbours to sample). */
+async function drawnLayer(page, ex, shot, { refit = false } = {}) {
+  if (refit) await page.evaluate(() => window.example.layer.refit());
   await layerDrawn(page, ex);
   await page.screenshot({ path: path.join(shots, `${shot}.png`) });
   const cells = await samples(page, ex);
@@ -136,25 +143,62 @@ try {
       assert(fit.a > 0.6 && fit.a < 1.05 && !fit.off, `${fit.off} of ${cells.length} cells off by more than 10 (worst ${fit.worst.toFixed(1)}), opacity fitted ${fit.a.toFixed(2)}`);
       assert(!errors.length, `page errors: ${errors}`);
     });
-    await test(`${name}: a view change mid-embedding cancels the old grid and shows the new view`, async () => {
+    await test(`${name}: a view change mid-embedding stops the old view's tiles and shows the new view`, async () => {
       const outcome = await page.evaluate(async ({ move, center }) => {
         const { map, layer } = window.example;
         const [c0, c1] = new Function('map', center)(map);
+        const cells = (tiles) => tiles.map((t) => layer.tileProgress(t.tile)?.embedded ?? 0);
+        new Function('map', 'c0', 'c1', move)(map, c0, c1); // a view not embedded yet
+        await new Promise((r) => setTimeout(r, 200));
         const first = layer.refresh();
-        await new Promise((r) => setTimeout(r, 30));
+        await new Promise((r) => setTimeout(r, 300));
         const busy = layer.busy;
-        new Function('map', 'c0', 'c1', move)(map, c0, c1);
-        return { busy, first: await first, target: [c0 + 15, c1 - 10] };
+        const old = layer.current?.tiles ?? [];
+        new Function('map', 'c0', 'c1', move)(map, c0 - 100, c1 - 50); // far away: no tile in common
+        await new Promise((r) => setTimeout(r, 200));
+        layer.auto();
+        const atMove = cells(old);
+        const second = await layer.refresh();
+        const gained = cells(old).reduce((s, n, k) => s + n - atMove[k], 0);
+        return { busy, first: await first, gained, old: old.length, second: Boolean(second) };
       }, ex);
-      assert(outcome.busy, 'the first grid was already done: nothing to cancel');
-      assert(outcome.first === null, 'the cancelled refresh still showed its picture');
-      const { cells, fit } = await drawnLayer(page, ex, `examples-${name}-moved`);
+      assert(outcome.busy, 'the first view was already drawn: nothing to stop');
+      assert(outcome.first === null, "the stopped view's refresh still resolved to a picture");
+      // At most the batch in flight at the move (256 points) lands in the old view's tiles.
+      assert(outcome.old > 0 && outcome.gained <= 256, `the old view's ${outcome.old} tiles gained ${outcome.gained} cells after the move`);
+      const { cells, fit } = await drawnLayer(page, ex, `examples-${name}-moved`, { refit: true });
       assert(cells.length >= 10 && fit.a > 0.6 && !fit.off, `${fit.off} of ${cells.length} cells off after the move (worst ${fit.worst.toFixed(1)}, opacity ${fit.a.toFixed(2)})`);
     });
+    if (name === 'maplibre') {
+      await test(`${name}: panning back to a drawn view embeds nothing; zooming in shows the parent tiles at once`, async () => {
+        const outcome = await page.evaluate(async () => {
+          const { map, layer } = window.example;
+          const home = map.getCenter();
+          const points = layer.stats.points;
+          map.jumpTo({ center: [home.lng + 20, home.lat] });
+          await layer.refresh();
+          const panned = layer.stats.points - points;
+          map.jumpTo({ center: home });
+          await new Promise((r) => setTimeout(r, 200));
+          await layer.refresh();
+          return { panned, back: layer.stats.points - points - panned };
+        });
+        assert(outcome.panned > 0 && outcome.back === 0, `the pan embedded ${outcome.panned} points, panning back ${outcome.back}`);
+        await page.evaluate(() => window.example.map.jumpTo({ zoom: window.example.map.getZoom() + 1 }));
+        await page.waitForTimeout(400);
+        const busy = await page.evaluate(() => window.example.layer.busy);
+        const rect = await page.evaluate(() => [innerWidth, innerHeight]);
+        const spots = [[0.3, 0.3], [0.5, 0.5], [0.7, 0.6], [0.4, 0.7]].map(([u, v]) => ({ x: u * rect[0], y: v * rect[1] }));
+        const sea = [0xbc, 0xd3, 0xe6];
+        const bare = (await pixelsAt(page, spots)).filter((p) => p.every((c, k) => Math.abs(c - sea[k]) <= 3));
+        assert(busy && !bare.length, `${bare.length} of ${spots.length} spots show the bare map 0.4 s after a zoom (busy: ${busy})`);
+      });
+    }
     for (const [label, view] of Object.entries(ex.views ?? {})) {
       await test(`${name}: ${label}`, async () => {
         await page.evaluate((view) => { new Function('map', view)(window.example.map); }, view);
-        const { cells, fit } = await drawnLayer(page, ex, `examples-${name}-${label.split(' ')[0]}`);
+        await page.waitForTimeout(200);
+        const { cells, fit } = await drawnLayer(page, ex, `examples-${name}-${label.split(' ')[0]}`, { refit: true });
         const { bounds } = await page.evaluate(() => window.example.layer.current.grid);
         assert(cells.length >= 10 && fit.a > 0.6 && !fit.off, `${fit.off} of ${cells.length} cells off (worst ${fit.worst.toFixed(1)}, opacity ${fit.a.toFixed(2)}), bounds ${bounds}`);
         if (label.startsWith('antimeridian')) assert(bounds[0] < 180 && bounds[2] > 180, `bounds ${bounds} not across 180°`);

@@ -2,7 +2,7 @@
 // under `moduleResolution` "bundler" and "node16" by tests/node/types.test.mjs. It must
 // compile; it is never run.
 import { ERROR_CODES, GeoRange, GeoRangeError, wasmModuleUrl, type ErrorCode, type LoadOptions, type SimilarPlace } from 'georange';
-import { embedGrid, pcaImage, similarityImage, worldBasis, type Grid, type MapLayer, type PcaBasis } from 'georange/layers';
+import { embedGrid, pcaImage, similarityImage, worldBasis, tilesCovering, type Grid, type MapLayer, type PcaBasis, type TiledMapLayer } from 'georange/layers';
 import { maplibreLayer } from 'georange/layers/maplibre';
 import { leafletLayer } from 'georange/layers/leaflet';
 import { openLayersLayer } from 'georange/layers/openlayers';
@@ -50,10 +50,20 @@ export async function run(): Promise<number> {
     leafletLayer({}, {}, model, { opacity: 0.5 }),
     openLayersLayer({ ImageLayer: class {}, ImageStatic: class {} }, {}, model, { follow: false }),
     deckLayer({ BitmapLayer: class {} }, {}, model, { onLayer: (layer: unknown) => console.log(layer) }),
+    leafletLayer({}, {}, model, { tiles: false, follow: false }),
   ];
+  const tiled: TiledMapLayer[] = [
+    maplibreLayer({}, model, { maplibregl: {}, cacheBytes: 1 << 26, batchSize: 128 }),
+    openLayersLayer({ TileLayer: class {}, ImageTile: class {} }, {}, model, { opacity: 0.5 }),
+    deckLayer({ TileLayer: class {}, BitmapLayer: class {} }, {}, model, { id: 'embeddings' }),
+  ];
+  const refitted = await tiled[0]!.refit();
+  const tileCount = (refitted?.tiles.length ?? 0) + tiled[0]!.stats.points + (tiled[0]!.tileProgress({ z: 0, x: 0, y: 0 })?.embedded ?? 0)
+    + tilesCovering([0, 0, 10, 10], 3).length + tiled[1]!.cache.bytes + (refitted?.grid.embeddings.length ?? 0);
   const shown = await layers[0]!.update({ mode: 'similarity', reference: grid.embeddings.subarray(0, grid.dim) });
   layers.forEach((l) => l.remove());
+  tiled.forEach((l) => l.remove());
   model.dispose();
   return places.length + ranked.length + image.width + legend.stops.length + (shown?.grid.cols ?? 0) + v.length + heaviest + codes.length + url.length + where.length + model.dimOf('encoder')
-    + heapBytes + workerHeapBytes.length + Number(cleared);
+    + heapBytes + workerHeapBytes.length + Number(cleared) + tileCount;
 }
