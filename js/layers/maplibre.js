@@ -10,8 +10,9 @@ import { toDataUrl, toPngBytes } from './canvas.js';
 
 /** Tiles are this many CSS pixels a side on the map. */
 const TILE_SIZE = 256;
-/** Sharpened tiles are re-requested at most this often, ms. */
-const REDRAW_MS = 400;
+/** Sharpened tiles are re-requested at most this often, ms (MapLibre reloads every tile of the
+ * source then: each a PNG to decode and a texture to upload, time the embedding loses). */
+const REDRAW_MS = 1500;
 let layers = 0;
 
 /**
@@ -61,10 +62,13 @@ function tiledMaplibre(maplibregl, map, geoRange, { id = 'georange', opacity = 0
       maplibregl.removeProtocol(protocol);
     },
   });
+  const pngs = new WeakMap(); // picture → its PNG bytes: a reload encodes only what changed
   maplibregl.addProtocol(protocol, async ({ url }, abortController) => {
     const [z, x, y] = url.split('/').slice(-3).map(Number);
     const picture = await layer.request({ z, x, y }, abortController.signal);
-    return { data: picture ? await toPngBytes(picture.image) : new ArrayBuffer(0) };
+    if (!picture) return { data: new ArrayBuffer(0) };
+    if (!pngs.has(picture)) pngs.set(picture, await toPngBytes(picture.image));
+    return { data: pngs.get(picture).slice(0) };
   });
   const add = () => {
     if (map.getSource(id)) return;
