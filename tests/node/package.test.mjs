@@ -36,6 +36,24 @@ test('GeoRange.version is the workspace version (Cargo.toml), as package.json sa
   assert.equal(JSON.parse(fs.readFileSync(path.join(root, 'pkg/package.json'), 'utf8')).version, version);
 });
 
+test('the packed tarball is clean under publint and arethetypeswrong (ESM only, .wasm assets aside), ≤ 6 MB, licences in', () => {
+  const dir = fs.mkdtempSync(path.join(work, 'pack-'));
+  const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: path.join(root, 'pkg'), encoding: 'utf8' }).trim().split('\n').pop();
+  const tarball = path.join(dir, name);
+  const bin = (tool) => path.join(root, 'node_modules/.bin', tool);
+  // Each exits non-zero on a problem; the message says which.
+  const publint = execFileSync(bin('publint'), ['run', '--strict', tarball], { encoding: 'utf8' });
+  assert.match(publint, /All good/);
+  execFileSync(bin('attw'), [tarball, '--profile', 'esm-only', '--exclude-entrypoints', './georange_wasm_bg.wasm', './georange_wasm_relaxed_bg.wasm', '--format', 'ascii'], { encoding: 'utf8' });
+  const size = fs.statSync(tarball).size;
+  assert.ok(size <= 6e6, `the tarball is ${size} bytes`);
+  const listed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
+  for (const f of ['package/LICENSE-MIT', 'package/LICENSE-APACHE', 'package/README.md']) assert.ok(listed.includes(f), `${f} is not in the tarball`);
+  const meta = JSON.parse(fs.readFileSync(path.join(root, 'pkg/package.json'), 'utf8'));
+  assert.equal(meta.license, 'MIT OR Apache-2.0');
+  assert.ok(meta.engines?.node, 'no engines.node');
+});
+
 test('files as bytes, paths and file: URLs embed on the CPU as the native CLI does (≤ 1e-5)', async () => {
   const native = readNpy(`${work}/native_b05.npy`);
   const sources = [
