@@ -142,8 +142,11 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
         settings.onProgress?.(progress());
       }
     } catch (e) {
+      // The view cannot be whole: whoever waits for it or for a tile gets the error.
       for (const set of pending.values()) for (const w of set) w.reject(e);
       pending.clear();
+      for (const w of waiters) w.reject(e);
+      waiters = [];
       if (settings.onError) settings.onError(e);
       else console.error('georange layer:', e);
     } finally {
@@ -217,8 +220,8 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
 
   function whole() {
     setView(mapView());
-    return new Promise((resolve) => {
-      waiters.push({ resolve });
+    return new Promise((resolve, reject) => {
+      waiters.push({ resolve, reject });
       if (!running) settle();
     });
   }

@@ -148,3 +148,13 @@ test('a request whose signal fires is rejected with code aborted; one for a kept
   controller.abort();
   await assert.rejects(far, (e) => e.code === 'aborted');
 });
+
+test('an embedding that fails rejects the refresh and the requests waiting, with its code, and goes to onError', async () => {
+  const errors = [];
+  const { layer, model } = layerOn(EUROPE, { onError: (e) => errors.push(e) });
+  model.embed = async () => { throw Object.assign(new Error('bank lost'), { code: 'disposed' }); };
+  const request = layer.request(tilesOf(EUROPE)[0]);
+  await assert.rejects(layer.refresh(), (e) => e.code === 'disposed');
+  await assert.rejects(request, (e) => e.code === 'disposed');
+  assert.equal(errors.length, 1);
+});
