@@ -5,8 +5,8 @@
 // against a brute force over the bank file, the similarity layer), on a phone (390 × 844,
 // touch: the map covers the screen, a tap embeds the tapped point), move β, a broken model
 // URL, the page with only a software WebGPU adapter (SwiftShader: `auto` takes the CPU, so the
-// WebGPU tests ask for it with ?device=webgpu), the page without WebGPU, and offline after the
-// first visit. Screenshots go to
+// WebGPU tests ask for it with ?device=webgpu), the page without WebGPU, the page under a strict
+// Content-Security-Policy header (CPU workers and WebGPU), and offline after the first visit. Screenshots go to
 // out/screenshots/ (ignored by git) for people to look at.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -202,6 +202,38 @@ try {
   } finally { await browser.close(); }
 } finally {
   await server.close();
+}
+
+// Under a strict Content-Security-Policy sent as a header (issue 45's): the page, its CPU
+// workers and WebGPU run with no violation reported, and embed as the native CLI does.
+{
+  const policy = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'";
+  const srv = await serve(path.join(root, 'www'), 0, { 'content-security-policy': policy });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...ARGS, ...WEBGPU] });
+  try {
+    for (const [device, backend] of [['cpu', /CPU .*workers/], ['webgpu', /WebGPU/]]) {
+      await test(`a strict Content-Security-Policy header: no violation on ${device} (${backend.source}), the vector as the native CLI's`, async () => {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        await context.addInitScript(() => {
+          window.cspViolations = [];
+          document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+        });
+        const page = await context.newPage();
+        const reported = [];
+        page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) reported.push(m.text()); });
+        await page.goto(`${srv.url}/?nosw&device=${device}`);
+        await page.waitForFunction(() => window.georangeDemo?.ready === true || !document.getElementById('error').hidden, null, { timeout: 180_000 });
+        assert(await page.evaluate(() => window.georangeDemo.ready), `the page shows an error: ${await page.textContent('#error')}`);
+        assert(backend.test(await page.textContent('#backend')), `backend shows ${await page.textContent('#backend')}`);
+        const { vector, point } = await clickAt(page, 2.35, 48.86);
+        const c = cosine(vector, nativeEmbedding(GEOCLIP, BLUE_MARBLE, 'range+', 0.5, point));
+        assert(c >= 0.999, `cosine ${c} at ${point}`);
+        const violations = [...(await page.evaluate(() => window.cspViolations)), ...reported];
+        assert(!violations.length, `violations: ${violations.join('; ')}`);
+        await context.close();
+      });
+    }
+  } finally { await browser.close(); await srv.close(); }
 }
 
 // A phone: 390 × 844, touch.
