@@ -91,6 +91,11 @@ cp node_modules/ol/dist/ol.js node_modules/ol/ol.css www/vendor/ol/
 node_modules/.bin/esbuild tools/dev/deck_entry.mjs --bundle --format=esm --minify --log-level=warning --outfile=www/vendor/deck/deck.mjs
 cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-110m.json www/vendor/
 "$bin" convert satclip --ckpt tests/fixtures/satclip_l40.ckpt --db tests/fixtures/range_db_l40.npz --out www/models/fixture
+# The demo pins its files (GeoRange.load's `integrity`): each file's content hash.
+pin() { "$bin" info "$1" | sed -n 's/^pin //p'; }
+printf '{"geoclip":{"encoder":"%s","bank":"%s"},"fixture":{"encoder":"%s","bank":"%s"}}\n' \
+  "$(pin www/models/geoclip/encoder.safetensors)" "$(pin www/models/geoclip/bluemarble-bank.safetensors)" \
+  "$(pin www/models/fixture/encoder.safetensors)" "$(pin www/models/fixture/bank.safetensors)" > www/models/pins.json
 
 # 5. The Python wheel (python/: PyO3 + maturin) into dist/, built on the CLI's compiled crates
 [ -x target/venv/bin/python ] || python3 -m venv target/venv

@@ -6,7 +6,7 @@
 /** The codes the package's errors carry. */
 export const ERROR_CODES = Object.freeze([
   'io', 'bad_file', 'pair_mismatch', 'bad_coordinate', 'invalid_argument', 'backend',
-  'device_lost', 'unavailable', 'disposed', 'network', 'worker_failed', 'aborted',
+  'device_lost', 'unavailable', 'disposed', 'integrity', 'network', 'worker_failed', 'aborted',
 ]);
 
 export class GeoRangeError extends Error {

@@ -8,7 +8,7 @@
 // Workers too.
 
 import { version } from './version.js'; // written by build.sh from Cargo.toml
-import { WasmModel, planDevice } from './georange_wasm.js';
+import { WasmModel, checkPin, planDevice } from './georange_wasm.js';
 import { aborted, asGeoRangeError, disposed, invalid } from './errors.js';
 import { cachePolicy, clearCache, fetchBytes } from './fetch.js';
 import { variantOf } from './options.js';
@@ -50,8 +50,11 @@ function checkCount(n, name) {
 }
 
 /** Checks the options `load` takes before anything is fetched. */
-function checkLoadOptions({ encoder, gpuPrecision, gpuAttention, workers }) {
+function checkLoadOptions({ encoder, gpuPrecision, gpuAttention, workers, integrity }) {
   if (!encoder) throw invalid('GeoRange.load: `encoder` (a URL or bytes) is required');
+  if (integrity !== undefined && (typeof integrity !== 'object' || Object.keys(integrity).some((k) => !['encoder', 'bank'].includes(k)))) {
+    throw invalid('GeoRange.load: `integrity` must be { encoder?, bank? }, each a file\'s content hash (\'blake3-<hex>\')');
+  }
   if (gpuPrecision !== undefined && !GPU_PRECISIONS.includes(gpuPrecision)) {
     throw invalid(`GeoRange.load: unknown gpuPrecision ${gpuPrecision} (f32, f16 or int8)`);
   }
@@ -86,6 +89,13 @@ async function loadSharded(enc, bnk, count, wasmModule, geoCutoffDeg) {
     console.warn(`georange: ${note}`);
     return { inner: null, note };
   }
+}
+
+/** Refuses a file that `integrity` pins to another content hash (`checkPin`, the core's):
+ * code `integrity`, before anything of it is used or cached. */
+function checkPins(enc, bnk, integrity = {}) {
+  if (integrity.encoder !== undefined) checkPin(enc.bytes, 'encoder', String(integrity.encoder));
+  if (integrity.bank !== undefined && bnk) checkPin(bnk.bytes, 'bank', String(integrity.bank));
 }
 
 /** The engine for the files `enc` and `bnk` as `setup` asks, where `plan` puts it: CPU
@@ -142,8 +152,8 @@ export class GeoRange {
 
   /** @private */
   static async _load(options) {
-    const { encoder, bank, device = 'auto', onProgress, cache, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention, workers = 'auto' } = options;
-    checkLoadOptions({ encoder, gpuPrecision, gpuAttention, workers });
+    const { encoder, bank, device = 'auto', onProgress, cache, wasmUrl, geoCutoffDeg, gpuPrecision, gpuAttention, workers = 'auto', integrity } = options;
+    checkLoadOptions({ encoder, gpuPrecision, gpuAttention, workers, integrity });
     const policy = cachePolicy(cache);
     const files = (fresh = [false, false]) => Promise.all([
       fetchBytes(encoder, 'encoder', onProgress, policy, fresh[0]),
@@ -162,15 +172,18 @@ export class GeoRange {
     let healed = '';
     let built;
     try {
+      checkPins(enc, bnk, integrity);
       built = await build(enc, bnk, setup);
     } catch (e) {
-      // A cached copy that does not load (damaged, cut, from an older publication, or one of a
-      // pair from two) is dropped and fetched again, once; the network copy's error is final.
+      // A cached copy that does not load (damaged, cut, from an older publication, one of a
+      // pair from two, or not the pinned file) is dropped and fetched again, once; the network
+      // copy's error is final.
       const code = asGeoRangeError(e).code;
-      if (!['bad_file', 'pair_mismatch'].includes(code) || !(enc.cached || bnk?.cached)) throw e;
+      if (!['bad_file', 'pair_mismatch', 'integrity'].includes(code) || !(enc.cached || bnk?.cached)) throw e;
       const stale = [enc, bnk].filter((f) => f?.cached).map((f) => (f === enc ? 'encoder' : 'bank'));
       console.warn(`georange: the cached ${stale.join(' and ')} did not load (${String(e?.message ?? e).split('\n')[0]}); fetching again`);
       [enc, bnk] = await files([enc.cached, Boolean(bnk?.cached)]);
+      checkPins(enc, bnk, integrity);
       built = await build(enc, bnk, setup);
       healed = `the cached ${stale.join(' and ')} did not load; downloaded again`;
     }

@@ -40,6 +40,9 @@ pub enum Error {
     /// The model was disposed (the browser's `dispose()`): it computes nothing more.
     #[error("{}", one_line(.0))]
     Disposed(String),
+    /// A file is intact but not the one the caller pinned (its content hash differs).
+    #[error("{}: content hash {got} is not the pinned {want}", one_line(what))]
+    Integrity { what: String, want: String, got: String },
 }
 
 /// Short for `std::result::Result<T, georange::Error>`.
@@ -65,6 +68,7 @@ impl Error {
         "device_lost",
         "unavailable",
         "disposed",
+        "integrity",
     ];
 
     /// The stable code of this error, for callers to branch on (one of [`CODES`](Self::CODES)).
@@ -80,6 +84,7 @@ impl Error {
             Error::DeviceLost(_) => "device_lost",
             Error::Unavailable(_) => "unavailable",
             Error::Disposed(_) => "disposed",
+            Error::Integrity { .. } => "integrity",
         }
     }
 

@@ -45,6 +45,19 @@ pub fn error_codes() -> Vec<String> {
     Error::CODES.iter().map(|c| c.to_string()).collect()
 }
 
+/// Checks that `bytes` is the `file` (`"encoder"` or `"bank"`) that `pin` names
+/// (`format::check_pin`): its content hash, verified. Throws `integrity` when it is another
+/// file, `bad_file` when it is no such file, `invalid_argument` for a malformed pin.
+#[wasm_bindgen(js_name = checkPin)]
+pub fn check_pin_js(bytes: &[u8], file: &str, pin: &str) -> Result<(), JsValue> {
+    let format = match file {
+        "encoder" => crate::format::ENCODER_FORMAT,
+        "bank" => crate::format::BANK_FORMAT,
+        _ => return Err(Error::Invalid(format!("checkPin: unknown file {file:?} (encoder or bank)")).into()),
+    };
+    Ok(crate::format::check_pin(bytes, file, format, pin)?)
+}
+
 /// Where a model runs (`model::plan_device`): from the device asked for (`"auto"`,
 /// `"webgpu"`, `"cpu"`), the workers asked for (`0`: `'auto'`), and what the page probed:
 /// whether `navigator.gpu` exists, whether it gave an adapter and whether that is a software

@@ -383,3 +383,55 @@ fn version_is_the_workspaces() {
         format!("georange {version}")
     );
 }
+
+#[test]
+fn a_pinned_file_is_used_and_another_refused() {
+    let dir = convert("pins", "int8");
+    let (enc, bank) = (dir.join("encoder.safetensors"), dir.join("bank.safetensors"));
+    let pin_of = |file: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_georange"))
+            .args(["info", s(file)])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("pin "))
+            .unwrap_or_else(|| panic!("no pin in {text}"));
+        line.to_string()
+    };
+    let (enc_pin, bank_pin) = (pin_of(&enc), pin_of(&bank));
+    assert!(enc_pin.starts_with("blake3-") && enc_pin != bank_pin);
+    let out = tmp("pinned.npy");
+    let args = |enc_pin: &str, bank_pin: &str| {
+        [
+            "embed",
+            "--encoder",
+            s(&enc),
+            "--bank",
+            s(&bank),
+            "--input",
+            s(&fixture("queries.csv")),
+            "--output",
+            s(&out),
+            "--encoder-integrity",
+            enc_pin,
+            "--bank-integrity",
+            bank_pin,
+        ]
+        .map(str::to_string)
+    };
+    let run = |a: [String; 13]| georange(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let (ok, err) = run(args(&enc_pin, &bank_pin));
+    assert!(ok, "{err}");
+    let wrong = args(&bank_pin, &bank_pin);
+    expect_error(
+        &wrong.iter().map(String::as_str).collect::<Vec<_>>(),
+        "is not the pinned",
+    );
+    let wrong = args(&enc_pin, &enc_pin);
+    expect_error(
+        &wrong.iter().map(String::as_str).collect::<Vec<_>>(),
+        "is not the pinned",
+    );
+}

@@ -124,6 +124,7 @@ async function loadModel(spec) {
   const model = await GeoRange.load({
     encoder: spec.encoder,
     bank: spec.bank,
+    integrity: spec.pins,
     device: new URLSearchParams(location.search).get('device') ?? 'auto',
     onProgress: ({ file, loaded, total }) => {
       seen[file] = total ? `${file} ${mb(loaded)} / ${mb(total)}` : `${file} ${mb(loaded)}`;
@@ -142,11 +143,15 @@ async function loadModel(spec) {
   demo.ready = true;
 }
 
+/** The content hash of each of the page's own files (models/pins.json, written by build.sh):
+ * the package refuses any other file at their URLs (`integrity`). Offline without it: none. */
+const pins = fetch('models/pins.json').then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+
 async function pickModel() {
   const choice = $('model-choice').value;
   $('custom').hidden = choice !== 'custom';
   if (choice === 'custom') return;
-  try { await loadModel(MODELS[choice]); } catch (e) { showError(e); $('backend').textContent = '—'; }
+  try { await loadModel({ ...MODELS[choice], pins: (await pins)[choice] }); } catch (e) { showError(e); $('backend').textContent = '—'; }
 }
 $('model-choice').addEventListener('change', pickModel);
 $('custom-load').addEventListener('click', async () => {

@@ -26,14 +26,14 @@ import numpy as np
 
 from . import _georange
 from .errors import (BY_CODE, CODES, BackendError, BadCoordinate, BadFile, DeviceLost, Disposed,
-                     FileUnreadable, GeoRangeError, InvalidArgument, PairMismatch, Unavailable)
+                     FileUnreadable, GeoRangeError, IntegrityError, InvalidArgument, PairMismatch, Unavailable)
 
 __version__: str = _georange.__version__
 """The package's version: the workspace's (Cargo.toml), as the npm package's and the CLI's."""
 
 __all__ = [
     "Model", "VARIANTS", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
-    "FileUnreadable", "BackendError", "DeviceLost", "Unavailable", "Disposed", "CODES", "BY_CODE",
+    "FileUnreadable", "BackendError", "DeviceLost", "Unavailable", "Disposed", "IntegrityError", "CODES", "BY_CODE",
 ]
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray]
@@ -111,17 +111,26 @@ class Model:
         threads: threads for its calls (default: the CPUs this process may use).
         geo_cutoff_deg: approximate RANGE+ (bank rows further than this from a point are
             skipped); ``None``: exact.
+        integrity: pins the files, ``{"encoder": "blake3-<hex>", "bank": ...}``: each its
+            file's content hash (``georange info FILE`` prints it); a file that is another is
+            refused with :class:`IntegrityError` before it is used.
 
     Raises:
-        FileUnreadable, BadFile, PairMismatch, Unavailable: see :mod:`georange.errors`.
+        FileUnreadable, BadFile, PairMismatch, Unavailable, IntegrityError: see :mod:`georange.errors`.
     """
 
     def __init__(self, encoder: Source, bank: Optional[Source] = None, *, device: str = "cpu",
-                 threads: Optional[int] = None, geo_cutoff_deg: Optional[float] = None):
+                 threads: Optional[int] = None, geo_cutoff_deg: Optional[float] = None,
+                 integrity: Optional[dict] = None):
         self._encoder = _source(encoder)
         self._bank = None if bank is None else _source(bank)
-        self._options = {"device": device, "threads": threads, "geo_cutoff_deg": geo_cutoff_deg}
-        self._engine = _georange.Engine(self._encoder, self._bank, device, threads, geo_cutoff_deg)
+        pins = dict(integrity or {})
+        unknown = set(pins) - {"encoder", "bank"}
+        if unknown:
+            raise InvalidArgument(f"integrity: unknown files {sorted(unknown)} (encoder, bank)", "invalid_argument")
+        self._options = {"device": device, "threads": threads, "geo_cutoff_deg": geo_cutoff_deg, "integrity": tuple(sorted(pins.items())) or None}
+        self._engine = _georange.Engine(self._encoder, self._bank, device, threads, geo_cutoff_deg,
+                                        pins.get("encoder"), pins.get("bank"))
 
     def __reduce__(self):
         return (_restore, (self._encoder, self._bank, self._options))

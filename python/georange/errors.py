@@ -63,10 +63,15 @@ class Disposed(GeoRangeError):
     code = "disposed"
 
 
+class IntegrityError(GeoRangeError):
+    """A file that is intact but not the one pinned by ``integrity=`` (``integrity``)."""
+    code = "integrity"
+
+
 BY_CODE = {
     cls.code: cls
     for cls in (BadFile, PairMismatch, BadCoordinate, InvalidArgument, FileUnreadable,
-                BackendError, DeviceLost, Unavailable, Disposed)
+                BackendError, DeviceLost, Unavailable, Disposed, IntegrityError)
 }
 """The exception class of each code; the engine raises through this table."""
 

@@ -108,9 +108,11 @@ impl Engine {
 #[pymethods]
 impl Engine {
     /// Loads `encoder` and `bank` (paths or bytes) on `device` ("cpu", "webgpu" (also "wgpu")
-    /// or "auto").
+    /// or "auto"); `encoder_pin`/`bank_pin`: refuse a file whose content hash is not this
+    /// (`integrity`).
     #[new]
-    #[pyo3(signature = (encoder, bank=None, device="cpu", threads=None, geo_cutoff_deg=None))]
+    #[pyo3(signature = (encoder, bank=None, device="cpu", threads=None, geo_cutoff_deg=None, encoder_pin=None, bank_pin=None))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of Model()
     fn new(
         py: Python<'_>,
         encoder: &Bound<'_, PyAny>,
@@ -118,6 +120,8 @@ impl Engine {
         device: &str,
         threads: Option<usize>,
         geo_cutoff_deg: Option<f64>,
+        encoder_pin: Option<String>,
+        bank_pin: Option<String>,
     ) -> PyResult<Self> {
         let encoder = file_bytes(encoder)?;
         let bank = bank.map(file_bytes).transpose()?;
@@ -135,8 +139,16 @@ impl Engine {
                     ..LoadOptions::default()
                 }
                 .with_device(&device)?;
-                let encoder = Encoder::from_bytes(&encoder?, "encoder")?;
-                let bank = bank.map(|b| Bank::from_owned_bytes(b?, "bank")).transpose()?;
+                let encoder = encoder?;
+                if let Some(pin) = &encoder_pin {
+                    georange::format::check_pin(&encoder, "encoder", georange::format::ENCODER_FORMAT, pin)?;
+                }
+                let encoder = Encoder::from_bytes(&encoder, "encoder")?;
+                let bank = bank.transpose()?;
+                if let (Some(pin), Some(b)) = (&bank_pin, &bank) {
+                    georange::format::check_pin(b, "bank", georange::format::BANK_FORMAT, pin)?;
+                }
+                let bank = bank.map(|b| Bank::from_owned_bytes(b, "bank")).transpose()?;
                 Model::load(encoder, bank, &options)
             })
             .map_err(|e| to_py(py, e))?;

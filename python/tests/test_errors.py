@@ -107,3 +107,25 @@ def test_codes_are_the_engines_and_the_js_packages():
     js = (ROOT / "js" / "errors.js").read_text()
     for code in georange.CODES:
         assert f"'{code}'" in js, code
+
+
+def _pin(path):
+    """A file's pin as `georange info` prints it."""
+    import subprocess
+    from conftest import CLI
+    out = subprocess.run([str(CLI), "info", str(path)], check=True, capture_output=True, text=True).stdout
+    return next(line[4:] for line in out.splitlines() if line.startswith("pin "))
+
+
+def test_pinned_files_load_and_another_is_refused_with_code_integrity(l40):
+    encoder, bank = l40
+    pins = {"encoder": _pin(encoder), "bank": _pin(bank)}
+    assert pins["encoder"].startswith("blake3-") and pins["encoder"] != pins["bank"]
+    georange.Model(encoder, bank, integrity=pins).close()
+    for wrong in ({"encoder": pins["bank"]}, {**pins, "bank": pins["encoder"]}):
+        with pytest.raises(georange.IntegrityError) as e:
+            georange.Model(encoder, bank, integrity=wrong)
+        assert e.value.code == "integrity" and "is not the pinned" in str(e.value)
+    for bad in ({"encoder": "md5-00"}, {"weights": pins["encoder"]}):
+        with pytest.raises(georange.InvalidArgument):
+            georange.Model(encoder, bank, integrity=bad)

@@ -309,6 +309,16 @@ impl<'a> FileReader<'a> {
         Ok(())
     }
 
+    /// The file's content hash as a pin names it, `<function>-<hex>` (`blake3-…`, or
+    /// `sha256-…` for a version 1 file): verified by [`parse`](Self::parse).
+    pub fn pin(&self) -> Result<String> {
+        let function = match self.hash_kind()? {
+            HashKind::Sha256 => "sha256",
+            HashKind::Blake3 => "blake3",
+        };
+        Ok(format!("{function}-{}", self.meta_str("content_hash")?))
+    }
+
     /// A metadata entry, or an error naming it.
     pub fn meta_str(&self, key: &str) -> Result<&str> {
         self.meta
@@ -513,6 +523,44 @@ mod tests {
     }
 
     #[test]
+    fn a_pin_admits_its_file_only() {
+        let bytes = sample(StorageDtype::F32);
+        let pin = FileReader::parse(&bytes, "t", "georange-test").unwrap().pin().unwrap();
+        assert!(pin.starts_with("blake3-") && pin.len() == "blake3-".len() + 64, "{pin}");
+        check_pin(&bytes, "t", "georange-test", &pin).unwrap();
+        check_pin(
+            &bytes,
+            "t",
+            "georange-test",
+            &pin.to_uppercase().replace("BLAKE3", "blake3"),
+        )
+        .unwrap();
+        // Another file (intact, its own hash): refused with `integrity`, naming both hashes.
+        let other = sample(StorageDtype::F16);
+        let e = check_pin(&other, "t", "georange-test", &pin).unwrap_err();
+        assert_eq!(e.code(), "integrity");
+        assert!(e.to_string().contains(&pin), "{e}");
+        // A version 1 file's pin names SHA-256.
+        let v1 = sample_as("1", HashKind::Sha256);
+        let v1_pin = FileReader::parse(&v1, "t", "georange-test").unwrap().pin().unwrap();
+        assert!(v1_pin.starts_with("sha256-"), "{v1_pin}");
+        // A pin that is no pin, and a damaged file, each with their own code.
+        for bad in ["", "blake3", "blake3-", "md5-00", "blake3-xyz", &pin[7..]] {
+            assert_eq!(
+                check_pin(&bytes, "t", "georange-test", bad).unwrap_err().code(),
+                "invalid_argument",
+                "{bad:?}"
+            );
+        }
+        let mut damaged = bytes.clone();
+        *damaged.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            check_pin(&damaged, "t", "georange-test", &pin).unwrap_err().code(),
+            "bad_file"
+        );
+    }
+
+    #[test]
     fn the_same_content_gives_the_same_bytes() {
         // Metadata goes through a HashMap, whose order differs between maps; the header is
         // sorted, so every writing is identical (and still parses).
@@ -599,4 +647,28 @@ mod tests {
             .unwrap();
         assert!(err.to_string().contains("not a georange"), "{err}");
     }
+}
+
+/// Checks that `bytes`, a file of `format` named `what` in errors, is the file `pin` names
+/// (`blake3-<hex>`, its content hash, as [`FileReader::pin`] writes it): the file is parsed
+/// and its hash verified, then compared with the pin (`integrity` when they differ,
+/// `invalid_argument` for a pin that is not `<function>-<hex>`).
+pub fn check_pin(bytes: &[u8], what: &str, format: &str, pin: &str) -> Result<()> {
+    let well_formed = pin.split_once('-').is_some_and(|(f, h)| {
+        ["blake3", "sha256"].contains(&f) && !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if !well_formed {
+        return Err(Error::Invalid(format!(
+            "{what}: the pin {pin:?} is not `blake3-<hex>` (or `sha256-<hex>`): the file's content_hash"
+        )));
+    }
+    let got = FileReader::parse(bytes, what, format)?.pin()?;
+    if !got.eq_ignore_ascii_case(pin) {
+        return Err(Error::Integrity {
+            what: what.to_string(),
+            want: pin.to_string(),
+            got,
+        });
+    }
+    Ok(())
 }

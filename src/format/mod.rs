@@ -7,7 +7,7 @@ mod hash;
 mod quant;
 mod rows;
 
-pub use container::{Cut, FileReader, FileWriter, Int8Span, Seal, Stored, finite_rows};
+pub use container::{Cut, FileReader, FileWriter, Int8Span, Seal, Stored, check_pin, finite_rows};
 pub use hash::hex;
 pub use quant::{StorageDtype, dequantize_rows, quantize_row, quantize_rows};
 pub use rows::Rows;

@@ -143,6 +143,18 @@ try {
       const text = await page.textContent('#error');
       assert(/nope\/encoder\.safetensors/.test(text) && /404/.test(text), text);
     });
+    await test('the page pins its own files (models/pins.json): another file at their URL is refused, saying so', async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const swapped = await context.newPage();
+      const pins = JSON.parse(fs.readFileSync(path.join(root, 'www/models/pins.json'), 'utf8'));
+      // The GeoCLIP encoder pinned as the fixture's: as if another file had been published there.
+      await swapped.route('**/models/pins.json', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ...pins, geoclip: { ...pins.geoclip, encoder: pins.fixture.encoder } }) }));
+      await swapped.goto(`${server.url}/?nosw&device=cpu`);
+      await swapped.waitForSelector('#error:not([hidden])', { timeout: 60_000 });
+      const text = await swapped.textContent('#error');
+      assert(/is not the pinned/.test(text) && text.includes(pins.fixture.encoder), text);
+      await context.close();
+    });
   } finally { await browser.close(); }
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });

@@ -273,6 +273,27 @@ try {
       assert(res.code === 'bad_file', res.code);
       assert(!res.cached, 'a truncated file was cached');
     });
+    await test('a pinned file loads; another is refused with code integrity and never cached', async () => {
+      const pin = (file) => execFileSync(cli, ['info', file], { encoding: 'utf8' }).match(/^pin (\S+)$/m)[1];
+      const [encoderPin, bankPin] = [pin(`${work}/l40/encoder.safetensors`), pin(`${work}/l40/bank.safetensors`)];
+      const bytes = fs.readFileSync(`${work}/l40/encoder.safetensors`);
+      await page.route('**/pinned/encoder.safetensors', (route) => route.fulfill({ body: bytes }));
+      const res = await page.evaluate(async ({ encoderPin, bankPin }) => {
+        const url = '/pinned/encoder.safetensors';
+        const wrong = await GeoRange.load({ encoder: url, device: 'cpu', integrity: { encoder: bankPin } }).then(() => null, (e) => ({ code: e.code, message: e.message }));
+        const cachedWrong = Boolean(await (await caches.open('georange-models-v1')).match(url));
+        const model = await GeoRange.load({ encoder: url, device: 'cpu', integrity: { encoder: encoderPin } });
+        const v = await model.embed([2.35, 48.86], { variant: 'encoder' });
+        model.dispose();
+        const cachedRight = Boolean(await (await caches.open('georange-models-v1')).match(url));
+        const malformed = await GeoRange.load({ encoder: url, device: 'cpu', integrity: { encoder: 'md5-00' } }).then(() => null, (e) => e.code);
+        return { wrong, cachedWrong, dim: v.length, cachedRight, malformed };
+      }, { encoderPin, bankPin });
+      assert(res.wrong?.code === 'integrity' && res.wrong.message.includes(bankPin), JSON.stringify(res.wrong));
+      assert(!res.cachedWrong, 'a file refused by its pin was cached');
+      assert(res.dim === 256 && res.cachedRight, JSON.stringify(res));
+      assert(res.malformed === 'invalid_argument', res.malformed);
+    });
     // Last on this page: the page's WebGPU device stays lost.
     await test('a lost WebGPU device: the call finishes on the CPU and says so; a large bank keeps its CPU workers', async () => {
       const res = await page.evaluate(async ({ files, points, large }) => {

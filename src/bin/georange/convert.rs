@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use georange::convert::{ckpt, geoclip, range_database};
+use georange::format::{BANK_FORMAT, ENCODER_FORMAT, FileReader};
 use georange::{Bank, Encoder, Error, Result, StorageDtype};
 
 #[derive(Subcommand)]
@@ -93,6 +94,7 @@ pub fn info(file: &Path) -> Result<()> {
                 e.embed_dim(),
                 e.id
             );
+            println!("pin {}", FileReader::parse(&bytes, &what, ENCODER_FORMAT)?.pin()?);
             Ok(())
         }
         Err(enc_err) => match Bank::from_bytes(&bytes, &what) {
@@ -104,6 +106,7 @@ pub fn info(file: &Path) -> Result<()> {
                     b.value_dim,
                     b.encoder_id
                 );
+                println!("pin {}", FileReader::parse(&bytes, &what, BANK_FORMAT)?.pin()?);
                 Ok(())
             }
             Err(_) => Err(enc_err),

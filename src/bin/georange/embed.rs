@@ -54,6 +54,22 @@ pub struct EmbedArgs {
     /// banks held whole only.
     #[arg(long, value_enum)]
     gpu_attention: Option<GpuAttention>,
+    /// Refuse the encoder file unless its content hash is this pin (`blake3-<hex>`, as
+    /// `georange info` prints it): exit with code `integrity`.
+    #[arg(long, value_name = "PIN")]
+    encoder_integrity: Option<String>,
+    /// The same pin for the bank file.
+    #[arg(long, value_name = "PIN")]
+    bank_integrity: Option<String>,
+}
+
+/// The file at `path` as bytes, refused unless it is the file `pin` names (when given).
+fn read_pinned(path: &std::path::Path, format: &str, pin: Option<&str>) -> Result<Vec<u8>> {
+    let bytes = read_file(path)?;
+    if let Some(pin) = pin {
+        georange::format::check_pin(&bytes, &path.display().to_string(), format, pin)?;
+    }
+    Ok(bytes)
 }
 
 pub fn run(a: EmbedArgs) -> Result<()> {
@@ -68,9 +84,17 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     if a.batch == 0 {
         return Err(Error::Invalid("--batch must be at least 1".into()));
     }
-    let encoder = Encoder::from_bytes(&read_file(&a.encoder)?, &a.encoder.display().to_string())?;
+    let encoder_bytes = read_pinned(
+        &a.encoder,
+        georange::format::ENCODER_FORMAT,
+        a.encoder_integrity.as_deref(),
+    )?;
+    let encoder = Encoder::from_bytes(&encoder_bytes, &a.encoder.display().to_string())?;
     let bank = match (&a.bank, variant) {
-        (Some(p), _) => Some(Bank::from_owned_bytes(read_file(p)?, &p.display().to_string())?),
+        (Some(p), _) => Some(Bank::from_owned_bytes(
+            read_pinned(p, georange::format::BANK_FORMAT, a.bank_integrity.as_deref())?,
+            &p.display().to_string(),
+        )?),
         (None, Variant::Encoder) => None,
         (None, _) => return Err(Error::Invalid(format!("--model {variant:?} needs --bank"))),
     };
