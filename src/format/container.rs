@@ -493,6 +493,30 @@ impl<'a> FileReader<'a> {
     }
 }
 
+/// Checks that `bytes`, a file of `format` named `what` in errors, is the file `pin` names
+/// (`blake3-<hex>`, its content hash, as [`FileReader::pin`] writes it): the file is parsed
+/// and its hash verified, then compared with the pin (`integrity` when they differ,
+/// `invalid_argument` for a pin that is not `<function>-<hex>`).
+pub fn check_pin(bytes: &[u8], what: &str, format: &str, pin: &str) -> Result<()> {
+    let well_formed = pin.split_once('-').is_some_and(|(f, h)| {
+        ["blake3", "sha256"].contains(&f) && !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if !well_formed {
+        return Err(Error::Invalid(format!(
+            "{what}: the pin {pin:?} is not `blake3-<hex>` (or `sha256-<hex>`): the file's content_hash"
+        )));
+    }
+    let got = FileReader::parse(bytes, what, format)?.pin()?;
+    if !got.eq_ignore_ascii_case(pin) {
+        return Err(Error::Integrity {
+            what: what.to_string(),
+            want: pin.to_string(),
+            got,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,28 +671,4 @@ mod tests {
             .unwrap();
         assert!(err.to_string().contains("not a georange"), "{err}");
     }
-}
-
-/// Checks that `bytes`, a file of `format` named `what` in errors, is the file `pin` names
-/// (`blake3-<hex>`, its content hash, as [`FileReader::pin`] writes it): the file is parsed
-/// and its hash verified, then compared with the pin (`integrity` when they differ,
-/// `invalid_argument` for a pin that is not `<function>-<hex>`).
-pub fn check_pin(bytes: &[u8], what: &str, format: &str, pin: &str) -> Result<()> {
-    let well_formed = pin.split_once('-').is_some_and(|(f, h)| {
-        ["blake3", "sha256"].contains(&f) && !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
-    });
-    if !well_formed {
-        return Err(Error::Invalid(format!(
-            "{what}: the pin {pin:?} is not `blake3-<hex>` (or `sha256-<hex>`): the file's content_hash"
-        )));
-    }
-    let got = FileReader::parse(bytes, what, format)?.pin()?;
-    if !got.eq_ignore_ascii_case(pin) {
-        return Err(Error::Integrity {
-            what: what.to_string(),
-            want: pin.to_string(),
-            got,
-        });
-    }
-    Ok(())
 }
