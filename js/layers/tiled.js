@@ -107,6 +107,12 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     return true;
   }
 
+  /** Answers every refresh waiting for the view with `value` (null: the view or settings changed). */
+  function answerWaiters(value) {
+    for (const w of waiters) w.resolve(value);
+    waiters = [];
+  }
+
   /** Paints `key`'s entry, keeps it in the cache, tells the adapter and the requests. */
   function show(key, entry) {
     const picture = paint(entry, scale);
@@ -133,9 +139,9 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
         let row = 0;
         for (const { key, entry, cells: c } of batch) {
           store(entry, c, out.subarray(row * dim, (row + c.length) * dim), dim);
-          tiles.set(key, entry, entryBytes(entry));
           row += c.length;
-          if (scale) show(key, entry);
+          if (scale) show(key, entry); // which keeps it in the cache
+          else tiles.set(key, entry, entryBytes(entry));
         }
         stats.points += points.length / 2;
         stats.batches += 1;
@@ -173,8 +179,7 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     const picture = current();
     settled();
     settings.onRender?.(picture);
-    for (const w of waiters) w.resolve(picture);
-    waiters = [];
+    answerWaiters(picture);
     // Entries of tiles no longer wanted stay in the cache only.
     for (const key of [...live.keys()]) if (!view.keys.has(key) && !pending.has(key)) live.delete(key);
   }
@@ -197,8 +202,7 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     for (const set of pending.values()) for (const w of set) w.resolve(null);
     pending.clear();
     if (reembed) live.clear();
-    for (const w of waiters) w.resolve(null);
-    waiters = [];
+    answerWaiters(null);
     if (view) view = { ...view, keys: keysOf(view) };
     reload();
   }
@@ -210,10 +214,7 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     if (!now) return;
     const keys = keysOf(now);
     const same = view && keys.size === view.keys.size && [...keys.keys()].every((k) => view.keys.has(k));
-    if (!same) {
-      for (const w of waiters) w.resolve(null);
-      waiters = [];
-    }
+    if (!same) answerWaiters(null);
     view = { bounds: normaliseBounds(now.bounds, projection), z: now.z, keys };
     kick();
   }
@@ -265,8 +266,7 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     auto() { setView(mapView()); },
     /** Stops embedding until the next view or request (what was embedded is kept). */
     cancel() {
-      for (const w of waiters) w.resolve(null);
-      waiters = [];
+      answerWaiters(null);
       view = null;
     },
     /** Stops and takes the layer off the map (the cache is kept only if it was given). */
