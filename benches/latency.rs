@@ -118,6 +118,19 @@ fn demo(c: &mut Criterion, point: &mut impl FnMut() -> [f64; 2]) {
         });
     }
     group.finish();
+    // A map layer's batch (256 points, RANGE+ β = 0.5) in each arithmetic of the score pass.
+    let mut group = c.benchmark_group("demo GeoCLIP map batch");
+    group.sample_size(10).throughput(Throughput::Elements(256));
+    let batch: Vec<f64> = (0..256).flat_map(|_| point()).collect();
+    for (name, compute) in [("exact", georange::Compute::Exact), ("int8", georange::Compute::Int8)] {
+        group.bench_function(format!("RANGE+ 0.5/256 points/{name}"), |b| {
+            b.iter(|| {
+                let v = Variant::RangePlus { beta: 0.5 };
+                model.embed_with(&batch, v, (256, compute), &mut |_| {}).expect("embed")
+            })
+        });
+    }
+    group.finish();
 }
 
 criterion_group! {

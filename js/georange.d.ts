@@ -106,6 +106,12 @@ export interface EmbedOptions {
   /** Stops the call between batches: it rejects with `code` `'aborted'` (e.g. when the map
    * view moved on), and the model stays ready for the next call. */
   signal?: AbortSignal;
+  /** The score pass's arithmetic against an int8 bank on the CPU: `'exact'` (default; f32, the
+   * numbers the parity tests hold to the reference) or `'int8'` (int8 × int8 dot products, the
+   * query quantised per point: embeddings within cosine 0.9999 and relative error 1e-3 of
+   * `'exact'`; natively 10–20% faster for batches, in a browser not yet: BENCHMARKS.md "int8
+   * arithmetic"). WebGPU and f32 banks compute as `'exact'` whatever this says. */
+  compute?: 'exact' | 'int8';
 }
 
 /** A bank row and how alike it is to a query (`GeoRange.rankBank`, `GeoRange.placesLike`). */

@@ -28,7 +28,7 @@ export { wasmModuleUrl } from './runtime.js';
  * @property {number} [workers] how many workers hold the bank
  * @property {(variant: string) => number} dim
  * @property {(variant: string) => number} highDim width of the high-resolution part (the core's `Model::high_dim`)
- * @property {(lonLat: Float64Array, variant: string, beta: number, firstRow: number) => Promise<Float32Array>} embedBatch
+ * @property {(lonLat: Float64Array, variant: string, beta: number, firstRow: number, compute: string) => Promise<Float32Array>} embedBatch
  *   `firstRow`: the caller's row of the first point, which a bad coordinate's error names
  * @property {(lon: number, lat: number, variant: string, beta: number, k: number) => Promise<Float64Array>} explain
  * @property {(query: Float32Array, by: string, k: number) => Promise<Float64Array>} similarRows
@@ -304,7 +304,8 @@ export class GeoRange {
   }
 
   /** @private */
-  async _embed(lonLat, variant, { beta = 0.5, batchSize = 1024, onProgress, signal } = {}) {
+  async _embed(lonLat, variant, { beta = 0.5, batchSize = 1024, onProgress, signal, compute = 'exact' } = {}) {
+    if (compute !== 'exact' && compute !== 'int8') throw invalid(`GeoRange.embed: compute is 'exact' or 'int8', got ${JSON.stringify(compute)}`);
     const input = lonLat instanceof Float64Array ? lonLat : Float64Array.from(lonLat);
     if (input.length % 2 !== 0) throw invalid(`GeoRange.embed: coordinates come in (lon, lat) pairs, got ${input.length} numbers`);
     const points = input.length / 2;
@@ -316,7 +317,7 @@ export class GeoRange {
       const end = Math.min(points, start + step);
       const batch = input.subarray(start * 2, end * 2);
       // The core names the caller's row in an error: it is told where the batch starts.
-      const part = await this._onDevice((inner) => inner.embedBatch(batch, variant, beta, start));
+      const part = await this._onDevice((inner) => inner.embedBatch(batch, variant, beta, start, compute));
       out.set(part, start * dim);
       onProgress?.({ done: end, total: points });
       if (this._disposed) throw disposed(' during embed()');

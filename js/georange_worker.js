@@ -33,7 +33,8 @@ const ops = {
     const highDims = Object.fromEntries(VARIANTS.map((v) => [v, model.highDim(v)]));
     // Per model: a few points with the cut-off (the CPU kernel's passes keep their scores between
     // the rounds), a whole batch without it (the stream scores again).
-    const shardBatch = { range: model.shardBatch('range', 0.5), 'range+': model.shardBatch('range+', 0.5) };
+    // Per arithmetic too: int8 rounds all take the CPU kernel's passes.
+    const shardBatch = Object.fromEntries(['exact', 'int8'].map((c) => [c, { range: model.shardBatch('range', 0.5, c), 'range+': model.shardBatch('range+', 0.5, c) }]));
     return { rows: model.bankRows, shardBatch, dims, highDims };
   },
   /** Cuts the bank file into `count` files; the main thread then ends this worker, and the
@@ -44,8 +45,8 @@ const ops = {
     await init({ module_or_path: wasm });
     return { files: Array.from(shardBank(bank, count), (cut) => shardFile(cut, bank)) };
   },
-  score({ lonLat, variant, beta, exactGeo, firstRow }) {
-    const r = model.scoreShard(lonLat, variant, beta, exactGeo, firstRow);
+  score({ lonLat, variant, beta, exactGeo, firstRow, compute }) {
+    const r = model.scoreShard(lonLat, variant, beta, exactGeo, firstRow, compute ?? 'exact');
     const round = nextRound++;
     rounds.set(round, r);
     return { round, max: r.max, sum: r.sum, q: r.q, weights: r.weights, pruned: r.pruned };
@@ -54,7 +55,7 @@ const ops = {
   explain: ({ round, coef, k }) => secondRound(round, (r) => r.explain(coef, k)),
   drop: ({ round }) => secondRound(round, () => null),
   similar: ({ query, by, k }) => model.similarRows(query, by, k),
-  embed: ({ lonLat, variant, beta, firstRow }) => model.embedBatch(lonLat, variant, beta, firstRow),
+  embed: ({ lonLat, variant, beta, firstRow, compute }) => model.embedBatch(lonLat, variant, beta, firstRow, compute ?? 'exact'),
 };
 
 /** Runs `use` on the round `id` that `score` returned, once: an unknown or used id is refused. */

@@ -140,7 +140,8 @@ export class ShardedModel {
     this._pool = pool;
     this._dims = infos[0].dims;
     this._highDims = infos[0].highDims;
-    this._shardBatch = Object.fromEntries(['range', 'range+'].map((m) => [m, Math.min(...infos.map((i) => i.shardBatch[m]))]));
+    // shardBatch[compute][variant]: the fewest any shard takes.
+    this._shardBatch = Object.fromEntries(['exact', 'int8'].map((c) => [c, Object.fromEntries(['range', 'range+'].map((m) => [m, Math.min(...infos.map((i) => i.shardBatch[c][m]))]))]));
     // Each shard's first row in the whole bank.
     this._starts = infos.map((_, s) => infos.slice(0, s).reduce((n, i) => n + i.rows, 0));
     this._disposed = false;
@@ -175,17 +176,17 @@ export class ShardedModel {
 
   /** Embeds one batch, rows `firstRow…` of the caller's input, in slices of at most the
    * shards' batch for `variant`. */
-  async embedBatch(lonLat, variant, beta, firstRow = 0) {
+  async embedBatch(lonLat, variant, beta, firstRow = 0, compute = 'exact') {
     this._live();
     const points = lonLat.length / 2;
     if (points === 0) return this._pool[0].call('embed', { lonLat: lonLat.slice(), variant, beta, firstRow }); // it reports the empty input
     if (variant === 'encoder') return this._encode(lonLat, points, firstRow);
     const out = new Float32Array(points * this.dim(variant));
-    const step = this._shardBatch[variant];
+    const step = this._known(this._shardBatch[compute], variant);
     for (let start = 0; start < points; start += step) {
       const end = Math.min(points, start + step);
       // A copy of just these points: a message would carry a view's whole buffer.
-      const rows = await this._batch(lonLat.slice(start * 2, end * 2), variant, beta, firstRow + start);
+      const rows = await this._batch(lonLat.slice(start * 2, end * 2), variant, beta, firstRow + start, compute);
       out.set(rows, start * (out.length / points));
     }
     return out;
@@ -242,21 +243,21 @@ export class ShardedModel {
 
   /** @private Both rounds for at most `shardBatch` points, rows `firstRow…` of the caller's
    * input: their output rows. */
-  async _batch(lonLat, variant, beta, firstRow) {
-    let round = await this._round(lonLat, variant, beta, new Uint8Array(0), firstRow);
+  async _batch(lonLat, variant, beta, firstRow, compute) {
+    let round = await this._round(lonLat, variant, beta, new Uint8Array(0), firstRow, compute);
     // Points that no shard has a row near (the cut-off) get the exact geographic head; each
     // worker drops the first round it kept (a round is taken once: src/wasm.rs, ShardRound).
     if (round.missing.some((m) => m)) {
       await this._each((w, s) => w.call('drop', { round: round.rounds[s] }), round.coef);
-      round = await this._round(lonLat, variant, beta, round.missing, firstRow);
+      round = await this._round(lonLat, variant, beta, round.missing, firstRow, compute);
     }
     const parts = await this._each((w, s, coef) => w.call('accumulate', { round: round.rounds[s], coef }), round.coef);
     return addShardParts(concat(parts, Float32Array), parts.length, round.q, lonLat.length / 2, firstRow);
   }
 
   /** @private Round 1 on every shard, combined; `rounds`: each worker's handle for round 2. */
-  async _round(lonLat, variant, beta, exactGeo, firstRow) {
-    const settled = await Promise.allSettled(this._pool.map((w) => w.call('score', { lonLat, variant, beta, exactGeo, firstRow })));
+  async _round(lonLat, variant, beta, exactGeo, firstRow, compute = 'exact') {
+    const settled = await Promise.allSettled(this._pool.map((w) => w.call('score', { lonLat, variant, beta, exactGeo, firstRow, compute })));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) {
       // The rounds that were scored are dropped, not kept for a second round that never comes.

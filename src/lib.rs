@@ -32,7 +32,7 @@ pub mod internals {
     pub use crate::attention::stream::{MIN_TILE, product, stream, stream_mixed, tile_rows};
 }
 
-pub use attention::GpuAttention;
+pub use attention::{Compute, GpuAttention};
 pub use backend::Backend;
 pub use bank::{Bank, GpuPrecision};
 pub use encoder::Encoder;

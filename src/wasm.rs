@@ -16,7 +16,7 @@ use crate::model::LoadOptions;
 use crate::model::{
     Combined, Compare, DeviceFacts, DeviceRequest, ShardScores, Workers, add_concatenated_parts, plan_device,
 };
-use crate::{Backend, Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
+use crate::{Backend, Bank, Compute, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
 fn web_sys_log(message: &str) {
     js_sys::Reflect::get(&js_sys::global(), &"console".into())
@@ -226,18 +226,27 @@ impl WasmModel {
 
     /// Embeds points `lonlat` = [lon0, lat0, lon1, lat1, …] (degrees) as one batch; resolves
     /// to a `Float32Array` of `points × dim` values. The points are rows `first_row..` of the
-    /// caller's input: a bad coordinate's error names the caller's row.
+    /// caller's input: a bad coordinate's error names the caller's row. `compute`: `"exact"`
+    /// or `"int8"` (the score pass in int8 arithmetic against an int8 bank on the CPU).
     #[wasm_bindgen(js_name = embedBatch)]
-    pub fn embed_batch(&self, lonlat: Vec<f64>, variant: String, beta: f32, first_row: usize) -> Promise {
+    pub fn embed_batch(
+        &self,
+        lonlat: Vec<f64>,
+        variant: String,
+        beta: f32,
+        first_row: usize,
+        compute: String,
+    ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             if inner.disposed.get() {
                 return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
             }
             let variant = Variant::parse(&variant, beta).map_err(JsValue::from)?;
+            let compute = Compute::parse(&compute).map_err(JsValue::from)?;
             let out = inner
                 .model
-                .embed_async(&lonlat, variant, first_row)
+                .embed_async(&lonlat, variant, first_row, compute)
                 .await
                 .map_err(JsValue::from)?;
             if inner.disposed.get() {
@@ -292,10 +301,14 @@ impl WasmModel {
         })
     }
 
-    /// The most points one `scoreShard` call takes for `variant` (with `beta`).
+    /// The most points one `scoreShard` call takes for `variant` (with `beta`) in `compute`'s
+    /// arithmetic.
     #[wasm_bindgen(js_name = shardBatch)]
-    pub fn shard_batch(&self, variant: &str, beta: f32) -> Result<usize, JsValue> {
-        Ok(self.inner.model.shard_batch(Variant::parse(variant, beta)?))
+    pub fn shard_batch(&self, variant: &str, beta: f32, compute: &str) -> Result<usize, JsValue> {
+        Ok(self
+            .inner
+            .model
+            .shard_batch_with(Variant::parse(variant, beta)?, Compute::parse(compute)?))
     }
 
     /// Rows in this model's bank (0 without one).
@@ -317,11 +330,16 @@ impl WasmModel {
         beta: f32,
         exact_geo: Vec<u8>,
         first_row: usize,
+        compute: String,
     ) -> Result<ShardRound, JsValue> {
         self.check_live()?;
         let variant = Variant::parse(&variant, beta)?;
+        let compute = Compute::parse(&compute)?;
         let exact: Vec<bool> = exact_geo.iter().map(|&b| b != 0).collect();
-        let scores = self.inner.model.score_shard(&lonlat, variant, &exact, first_row)?;
+        let scores = self
+            .inner
+            .model
+            .score_shard_with(&lonlat, variant, (&exact, first_row), compute)?;
         Ok(ShardRound {
             owner: self.inner.clone(),
             scores: RefCell::new(Some(scores)),

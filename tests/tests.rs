@@ -11,6 +11,7 @@ mod corrupt_files;
 mod cpu_kernel;
 mod geoclip;
 mod hostile;
+mod int8_compute;
 mod layers;
 mod owned;
 mod parity;

@@ -27,6 +27,8 @@ export interface GridOptions {
   beta?: number;
   /** Points per batch (default 256): the page repaints, and `signal` is checked, between them. */
   batchSize?: number;
+  /** `GeoRange.embed`'s `compute` (default `'exact'`). */
+  compute?: EmbedOptions['compute'];
   /** Cancels the grid between batches (rejects with `code` `'aborted'`). */
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number }) => void;
@@ -132,6 +134,8 @@ export function embedTile(model: GeoRange, tile: Tile, options?: {
   variant?: EmbedOptions['variant'];
   beta?: number;
   batchSize?: number;
+  /** `GeoRange.embed`'s `compute` (default `'exact'`). */
+  compute?: EmbedOptions['compute'];
   /** Cancels between batches (rejects with `code` `'aborted'`). */
   signal?: AbortSignal;
   onStage?: (stage: TileStage) => void;
@@ -197,6 +201,10 @@ export interface LiveLayerOptions {
   model?: EmbedOptions['variant'];
   beta?: number;
   batchSize?: number;
+  /** The score pass's arithmetic (`GeoRange.embed`'s `compute`, default `'exact'`). `'int8'`
+   * stays within cosine 0.9999 of it but is not yet faster in a browser (BENCHMARKS.md, "int8
+   * arithmetic"), so layers do not take it by default. */
+  compute?: EmbedOptions['compute'];
   /** Similarity: the ramp and its range. */
   ramp?: string | string[];
   min?: number;

@@ -24,10 +24,10 @@ export { toCanvas, toDataUrl, toPngBytes } from './canvas.js';
  * @returns {Promise<import('./index.js').Grid>}
  */
 export async function embedGrid(model, options = {}) {
-  const { bounds, size, cellSize, cols, rows, projection = 'mercator', beta, batchSize = 256, signal, onProgress } = options;
+  const { bounds, size, cellSize, cols, rows, projection = 'mercator', beta, batchSize = 256, signal, onProgress, compute } = options;
   const variant = variantOf(options, undefined, 'embedGrid');
   const grid = makeGrid({ bounds, size, cellSize, cols, rows, projection });
-  const embeddings = await model.embed(grid.points, { variant, beta, batchSize, signal, onProgress });
+  const embeddings = await model.embed(grid.points, { variant, beta, batchSize, signal, onProgress, compute });
   return { ...grid, embeddings, dim: embeddings.length / (grid.cols * grid.rows) };
 }
 

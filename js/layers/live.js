@@ -12,7 +12,7 @@ import { withVariant } from '../options.js';
  *   detach?: () => void }} options `detach` takes the layer off its map (`remove`)
  */
 export function liveLayer({ view, show, detach = () => {}, ...options }) {
-  const settings = { mode: 'pca', basis: 'view', cellSize: 8, ...withVariant(options, 'liveLayer') };
+  const settings = { mode: 'pca', basis: 'view', cellSize: 8, compute: 'exact', ...withVariant(options, 'liveLayer') };
   let controller = null;
   let worldBases = new Map();
   let last = null;

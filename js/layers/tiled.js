@@ -31,7 +31,7 @@ const FIT_STAGE = 2;
  *   `settled`: the view is whole (an adapter that batches redraws draws now).
  */
 export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection = 'mercator', onPicture = () => {}, reload = () => {}, settled = () => {}, detach = () => {}, cache, ...options }) {
-  const settings = { mode: 'pca', basis: 'view', cellSize: 8, batchSize: 256, ...withVariant(options, 'tiledLayer') };
+  const settings = { mode: 'pca', basis: 'view', cellSize: 8, batchSize: 256, compute: 'exact', ...withVariant(options, 'tiledLayer') };
   const tiles = cache ?? tileCache({ maxBytes: settings.cacheBytes ?? CACHE_BYTES });
   const stats = { points: 0, batches: 0 };
   let view = null; // { bounds, z, keys: Map key → tile }
@@ -134,7 +134,7 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
         const points = new Float64Array(2 * batch.reduce((s, p) => s + p.cells.length, 0));
         let at = 0;
         for (const { entry, cells: c } of batch) for (const cell of c) { points.set(entry.grid.points.subarray(2 * cell, 2 * cell + 2), at); at += 2; }
-        const out = await geoRange.embed(points, { variant: settings.variant, beta: settings.beta, batchSize: points.length / 2 });
+        const out = await geoRange.embed(points, { variant: settings.variant, beta: settings.beta, compute: settings.compute, batchSize: points.length / 2 });
         const dim = out.length / (points.length / 2);
         let row = 0;
         for (const { key, entry, cells: c } of batch) {
@@ -251,7 +251,7 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     /** Changes options (`mode`, `reference`, `variant`, `beta`, `cellSize`, `basis`…) and redraws. */
     update(changes) {
       const named = withVariant(changes, 'layer.update');
-      const reembed = ['variant', 'beta', 'cellSize'].some((k) => k in named && named[k] !== settings[k]);
+      const reembed = ['variant', 'beta', 'cellSize', 'compute'].some((k) => k in named && named[k] !== settings[k]);
       const recolour = reembed || ['mode', 'reference', 'basis', 'min', 'max', 'ramp'].some((k) => k in named && named[k] !== settings[k]);
       Object.assign(settings, named);
       if (recolour) restart(reembed);

@@ -127,7 +127,7 @@ function filledFrom(embeddings, dim, source) {
  * @returns {Promise<import('./index.js').Grid & { tile: object, embedded: number }>}
  */
 export async function embedTile(model, tile, options = {}) {
-  const { cells = TILE_CELLS, projection = 'mercator', beta, batchSize, signal, onStage } = options;
+  const { cells = TILE_CELLS, projection = 'mercator', beta, batchSize, signal, onStage, compute } = options;
   const variant = variantOf(options, undefined, 'embedTile');
   const grid = tileGrid(tile, { cells, projection });
   const n = cells * cells;
@@ -139,7 +139,7 @@ export async function embedTile(model, tile, options = {}) {
     const stage = order.subarray(start, end);
     const points = new Float64Array(2 * stage.length);
     stage.forEach((cell, j) => points.set(grid.points.subarray(2 * cell, 2 * cell + 2), 2 * j));
-    const out = await model.embed(points, { variant, beta, batchSize, signal });
+    const out = await model.embed(points, { variant, beta, batchSize, signal, compute });
     dim ||= out.length / stage.length;
     embeddings ??= new Float32Array(n * dim);
     stage.forEach((cell, j) => {
@@ -195,8 +195,8 @@ export function tileCache({ maxBytes = 64 * 2 ** 20 } = {}) {
  * The cache key of a tile under `settings`: everything its embeddings depend on but the model
  * (a cache serves one model; a layer given another clears it).
  */
-export function tileKey({ variant, beta, projection = 'mercator', cells = TILE_CELLS }, tile) {
-  return [variant, beta ?? '', projection, cells, tile.z, tile.x, tile.y].join('|');
+export function tileKey({ variant, beta, projection = 'mercator', cells = TILE_CELLS, compute = 'exact' }, tile) {
+  return [variant, beta ?? '', compute, projection, cells, tile.z, tile.x, tile.y].join('|');
 }
 
 /**

@@ -186,7 +186,7 @@ class Model:
         return np.asarray(embeddings)[..., : self._live.high_dim(variant)]
 
     def embed(self, lonlat, variant: Optional[str] = None, beta: float = 0.5, *, batch_size: int = BATCH,
-              progress: Progress = None, model: Optional[str] = None) -> np.ndarray:
+              progress: Progress = None, model: Optional[str] = None, compute: str = "exact") -> np.ndarray:
         """Embeds points.
 
         Args:
@@ -196,6 +196,9 @@ class Model:
             beta: RANGE+'s mix of semantic (1) and geographic (0) retrieval.
             batch_size: points per batch; progress is reported after each.
             progress: ``callback(done, total)``, or ``True`` for a tqdm bar.
+            compute: the score pass's arithmetic against an int8 bank on the CPU: ``"exact"``
+                (default; the parity tests' numbers) or ``"int8"`` (int8 dot products, the
+                query quantised per point: within cosine 0.9999 and relative error 1e-3).
 
         Returns:
             ``(N, dim(model))`` float32.
@@ -211,12 +214,14 @@ class Model:
             raise InvalidArgument(f"lonlat must have shape (N, 2), got {points.shape}", "invalid_argument")
         if batch_size < 1:
             raise InvalidArgument(f"batch_size must be at least 1, got {batch_size}", "invalid_argument")
+        if compute not in ("exact", "int8"):
+            raise InvalidArgument(f"compute is 'exact' or 'int8', got {compute!r}", "invalid_argument")
         if len(points) == 0:
             return np.empty((0, engine.dim(variant)), dtype=np.float32)
         report, close = _reporter(progress, len(points))
         try:
             # The engine cuts the batches and names the caller's row in an error.
-            return engine.embed(points, variant, beta, batch_size, report if progress else None)
+            return engine.embed(points, variant, beta, batch_size, report if progress else None, compute)
         finally:
             close()
 

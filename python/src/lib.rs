@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use georange::model::LoadOptions;
-use georange::{Bank, Compare, Encoder, Error, Model, Variant};
+use georange::{Bank, Compare, Compute, Encoder, Error, Model, Variant};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyRuntimeError;
@@ -164,7 +164,7 @@ impl Engine {
     /// `(N, 2)` float64 [lon, lat] degrees → `(N, dim(variant))` float32, in batches of
     /// `batch` points (the core cuts them; an error names the caller's row), calling
     /// `progress(done)` after each.
-    #[pyo3(signature = (lonlat, variant, beta=0.5, batch=8192, progress=None))]
+    #[pyo3(signature = (lonlat, variant, beta=0.5, batch=8192, progress=None, compute="exact"))]
     fn embed<'py>(
         &self,
         py: Python<'py>,
@@ -173,8 +173,10 @@ impl Engine {
         beta: f32,
         batch: usize,
         progress: Option<Py<PyAny>>,
+        compute: &str,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let variant = Variant::parse(variant, beta).map_err(|e| to_py(py, e))?;
+        let compute = Compute::parse(compute).map_err(|e| to_py(py, e))?;
         if batch == 0 {
             return Err(to_py(py, Error::Invalid("batch_size must be at least 1".into())));
         }
@@ -196,7 +198,7 @@ impl Engine {
                     raised = Python::attach(|py| f.call1(py, (done,)).err());
                 }
             };
-            Ok((m.embed(&points, variant, batch, &mut report)?, dim))
+            Ok((m.embed_with(&points, variant, (batch, compute), &mut report)?, dim))
         })?;
         if let Some(e) = raised {
             return Err(e);

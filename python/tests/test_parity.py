@@ -126,3 +126,24 @@ def test_device_wgpu_agrees_with_the_cpu_or_says_it_is_unavailable(l40):
         want = georange.Model(encoder, bank=bank).embed(points, variant=model, beta=beta)
         cos = (got * want).sum(1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(want, axis=1))
         assert cos.min() >= 0.999, (model, cos.min())
+
+
+def test_int8_compute_stays_within_its_target_and_refuses_unknown_names(tmp_path):
+    """`compute="int8"` (issue 42) on an int8 bank: within cosine 0.9999 and relative error
+    1e-3 of the exact arithmetic for the held-out queries and a global grid, and not the same
+    numbers (the option does something)."""
+    from conftest import FIXTURES, cli
+    cli("convert", "satclip", "--ckpt", FIXTURES / "satclip_l40.ckpt", "--db", FIXTURES / "range_db_l40.npz",
+        "--out", tmp_path, "--dtype", "int8")
+    model = georange.Model(tmp_path / "encoder.safetensors", bank=tmp_path / "bank.safetensors")
+    lon, lat = np.meshgrid(np.arange(-180, 181, 15.0), np.arange(-90, 91, 15.0))
+    points = np.concatenate([queries(), np.stack([lon.ravel(), lat.ravel()], axis=1)])
+    exact = model.high_part(model.embed(points, "range+", 0.5), "range+").astype(np.float64)
+    int8 = model.high_part(model.embed(points, "range+", 0.5, compute="int8"), "range+").astype(np.float64)
+    rel = np.linalg.norm(int8 - exact, axis=1) / np.linalg.norm(exact, axis=1)
+    cos = np.sum(int8 * exact, axis=1) / (np.linalg.norm(int8, axis=1) * np.linalg.norm(exact, axis=1))
+    assert rel.max() <= 1e-3 and cos.min() >= 0.9999, (rel.max(), cos.min())
+    assert rel.max() > 0
+    with pytest.raises(georange.InvalidArgument) as e:
+        model.embed(points, compute="int4")
+    assert e.value.code == "invalid_argument"

@@ -42,6 +42,34 @@ pub enum Against {
     Locations,
 }
 
+/// The arithmetic of the CPU kernel's score pass against an int8 bank.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Compute {
+    /// Each int8 key row widened to f32 and multiplied with the f32 query: today's numbers,
+    /// which the parity tests hold to the reference. The default.
+    #[default]
+    Exact,
+    /// int8 × int8 dot products, the query quantised per point in two int8 parts
+    /// (`cpu::int8`); scores within about 1e-4 of a logit of `Exact`'s, embeddings within
+    /// cosine 0.9999 (tests/integration/int8_compute.rs). Every batch size takes the CPU
+    /// kernel; f32 banks and GPUs compute as `Exact`.
+    Int8,
+}
+
+impl Compute {
+    /// Parses `exact` or `int8`.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "exact" => Ok(Self::Exact),
+            "int8" => Ok(Self::Int8),
+            other => Err(Error::Invalid(format!(
+                "unknown compute {other:?} (expected exact or int8)"
+            ))),
+        }
+    }
+}
+
 /// How a GPU runs the exact heads over the whole bank.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -95,6 +123,9 @@ mod tests {
         assert_eq!(GpuAttention::parse("stream").ok(), Some(GpuAttention::Stream));
         assert_eq!(GpuAttention::parse("fused").ok(), Some(GpuAttention::Fused));
         assert!(GpuAttention::parse("fast").is_err());
+        assert_eq!(Compute::parse("int8").ok(), Some(Compute::Int8));
+        assert_eq!(Compute::parse("exact").ok(), Some(Compute::Exact));
+        assert!(Compute::parse("int4").is_err());
     }
 
     #[test]

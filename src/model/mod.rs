@@ -5,7 +5,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::attention::cpu::{self, Head as KernelHead};
 use crate::attention::stream::{all_scores, tile_rows};
-use crate::attention::{Against, HeadSpec};
+use crate::attention::{Against, Compute, HeadSpec};
 use crate::bank::{Bank, DeviceBank, GpuPrecision, HostBank};
 use crate::encoder::{DeviceEncoder, Encoder};
 use crate::error::{Error, Result};
@@ -206,6 +206,18 @@ impl Model {
         batch: usize,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<f32>> {
+        self.embed_with(lonlat, variant, (batch, Compute::Exact), progress)
+    }
+
+    /// [`embed`](Self::embed) with the score pass in `compute`'s arithmetic
+    /// ([`Compute::Int8`]: int8 dot products against an int8 bank on the CPU).
+    pub fn embed_with(
+        &self,
+        lonlat: &[f64],
+        variant: Variant,
+        (batch, compute): (usize, Compute),
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<f32>> {
         let points = validate_points(lonlat)?;
         if variant != Variant::Encoder && self.bank.is_none() {
             return Err(Error::Invalid("RANGE and RANGE+ need a bank".into()));
@@ -214,7 +226,7 @@ impl Model {
         let mut out = Vec::with_capacity(points.len() / 2 * dim);
         let mut done = 0;
         for chunk in points.chunks(batch.clamp(1, self.max_batch()) * 2) {
-            let rows = self.embed_batch(chunk, variant)?;
+            let rows = self.embed_batch_with(chunk, variant, compute)?;
             out.extend(read_f32(rows)?);
             done += chunk.len() / 2;
             progress(done);
@@ -227,11 +239,17 @@ impl Model {
     /// works in a browser (WebGPU has no synchronous readback). The points are rows
     /// `first_row..` of the caller's input (a batch of it), which a bad coordinate's error
     /// names; batches of at most [`max_batch`](Self::max_batch) points.
-    pub async fn embed_async(&self, lonlat: &[f64], variant: Variant, first_row: usize) -> Result<Vec<f32>> {
+    pub async fn embed_async(
+        &self,
+        lonlat: &[f64],
+        variant: Variant,
+        first_row: usize,
+        compute: Compute,
+    ) -> Result<Vec<f32>> {
         let points = validate_points_at(lonlat, first_row)?;
         let mut out = Vec::with_capacity(points.len() / 2 * self.dim(variant));
         for chunk in points.chunks(self.max_batch() * 2) {
-            let rows = self.embed_batch(chunk, variant)?;
+            let rows = self.embed_batch_with(chunk, variant, compute)?;
             let data = rows
                 .into_data_async()
                 .await
@@ -244,6 +262,13 @@ impl Model {
 
     /// One batch as a device tensor `[points, dim]`, f32.
     pub fn embed_batch(&self, lonlat: &[f64], variant: Variant) -> Result<Tensor<2>> {
+        self.embed_batch_with(lonlat, variant, Compute::Exact)
+    }
+
+    /// [`embed_batch`](Self::embed_batch) with the score pass in `compute`'s arithmetic: with
+    /// [`Compute::Int8`] and an int8 bank on the CPU, every batch takes the CPU kernel, whose
+    /// score pass is the only one in int8.
+    pub fn embed_batch_with(&self, lonlat: &[f64], variant: Variant, compute: Compute) -> Result<Tensor<2>> {
         let raw = self.encoder.forward(lonlat);
         if variant == Variant::Encoder {
             return Ok(raw.cast(DType::F32));
@@ -254,9 +279,9 @@ impl Model {
         let threads = threads();
         let points = lonlat.len() / 2;
         if let Some(host) = bank.host()
-            && points <= cpu::kernel_up_to(heads.iter().map(|(h, _)| h))
+            && (int8_scores(&host, compute) || points <= cpu::kernel_up_to(heads.iter().map(|(h, _)| h)))
         {
-            let high = self.kernel_high(bank, &host, &heads, &q, lonlat, threads)?;
+            let high = self.kernel_high(bank, &host, &heads, &q, lonlat, (threads, compute))?;
             return Ok(Tensor::cat(vec![high, q], 1));
         }
         let view = bank.view();
@@ -289,7 +314,7 @@ impl Model {
             // On the CPU the CPU kernel's passes prune per point, at any batch size; the streamed
             // path makes each 5° cell its own pass, which scattered batches pay for.
             let geo = match bank.host() {
-                Some(host) => self.kernel_high(bank, &host, &[(*spec, 1.0)], &q, lonlat, threads)?,
+                Some(host) => self.kernel_high(bank, &host, &[(*spec, 1.0)], &q, lonlat, (threads, compute))?,
                 None => geo_pruned(
                     &view,
                     &bank.spatial,
@@ -393,7 +418,7 @@ impl Model {
         heads: &[(HeadSpec, f32)],
         q: &Tensor<2>,
         lonlat: &[f64],
-        threads: usize,
+        (threads, compute): (usize, Compute),
     ) -> Result<Tensor<2>> {
         let (qh, xyz) = (read_f32(q.clone())?, unit_vectors(lonlat));
         let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
@@ -423,7 +448,7 @@ impl Model {
                     }
                 })
                 .collect();
-            high.extend(cpu::attend(host, &part, n, threads)?);
+            high.extend(cpu::attend(host, &part, n, threads, compute)?);
         }
         Ok(Tensor::from_data(
             TensorData::new(high, [points, bank.value_dim]),
@@ -454,6 +479,11 @@ pub struct Contribution {
     pub weight: f32,
     pub lon: f32,
     pub lat: f32,
+}
+
+/// Whether `compute` scores this bank in int8: asked for, and the keys are int8.
+fn int8_scores(host: &HostBank, compute: Compute) -> bool {
+    compute == Compute::Int8 && matches!(host.keys, crate::format::Rows::Int8 { .. })
 }
 
 /// The unit vectors of flat `[lon, lat, …]` degrees, `points × 3`.

@@ -84,8 +84,15 @@ impl Model {
     /// at least as wide as the values and that still leaves more points than the CPU kernel's passes
     /// take.
     pub fn shard_batch(&self, variant: Variant) -> usize {
+        self.shard_batch_with(variant, Compute::Exact)
+    }
+
+    /// [`shard_batch`](Self::shard_batch) for rounds scored in `compute`'s arithmetic: with
+    /// [`Compute::Int8`] on an int8 shard every round takes the CPU kernel's passes, and what
+    /// their buffer holds.
+    pub fn shard_batch_with(&self, variant: Variant, compute: Compute) -> usize {
         match &self.bank {
-            Some(b) if self.pruned(variant) => cpu::group_size(b.rows, 2),
+            Some(b) if self.pruned(variant) || self.int8_rounds(compute) => cpu::group_size(b.rows, 2),
             Some(b) => {
                 let specs: Vec<HeadSpec> = heads(variant).iter().map(|(h, _)| *h).collect();
                 let kernel_most = cpu::kernel_up_to(&specs).min(cpu::group_size(b.rows, specs.len()));
@@ -102,6 +109,11 @@ impl Model {
     /// that is smaller ([`Model::set_tile_budget`]).
     fn kept_scores(&self) -> usize {
         KEPT_SCORES.min(self.tile_budget)
+    }
+
+    /// Whether this shard's rounds score in int8: asked for, and its keys are int8.
+    fn int8_rounds(&self, compute: Compute) -> bool {
+        compute == Compute::Int8 && self.shard_host().is_ok_and(|h| int8_scores(&h, compute))
     }
 
     /// Whether `variant` has a head limited by the geographic cut-off.
@@ -124,6 +136,18 @@ impl Model {
         exact_geo: &[bool],
         first_row: usize,
     ) -> Result<ShardScores> {
+        self.score_shard_with(lonlat, variant, (exact_geo, first_row), Compute::Exact)
+    }
+
+    /// [`score_shard`](Self::score_shard) in `compute`'s arithmetic (at most
+    /// [`shard_batch_with`](Self::shard_batch_with) points).
+    pub fn score_shard_with(
+        &self,
+        lonlat: &[f64],
+        variant: Variant,
+        (exact_geo, first_row): (&[bool], usize),
+        compute: Compute,
+    ) -> Result<ShardScores> {
         let points = validate_points_at(lonlat, first_row)?;
         let n = points.len() / 2;
         if variant == Variant::Encoder {
@@ -131,7 +155,7 @@ impl Model {
                 "bank shards serve RANGE and RANGE+, not the encoder alone".into(),
             ));
         }
-        let most = self.shard_batch(variant);
+        let most = self.shard_batch_with(variant, compute);
         if n > most || !(exact_geo.is_empty() || exact_geo.len() == n) {
             return Err(Error::Invalid(format!(
                 "a shard scores at most {most} points at a time, with one exact-geography flag each; got {n} points and {} flags",
@@ -145,11 +169,13 @@ impl Model {
         let specs: Vec<HeadSpec> = heads.iter().map(|(h, _)| *h).collect();
         let rows = self.bank()?.rows;
         // Past the CPU kernel's passes' batch (or their buffer), the stream: as on one bank.
-        let streamed = !self.pruned(variant) && n > cpu::kernel_up_to(&specs).min(cpu::group_size(rows, heads.len()));
+        let streamed = !self.pruned(variant)
+            && !self.int8_rounds(compute)
+            && n > cpu::kernel_up_to(&specs).min(cpu::group_size(rows, heads.len()));
         let (round, max, sum, pruned) = if streamed {
             self.score_streamed(&qt, &points, specs)?
         } else {
-            self.score_kernel(&q, &points, &heads, exact_geo)?
+            self.score_kernel(&q, &points, &heads, (exact_geo, compute))?
         };
         Ok(ShardScores {
             round,
@@ -194,7 +220,13 @@ impl Model {
 
     /// Round 1 through the CPU kernel's passes 1–2, each point's geographic head limited to the rows
     /// within the cut-off (all of them for `exact_geo` points; none when no row is that near).
-    fn score_kernel(&self, q: &[f32], points: &[f64], heads: &[(HeadSpec, f32)], exact_geo: &[bool]) -> Result<Scored> {
+    fn score_kernel(
+        &self,
+        q: &[f32],
+        points: &[f64],
+        heads: &[(HeadSpec, f32)],
+        (exact_geo, compute): (&[bool], Compute),
+    ) -> Result<Scored> {
         let bank = self.bank()?;
         let xyz = unit_vectors(points);
         let runs: Option<Vec<Vec<(usize, usize)>>> = self.geo_cutoff.map(|cutoff| {
@@ -208,7 +240,7 @@ impl Model {
                 .collect()
         });
         let fh = kernel_heads(heads, q, &xyz, runs.as_deref());
-        let softmaxed = cpu::softmax(&self.shard_host()?, &fh, points.len() / 2, threads())?;
+        let softmaxed = cpu::softmax(&self.shard_host()?, &fh, points.len() / 2, threads(), compute)?;
         let (max, sum) = (softmaxed.max.clone(), softmaxed.sum.clone());
         let pruned = fh.iter().map(|h| h.runs.is_some()).collect();
         Ok((Round::Kernel(softmaxed), max, sum, pruned))

@@ -31,9 +31,10 @@ execFileSync(cli, ['embed', '--encoder', `${work}/l40/encoder.safetensors`, '--b
 // An int8 bank: the CPU fallback reads its codes in place (src/attention/cpu/; WebAssembly SIMD in src/attention/cpu/simd128.rs).
 execFileSync(cli, ['convert', 'satclip', '--ckpt', `${fixtures}/satclip_l40.ckpt`, '--db', `${fixtures}/range_db_l40.npz`,
   '--dtype', 'int8', '--out', `${work}/l40_int8`]);
-for (const [model, beta, tag] of [['range', '0.5', 'range'], ['range+', '0.5', 'b05']]) {
+// …and, with `--compute int8`, the score pass in int8 arithmetic (src/attention/cpu/int8.rs).
+for (const [model, beta, tag, compute] of [['range', '0.5', 'range', 'exact'], ['range+', '0.5', 'b05', 'exact'], ['range+', '0.5', 'b05_int8c', 'int8']]) {
   execFileSync(cli, ['embed', '--encoder', `${work}/l40_int8/encoder.safetensors`, '--bank', `${work}/l40_int8/bank.safetensors`,
-    '--model', model, '--beta', beta, '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_int8_${tag}.npy`]);
+    '--model', model, '--beta', beta, '--compute', compute, '--input', `${fixtures}/queries.csv`, '--output', `${work}/native_int8_${tag}.npy`]);
 }
 const truncated = fs.readFileSync(`${work}/l40/encoder.safetensors`);
 fs.writeFileSync(`${work}/truncated.safetensors`, truncated.subarray(0, truncated.length - 1000));
@@ -354,17 +355,31 @@ try {
       for (const c of [{ variant: 'range' }, { variant: 'range+', beta: 0.5 }]) {
         runs.push(Array.from(await sharded.embed(Float64Array.from(points), { ...c, batchSize: 1 })));
       }
-      return { runs, wasmUrl: m.wasmUrl, workers: [m.workers, sharded.workers] };
+      // The score pass in int8 arithmetic, one thread and 2 workers, 1 and 64 points per call.
+      const int8Compute = [];
+      for (const model of [m, sharded]) {
+        for (const batchSize of [1, 64]) {
+          int8Compute.push(Array.from(await model.embed(Float64Array.from(points), { variant: 'range+', beta: 0.5, batchSize, compute: 'int8' })));
+        }
+      }
+      return { runs, int8Compute, wasmUrl: m.wasmUrl, workers: [m.workers, sharded.workers] };
     }, { int8: { encoder: '/out/browser-tests/l40_int8/encoder.safetensors', bank: '/out/browser-tests/l40_int8/bank.safetensors' }, points });
-    const checkInt8Runs = ({ runs, workers }) => {
+    const checkInt8Runs = ({ runs, int8Compute, workers }) => {
       assert(workers[0] === 1 && workers[1] === 2, `workers ${workers}`);
       const want = [readNpy(`${work}/native_int8_range.npy`), readNpy(`${work}/native_int8_b05.npy`)];
       runs.forEach((got, k) => {
         const native = want[k % 2];
         compareRows(got, native.data, native.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `run ${k}, row ${i}: relative error ${rel}`));
       });
+      // `compute: 'int8'`: the native CLI's int8 numbers (every build sums the same integers),
+      // and within cosine 0.9999 / relative error 1e-3 of the exact arithmetic.
+      const [int8c, exact] = [readNpy(`${work}/native_int8_b05_int8c.npy`), want[1]];
+      int8Compute.forEach((got, k) => {
+        compareRows(got, int8c.data, int8c.shape[1], (i, cos, rel) => assert(rel <= 1e-5, `int8 compute run ${k}, row ${i}: relative error ${rel}`));
+        compareRows(got, exact.data, exact.shape[1], (i, cos, rel) => assert(cos >= 0.9999 && rel <= 1e-3, `int8 compute run ${k}, row ${i} against exact: cosine ${cos}, relative error ${rel}`));
+      });
     };
-    await test('an int8 bank on the CPU, one point and 8 points per call, one thread and 2 workers, matches the native CPU path; Chromium runs the relaxed-SIMD module', async () => {
+    await test('an int8 bank on the CPU, one point and 8 points per call, one thread and 2 workers, matches the native CPU path (compute: 'int8' too); Chromium runs the relaxed-SIMD module', async () => {
       const got = await int8Runs(page);
       assert(got.wasmUrl.endsWith('/pkg/georange_wasm_relaxed_bg.wasm'), `module ${got.wasmUrl}`);
       checkInt8Runs(got);

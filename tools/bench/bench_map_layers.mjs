@@ -3,7 +3,10 @@
 // the view-sized layer (`tiles: false`, what the adapters drew before) in the same run. Prints
 // the Markdown table of BENCHMARKS.md's "Map layers".
 //
-//   node tools/bench/bench_map_layers.mjs [--only laptop16,laptop8,phone16]
+//   node tools/bench/bench_map_layers.mjs [--only laptop16,laptop8,phone16] [--compute int8,exact]
+//
+// `--compute`: the tiled layer in each of these arithmetics (its `compute`; default int8, the
+// layers' default), one column each; the view-sized layer takes the first.
 //
 // Per layer and case, a fresh page (nothing cached): "first picture" is the time from asking
 // until every tile of the view shows something (the view-sized layer shows nothing until it is
@@ -26,8 +29,8 @@ const CASES = {
 };
 
 /** In the page: the layer made afresh (`tiles` or not), and timings of what the case asks. */
-async function measure(page, { cellSize, moves, tiles }) {
-  return page.evaluate(async ({ cellSize, moves, tiles }) => {
+async function measure(page, { cellSize, moves, tiles, compute }) {
+  return page.evaluate(async ({ cellSize, moves, tiles, compute }) => {
     const { map, model } = window.example;
     window.example.layer.remove();
     const maplibregl = await import('../vendor/maplibre-gl/maplibre-gl.mjs');
@@ -36,7 +39,7 @@ async function measure(page, { cellSize, moves, tiles }) {
     let points = 0;
     let viewTiles = Infinity;
     const layer = maplibreLayer(map, model, {
-      maplibregl, tiles, variant: 'range+', beta: 0.5, cellSize, follow: false,
+      maplibregl, tiles, variant: 'range+', beta: 0.5, cellSize, follow: false, compute,
       onProgress: ({ done, total, tiles: count }) => {
         if (tiles) viewTiles = count;
         else if (done === total) points += total;
@@ -69,23 +72,25 @@ async function measure(page, { cellSize, moves, tiles }) {
     }
     layer.remove();
     return out;
-  }, { cellSize, moves, tiles });
+  }, { cellSize, moves, tiles, compute });
 }
 
 const only = arg('only', Object.keys(CASES).join(',')).split(',');
+const computes = arg('compute', 'int8').split(',');
 const server = await serve(path.join(root, 'www'));
 const browser = await launch(false);
 const rows = [];
 try {
   for (const name of only) {
     const c = CASES[name];
-    for (const tiles of (process.env.ONLY_TILES ? [true] : [false, true])) {
+    const runs = [...(process.env.ONLY_TILES ? [] : [[false, computes[0]]]), ...computes.map((c) => [true, c])];
+    for (const [tiles, compute] of runs) {
       const page = await browser.newPage({ viewport: c.viewport });
       await page.goto(`${server.url}/examples/maplibre.html`);
       await page.waitForFunction(() => window.example?.layer, null, { timeout: 120_000 });
-      const r = await measure(page, { ...c, tiles });
-      console.error(name, tiles ? 'tiles' : 'view', JSON.stringify(r));
-      rows.push({ name, tiles, ...r });
+      const r = await measure(page, { ...c, tiles, compute });
+      console.error(name, tiles ? 'tiles' : 'view', compute, JSON.stringify(r));
+      rows.push({ name, tiles, compute, ...r });
       await page.close();
     }
   }
@@ -96,15 +101,21 @@ try {
 
 const s = (ms) => (ms / 1000).toFixed(1) + ' s';
 const label = { laptop16: 'laptop 1280 × 800, 16 px', laptop8: 'laptop 1280 × 800, 8 px', phone16: 'phone 390 × 844, 16 px' };
-console.log('| view | before: view-sized layer, whole (points) | after: tiles, first picture | after: whole (points) | after / before |');
-console.log('|---|---|---|---|---|');
+const head = computes.map((c) => `tiles, ${c}: first picture | tiles, ${c}: whole (points) | ${c} / before`);
+console.log(`| view | before: view-sized layer, ${computes[0]}, whole (points) | ${head.join(' | ')} |`);
+console.log(`|---|---|${computes.map(() => '---|---|---|').join('')}`);
 for (const name of only) {
-  const [before, after] = [false, true].map((t) => rows.find((r) => r.name === name && r.tiles === t));
-  const line = (what, b, a) => console.log(`| ${what} | ${s(b.whole)} (${b.points}) | ${s(a.first)} | ${s(a.whole)} (${a.points}) | ${(a.whole / b.whole).toFixed(2)} |`);
-  line(label[name], before.view, after.view);
-  if (before.pan) {
-    line('… then a pan by half a view', before.pan, after.pan);
-    line('… then panning back', before.back, after.back);
-    line('… then zoom in one level', before.zoom, after.zoom);
+  const before = rows.find((r) => r.name === name && !r.tiles);
+  const afters = computes.map((c) => rows.find((r) => r.name === name && r.tiles && r.compute === c));
+  const line = (what, pick) => {
+    const b = before && pick(before);
+    const cells = afters.map((r) => pick(r)).map((a) => `${s(a.first)} | ${s(a.whole)} (${a.points}) | ${b ? (a.whole / b.whole).toFixed(2) : '–'}`);
+    console.log(`| ${what} | ${b ? `${s(b.whole)} (${b.points})` : '–'} | ${cells.join(' | ')} |`);
+  };
+  line(label[name], (r) => r.view);
+  if (afters[0].pan) {
+    line('… then a pan by half a view', (r) => r.pan);
+    line('… then panning back', (r) => r.back);
+    line('… then zoom in one level', (r) => r.zoom);
   }
 }

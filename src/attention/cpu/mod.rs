@@ -20,6 +20,7 @@
 //! apart, with pass 3's coefficients from elsewhere: how shards of a bank agree on one
 //! softmax (`model::shard`). On x86-64 the passes run with AVX2 and FMA where the processor has them.
 
+mod int8;
 mod portable;
 #[cfg(wasm_simd)]
 mod simd128;
@@ -46,7 +47,7 @@ use best::{accumulate_best, score_best};
 use portable::{Madd, axpy};
 use row_loops::loops;
 
-use crate::attention::{Against, HeadSpec};
+use crate::attention::{Against, Compute, HeadSpec};
 use crate::bank::HostBank;
 use crate::error::{Error, Result};
 use crate::format::Rows;
@@ -92,15 +93,15 @@ pub fn group_size(rows: usize, heads: usize) -> usize {
 
 /// `Σ_h weight_h · softmax(scale_h · q·Kᵀ) · V` for each of `batch` queries:
 /// `batch × value_dim`, row-major.
-pub fn attend(bank: &HostBank, heads: &[Head], batch: usize, threads: usize) -> Result<Vec<f32>> {
-    let s = softmax(bank, heads, batch, threads)?;
+pub fn attend(bank: &HostBank, heads: &[Head], batch: usize, threads: usize, compute: Compute) -> Result<Vec<f32>> {
+    let s = softmax(bank, heads, batch, threads, compute)?;
     s.accumulate(bank, &s.coefficients(heads))
 }
 
 /// Each row's combined weight for one query (the heads' `batch` is 1): the weights of
 /// [`attend`]'s third pass, `rows` long, summing to 1.
 pub fn weights(bank: &HostBank, heads: &[Head], threads: usize) -> Result<Vec<f32>> {
-    let s = softmax(bank, heads, 1, threads)?;
+    let s = softmax(bank, heads, 1, threads, Compute::Exact)?;
     s.row_weights(&s.coefficients(heads))
 }
 
@@ -120,12 +121,14 @@ pub struct Softmaxed {
     pub sum: Vec<f64>,
 }
 
-/// Passes 1 and 2 over the bank, split over `threads` row ranges.
-pub fn softmax(bank: &HostBank, heads: &[Head], batch: usize, threads: usize) -> Result<Softmaxed> {
+/// Passes 1 and 2 over the bank, split over `threads` row ranges; the scores against int8
+/// keys in `compute`'s arithmetic.
+pub fn softmax(bank: &HostBank, heads: &[Head], batch: usize, threads: usize, compute: Compute) -> Result<Softmaxed> {
     check(bank, heads, batch)?;
+    let quantised = quantised_queries(bank, heads, compute);
     let ranges = split(bank.rows(), threads);
     let scored = map_parts(ranges.clone(), "retrieval", |(a, z)| {
-        score_best(bank, heads, batch, a, z)
+        score_best(bank, heads, &quantised, batch, (a, z))
     })?;
     let groups = heads.len() * batch;
     let mut max = vec![f32::NEG_INFINITY; groups];
@@ -235,6 +238,18 @@ fn check(bank: &HostBank, heads: &[Head], batch: usize) -> Result<()> {
     Ok(())
 }
 
+/// Each head's queries in int8 (`int8::Quantised`) where `compute` asks for it and the head
+/// scores int8 keys; `None` for the rest.
+fn quantised_queries(bank: &HostBank, heads: &[Head], compute: Compute) -> Vec<Option<int8::Quantised>> {
+    heads
+        .iter()
+        .map(|h| match (compute, h.spec.against, bank.keys) {
+            (Compute::Int8, Against::Keys, Rows::Int8 { cols, .. }) => Some(int8::Quantised::new(h.queries, *cols)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `0..n` in at most `parts` contiguous non-empty ranges.
 fn split(n: usize, parts: usize) -> Vec<(usize, usize)> {
     let parts = parts.clamp(1, n.max(1));
@@ -275,16 +290,23 @@ fn mask_outside(seg: &mut [f32], a: usize, runs: &[(usize, usize)]) {
     seg[pos - a..].fill(f32::NEG_INFINITY);
 }
 
-/// Pass 1 over rows `a..z`: scores (heads × batch × len) and their maxima (heads × batch).
+/// Pass 1 over rows `a..z`: scores (heads × batch × len) and their maxima (heads × batch);
+/// a head with `quantised` queries scores in int8.
 #[inline(always)]
-fn score<M: Madd>(bank: &HostBank, heads: &[Head], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
+fn score<M: Madd>(
+    bank: &HostBank,
+    heads: &[Head],
+    quantised: &[Option<int8::Quantised>],
+    batch: usize,
+    (a, z): (usize, usize),
+) -> (Vec<f32>, Vec<f32>) {
     let len = z - a;
     let mut s = vec![0f32; heads.len() * batch * len];
     // One int8 row converted once serves every query of the batch.
     let mut row_f32 = vec![0f32; bank.keys.cols()];
     for start in (a..z).step_by(BLOCK) {
         let rows = (start, (start + BLOCK).min(z));
-        score_rows::<M>(bank, heads, (batch, a, len), rows, &mut s, &mut row_f32);
+        score_rows::<M>((bank, heads, quantised), (batch, a, len), rows, &mut s, &mut row_f32);
     }
     for (h, head) in heads.iter().enumerate() {
         if let Some(runs) = head.runs {
@@ -310,8 +332,7 @@ fn score<M: Madd>(bank: &HostBank, heads: &[Head], batch: usize, a: usize, z: us
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn score_rows<M: Madd>(
-    bank: &HostBank,
-    heads: &[Head],
+    (bank, heads, quantised): (&HostBank, &[Head], &[Option<int8::Quantised>]),
     (batch, a, len): (usize, usize, usize),
     (r0, r1): (usize, usize),
     s: &mut [f32],
@@ -322,6 +343,14 @@ fn score_rows<M: Madd>(
             let t = head.spec.scale;
             let out = |i: usize| (h * batch + i) * len + r - a;
             match (head.spec.against, bank.keys) {
+                (Against::Keys, Rows::Int8 { codes, scales, cols }) if quantised[h].is_some() => {
+                    let q = quantised[h].as_ref().expect("checked by the guard");
+                    let (row, rs) = (&codes[r * cols..(r + 1) * cols], scales[r] * t);
+                    let sum = int8::row_sum(row);
+                    for i in 0..batch {
+                        s[out(i)] = q.dot::<M>(i, row, sum) * rs;
+                    }
+                }
                 (Against::Keys, Rows::Int8 { codes, scales, cols }) => {
                     let (row, rs) = (&codes[r * cols..(r + 1) * cols], scales[r] * t);
                     if batch == 1 {
@@ -610,7 +639,7 @@ mod tests {
                 xyz: &xyz,
             };
             for threads in [1, 2, 3, 7] {
-                let got = attend(&bank, &heads, batch, threads).unwrap();
+                let got = attend(&bank, &heads, batch, threads, Compute::Exact).unwrap();
                 for (g, w) in got.iter().zip(&want) {
                     assert!(
                         (*g as f64 - w).abs() <= 1e-5,
@@ -658,7 +687,7 @@ mod tests {
         ];
         let w = weights(&bank, &heads, 2).unwrap();
         assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-5);
-        let out = attend(&bank, &heads, 1, 2).unwrap();
+        let out = attend(&bank, &heads, 1, 2, Compute::Exact).unwrap();
         for c in 0..vd {
             let direct: f32 = (0..n).map(|r| w[r] * values[r * vd + c]).sum();
             assert!((direct - out[c]).abs() < 1e-5, "{direct} vs {}", out[c]);
@@ -687,7 +716,7 @@ mod tests {
             queries: &q,
             runs: None,
         }];
-        assert!(attend(&bank, &heads, 1, 1).is_err());
+        assert!(attend(&bank, &heads, 1, 1, Compute::Exact).is_err());
     }
 
     #[test]

@@ -2,11 +2,17 @@
 //! FMA where it can). WebAssembly's loops are its own (simd128.rs), called from the same passes.
 
 use super::portable::Plain;
-use super::{Head, HostBank, Probs, Rows, accumulate, score};
+use super::{Head, HostBank, Probs, Rows, accumulate, int8::Quantised, score};
 
 /// Pass 1.
-pub(super) fn score_best(bank: &HostBank, heads: &[Head], batch: usize, a: usize, z: usize) -> (Vec<f32>, Vec<f32>) {
-    score::<Plain>(bank, heads, batch, a, z)
+pub(super) fn score_best(
+    bank: &HostBank,
+    heads: &[Head],
+    quantised: &[Option<Quantised>],
+    batch: usize,
+    range: (usize, usize),
+) -> (Vec<f32>, Vec<f32>) {
+    score::<Plain>(bank, heads, quantised, batch, range)
 }
 
 /// Pass 3.

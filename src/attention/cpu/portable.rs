@@ -4,9 +4,17 @@
 
 use super::{CHUNK, GROUP};
 
-/// A multiply-add: plain, or fused where the processor has FMA.
+/// A multiply-add: plain, or fused where the processor has FMA; and the int8 dot products of
+/// the int8 score pass, portable or with AVX2's byte multiply-adds.
 pub(super) trait Madd {
     fn madd(a: f32, b: f32, c: f32) -> f32;
+    /// `(Σ row·a, Σ row·b)` in i32, `a` and `b` within [1, 127] (the relaxed-SIMD browser
+    /// module has its own loop, `simd128::dot2_i8_whole`).
+    #[cfg_attr(all(wasm_simd, target_feature = "relaxed-simd"), allow(dead_code))]
+    #[inline(always)]
+    fn dot2_i8(row: &[i8], a: &[i8], b: &[i8]) -> (i32, i32) {
+        super::int8::dot2(row, a, b)
+    }
 }
 pub(super) enum Plain {}
 impl Madd for Plain {
@@ -95,5 +103,11 @@ pub(super) mod loops {
     #[inline(always)]
     pub fn widen(dst: &mut [f32], src: &[i8]) {
         dst.iter_mut().zip(src).for_each(|(f, &c)| *f = c as f32);
+    }
+
+    /// `(Σ row·a, Σ row·b)` in i32, `a` and `b` within [1, 127].
+    #[inline(always)]
+    pub fn dot2_i8<M: Madd>(row: &[i8], a: &[i8], b: &[i8]) -> (i32, i32) {
+        M::dot2_i8(row, a, b)
     }
 }

@@ -164,6 +164,34 @@ pub fn widen_whole(dst: &mut [f32], src: &[i8]) -> usize {
     whole
 }
 
+/// `(Σ row·a, Σ row·b)` over the first `len / 16 · 16` codes, with `a` and `b` within
+/// [1, 127] (where relaxed SIMD's dot product is exact on every processor); returns how many
+/// codes and the two sums.
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+pub fn dot2_i8_whole(row: &[i8], a: &[i8], b: &[i8]) -> (usize, i32, i32) {
+    use core::arch::wasm32::{i32x4_extract_lane, i32x4_relaxed_dot_i8x16_i7x16_add, i32x4_splat};
+    let whole = row.len().min(a.len()).min(b.len()) / SUMS * SUMS;
+    let load = |s: &[i8]| {
+        assert!(s.len() >= SUMS);
+        // SAFETY: `s` holds at least 16 bytes (asserted); unaligned loads are allowed.
+        unsafe { v128_load(s.as_ptr().cast()) }
+    };
+    let (mut sa, mut sb) = (i32x4_splat(0), i32x4_splat(0));
+    for at in (0..whole).step_by(SUMS) {
+        let r = load(&row[at..]);
+        sa = i32x4_relaxed_dot_i8x16_i7x16_add(r, load(&a[at..]), sa);
+        sb = i32x4_relaxed_dot_i8x16_i7x16_add(r, load(&b[at..]), sb);
+    }
+    let total = |v: v128| {
+        i32x4_extract_lane::<0>(v)
+            + i32x4_extract_lane::<1>(v)
+            + i32x4_extract_lane::<2>(v)
+            + i32x4_extract_lane::<3>(v)
+    };
+    (whole, total(sa), total(sb))
+}
+
 /// The loops the passes call, here with these intrinsics.
 pub(super) mod loops {
     use super as simd128;
@@ -190,6 +218,20 @@ pub(super) mod loops {
     pub fn add_rows<M: Madd>(acc: &mut [f32], w: &[f32; GROUP], rows: &[&[f32]; GROUP]) {
         let done = simd128::add_rows_whole(acc, w, rows);
         add_rows_from::<M, f32>(acc, w, rows, done);
+    }
+
+    /// `(Σ row·a, Σ row·b)` in i32, `a` and `b` within [1, 127]: relaxed SIMD's dot product
+    /// where this module has it, else the portable loop.
+    #[inline(always)]
+    pub fn dot2_i8<M: Madd>(row: &[i8], a: &[i8], b: &[i8]) -> (i32, i32) {
+        #[cfg(target_feature = "relaxed-simd")]
+        {
+            let (done, sa, sb) = simd128::dot2_i8_whole(row, a, b);
+            let (ta, tb) = super::super::int8::dot2(&row[done..], &a[done..], &b[done..]);
+            (sa + ta, sb + tb)
+        }
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        M::dot2_i8(row, a, b)
     }
 
     /// `dst = src` as f32.

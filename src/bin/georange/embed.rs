@@ -8,7 +8,7 @@ use clap::Args;
 use georange::convert::npy::write_npy;
 use georange::error::read_file;
 use georange::model::{DeviceRequest, LoadOptions, VariantName};
-use georange::{Bank, Encoder, Error, GpuAttention, GpuPrecision, Model, Result, Variant};
+use georange::{Bank, Compute, Encoder, Error, GpuAttention, GpuPrecision, Model, Result, Variant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args)]
@@ -54,6 +54,11 @@ pub struct EmbedArgs {
     /// banks held whole only.
     #[arg(long, value_enum)]
     gpu_attention: Option<GpuAttention>,
+    /// The score pass's arithmetic against an int8 bank on the CPU: exact (default: f32, the
+    /// parity tests' numbers) or int8 (int8 dot products, the query quantised per point:
+    /// within cosine 0.9999 and relative error 1e-3 of exact).
+    #[arg(long, value_enum, default_value = "exact")]
+    compute: Compute,
     /// Refuse the encoder file unless its content hash is this pin (`blake3-<hex>`, as
     /// `georange info` prints it): exit with code `integrity`.
     #[arg(long, value_name = "PIN")]
@@ -108,7 +113,9 @@ pub fn run(a: EmbedArgs) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let out = model
-        .embed(&points, variant, a.batch, &mut |done| bar.set_position(done as u64))
+        .embed_with(&points, variant, (a.batch, a.compute), &mut |done| {
+            bar.set_position(done as u64)
+        })
         .map_err(at_line(&a.input))?;
     bar.finish_and_clear();
     write_npy(&a.output, &out, rows, model.dim(variant))?;
