@@ -17,6 +17,7 @@ pub mod bank;
 pub mod encoder;
 pub mod format;
 pub mod model;
+pub mod probe;
 // Entry points: the official formats (CLI builds) and the browser's API.
 #[cfg(feature = "cli")]
 pub mod convert;

@@ -15,6 +15,7 @@ mod int8_compute;
 mod layers;
 mod owned;
 mod parity;
+mod probe;
 mod pruning;
 mod shards;
 mod similar;

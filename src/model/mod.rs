@@ -55,6 +55,8 @@ pub struct Model {
     route: Route,
     /// Tells this model's bank-shard rounds ([`ShardScores`]) from another's.
     id: u64,
+    /// [`identity`](Self::identity).
+    identity: String,
 }
 
 impl Model {
@@ -67,7 +69,7 @@ impl Model {
         }
         let on_device = bank.map(|b| DeviceBank::new(b, device)).transpose()?;
         Ok(Self::from_device_parts(
-            DeviceEncoder::new(encoder, device, encoder_dtype)?,
+            (DeviceEncoder::new(encoder, device, encoder_dtype)?, &encoder.id),
             on_device,
             device,
         ))
@@ -82,8 +84,9 @@ impl Model {
             check_pair(&encoder, b)?;
         }
         let on_device = bank.map(|b| DeviceBank::from_owned(b, device)).transpose()?;
+        let id = encoder.id.clone();
         Ok(Self::from_device_parts(
-            DeviceEncoder::from_owned(encoder, device, encoder_dtype)?,
+            (DeviceEncoder::from_owned(encoder, device, encoder_dtype)?, &id),
             on_device,
             device,
         ))
@@ -103,14 +106,26 @@ impl Model {
         check_pair(encoder, bank)?;
         let on_device = DeviceBank::with_precision(bank, device, precision)?;
         Ok(Self::from_device_parts(
-            DeviceEncoder::new(encoder, device, encoder_dtype)?,
+            (DeviceEncoder::new(encoder, device, encoder_dtype)?, &encoder.id),
             Some(on_device),
             device,
         ))
     }
 
-    fn from_device_parts(encoder: DeviceEncoder, bank: Option<DeviceBank>, device: &Device) -> Self {
+    fn from_device_parts(
+        (encoder, encoder_id): (DeviceEncoder, &str),
+        bank: Option<DeviceBank>,
+        device: &Device,
+    ) -> Self {
+        let identity = match &bank {
+            Some(b) => format!(
+                "encoder {encoder_id}, bank {}-d keys × {}-d values",
+                b.key_dim, b.value_dim
+            ),
+            None => format!("encoder {encoder_id}, no bank"),
+        };
         Self {
+            identity,
             encoder,
             bank,
             device: device.clone(),
@@ -165,6 +180,13 @@ impl Model {
     /// CPU, the parity path). Tuning only; no effect on GeoCLIP.
     pub fn set_harmonics_on_device(&mut self, on: bool) {
         self.encoder.set_harmonics_on_device(on);
+    }
+
+    /// What a probe fitted on this model's embeddings records of it (`crate::probe::Origin`):
+    /// the encoder's id and the bank's widths. A shard of a bank says the same as the whole
+    /// bank; another bank for the same encoder with the same widths does too.
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     /// Width of each output row for `variant`.
