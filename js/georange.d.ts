@@ -157,6 +157,69 @@ export declare class GeoRangeError extends Error {
 }
 
 /** A loaded RANGE / encoder model. */
+/** What `GeoRange.fitProbe` fits, on what. */
+export interface ProbeOptions {
+  /** [lon0, lat0, lon1, lat1, …] in degrees: the labelled places. */
+  points: Float64Array | number[];
+  /** One per point: class names or integers (`kind: 'classify'`), finite numbers (`'regress'`). */
+  labels: ArrayLike<string | number>;
+  /** `'classify'` (default) or `'regress'`. */
+  kind?: 'classify' | 'regress';
+  /** `'logistic'` (classify's default: multinomial, or binomial for two classes, L2, as
+   * scikit-learn's `LogisticRegression(solver='lbfgs')`), `'knn'` (k nearest by cosine, as
+   * `KNeighborsClassifier(metric='cosine')`) or `'ridge'` (regress's default, as `Ridge`). */
+  method?: 'logistic' | 'knn' | 'ridge';
+  /** Inverse regularisation strength, as `LogisticRegression`'s `C` (default 1). */
+  C?: number;
+  /** Regularisation strength, as `Ridge`'s `alpha` (default 1). */
+  alpha?: number;
+  /** Neighbours for `'knn'` (default 5). */
+  k?: number;
+  /** Standardise the embeddings first, as `StandardScaler` (default true). */
+  standardize?: boolean;
+  /** The embeddings to fit on (`GeoRange.embed`'s; default `'range+'` with a bank). */
+  variant?: Variant;
+  /** RANGE+'s β (default 0.5). */
+  beta?: number;
+}
+
+/** One fold of `Probe.crossValidate`: its sizes and scores (classification: `accuracy`,
+ * `macroF1`; regression: `r2`, `rmse`). */
+export interface FoldScore {
+  train: number;
+  test: number;
+  accuracy?: number;
+  macroF1?: number;
+  r2?: number;
+  rmse?: number;
+}
+
+/** A probe fitted on a model's embeddings (`GeoRange.fitProbe`, `GeoRange.loadProbe`). */
+export declare class Probe {
+  readonly kind: 'classify' | 'regress';
+  readonly method: 'logistic' | 'knn' | 'ridge';
+  readonly variant: Variant;
+  readonly beta: number;
+  /** The classes, sorted as scikit-learn sorts them (numbers where the labels were integers);
+   * empty for regression. */
+  readonly classes: (string | number)[];
+  /** The answer for `points`: each point's class and every class's probability (`points ×
+   * classes.length`, row by row; `classIndex` the class's index in `classes`), or values. */
+  predict(points: Float64Array | number[], options?: { batchSize?: number; signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void }):
+    Promise<{ labels: (string | number)[]; probabilities: Float64Array; classIndex: Uint32Array } | { values: Float64Array }>;
+  /** The answer for embeddings already at hand (`rows × dim` of the probe's variant and β, e.g.
+   * a grid's), synchronously. */
+  predictEmbeddings(embeddings: Float32Array): { classIndex: Uint32Array; probabilities: Float64Array } | { values: Float64Array };
+  /** Spatial block cross-validation on the points it was fitted on: blocks of `blockDegrees`
+   * (default 10) in longitude and latitude, `folds` folds (default 5) by a hash seeded with
+   * `seed` (default 0); `score` is the mean of `metric` over the folds. */
+  crossValidate(options?: { blockDegrees?: number; folds?: number; seed?: number }): Promise<{ score: number; metric: 'accuracy' | 'r2'; folds: FoldScore[] }>;
+  /** The probe as a JSON value, with the model it was fitted on (`GeoRange.loadProbe`). */
+  toJSON(): object;
+  /** Frees its WebAssembly memory now. */
+  dispose(): void;
+}
+
 export declare class GeoRange {
   /** Fetches (with progress, cached) and loads a model. Rejects with a `GeoRangeError` on a bad
    * file (`code` `'bad_file'`, `'pair_mismatch'`, `'network'`…). */
@@ -225,6 +288,11 @@ export declare class GeoRange {
    * high-resolution part under `variant` with each row's value (what the bank says a place looks
    * like); `'keys'` compares the encoder's output with each row's key.
    */
+  /** Fits a probe on the embeddings of labelled places (see `ProbeOptions`). */
+  fitProbe(options: ProbeOptions): Promise<Probe>;
+  /** A probe from `probe.toJSON()` or its text, for `model`: one fitted on another model is
+   * refused (`pair_mismatch`), text that is not a probe too (`bad_file`). */
+  static loadProbe(json: string | object, model: GeoRange): Probe;
   placesLike(lon: number, lat: number, options?: { variant?: 'range' | 'range+'; /** @deprecated `variant` */ model?: 'range' | 'range+'; beta?: number; by?: 'values' | 'keys'; k?: number }): Promise<SimilarPlace[]>;
   /** Frees the model; running and queued calls reject. */
   dispose(): void;

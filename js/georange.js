@@ -14,8 +14,10 @@ import { cachePolicy, clearCache, fetchBytes } from './fetch.js';
 import { variantOf } from './options.js';
 import { canStartWorkers, cpuCount, hasWebGpu, initWasm, loadedModuleUrl, probeAdapter, wasmHeapBytes, withWebGpuGlobal } from './runtime.js';
 import { ShardedModel, WorkerUnavailable } from './shards.js';
+import { Probe } from './probe.js';
 
 export { GeoRangeError, ERROR_CODES } from './errors.js';
+export { Probe } from './probe.js';
 export { wasmModuleUrl } from './runtime.js';
 
 /**
@@ -383,6 +385,33 @@ export class GeoRange {
   }
 
   /**
+   * Fits a probe on the embeddings of labelled places: a classifier (`kind: 'classify'`,
+   * `method: 'logistic'` (default) or `'knn'`) or a regressor (`'regress'`, `'ridge'`), the
+   * same numbers as scikit-learn's `LogisticRegression`, `KNeighborsClassifier` (cosine) and
+   * `Ridge` on `StandardScaler`-standardised inputs.
+   * @param {import('./georange').ProbeOptions} options
+   * @returns {Promise<Probe>}
+   */
+  fitProbe(options) {
+    return Probe.fit(this, options);
+  }
+
+  /**
+   * A probe from `probe.toJSON()` (or its JSON text) for this model: one fitted on another
+   * model is refused (`pair_mismatch`), text that is not a probe too (`bad_file`).
+   * @param {string|object} json
+   * @param {GeoRange} model
+   * @returns {Probe}
+   */
+  static loadProbe(json, model) {
+    if (!(model instanceof GeoRange)) throw invalid('GeoRange.loadProbe(json, model): model is a loaded GeoRange');
+    return Probe.load(json, model);
+  }
+
+  /** @private What a probe records of this model (the core's `Model::identity`). */
+  _identity() { return this._inner.identity; }
+
+  /**
    * The WebAssembly heaps this model computes in, in bytes: the page's module (shared by every
    * model on the page) and each CPU worker's own. A heap grows and never shrinks, so over long
    * use these stop growing once warm (RELIABILITY.md, "Long use").
@@ -422,7 +451,7 @@ function retired(inner) {
   }
   const read = (table, m) => { if (table[m] instanceof Error) throw table[m]; if (!(m in table)) throw disposed(); return table[m]; };
   return {
-    backend: inner.backend, note: inner.note, gpuAttention: inner.gpuAttention, workers: inner.workers,
+    backend: inner.backend, note: inner.note, gpuAttention: inner.gpuAttention, workers: inner.workers, identity: inner.identity,
     dim: (m) => read(dims, m),
     highDim: (m) => read(highDims, m),
     dispose() {},

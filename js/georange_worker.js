@@ -35,7 +35,7 @@ const ops = {
     // the rounds), a whole batch without it (the stream scores again).
     // Per arithmetic too: int8 rounds all take the CPU kernel's passes.
     const shardBatch = Object.fromEntries(['exact', 'int8'].map((c) => [c, { range: model.shardBatch('range', 0.5, c), 'range+': model.shardBatch('range+', 0.5, c) }]));
-    return { rows: model.bankRows, shardBatch, dims, highDims };
+    return { rows: model.bankRows, shardBatch, dims, highDims, identity: model.identity };
   },
   /** Cuts the bank file into `count` files; the main thread then ends this worker, and the
    * memory its WebAssembly heap grew to for the whole bank goes with it. The module verifies

@@ -140,6 +140,8 @@ export class ShardedModel {
     this._pool = pool;
     this._dims = infos[0].dims;
     this._highDims = infos[0].highDims;
+    /** What a probe records of the model (every shard says the same: `Model::identity`). */
+    this.identity = infos[0].identity;
     // shardBatch[compute][variant]: the fewest any shard takes.
     this._shardBatch = Object.fromEntries(['exact', 'int8'].map((c) => [c, Object.fromEntries(['range', 'range+'].map((m) => [m, Math.min(...infos.map((i) => i.shardBatch[c][m]))]))]));
     // Each shard's first row in the whole bank.

@@ -16,6 +16,8 @@ use crate::model::LoadOptions;
 use crate::model::{
     Combined, Compare, DeviceFacts, DeviceRequest, ShardScores, Workers, add_concatenated_parts, plan_device,
 };
+use crate::probe::cv::{CvOptions, cross_validate};
+use crate::probe::{FitOptions, Kind, Labels, Method, Origin, Prediction, Probe};
 use crate::{Backend, Bank, Compute, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
 fn web_sys_log(message: &str) {
@@ -311,6 +313,12 @@ impl WasmModel {
             .shard_batch_with(Variant::parse(variant, beta)?, Compute::parse(compute)?))
     }
 
+    /// What a probe fitted on this model records of it (`Model::identity`).
+    #[wasm_bindgen(getter)]
+    pub fn identity(&self) -> String {
+        self.inner.model.identity().to_string()
+    }
+
     /// Rows in this model's bank (0 without one).
     #[wasm_bindgen(getter, js_name = bankRows)]
     pub fn bank_rows(&self) -> usize {
@@ -542,4 +550,179 @@ fn run_static_constructors() {
     // SAFETY: wasm-bindgen calls the start function once per instance, before any other
     // export; the constructors are run nowhere else once this call exists.
     unsafe { __wasm_call_ctors() }
+}
+
+/// The labels of a probe's points: class names, or numbers (exactly one of the two).
+fn probe_labels(classes: Option<Vec<String>>, values: Option<Vec<f64>>) -> Result<Labels, JsValue> {
+    match (classes, values) {
+        (Some(c), None) => Ok(Labels::Classes(c)),
+        (None, Some(v)) => Ok(Labels::Values(v)),
+        _ => Err(Error::Invalid("a probe takes class labels or numbers, one of the two".into()).into()),
+    }
+}
+
+/// A fitted probe (`crate::probe`): the JS `Probe` (js/probe.js) embeds the points and hands
+/// their rows here.
+#[wasm_bindgen]
+pub struct WasmProbe {
+    inner: Probe,
+}
+
+#[wasm_bindgen]
+impl WasmProbe {
+    /// Fits a probe on `embeddings` (`rows × dim`) with `classes` (classify) or `values`
+    /// (regress); `method` null for the kind's default. `model`, `variant` and `beta`: what the
+    /// embeddings are (`WasmModel.identity`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit(
+        embeddings: &[f32],
+        dim: usize,
+        classes: Option<Vec<String>>,
+        values: Option<Vec<f64>>,
+        kind: &str,
+        method: Option<String>,
+        c: f64,
+        alpha: f64,
+        k: usize,
+        standardize: bool,
+        model: String,
+        variant: String,
+        beta: f32,
+    ) -> Result<WasmProbe, JsValue> {
+        let kind = Kind::parse(kind)?;
+        let mut options = FitOptions::new(kind, Method::parse(method.as_deref(), kind)?);
+        (options.c, options.alpha, options.k, options.standardize) = (c, alpha, k, standardize);
+        let labels = probe_labels(classes, values)?;
+        let origin = Origin { model, variant, beta };
+        Ok(WasmProbe {
+            inner: Probe::fit(embeddings, dim, &labels, &options, origin)?,
+        })
+    }
+
+    /// A probe from `json` (`json()`'s text) for the model whose identity is `model`.
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(json: &str, model: &str) -> Result<WasmProbe, JsValue> {
+        Ok(WasmProbe {
+            inner: Probe::from_json(json, model)?,
+        })
+    }
+
+    /// The probe as JSON text.
+    pub fn json(&self) -> Result<String, JsValue> {
+        Ok(self.inner.to_json()?)
+    }
+
+    /// The probe's answer for `embeddings` (`rows × dim`).
+    pub fn predict(&self, embeddings: &[f32]) -> Result<WasmPrediction, JsValue> {
+        Ok(match self.inner.predict(embeddings)? {
+            Prediction::Classes { labels, probabilities } => WasmPrediction {
+                labels: labels.iter().map(|&l| l as u32).collect(),
+                probabilities,
+                values: Vec::new(),
+            },
+            Prediction::Values(values) => WasmPrediction {
+                labels: Vec::new(),
+                probabilities: Vec::new(),
+                values,
+            },
+        })
+    }
+
+    /// Spatial block cross-validation of this probe's kind and options on `lonlat` (their
+    /// `embeddings` and labels): `[train, test, score1, score2]` per fold, with `cvMetric`.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = crossValidate)]
+    pub fn cross_validate(
+        &self,
+        lonlat: &[f64],
+        embeddings: &[f32],
+        classes: Option<Vec<String>>,
+        values: Option<Vec<f64>>,
+        block_degrees: f64,
+        folds: usize,
+        seed: f64,
+    ) -> Result<js_sys::Float64Array, JsValue> {
+        if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0) {
+            return Err(Error::Invalid(format!("seed must be a whole number ≥ 0, got {seed}")).into());
+        }
+        let labels = probe_labels(classes, values)?;
+        let cv = CvOptions {
+            block_degrees,
+            folds,
+            seed: seed as u64,
+        };
+        let report = cross_validate(lonlat, (embeddings, self.inner.dim), &labels, &self.inner.options, &cv)?;
+        let flat: Vec<f64> = report
+            .folds
+            .iter()
+            .flat_map(|f| [f.train as f64, f.test as f64, f.scores[0], f.scores[1]])
+            .collect();
+        Ok(js_sys::Float64Array::from(&flat[..]))
+    }
+
+    /// The names of a fold's two scores: `accuracy`, `macroF1` or `r2`, `rmse`.
+    #[wasm_bindgen(getter, js_name = scoreNames)]
+    pub fn score_names(&self) -> Vec<String> {
+        let names = match self.inner.options.kind {
+            Kind::Classify => ["accuracy", "macroF1"],
+            Kind::Regress => ["r2", "rmse"],
+        };
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    /// The class names, sorted; empty for regression.
+    #[wasm_bindgen(getter)]
+    pub fn classes(&self) -> Vec<String> {
+        self.inner.classes.clone()
+    }
+
+    /// `classify` or `regress`.
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        format!("{:?}", self.inner.options.kind).to_lowercase()
+    }
+
+    /// `logistic`, `knn` or `ridge`.
+    #[wasm_bindgen(getter)]
+    pub fn method(&self) -> String {
+        format!("{:?}", self.inner.options.method).to_lowercase()
+    }
+
+    /// The variant and β whose embeddings the probe reads.
+    #[wasm_bindgen(getter)]
+    pub fn variant(&self) -> String {
+        self.inner.origin.variant.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn beta(&self) -> f32 {
+        self.inner.origin.beta
+    }
+}
+
+/// What a probe says of some rows: `labels` (class indices) and `probabilities` (`rows ×
+/// classes`), or `values`.
+#[wasm_bindgen]
+pub struct WasmPrediction {
+    labels: Vec<u32>,
+    probabilities: Vec<f64>,
+    values: Vec<f64>,
+}
+
+#[wasm_bindgen]
+impl WasmPrediction {
+    #[wasm_bindgen(getter)]
+    pub fn labels(&self) -> Vec<u32> {
+        self.labels.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn probabilities(&self) -> Vec<f64> {
+        self.probabilities.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn values(&self) -> Vec<f64> {
+        self.values.clone()
+    }
 }

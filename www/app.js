@@ -5,7 +5,7 @@
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { GeoRange, wasmModuleUrl } from './pkg/georange.js';
 import { maplibreLayer } from './pkg/layers/maplibre.js';
-import { toCanvas } from './pkg/layers/index.js';
+import { CLASS_COLOURS, toCanvas } from './pkg/layers/index.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,7 +25,7 @@ const MODELS = {
   },
 };
 
-const state = { model: null, variants: [], layer: null };
+const state = { model: null, variants: [], layer: null, labels: [], probe: null };
 const demo = (window.georangeDemo = { ready: false, lastVector: null, lastPoint: null, layerDone: 0, places: null });
 
 // ---- status -------------------------------------------------------------------------------
@@ -189,6 +189,7 @@ map.on('click', async (e) => {
   const { lat } = e.lngLat;
   const lon = e.lngLat.wrap().lng;
   clearError();
+  if (clickMode() === 'label') return addLabel(lon, lat, $('label-class').value.trim());
   try {
     const t0 = performance.now();
     const v = await state.model.embed([lon, lat], { variant: variant(), beta: beta() });
@@ -246,7 +247,11 @@ function onRender(picture) {
   demo.layerDone++;
   const { grid, legend } = picture;
   $('legend').hidden = !legend;
-  if (legend) {
+  if (legend?.classes) {
+    const ctx = $('legend-ramp').getContext('2d');
+    legend.classes.forEach((c, i, all) => { ctx.fillStyle = c.colour; ctx.fillRect((i * 256) / all.length, 0, 256 / all.length + 1, 10); });
+    $('legend-values').innerHTML = legend.classes.map((c) => `<span style="color:${c.colour}">${escapeHtml(String(c.label))}</span>`).join('');
+  } else if (legend) {
     const ctx = $('legend-ramp').getContext('2d');
     legend.stops.forEach((s, i, all) => { ctx.fillStyle = s.colour; ctx.fillRect((i * 256) / all.length, 0, 256 / all.length + 1, 10); });
     $('legend-values').innerHTML = legend.stops.map((s) => `<span>${s.value.toFixed(2)}</span>`).join('');
@@ -280,6 +285,105 @@ $('layer-clear').addEventListener('click', () => {
 });
 $('resolution').addEventListener('change', () => state.layer && renderLayer());
 $('colours').addEventListener('change', () => state.layer && renderLayer());
+
+// ---- label & map ------------------------------------------------------------------------
+const escapeHtml = (t) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const labelClasses = () => [...new Set(state.labels.map((l) => l.label))].sort();
+
+/** The labels on the map (each class in its colour) and their counts in the panel. */
+function showLabels() {
+  const classes = labelClasses();
+  const colour = (label) => CLASS_COLOURS[classes.indexOf(label) % CLASS_COLOURS.length];
+  const features = state.labels.map(({ lon, lat, label }) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { radius: 6, colour: colour(label) } }));
+  map.getSource('rows')?.setData({ type: 'FeatureCollection', features });
+  $('label-counts').innerHTML = classes.map((c) => `<li style="color:${colour(c)}">${escapeHtml(c)}: ${state.labels.filter((l) => l.label === c).length}</li>`).join('');
+  $('label-classes').innerHTML = classes.map((c) => `<option value="${escapeHtml(c)}">`).join('');
+  demo.labels = state.labels.length;
+}
+
+function addLabel(lon, lat, label) {
+  if (!label) return showError(new Error('Give the class a name first (the box above the buttons).'));
+  state.labels.push({ lon, lat, label });
+  showLabels();
+  summary(`${state.labels.length} labels, ${labelClasses().length} classes`);
+}
+
+/** Fits a probe on the labels, scores it by spatial cross-validation, and maps it. */
+async function fitAndMap() {
+  clearError();
+  if (!state.model) return;
+  try {
+    const points = state.labels.flatMap((l) => [l.lon, l.lat]);
+    const labels = state.labels.map((l) => l.label);
+    const t0 = performance.now();
+    state.probe?.dispose();
+    state.probe = await state.model.fitProbe({ points, labels, variant: variant(), beta: beta() });
+    const fitMs = performance.now() - t0;
+    let score = 'too few places for cross-validation';
+    try {
+      const cv = await state.probe.crossValidate({ blockDegrees: 10, folds: 5 });
+      const acc = cv.folds.map((f) => f.accuracy);
+      const sd = Math.sqrt(acc.reduce((s, a) => s + (a - cv.score) ** 2, 0) / acc.length);
+      score = `cross-validated accuracy ${cv.score.toFixed(2)} ± ${sd.toFixed(2)} over ${cv.folds.length} folds (10° blocks)`;
+      demo.cv = cv;
+    } catch (e) { if (e.code !== 'invalid_argument') throw e; }
+    $('probe-score').textContent = `${state.labels.length} labels, ${state.probe.classes.length} classes, fitted in ${fitMs.toFixed(0)} ms; ${score}`;
+    demo.probe = state.probe;
+    await renderLayer('probe', { probe: state.probe });
+  } catch (e) { showError(e); }
+}
+
+/** The labels as a GeoJSON FeatureCollection file. */
+function exportLabels() {
+  const features = state.labels.map(({ lon, lat, label }) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { label } }));
+  const blob = new Blob([JSON.stringify({ type: 'FeatureCollection', features })], { type: 'application/geo+json' });
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'labels.geojson' });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** Labels from a GeoJSON file of Points (property `label`, `class` or `name`) or a CSV with
+ * lon/lat (any of lon, lng, longitude, x) and label columns. Nothing is added if a row is bad. */
+async function importLabels(file) {
+  clearError();
+  try {
+    const text = await file.text();
+    const rows = /\.csv$/i.test(file.name) ? csvLabels(text) : geojsonLabels(JSON.parse(text));
+    state.labels.push(...rows);
+    showLabels();
+  } catch (e) { showError(e); }
+}
+
+function geojsonLabels(fc) {
+  return (fc.features ?? []).map((f, i) => {
+    const [lon, lat] = f.geometry?.type === 'Point' ? f.geometry.coordinates : [];
+    const label = String(f.properties?.label ?? f.properties?.class ?? f.properties?.name ?? '').trim();
+    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180) || !label) throw new Error(`feature ${i}: a Point with a label is needed`);
+    return { lon, lat, label };
+  });
+}
+
+function csvLabels(text) {
+  const [head, ...lines] = text.trim().split(/\r?\n/).map((l) => l.split(','));
+  const find = (names) => head.findIndex((h) => names.includes(h.trim().toLowerCase()));
+  const [x, y, l] = [find(['lon', 'lng', 'longitude', 'x']), find(['lat', 'latitude', 'y']), find(['label', 'class', 'name'])];
+  if (x < 0 || y < 0 || l < 0) throw new Error('the CSV needs lon, lat and label columns');
+  return lines.map((c, i) => {
+    const [lon, lat, label] = [Number(c[x]), Number(c[y]), (c[l] ?? '').trim()];
+    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180) || !label) throw new Error(`row ${i + 1}: a coordinate on the globe and a label are needed`);
+    return { lon, lat, label };
+  });
+}
+
+$('probe-fit').addEventListener('click', fitAndMap);
+$('label-undo').addEventListener('click', () => { state.labels.pop(); showLabels(); });
+$('label-clear').addEventListener('click', () => { state.labels = []; showLabels(); });
+$('label-export').addEventListener('click', exportLabels);
+$('label-file').addEventListener('change', (e) => e.target.files[0] && importLabels(e.target.files[0]));
+document.querySelectorAll('input[name=click]').forEach((r) => r.addEventListener('change', () => {
+  $('label').hidden = clickMode() !== 'label';
+  if (clickMode() === 'label') showLabels();
+}));
 
 // ---- offline ------------------------------------------------------------------------------
 if ('serviceWorker' in navigator && !new URLSearchParams(location.search).has('nosw')) {

@@ -7,7 +7,10 @@ export const RAMPS = Object.freeze({
   magma: ['#000004', '#1c1044', '#4f127b', '#812581', '#b5367a', '#e55964', '#fb8761', '#fec287', '#fcfdbf'],
 });
 
-const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+/** Class colours (Tableau 10, a categorical palette most readers tell apart), cycled past ten. */
+export const CLASS_COLOURS = Object.freeze(['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac']);
+
+export const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 
 /** The colour of `t` in [0, 1] on `ramp` (a name or a list of '#rrggbb' stops), as [r, g, b]. */
 export function rampColour(t, ramp = 'viridis') {

@@ -186,8 +186,15 @@ export function rampColour(t: number, ramp?: string | string[]): [number, number
 
 /** What a map layer embeds and how it colours it. */
 export interface LiveLayerOptions {
-  /** `'pca'` (default) or `'similarity'` (needs `reference`). */
-  mode?: 'pca' | 'similarity';
+  /** `'pca'` (default), `'similarity'` (needs `reference`) or `'probe'` (needs `probe`; the
+   * tiled layers only). */
+  mode?: 'pca' | 'similarity' | 'probe';
+  /** Probe mode: the fitted probe whose answers the layer shows (it embeds with the probe's
+   * variant and β): a classifier's class in its colour (the legend lists them), or with
+   * `probeClass` that class's probability on `ramp`; a regressor's value on `ramp`. */
+  probe?: import('../georange').Probe;
+  /** Probe mode: the class whose probability to show (default: each cell's class colour). */
+  probeClass?: string | number;
   /** Similarity: the embedding to compare with (as wide as the layer's `variant` output). */
   reference?: Float32Array | number[];
   /** PCA colours: `'view'` (default: fitted on each view; on a tiled layer, on the first

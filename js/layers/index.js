@@ -13,7 +13,7 @@ import { rampColours } from './colour.js';
 export { makeGrid, cellAt, normaliseBounds, mercatorExtent, lonLatBounds, wrapLon, MERCATOR_MAX_LAT } from './grid.js';
 export { TILE_CELLS, tilesAt, tileBounds, tileGrid, tilesCovering, coarseToFine, sourceCells, embedTile, tileCache, tileKey } from './tiles.js';
 export { fitPca } from './pca.js';
-export { RAMPS, rampColour } from './colour.js';
+export { CLASS_COLOURS, RAMPS, rampColour } from './colour.js';
 export { liveLayer } from './live.js';
 export { tiledLayer } from './tiled.js';
 export { toCanvas, toDataUrl, toPngBytes } from './canvas.js';

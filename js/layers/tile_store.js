@@ -5,8 +5,9 @@
 // yet embedded as their nearest embedded one (`sourceCells`).
 
 import { coarseToFine, middle, sourceCells, steps, tileGrid } from './tiles.js';
-import { rampColour, rampColours } from './colour.js';
+import { CLASS_COLOURS, rampColour, rampColours, rgb } from './colour.js';
 import { toImage } from './index.js';
+import { GeoRangeError } from '../errors.js';
 
 /** A new, empty entry for `tile` with `cells` × `cells` cells. */
 export function newEntry(tile, { cells, projection }) {
@@ -162,6 +163,51 @@ export function similarityScale(reference, { min, max, ramp = 'viridis' }) {
     colour(entry, cell, out, at) {
       const t = Math.max(0, Math.min(1, (this.score(entry, cell) - min) / span));
       out.set(lut[Math.round(255 * t)], at);
+      out[at + 3] = 255;
+    },
+  };
+}
+
+/** A cell's row, dequantised. */
+function rowOf(entry, cell, into) {
+  const { codes, scales: rowScale, dim } = entry;
+  for (let j = 0; j < dim; j++) into[j] = codes[cell * dim + j] * rowScale[cell];
+  return into;
+}
+
+/**
+ * A probe's colours (`mode: 'probe'`): a classifier's predicted class in its class colour (or,
+ * with `probeClass`, that class's probability on `ramp`), a regressor's value on `ramp` from
+ * `min` to `max`. The legend lists the classes with their colours, or the ramp's stops.
+ */
+export function probeScale(probe, { probeClass, min = 0, max = 1, ramp = 'viridis' } = {}) {
+  const classes = probe.classes;
+  const which = probeClass === undefined ? -1 : classes.indexOf(probeClass);
+  if (probeClass !== undefined && which < 0) throw new GeoRangeError(`probe layer: probeClass ${JSON.stringify(probeClass)} is not one of ${JSON.stringify(classes)}`, 'invalid_argument');
+  const ramped = probe.kind === 'regress' || which >= 0;
+  const lut = Array.from({ length: 256 }, (_, i) => rampColour(i / 255, ramp));
+  const palette = classes.map((_, i) => rgb(CLASS_COLOURS[i % CLASS_COLOURS.length]));
+  const span = max - min || 1;
+  let row = null;
+  const legend = ramped
+    ? rampColours([], { min, max, ramp }).legend
+    : { classes: classes.map((c, i) => ({ label: c, colour: CLASS_COLOURS[i % CLASS_COLOURS.length] })) };
+  return {
+    id: ++scales, mode: 'probe', legend,
+    /** A cell's ramp value: the regressor's value or `probeClass`'s probability (NaN for class colours). */
+    score(entry, cell) {
+      if (!ramped) return Number.NaN;
+      row = row?.length === entry.dim ? row : new Float32Array(entry.dim);
+      const p = probe.predictEmbeddings(rowOf(entry, cell, row));
+      return probe.kind === 'regress' ? p.values[0] : p.probabilities[which];
+    },
+    colour(entry, cell, out, at) {
+      if (ramped) {
+        out.set(lut[Math.round(255 * Math.max(0, Math.min(1, (this.score(entry, cell) - min) / span)))], at);
+      } else {
+        row = row?.length === entry.dim ? row : new Float32Array(entry.dim);
+        out.set(palette[probe.predictEmbeddings(rowOf(entry, cell, row)).classIndex[0]], at);
+      }
       out[at + 3] = 255;
     },
   };

@@ -8,12 +8,12 @@
 // or on the whole world, or given) and kept until `refit()` or a change of what is embedded.
 
 import { withVariant } from '../options.js';
-import { aborted } from '../errors.js';
+import { aborted, invalid } from '../errors.js';
 import { fitPca } from './pca.js';
 import { normaliseBounds } from './grid.js';
 import { worldBasis, toImage } from './index.js';
 import { tileCache, tileKey, tilesCovering, tileBounds } from './tiles.js';
-import { entryBytes, wantedCells, newEntry, nextCells, nextStage, paint, pcaScale, sampleRows, similarityScale, store } from './tile_store.js';
+import { entryBytes, wantedCells, newEntry, nextCells, nextStage, paint, pcaScale, probeScale, sampleRows, similarityScale, store } from './tile_store.js';
 
 /** Default cache bound: 128 MiB, about 160 tiles of 32 × 32 cells of 788-d rows (int8). */
 const CACHE_BYTES = 128 * 2 ** 20;
@@ -32,6 +32,7 @@ const FIT_STAGE = 2;
  */
 export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection = 'mercator', onPicture = () => {}, reload = () => {}, settled = () => {}, detach = () => {}, cache, ...options }) {
   const settings = { mode: 'pca', basis: 'view', cellSize: 8, batchSize: 256, compute: 'exact', ...withVariant(options, 'tiledLayer') };
+  Object.assign(settings, probeEmbedding(settings));
   const tiles = cache ?? tileCache({ maxBytes: settings.cacheBytes ?? CACHE_BYTES });
   const stats = { points: 0, batches: 0 };
   let view = null; // { bounds, z, keys: Map key → tile }
@@ -86,6 +87,7 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     if (scale) return true;
     if ([...entries.values()].some((w) => nextStage(w.entry, w.cells) < FIT_STAGE)) return false;
     const list = [...entries.values()].map((w) => w.entry);
+    if (settings.mode === 'probe') return probeRange(list);
     const similar = settings.mode === 'similarity' && settings.reference;
     if (!similar && settings.basis === 'world') {
       scale = pcaScale(await worldBasis(geoRange, { variant: settings.variant, beta: settings.beta }));
@@ -104,6 +106,20 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     const probe = similarityScale(settings.reference, { min: 0, max: 1 });
     const scores = list.flatMap((e) => Array.from(e.sequence.subarray(0, e.done), (cell) => probe.score(e, cell)));
     scale = similarityScale(settings.reference, { min: settings.min ?? Math.min(...scores), max: settings.max ?? Math.max(...scores), ramp: settings.ramp });
+    return true;
+  }
+
+  /** The probe's scale; a ramp's range from the view's cells unless `min`/`max` are given. */
+  function probeRange(list) {
+    const { probe, probeClass, ramp } = settings;
+    const ramped = probe.kind === 'regress' || probeClass !== undefined;
+    if (!ramped || (settings.min !== undefined && settings.max !== undefined)) {
+      scale = probeScale(probe, { probeClass, ramp, min: settings.min ?? 0, max: settings.max ?? 1 });
+      return true;
+    }
+    const probeOnly = probeScale(probe, { probeClass, ramp });
+    const values = list.flatMap((e) => Array.from(e.sequence.subarray(0, e.done), (cell) => probeOnly.score(e, cell)));
+    scale = probeScale(probe, { probeClass, ramp, min: settings.min ?? Math.min(...values), max: settings.max ?? Math.max(...values) });
     return true;
   }
 
@@ -251,8 +267,9 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
     /** Changes options (`mode`, `reference`, `variant`, `beta`, `cellSize`, `basis`…) and redraws. */
     update(changes) {
       const named = withVariant(changes, 'layer.update');
+      Object.assign(named, probeEmbedding({ ...settings, ...named }));
       const reembed = ['variant', 'beta', 'cellSize', 'compute'].some((k) => k in named && named[k] !== settings[k]);
-      const recolour = reembed || ['mode', 'reference', 'basis', 'min', 'max', 'ramp'].some((k) => k in named && named[k] !== settings[k]);
+      const recolour = reembed || ['mode', 'reference', 'basis', 'min', 'max', 'ramp', 'probe', 'probeClass'].some((k) => k in named && named[k] !== settings[k]);
       Object.assign(settings, named);
       if (recolour) restart(reembed);
       return whole();
@@ -382,4 +399,11 @@ function mosaic(entries, { mode, basis, legend, projection }) {
     },
   });
   return { grid, mode, image: toImage(rgba, w * cells, h * cells), basis, legend, tiles: entries.map((e) => e.picture) };
+}
+
+/** In `mode: 'probe'`, the embeddings the probe reads (its variant and β); else nothing. */
+function probeEmbedding({ mode, probe }) {
+  if (mode !== 'probe') return {};
+  if (typeof probe?.predictEmbeddings !== 'function') throw invalid("a layer in mode 'probe' needs `probe`: a fitted Probe (GeoRange.fitProbe)");
+  return { variant: probe.variant, beta: probe.beta };
 }

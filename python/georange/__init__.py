@@ -28,11 +28,13 @@ from . import _georange
 from .errors import (BY_CODE, CODES, BackendError, BadCoordinate, BadFile, DeviceLost, Disposed,
                      FileUnreadable, GeoRangeError, IntegrityError, InvalidArgument, PairMismatch, Unavailable)
 
+from .probe import Probe
+
 __version__: str = _georange.__version__
 """The package's version: the workspace's (Cargo.toml), as the npm package's and the CLI's."""
 
 __all__ = [
-    "Model", "VARIANTS", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
+    "Model", "Probe", "VARIANTS", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
     "FileUnreadable", "BackendError", "DeviceLost", "Unavailable", "Disposed", "IntegrityError", "CODES", "BY_CODE",
 ]
 
@@ -224,6 +226,15 @@ class Model:
             return engine.embed(points, variant, beta, batch_size, report if progress else None, compute)
         finally:
             close()
+
+    def fit_probe(self, points, labels, *, kind: str = "classify", method: Optional[str] = None, C: float = 1.0,
+                  alpha: float = 1.0, k: int = 5, standardize: bool = True, variant: Optional[str] = None,
+                  beta: float = 0.5) -> "Probe":
+        """Fits a probe on the embeddings of labelled places: ``kind="classify"`` with
+        ``method="logistic"`` (default) or ``"knn"``, or ``kind="regress"`` with ``"ridge"``;
+        ``C``, ``alpha`` and ``k`` as in scikit-learn. Returns a :class:`georange.Probe`."""
+        return Probe.fit(self, points, labels, kind=kind, method=method, C=C, alpha=alpha, k=k,
+                         standardize=standardize, variant=variant, beta=beta)
 
     def explain(self, lon: float, lat: float, k: int = 10, *, variant: Optional[str] = None,
                 beta: float = 0.5, model: Optional[str] = None) -> List[Tuple[int, float, float, float]]:

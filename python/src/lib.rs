@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use georange::model::LoadOptions;
+use georange::probe::cv::{CvOptions, cross_validate};
+use georange::probe::{FitOptions, Kind, Labels, Method, Origin, Prediction, Probe};
 use georange::{Bank, Compare, Compute, Encoder, Error, Model, Variant};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
@@ -165,6 +167,7 @@ impl Engine {
     /// `batch` points (the core cuts them; an error names the caller's row), calling
     /// `progress(done)` after each.
     #[pyo3(signature = (lonlat, variant, beta=0.5, batch=8192, progress=None, compute="exact"))]
+    #[allow(clippy::too_many_arguments)] // Python's keywords, one each
     fn embed<'py>(
         &self,
         py: Python<'py>,
@@ -266,6 +269,169 @@ impl Engine {
     fn threads(&self) -> usize {
         self.threads
     }
+
+    /// What a probe fitted on this model records of it (`Model::identity`).
+    #[getter]
+    fn identity(&self, py: Python<'_>) -> PyResult<String> {
+        self.run(py, |m| Ok(m.identity().to_string()))
+    }
+}
+
+/// The labels of a probe's points: class names or numbers, one of the two.
+fn probe_labels(classes: Option<Vec<String>>, values: Option<Vec<f64>>) -> Result<Labels, Error> {
+    match (classes, values) {
+        (Some(c), None) => Ok(Labels::Classes(c)),
+        (None, Some(v)) => Ok(Labels::Values(v)),
+        _ => Err(Error::Invalid(
+            "a probe takes class labels or numbers, one of the two".into(),
+        )),
+    }
+}
+
+/// `(N, dim)` float32 rows as one slice and their width.
+fn rows_of(x: &PyReadonlyArray2<'_, f32>) -> PyResult<(Vec<f32>, usize)> {
+    Ok((x.as_array().iter().copied().collect(), x.as_array().dim().1))
+}
+
+/// `(class indices, (N, classes) probabilities)`, or `(None, (N, 1) values)`.
+type Predicted<'py> = (Option<Vec<usize>>, Bound<'py, PyArray2<f64>>);
+/// `(metric, the two scores' names, (train, test, score1, score2) per fold)`.
+type CvRows = (String, [String; 2], Vec<(usize, usize, f64, f64)>);
+
+/// A fitted probe (`georange::probe`); `georange.Probe` embeds the points and hands the rows here.
+#[pyclass(module = "georange._georange", frozen)]
+struct ProbeCore {
+    inner: Probe,
+}
+
+#[pymethods]
+impl ProbeCore {
+    /// Fits a probe on `embeddings` (N, dim) with `classes` or `values`.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (embeddings, classes, values, kind, method, c, alpha, k, standardize, model, variant, beta))]
+    fn fit(
+        py: Python<'_>,
+        embeddings: PyReadonlyArray2<'_, f32>,
+        classes: Option<Vec<String>>,
+        values: Option<Vec<f64>>,
+        kind: &str,
+        method: Option<&str>,
+        c: f64,
+        alpha: f64,
+        k: usize,
+        standardize: bool,
+        model: String,
+        variant: String,
+        beta: f32,
+    ) -> PyResult<Self> {
+        let (x, dim) = rows_of(&embeddings)?;
+        let fitted = (|| {
+            let kind = Kind::parse(kind)?;
+            let mut options = FitOptions::new(kind, Method::parse(method, kind)?);
+            (options.c, options.alpha, options.k, options.standardize) = (c, alpha, k, standardize);
+            let labels = probe_labels(classes, values)?;
+            Probe::fit(&x, dim, &labels, &options, Origin { model, variant, beta })
+        })();
+        Ok(ProbeCore {
+            inner: fitted.map_err(|e| to_py(py, e))?,
+        })
+    }
+
+    /// A probe from `to_json()`'s text, for the model whose identity is `model`.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str, model: &str) -> PyResult<Self> {
+        Ok(ProbeCore {
+            inner: Probe::from_json(text, model).map_err(|e| to_py(py, e))?,
+        })
+    }
+
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.to_json().map_err(|e| to_py(py, e))
+    }
+
+    /// `(labels, probabilities)` (class indices, (N, classes)) or `(None, values)`.
+    fn predict<'py>(&self, py: Python<'py>, embeddings: PyReadonlyArray2<'py, f32>) -> PyResult<Predicted<'py>> {
+        let (x, _) = rows_of(&embeddings)?;
+        let rows = x.len() / self.inner.dim.max(1);
+        match self.inner.predict(&x).map_err(|e| to_py(py, e))? {
+            Prediction::Classes { labels, probabilities } => {
+                let k = self.inner.classes.len();
+                let p = Array2::from_shape_vec((rows, k), probabilities)
+                    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+                Ok((Some(labels), p.into_pyarray(py)))
+            }
+            Prediction::Values(v) => {
+                let p = Array2::from_shape_vec((rows, 1), v).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+                Ok((None, p.into_pyarray(py)))
+            }
+        }
+    }
+
+    /// Spatial block cross-validation with this probe's options: `(metric, names, folds)`,
+    /// each fold `(train, test, score1, score2)`.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (lonlat, embeddings, classes, values, block_degrees, folds, seed))]
+    fn cross_validate(
+        &self,
+        py: Python<'_>,
+        lonlat: PyReadonlyArray2<'_, f64>,
+        embeddings: PyReadonlyArray2<'_, f32>,
+        classes: Option<Vec<String>>,
+        values: Option<Vec<f64>>,
+        block_degrees: f64,
+        folds: usize,
+        seed: u64,
+    ) -> PyResult<CvRows> {
+        let points: Vec<f64> = lonlat.as_array().iter().copied().collect();
+        let (x, dim) = rows_of(&embeddings)?;
+        let report = probe_labels(classes, values)
+            .and_then(|labels| {
+                cross_validate(
+                    &points,
+                    (&x, dim),
+                    &labels,
+                    &self.inner.options,
+                    &CvOptions {
+                        block_degrees,
+                        folds,
+                        seed,
+                    },
+                )
+            })
+            .map_err(|e| to_py(py, e))?;
+        let folds = report
+            .folds
+            .iter()
+            .map(|f| (f.train, f.test, f.scores[0], f.scores[1]))
+            .collect();
+        Ok((report.metric.into(), report.names.map(String::from), folds))
+    }
+
+    #[getter]
+    fn classes(&self) -> Vec<String> {
+        self.inner.classes.clone()
+    }
+
+    #[getter]
+    fn kind(&self) -> String {
+        format!("{:?}", self.inner.options.kind).to_lowercase()
+    }
+
+    #[getter]
+    fn method(&self) -> String {
+        format!("{:?}", self.inner.options.method).to_lowercase()
+    }
+
+    #[getter]
+    fn variant(&self) -> String {
+        self.inner.origin.variant.clone()
+    }
+
+    #[getter]
+    fn beta(&self) -> f32 {
+        self.inner.origin.beta
+    }
 }
 
 /// The error codes the engine's errors carry (the same as the JS package's).
@@ -277,6 +443,7 @@ fn error_codes() -> Vec<&'static str> {
 #[pymodule]
 fn _georange(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<ProbeCore>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     // The workspace's version (Cargo.toml): `georange.__version__`.
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

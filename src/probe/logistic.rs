@@ -4,7 +4,7 @@
 //! `C·n` to keep its scale independent of the data's size (the same minimum):
 //! `(1/n) Σ loss_i + ‖W‖² / (2·C·n)`, minimised by L-BFGS to a gradient below 1e-10.
 
-use super::linalg::lbfgs;
+use super::linalg::{dot, lbfgs};
 
 /// Weights (`outputs × dim`, row-major) and intercepts (`outputs`): one output for two classes,
 /// one per class for more.
@@ -28,12 +28,7 @@ pub fn fit(x: &[f64], dim: usize, y: &[usize], classes: usize, c: f64) -> Fitted
             let mut loss = 0.0;
             for (row, &yi) in x.chunks_exact(dim).zip(y) {
                 for (k, zk) in z.iter_mut().enumerate() {
-                    *zk = b[k]
-                        + w[k * dim..(k + 1) * dim]
-                            .iter()
-                            .zip(row)
-                            .map(|(a, v)| a * v)
-                            .sum::<f64>();
+                    *zk = b[k] + dot(&w[k * dim..(k + 1) * dim], row);
                 }
                 // d loss / d z_k for this sample.
                 let resid: Vec<f64> = if outputs == 1 {
@@ -81,13 +76,7 @@ pub fn probabilities(coef: &[f64], intercept: &[f64], row: &[f64], classes: usiz
     let z: Vec<f64> = intercept
         .iter()
         .enumerate()
-        .map(|(k, b)| {
-            b + coef[k * dim..(k + 1) * dim]
-                .iter()
-                .zip(row)
-                .map(|(a, v)| a * v)
-                .sum::<f64>()
-        })
+        .map(|(k, b)| b + dot(&coef[k * dim..(k + 1) * dim], row))
         .collect();
     if classes == 2 {
         let p = sigmoid(z[0]);

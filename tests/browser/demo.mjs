@@ -197,6 +197,53 @@ try {
       await page.screenshot({ path: path.join(shots, 'demo-places-like-this.png') });
       await page.check('input[name=click][value=embed]');
     });
+    await test('label & map: clicks label places, Fit & map scores them by spatial cross-validation and paints each cell in its class colour', async () => {
+      const page = browser.contexts()[0].pages()[0];
+      await page.check('input[name=click][value=label]');
+      assert(!(await page.locator('#label').isHidden()), 'the label panel is hidden');
+      await page.selectOption('#resolution', '32');
+      await page.evaluate(() => georangeMap.jumpTo({ center: [0, 0], zoom: 1 }));
+      const box = await page.locator('#map').boundingBox();
+      const clickLabel = async (lon, lat, label) => {
+        await page.fill('#label-class', label);
+        const n = await page.evaluate(() => window.georangeDemo.labels ?? 0);
+        const pt = await page.evaluate(([lon, lat]) => { const p = georangeMap.project([lon, lat]); return [p.x, p.y]; }, [lon, lat]);
+        await page.mouse.click(box.x + pt[0], box.y + pt[1]);
+        await page.waitForFunction((n) => window.georangeDemo.labels === n + 1, n, { timeout: 10_000 });
+      };
+      // North and south of the equator, in blocks of their own.
+      for (const [lon, lat] of [[-60, 40], [-20, 45], [20, 50], [60, 35], [-100, 55], [100, 40], [-140, 30], [140, 60]]) {
+        await clickLabel(lon, lat, 'north');
+        await clickLabel(lon + 5, -lat, 'south');
+      }
+      const n = await page.evaluate(() => window.georangeDemo.layerDone);
+      await page.click('#probe-fit');
+      await page.waitForFunction((n) => window.georangeDemo.layerDone > n && window.georangeDemo.probe, n, { timeout: 300_000 });
+      const score = await page.textContent('#probe-score');
+      assert(/16 labels, 2 classes/.test(score) && /cross-validated accuracy \d\.\d\d ± \d\.\d\d over \d folds/.test(score), score);
+      assert(/probe/.test(await page.textContent('#progress')), await page.textContent('#progress'));
+      const legend = await page.textContent('#legend-values');
+      assert(legend.includes('north') && legend.includes('south'), `legend: ${legend}`);
+      // The picture holds the two class colours (CLASS_COLOURS' first two) and nothing else.
+      const colours = await page.evaluate(() => {
+        const c = window.georangeDemo.layerCanvas;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Map();
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] === 0) continue; // no tile there
+          const k = `${d[i]},${d[i + 1]},${d[i + 2]}`;
+          seen.set(k, (seen.get(k) ?? 0) + 1);
+        }
+        return [...seen.entries()];
+      });
+      const known = new Set(['78,121,167', '242,142,43']);
+      const inClass = colours.filter(([k]) => known.has(k)).reduce((s, [, n]) => s + n, 0);
+      const all = colours.reduce((s, [, n]) => s + n, 0);
+      assert(inClass === all && colours.length === 2, `colours: ${JSON.stringify(colours.slice(0, 6))}`);
+      await page.screenshot({ path: path.join(shots, 'demo-label-and-map.png') });
+      await page.click('#label-clear');
+      await page.check('input[name=click][value=embed]');
+    });
     await test('the Blue Marble layer (CPU) is colourful, and sharper at β = 1 than at β = 0', async () => {
       const page = browser.contexts()[0].pages()[0];
       await page.selectOption('#resolution', '32');

@@ -5,9 +5,10 @@ import { chromium } from 'playwright-core';
 
 export const results = { passed: 0, failed: 0 };
 
-/** Runs one named test and counts it; `ONLY=text` runs only the tests whose name has `text`. */
+/** Runs one named test and counts it; `ONLY=text` runs only the tests whose name has `text`
+ * (`ONLY='a|b'`: either). */
 export async function test(name, fn) {
-  if (process.env.ONLY && !name.includes(process.env.ONLY)) return;
+  if (process.env.ONLY && !process.env.ONLY.split('|').some((part) => name.includes(part))) return;
   const t0 = Date.now();
   try {
     await fn();

@@ -379,7 +379,7 @@ try {
         compareRows(got, exact.data, exact.shape[1], (i, cos, rel) => assert(cos >= 0.9999 && rel <= 1e-3, `int8 compute run ${k}, row ${i} against exact: cosine ${cos}, relative error ${rel}`));
       });
     };
-    await test('an int8 bank on the CPU, one point and 8 points per call, one thread and 2 workers, matches the native CPU path (compute: 'int8' too); Chromium runs the relaxed-SIMD module', async () => {
+    await test('an int8 bank on the CPU, one point and 8 points per call, one thread and 2 workers, matches the native CPU path (and with compute int8); Chromium runs the relaxed-SIMD module', async () => {
       const got = await int8Runs(page);
       assert(got.wasmUrl.endsWith('/pkg/georange_wasm_relaxed_bg.wasm'), `module ${got.wasmUrl}`);
       checkInt8Runs(got);
@@ -403,6 +403,36 @@ try {
         checkInt8Runs(got);
       } finally {
         await other.close();
+      }
+    });
+    await test("probes in the browser's WebAssembly give scikit-learn's numbers (tests/fixtures/probe: ridge ≤ 1e-5, logistic ≤ 1e-3, k-NN exactly)", async () => {
+      const got = await page.evaluate(async () => {
+        // The package's module, initialised as a model load does it.
+        (await GeoRange.load({ encoder: '/out/browser-tests/l40/encoder.safetensors', device: 'cpu', cache: false })).dispose();
+        const { WasmProbe } = await import('/pkg/georange_wasm.js');
+        const golden = await (await fetch('/tests/fixtures/probe/golden.json')).json();
+        const npy = async (url) => {
+          const b = await (await fetch(url)).arrayBuffer();
+          const header = new DataView(b).getUint16(8, true);
+          return new Float32Array(b.slice(10 + header));
+        };
+        const [x, xt] = [await npy('/tests/fixtures/probe/x.npy'), await npy('/tests/fixtures/probe/x_test.npy')];
+        const fit = (classes, values, kind, method, c) => WasmProbe.fit(x, 40, classes, values, kind, method, c, 1, 5, true, 'test', 'range+', 0.5);
+        const ridge = fit(null, Float64Array.from(golden.value), 'regress', null, 1).predict(xt).values;
+        const logistic3 = fit(golden.three, null, 'classify', null, 1).predict(xt).probabilities;
+        const logistic2 = fit(golden.two.map(String), null, 'classify', null, 0.5).predict(xt).probabilities;
+        const knn = fit(golden.three, null, 'classify', 'knn', 1).predict(xt).probabilities;
+        return { golden, ridge: Array.from(ridge), logistic3: Array.from(logistic3), logistic2: Array.from(logistic2), knn: Array.from(knn) };
+      });
+      const { golden } = got;
+      const flat = (rows) => rows.flat();
+      const want = golden.ridge.predict;
+      const rel = Math.sqrt(got.ridge.reduce((s, v, i) => s + (v - want[i]) ** 2, 0) / want.reduce((s, v) => s + v * v, 0));
+      assert(rel <= 1e-5, `ridge: relative error ${rel}`);
+      for (const [name, limit] of [['logistic3', 1e-3], ['logistic2', 1e-3], ['knn', 1e-9]]) {
+        const w = flat((golden[name] ?? golden.knn).proba);
+        const worst = got[name].reduce((m, v, i) => Math.max(m, Math.abs(v - w[i])), 0);
+        assert(got[name].length === w.length && worst <= limit, `${name}: worst difference ${worst}`);
       }
     });
     await test('CPU workers share the bank and compute what one thread does (f32, int8, cut-off, explain)', async () => {

@@ -1,0 +1,139 @@
+// Probes (issue 43): a classifier or regressor fitted on the embeddings of labelled places, to
+// map the rest. This file embeds the points with the model and checks what callers pass; the
+// fitting itself is the core's (src/probe/, through `WasmProbe` in src/wasm.rs), the same
+// numbers as scikit-learn and as the Python package.
+import { WasmProbe } from './georange_wasm.js';
+import { GeoRangeError, asGeoRangeError, invalid } from './errors.js';
+import { variantOf } from './options.js';
+
+/** Runs `f`, its error a GeoRangeError with the core's code. */
+function core(f) {
+  try {
+    return f();
+  } catch (e) {
+    throw asGeoRangeError(e);
+  }
+}
+
+/** `points` as a Float64Array of [lon, lat] pairs, `n` of them if given. */
+function pointsOf(points, what, n) {
+  const p = points instanceof Float64Array ? points : Float64Array.from(points ?? []);
+  if (p.length % 2 !== 0) throw invalid(`${what}: points come in (lon, lat) pairs, got ${p.length} numbers`);
+  if (n !== undefined && p.length / 2 !== n) throw invalid(`${what}: ${p.length / 2} points for ${n} labels`);
+  return p;
+}
+
+/**
+ * The labels as the core takes them: class names (strings; integers written as such) for
+ * `classify`, a Float64Array for `regress`. A label that is neither is refused with its index.
+ */
+function labelsOf(labels, kind) {
+  const list = Array.from(labels ?? []);
+  if (kind === 'regress') {
+    const bad = list.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (bad >= 0) throw new GeoRangeError(`fitProbe: label ${bad} is ${JSON.stringify(list[bad])}; regression takes finite numbers`, 'invalid_argument', { row: bad });
+    return { values: Float64Array.from(list), numeric: true };
+  }
+  const bad = list.findIndex((v) => !(typeof v === 'string' && v.trim() !== '') && !Number.isInteger(v));
+  if (bad >= 0) throw new GeoRangeError(`fitProbe: label ${bad} is ${JSON.stringify(list[bad])}; classes are non-empty strings or integers`, 'invalid_argument', { row: bad });
+  return { classes: list.map(String), numeric: list.length > 0 && list.every((v) => typeof v === 'number') };
+}
+
+/** A fitted probe: `GeoRange.fitProbe` makes one, `GeoRange.loadProbe` reads one back. */
+export class Probe {
+  /** @private */
+  constructor(inner, model, { numeric, points = null, embeddings = null, labels = null }) {
+    this._inner = inner;
+    this._model = model;
+    this._numeric = numeric;
+    this._data = points ? { points, embeddings, labels } : null;
+  }
+
+  /** @private The probe `options` ask for, fitted on `model`'s embeddings of `options.points`. */
+  static async fit(model, options = {}) {
+    const { kind = 'classify', method, C = 1, alpha = 1, k = 5, standardize = true, beta = 0.5 } = options;
+    if (kind !== 'classify' && kind !== 'regress') throw invalid(`fitProbe: kind is 'classify' or 'regress', got ${JSON.stringify(kind)}`);
+    const variant = variantOf(options, model._defaultVariant(), 'fitProbe');
+    const labels = labelsOf(options.labels, kind);
+    const n = (labels.classes ?? labels.values).length;
+    const points = pointsOf(options.points, 'fitProbe', n);
+    const embeddings = await model.embed(points, { variant, beta });
+    const dim = embeddings.length / Math.max(n, 1);
+    const inner = core(() => WasmProbe.fit(embeddings, dim, labels.classes ?? null, labels.values ?? null, kind, method ?? null,
+      C, alpha, k, standardize, model._identity(), variant, beta));
+    return new Probe(inner, model, { numeric: labels.numeric, points, embeddings, labels });
+  }
+
+  /** @private */
+  static load(json, model) {
+    const text = typeof json === 'string' ? json : JSON.stringify(json);
+    const inner = core(() => WasmProbe.fromJson(text, model._identity()));
+    let numeric = false;
+    try { numeric = JSON.parse(text).numericLabels === true; } catch { /* the core has refused it already */ }
+    return new Probe(inner, model, { numeric });
+  }
+
+  /** `'classify'` or `'regress'`. */
+  get kind() { return this._inner.kind; }
+  /** `'logistic'`, `'knn'` or `'ridge'`. */
+  get method() { return this._inner.method; }
+  /** The variant and β whose embeddings it reads. */
+  get variant() { return this._inner.variant; }
+  get beta() { return this._inner.beta; }
+  /** The classes, sorted as scikit-learn sorts them (numbers where the labels were integers). */
+  get classes() { return this._classes(this._inner.classes); }
+
+  /** @private */
+  _classes(names) { return this._numeric && this.kind === 'classify' ? names.map(Number) : names; }
+
+  /**
+   * The probe's answer for `points`: `{ labels, probabilities }` (a label per point, and
+   * `points × classes.length` probabilities) or `{ values }`.
+   */
+  async predict(points, { batchSize, signal, onProgress } = {}) {
+    const p = pointsOf(points, 'Probe.predict');
+    const embeddings = await this._model.embed(p, { variant: this.variant, beta: this.beta, batchSize, signal, onProgress });
+    const out = core(() => this._inner.predict(embeddings));
+    if (this.kind === 'regress') return { values: out.values };
+    const classes = this.classes;
+    return { labels: Array.from(out.labels, (i) => classes[i]), probabilities: out.probabilities, classIndex: out.labels };
+  }
+
+  /**
+   * The probe's answer for embeddings you have already (`rows × dim` of its variant and β,
+   * e.g. a grid's): `{ classIndex, probabilities }` or `{ values }`, at once (no model call).
+   * @param {Float32Array} embeddings
+   */
+  predictEmbeddings(embeddings) {
+    const out = core(() => this._inner.predict(embeddings));
+    return this.kind === 'regress' ? { values: out.values } : { classIndex: out.labels, probabilities: out.probabilities };
+  }
+
+  /**
+   * Spatial block cross-validation on the points it was fitted on: blocks of `blockDegrees`
+   * (default 10°) of longitude and latitude, each in one of `folds` folds (default 5) by a
+   * seeded hash; a probe of the same options fitted on the other folds scores each.
+   * @returns {Promise<{score: number, metric: 'accuracy'|'r2', folds: object[]}>}
+   */
+  async crossValidate({ blockDegrees = 10, folds = 5, seed = 0 } = {}) {
+    if (!this._data) throw invalid('Probe.crossValidate: a probe read from JSON has not its points; fit it again');
+    const { points, embeddings, labels } = this._data;
+    const flat = core(() => this._inner.crossValidate(points, embeddings, labels.classes ?? null, labels.values ?? null, blockDegrees, folds, seed));
+    const [first, second] = this._inner.scoreNames;
+    const list = [];
+    for (let i = 0; i < flat.length; i += 4) list.push({ train: flat[i], test: flat[i + 1], [first]: flat[i + 2], [second]: flat[i + 3] });
+    const score = list.reduce((s, f) => s + f[first], 0) / list.length;
+    return { score, metric: first, folds: list };
+  }
+
+  /** The probe as a JSON value (what `JSON.stringify(probe)` writes), for `GeoRange.loadProbe`. */
+  toJSON() {
+    return { ...JSON.parse(core(() => this._inner.json())), numericLabels: this._numeric };
+  }
+
+  /** Frees the probe's WebAssembly memory now. */
+  dispose() {
+    this._inner?.free();
+    this._inner = null;
+  }
+}

@@ -1,0 +1,104 @@
+"""Probes (issue 43): a classifier or regressor fitted on the embeddings of labelled places.
+
+The fitting is the Rust core's (``src/probe/``), the same as the browser's ``fitProbe``: a
+probe fitted in a page loads here and the other way round. Its numbers are scikit-learn's
+``LogisticRegression`` (lbfgs), ``KNeighborsClassifier`` (cosine) and ``Ridge`` on
+``StandardScaler``-standardised inputs (``python/tests/test_probe.py`` checks them)."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import numpy as np
+
+from . import _georange
+from .errors import InvalidArgument
+
+
+def _labels(labels, kind: str):
+    """``(classes, values, numeric)`` as the core takes them."""
+    items = list(labels)
+    if kind == "regress":
+        values = np.asarray(items, dtype=np.float64) if items else np.empty(0)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise InvalidArgument(f"label {bad[0]} is {items[bad[0]]!r}; regression takes finite numbers", "invalid_argument")
+        return None, values.tolist(), True
+    numeric = bool(items) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items)
+    for i, v in enumerate(items):
+        if not (isinstance(v, str) and v.strip()) and not isinstance(v, (int, np.integer)):
+            raise InvalidArgument(f"label {i} is {v!r}; classes are non-empty strings or integers", "invalid_argument")
+    return [str(v) for v in items], None, numeric
+
+
+class Probe:
+    """A probe fitted on a :class:`georange.Model`'s embeddings (:meth:`Model.fit_probe`)."""
+
+    def __init__(self, core, model, numeric: bool, data=None):
+        self._core, self._model, self._numeric, self._data = core, model, numeric, data
+
+    @classmethod
+    def fit(cls, model, points, labels, *, kind: str = "classify", method: Optional[str] = None, C: float = 1.0,
+            alpha: float = 1.0, k: int = 5, standardize: bool = True, variant: Optional[str] = None,
+            beta: float = 0.5) -> "Probe":
+        if kind not in ("classify", "regress"):
+            raise InvalidArgument(f"kind is 'classify' or 'regress', got {kind!r}", "invalid_argument")
+        classes, values, numeric = _labels(labels, kind)
+        points = np.ascontiguousarray(points, dtype=np.float64)
+        n = len(classes if classes is not None else values)
+        if points.ndim != 2 or points.shape != (n, 2):
+            raise InvalidArgument(f"points must have shape ({n}, 2) for {n} labels, got {points.shape}", "invalid_argument")
+        variant = variant or model._default_variant
+        embeddings = model.embed(points, variant, beta)
+        core = _georange.ProbeCore.fit(embeddings, classes, values, kind, method, C, alpha, k, standardize,
+                                       model._live.identity, variant, beta)
+        return cls(core, model, numeric, (points, embeddings, classes, values))
+
+    @classmethod
+    def from_json(cls, text, model) -> "Probe":
+        """A probe from :meth:`to_json` (or the browser's ``probe.toJSON()``) for ``model``:
+        one fitted on another model raises :class:`PairMismatch`, text that is not a probe
+        :class:`BadFile`."""
+        text = text if isinstance(text, str) else json.dumps(text)
+        core = _georange.ProbeCore.from_json(text, model._live.identity)
+        return cls(core, model, bool(json.loads(text).get("numericLabels", False)))
+
+    @property
+    def kind(self) -> str:
+        return self._core.kind
+
+    @property
+    def method(self) -> str:
+        return self._core.method
+
+    @property
+    def classes(self) -> list:
+        """The classes, sorted as scikit-learn sorts them (ints where the labels were)."""
+        names = self._core.classes
+        return [int(c) for c in names] if self._numeric else names
+
+    def predict(self, points):
+        """``(labels, probabilities)`` for a classifier (a label per point, ``(N, classes)``),
+        ``values`` (``(N,)``) for a regressor."""
+        embeddings = self._model.embed(np.ascontiguousarray(points, dtype=np.float64), self._core.variant, self._core.beta)
+        labels, out = self._core.predict(embeddings)
+        if labels is None:
+            return out[:, 0]
+        classes = self.classes
+        return np.array([classes[i] for i in labels]), out
+
+    def cross_validate(self, block_degrees: float = 10.0, folds: int = 5, seed: int = 0) -> dict:
+        """Spatial block cross-validation on the points it was fitted on: ``{"score",
+        "metric", "folds"}`` (each fold's sizes and two scores), as the browser's."""
+        if self._data is None:
+            raise InvalidArgument("a probe read from JSON has not its points; fit it again", "invalid_argument")
+        points, embeddings, classes, values = self._data
+        metric, names, rows = self._core.cross_validate(points, embeddings, classes, values, block_degrees, folds, seed)
+        folds_out = [{"train": t, "test": s, names[0]: a, names[1]: b} for t, s, a, b in rows]
+        return {"score": float(np.mean([f[names[0]] for f in folds_out])), "metric": metric, "folds": folds_out}
+
+    def to_json(self) -> str:
+        data = json.loads(self._core.to_json())
+        data["numericLabels"] = self._numeric
+        return json.dumps(data)

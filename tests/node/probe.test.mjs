@@ -1,0 +1,127 @@
+// Probes in the npm package (issue 43), on the demo's GeoCLIP model and Blue Marble bank: a
+// classifier and a regressor fitted on labelled places map held-out places as the labels
+// say; spatial cross-validation scores each fold; a probe's JSON loads back with the same
+// answers, and is refused by another model (`pair_mismatch`) or when it is not a probe
+// (`bad_file`); bad labels are refused with the row they name. The numbers themselves are the
+// core's, held to scikit-learn in tests/probe.rs. Needs build.sh's pkg/ and www/models/.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { GeoRange, Probe } = await import(pathToFileURL(path.join(root, 'pkg/georange.js')));
+const demo = { encoder: `${root}/www/models/geoclip/encoder.safetensors`, bank: `${root}/www/models/geoclip/bluemarble-bank.safetensors`, workers: 2 };
+const fixture = { encoder: `${root}/www/models/fixture/encoder.safetensors`, bank: `${root}/www/models/fixture/bank.safetensors` };
+
+/** `n` points spread over the sphere (a Fibonacci lattice), offset by `shift`. */
+function lattice(n, shift = 0) {
+  const p = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    p[2 * i + 1] = (Math.asin(1 - (2 * (i + 0.5)) / n) * 180) / Math.PI;
+    p[2 * i] = ((((i * 137.50776405 + shift) % 360) + 540) % 360) - 180;
+  }
+  return p;
+}
+const band = (lat) => (lat > 30 ? 'north' : lat < -30 ? 'south' : 'middle');
+
+test('a classifier and a regressor fitted on labelled places map other places, and cross-validate', async () => {
+  const model = await GeoRange.load(demo);
+  const points = lattice(300);
+  const lats = Array.from({ length: 300 }, (_, i) => points[2 * i + 1]);
+  const probe = await model.fitProbe({ points, labels: lats.map(band), variant: 'range+', beta: 0.5 });
+  assert.deepEqual(probe.classes, ['middle', 'north', 'south']);
+  assert.equal(probe.method, 'logistic');
+  const held = lattice(100, 40);
+  const { labels, probabilities } = await probe.predict(held);
+  const right = labels.filter((l, i) => l === band(held[2 * i + 1])).length;
+  assert.ok(right >= 85, `${right} of 100 held-out places in the right band`);
+  assert.equal(probabilities.length, 300);
+  for (let i = 0; i < 100; i++) assert.ok(Math.abs(probabilities[3 * i] + probabilities[3 * i + 1] + probabilities[3 * i + 2] - 1) < 1e-9);
+
+  const cv = await probe.crossValidate({ blockDegrees: 30, folds: 5, seed: 1 });
+  assert.equal(cv.metric, 'accuracy');
+  assert.equal(cv.folds.reduce((s, f) => s + f.test, 0), 300, 'every point is tested once');
+  assert.ok(cv.folds.every((f) => f.accuracy >= 0 && f.accuracy <= 1 && f.macroF1 >= 0 && f.macroF1 <= 1));
+  assert.ok(cv.score > 0.7, `cross-validated accuracy ${cv.score}`);
+
+  const ridge = await model.fitProbe({ points, labels: lats.map((l) => Math.cos((l * Math.PI) / 180) * 30), kind: 'regress', alpha: 10 });
+  assert.equal(ridge.method, 'ridge');
+  const { values } = await ridge.predict(held);
+  const err = Math.sqrt(values.reduce((s, v, i) => s + (v - Math.cos((held[2 * i + 1] * Math.PI) / 180) * 30) ** 2, 0) / 100);
+  assert.ok(err < 5, `RMSE ${err} on a target between 0 and 30`);
+  const rcv = await ridge.crossValidate({ blockDegrees: 30 });
+  assert.equal(rcv.metric, 'r2');
+  assert.ok(rcv.folds.every((f) => Number.isFinite(f.r2) && f.rmse >= 0));
+
+  const knn = await model.fitProbe({ points, labels: lats.map((l) => (l > 0 ? 1 : 0)), method: 'knn', k: 3 });
+  assert.deepEqual(knn.classes, [0, 1], 'integer labels come back as numbers');
+  const k = await knn.predict(held.subarray(0, 20));
+  assert.ok(k.labels.every((l) => l === 0 || l === 1));
+  model.dispose();
+});
+
+test("a probe's JSON loads back on its model only; bad labels are refused with their row", async () => {
+  const model = await GeoRange.load(demo);
+  const other = await GeoRange.load(fixture);
+  const points = lattice(120);
+  const labels = Array.from({ length: 120 }, (_, i) => band(points[2 * i + 1]));
+  for (const method of ['logistic', 'knn']) {
+    const probe = await model.fitProbe({ points, labels, method });
+    const text = JSON.stringify(probe);
+    const back = GeoRange.loadProbe(text, model);
+    assert.ok(back instanceof Probe);
+    const [a, b] = [await probe.predict(points), await back.predict(points)];
+    assert.deepEqual(b.labels, a.labels);
+    assert.deepEqual(Array.from(b.probabilities), Array.from(a.probabilities));
+    assert.equal(GeoRange.loadProbe(JSON.parse(text), model).method, method);
+    assert.throws(() => GeoRange.loadProbe(text, other), (e) => e.code === 'pair_mismatch');
+    assert.throws(() => GeoRange.loadProbe(text.slice(0, 200), model), (e) => e.code === 'bad_file');
+    await assert.rejects(back.crossValidate(), (e) => e.code === 'invalid_argument');
+    probe.dispose();
+  }
+  const refused = async (options, row) => {
+    const e = await model.fitProbe({ points, labels, ...options }).catch((err) => err);
+    assert.ok(['invalid_argument', 'bad_coordinate'].includes(e.code), `${JSON.stringify(options).slice(0, 60)}: ${e.code} ${e.message}`);
+    if (row !== undefined) assert.equal(e.row, row, e.message);
+    return e;
+  };
+  await refused({ labels: labels.map((l, i) => (i === 7 ? '' : l)) }, 7);
+  await refused({ kind: 'regress', labels: labels.map((_, i) => (i === 3 ? Number.NaN : i)) }, 3);
+  await refused({ labels: labels.slice(1) });
+  await refused({ labels: labels.map(() => 'one') });
+  await refused({ kind: 'sort' });
+  await refused({ method: 'ridge' });
+  const off = Float64Array.from(points);
+  off[2 * 5 + 1] = 95;
+  assert.equal((await refused({ points: off }, 5)).code, 'bad_coordinate');
+  model.dispose();
+  other.dispose();
+});
+
+test("a tiled layer in mode 'probe' paints each cell in its predicted class's colour, with a legend", async () => {
+  const layers = await import(pathToFileURL(path.join(root, 'pkg/layers/index.js')));
+  const model = await GeoRange.load(demo);
+  const points = lattice(200);
+  const probe = await model.fitProbe({ points, labels: Array.from({ length: 200 }, (_, i) => band(points[2 * i + 1])), variant: 'range', beta: 0.5 });
+  const view = { bounds: [-40, -50, 40, 50], z: 1 };
+  assert.throws(() => layers.tiledLayer({ geoRange: model, view: () => view, mode: 'probe' }), (e) => e.code === 'invalid_argument');
+  const layer = layers.tiledLayer({ geoRange: model, view: () => view, cellSize: 64, mode: 'probe', probe, variant: 'range+' });
+  const picture = await layer.refresh();
+  assert.ok(picture, 'the view was painted');
+  assert.deepEqual(picture.legend.classes.map((c) => c.label), probe.classes);
+  const colours = picture.legend.classes.map((c) => [1, 3, 5].map((k) => parseInt(c.colour.slice(k, k + 2), 16)));
+  const { grid, image } = picture;
+  const cells = [];
+  for (let i = 0; i < grid.cols * grid.rows; i++) if (grid.embeddings.subarray(i * grid.dim, i * grid.dim + 4).some((x) => x !== 0)) cells.push(i);
+  assert.ok(cells.length >= 16, `${cells.length} cells embedded`);
+  const want = await probe.predict(Float64Array.from(cells.flatMap((i) => [grid.points[2 * i], grid.points[2 * i + 1]])));
+  const same = cells.filter((cell, j) => {
+    const c = colours[probe.classes.indexOf(want.labels[j])];
+    return [0, 1, 2].every((k) => image.data[4 * cell + k] === c[k]);
+  });
+  // The layer predicts from the rows it keeps in int8; a cell on a class boundary may flip.
+  assert.ok(same.length >= 0.95 * cells.length, `${same.length} of ${cells.length} cells in their class's colour`);
+  layer.remove();
+  model.dispose();
+});
