@@ -11,6 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["format"],
     &["encoder", "bank"],
     &["attention"],
+    &["probe"],
     &["model"],
     &["convert"],
     &["wasm"],

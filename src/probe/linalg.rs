@@ -15,21 +15,17 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-/// `XᵀX` for `x` (`n × d`): `d × d`. Rows are added [`ROWS_AT_ONCE`] at a time to the upper
-/// triangle (half the work), so that the triangle, larger than a cache for wide rows, is read
-/// once per block of rows rather than once per row; mirrored at the end.
+/// `XᵀX` for `x` (`n × d`): `d × d`. Each row adds its outer product to the upper triangle
+/// (half the work), mirrored at the end.
 pub fn gram(x: &[f64], n: usize, d: usize) -> Vec<f64> {
-    const ROWS_AT_ONCE: usize = 8;
     let mut g = vec![0.0; d * d];
-    for block in x[..n * d].chunks(ROWS_AT_ONCE * d) {
-        let rows: Vec<&[f64]> = block.chunks_exact(d).collect();
+    for row in x[..n * d].chunks_exact(d) {
         for i in 0..d {
-            // Row i of the triangle stays in the nearest cache while every row of the block adds to it.
-            let out = &mut g[i * d + i..(i + 1) * d];
-            for r in &rows {
-                let v = r[i];
-                out.iter_mut().zip(&r[i..]).for_each(|(o, x)| *o += v * x);
-            }
+            let v = row[i];
+            g[i * d + i..(i + 1) * d]
+                .iter_mut()
+                .zip(&row[i..])
+                .for_each(|(o, x)| *o += v * x);
         }
     }
     for i in 0..d {
