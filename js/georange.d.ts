@@ -194,6 +194,16 @@ export interface FoldScore {
   rmse?: number;
 }
 
+/**
+ * Labelled points from GeoJSON for `fitProbe`: each Point / MultiPoint feature's positions and
+ * `samples` (default 20) points spread by area over each Polygon / MultiPolygon (seeded by
+ * `seed`, default 0), labelled with the feature's `property` (default `'label'`). A feature
+ * without a label, with another geometry, a polygon that crosses itself or a position off the
+ * globe throws (`invalid_argument`, `row`: the feature's index). `feature`: each point's feature.
+ */
+export declare function labelsFromGeoJson(geojson: object | object[], options?: { property?: string; samples?: number; seed?: number }):
+  { points: Float64Array; labels: (string | number)[]; feature: Uint32Array };
+
 /** A probe fitted on a model's embeddings (`GeoRange.fitProbe`, `GeoRange.loadProbe`). */
 export declare class Probe {
   readonly kind: 'classify' | 'regress';

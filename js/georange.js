@@ -17,7 +17,7 @@ import { ShardedModel, WorkerUnavailable } from './shards.js';
 import { Probe } from './probe.js';
 
 export { GeoRangeError, ERROR_CODES } from './errors.js';
-export { Probe } from './probe.js';
+export { Probe, labelsFromGeoJson } from './probe.js';
 export { wasmModuleUrl } from './runtime.js';
 
 /**

@@ -2,7 +2,7 @@
 // map the rest. This file embeds the points with the model and checks what callers pass; the
 // fitting itself is the core's (src/probe/, through `WasmProbe` in src/wasm.rs), the same
 // numbers as scikit-learn and as the Python package.
-import { WasmProbe } from './georange_wasm.js';
+import { WasmProbe, samplePolygon } from './georange_wasm.js';
 import { GeoRangeError, asGeoRangeError, invalid } from './errors.js';
 import { variantOf } from './options.js';
 
@@ -37,6 +37,54 @@ function labelsOf(labels, kind) {
   const bad = list.findIndex((v) => !(typeof v === 'string' && v.trim() !== '') && !Number.isInteger(v));
   if (bad >= 0) throw new GeoRangeError(`fitProbe: label ${bad} is ${JSON.stringify(list[bad])}; classes are non-empty strings or integers`, 'invalid_argument', { row: bad });
   return { classes: list.map(String), numeric: list.length > 0 && list.every((v) => typeof v === 'number') };
+}
+
+/**
+ * Labelled points from GeoJSON (a FeatureCollection, a Feature, or an array of features), for
+ * `fitProbe`: each Point or MultiPoint feature's positions, and `samples` points spread by area
+ * over each Polygon or MultiPolygon (every polygon of it; the same points for the same `seed`),
+ * all labelled with the feature's `property` (default `'label'`). A feature without a label,
+ * with another geometry, a polygon that crosses itself or a position off the globe is refused
+ * (`invalid_argument`, `row`: the feature's index); nothing is returned then.
+ * @returns {{ points: Float64Array, labels: (string|number)[], feature: Uint32Array }}
+ */
+export function labelsFromGeoJson(geojson, { property = 'label', samples = 20, seed = 0 } = {}) {
+  const features = Array.isArray(geojson) ? geojson : geojson?.type === 'FeatureCollection' ? geojson.features : [geojson];
+  if (!Array.isArray(features)) throw invalid('labelsFromGeoJson: expected a FeatureCollection, a Feature or an array of features');
+  const points = [];
+  const labels = [];
+  const feature = [];
+  features.forEach((f, i) => {
+    const bad = (why) => new GeoRangeError(`labelsFromGeoJson: feature ${i} ${why}`, 'invalid_argument', { row: i });
+    const label = f?.properties?.[property];
+    if (!(typeof label === 'number' && Number.isFinite(label)) && !(typeof label === 'string' && label.trim() !== '')) throw bad(`has no ${JSON.stringify(property)} property to label it`);
+    const g = f?.geometry;
+    const add = (xy) => { points.push(xy[0], xy[1]); labels.push(label); feature.push(i); };
+    const position = (p) => {
+      if (!(Array.isArray(p) && Math.abs(p[0]) <= 180 && Math.abs(p[1]) <= 90)) throw bad(`has a position off the globe: ${JSON.stringify(p)}`);
+      return p;
+    };
+    const polygon = (rings, part) => {
+      if (!Array.isArray(rings) || !rings.length) throw bad('has a polygon without rings');
+      const flat = Float64Array.from(rings.flatMap((r) => (Array.isArray(r) ? r : []).flatMap((p) => position(p).slice(0, 2))));
+      const lengths = Uint32Array.from(rings.map((r) => 2 * (Array.isArray(r) ? r.length : 0)));
+      let sampled;
+      try {
+        sampled = samplePolygon(flat, lengths, samples, seed + 1_000_003 * i + part);
+      } catch (e) {
+        throw bad(`is refused: ${asGeoRangeError(e).message}`);
+      }
+      for (let k = 0; k < sampled.length; k += 2) add([sampled[k], sampled[k + 1]]);
+    };
+    switch (g?.type) {
+      case 'Point': add(position(g.coordinates)); break;
+      case 'MultiPoint': g.coordinates.forEach((p) => add(position(p))); break;
+      case 'Polygon': polygon(g.coordinates, 0); break;
+      case 'MultiPolygon': g.coordinates.forEach((rings, part) => polygon(rings, part)); break;
+      default: throw bad(`is a ${g?.type ?? 'feature without geometry'}; labels come from Points, MultiPoints, Polygons and MultiPolygons`);
+    }
+  });
+  return { points: Float64Array.from(points), labels, feature: Uint32Array.from(feature) };
 }
 
 /** A fitted probe: `GeoRange.fitProbe` makes one, `GeoRange.loadProbe` reads one back. */

@@ -11,6 +11,7 @@ pub mod error;
 pub mod geo;
 pub mod layout;
 mod parallel;
+pub mod seeded;
 // Files, then the two halves of a model, then attention over the bank, then the model.
 pub mod attention;
 pub mod bank;

@@ -552,6 +552,33 @@ fn run_static_constructors() {
     unsafe { __wasm_call_ctors() }
 }
 
+/// `count` points (`[lon, lat, …]`) spread by area over a polygon's interior (`geo::polygon`):
+/// its rings one after another in `rings` (flat `[lon, lat, …]`, each closed), `ring_lengths`
+/// numbers each, the outer ring first; the same points for the same `seed`.
+#[wasm_bindgen(js_name = samplePolygon)]
+pub fn sample_polygon_js(
+    rings: &[f64],
+    ring_lengths: &[u32],
+    count: usize,
+    seed: f64,
+) -> Result<js_sys::Float64Array, JsValue> {
+    if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0) {
+        return Err(Error::Invalid(format!("seed must be a whole number ≥ 0, got {seed}")).into());
+    }
+    let mut split = Vec::with_capacity(ring_lengths.len());
+    let mut at = 0usize;
+    for &len in ring_lengths {
+        let end = at + len as usize;
+        let ring = rings
+            .get(at..end)
+            .ok_or_else(|| Error::Invalid("polygon: ring lengths past the coordinates".into()))?;
+        split.push(ring.to_vec());
+        at = end;
+    }
+    let points = crate::geo::polygon::sample_polygon(&split, count, seed as u64)?;
+    Ok(js_sys::Float64Array::from(&points[..]))
+}
+
 /// The labels of a probe's points: class names, or numbers (exactly one of the two).
 fn probe_labels(classes: Option<Vec<String>>, values: Option<Vec<f64>>) -> Result<Labels, JsValue> {
     match (classes, values) {

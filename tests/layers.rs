@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom first; the same table as ARCHITECTURE.md's map.
 const LAYERS: &[&[&str]] = &[
     &["error"],
+    &["seeded"],
     &["geo", "layout", "parallel", "backend"],
     &["format"],
     &["encoder", "bank"],

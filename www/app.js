@@ -3,7 +3,7 @@
 // package's map layers (georange/layers), and a β slider for RANGE+. On a phone the panel is a bottom
 // sheet (style.css).
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
-import { GeoRange, wasmModuleUrl } from './pkg/georange.js';
+import { GeoRange, labelsFromGeoJson, wasmModuleUrl } from './pkg/georange.js';
 import { maplibreLayer } from './pkg/layers/maplibre.js';
 import { CLASS_COLOURS, toCanvas } from './pkg/layers/index.js';
 
@@ -342,7 +342,7 @@ function exportLabels() {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-/** Labels from a GeoJSON file of Points (property `label`, `class` or `name`) or a CSV with
+/** Labels from a GeoJSON file of Points or Polygons (property `label`, `class` or `name`) or a CSV with
  * lon/lat (any of lon, lng, longitude, x) and label columns. Nothing is added if a row is bad. */
 async function importLabels(file) {
   clearError();
@@ -354,13 +354,12 @@ async function importLabels(file) {
   } catch (e) { showError(e); }
 }
 
+/** Points and polygons (20 points spread over each) labelled by `label`, `class` or `name`. */
 function geojsonLabels(fc) {
-  return (fc.features ?? []).map((f, i) => {
-    const [lon, lat] = f.geometry?.type === 'Point' ? f.geometry.coordinates : [];
-    const label = String(f.properties?.label ?? f.properties?.class ?? f.properties?.name ?? '').trim();
-    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180) || !label) throw new Error(`feature ${i}: a Point with a label is needed`);
-    return { lon, lat, label };
-  });
+  const first = (fc.features ?? [fc])[0]?.properties ?? {};
+  const property = ['label', 'class', 'name'].find((p) => p in first) ?? 'label';
+  const { points, labels } = labelsFromGeoJson(fc, { property, samples: 20 });
+  return labels.map((label, i) => ({ lon: points[2 * i], lat: points[2 * i + 1], label: String(label) }));
 }
 
 function csvLabels(text) {

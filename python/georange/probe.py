@@ -32,6 +32,59 @@ def _labels(labels, kind: str):
     return [str(v) for v in items], None, numeric
 
 
+def labels_from_geojson(geojson, property: str = "label", samples: int = 20, seed: int = 0):
+    """Labelled points from GeoJSON (a FeatureCollection dict, a Feature or a list of
+    features) for :meth:`Model.fit_probe`, as the browser's ``labelsFromGeoJson``: each Point's
+    or MultiPoint's positions, and ``samples`` points spread by area over each Polygon /
+    MultiPolygon (the same points for the same ``seed``), labelled with ``property``. Returns
+    ``(points (N, 2), labels)``. A feature without a label, with another geometry, a polygon
+    that crosses itself or a position off the globe raises :class:`InvalidArgument` naming it."""
+    if isinstance(geojson, list):
+        features = geojson
+    elif isinstance(geojson, dict) and geojson.get("type") == "FeatureCollection":
+        features = geojson.get("features", [])
+    else:
+        features = [geojson]
+    points, labels = [], []
+    for i, f in enumerate(features):
+        label = (f.get("properties") or {}).get(property)
+        ok = (isinstance(label, str) and label.strip()) or (isinstance(label, (int, float)) and not isinstance(label, bool) and np.isfinite(label))
+        if not ok:
+            raise InvalidArgument(f"feature {i} has no {property!r} property to label it", "invalid_argument")
+        g = f.get("geometry") or {}
+        kind, coords = g.get("type"), g.get("coordinates")
+
+        def position(p):
+            if not (isinstance(p, (list, tuple)) and len(p) >= 2 and abs(p[0]) <= 180 and abs(p[1]) <= 90):
+                raise InvalidArgument(f"feature {i} has a position off the globe: {p!r}", "invalid_argument")
+            return [float(p[0]), float(p[1])]
+
+        def polygon(rings, part):
+            try:
+                sampled = _georange.sample_polygon([[position(p) for p in r] for r in rings], samples, seed + 1_000_003 * i + part)
+            except InvalidArgument as e:
+                raise InvalidArgument(f"feature {i} is refused: {e}", "invalid_argument") from e
+            points.extend(sampled.tolist())
+            labels.extend([label] * len(sampled))
+
+        if kind == "Point":
+            points.append(position(coords))
+            labels.append(label)
+        elif kind == "MultiPoint":
+            for p in coords:
+                points.append(position(p))
+                labels.append(label)
+        elif kind == "Polygon":
+            polygon(coords, 0)
+        elif kind == "MultiPolygon":
+            for part, rings in enumerate(coords):
+                polygon(rings, part)
+        else:
+            raise InvalidArgument(f"feature {i} is a {kind}; labels come from Points, MultiPoints, Polygons and MultiPolygons",
+                                  "invalid_argument")
+    return np.asarray(points, dtype=np.float64).reshape(-1, 2), labels
+
+
 class Probe:
     """A probe fitted on a :class:`georange.Model`'s embeddings (:meth:`Model.fit_probe`)."""
 

@@ -434,6 +434,21 @@ impl ProbeCore {
     }
 }
 
+/// `count` points `(count, 2)` spread by area over a polygon (`geo::polygon`): `rings` each a
+/// closed ring of (lon, lat), the outer one first; the same points for the same `seed`.
+#[pyfunction]
+fn sample_polygon<'py>(
+    py: Python<'py>,
+    rings: Vec<Vec<[f64; 2]>>,
+    count: usize,
+    seed: u64,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let flat: Vec<Vec<f64>> = rings.iter().map(|r| r.iter().flatten().copied().collect()).collect();
+    let points = georange::geo::polygon::sample_polygon(&flat, count, seed).map_err(|e| to_py(py, e))?;
+    let rows = Array2::from_shape_vec((count, 2), points).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    Ok(rows.into_pyarray(py))
+}
+
 /// The error codes the engine's errors carry (the same as the JS package's).
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
@@ -445,6 +460,7 @@ fn _georange(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<ProbeCore>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(sample_polygon, m)?)?;
     // The workspace's version (Cargo.toml): `georange.__version__`.
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

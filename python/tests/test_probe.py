@@ -118,3 +118,27 @@ def test_a_probe_round_trips_and_refuses_another_model_and_bad_labels(model, sat
     with pytest.raises(georange.InvalidArgument):
         model.fit_probe(points[:5], labels)
     assert json.loads(text)["origin"]["variant"] == "range+"
+
+
+def test_labels_from_geojson_sample_polygons_inside_and_refuse_bad_features(model):
+    square = lambda w, s, e, n: [[w, s], [e, s], [e, n], [w, n], [w, s]]
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"label": "city"}, "geometry": {"type": "Point", "coordinates": [2.35, 48.86]}},
+        {"type": "Feature", "properties": {"label": "lake"},
+         "geometry": {"type": "Polygon", "coordinates": [square(0, 0, 40, 40), square(10, 10, 20, 20)]}},
+    ]}
+    points, labels = georange.labels_from_geojson(fc, samples=50, seed=3)
+    assert points.shape == (51, 2) and labels == ["city"] + ["lake"] * 50
+    lake = points[1:]
+    assert ((lake >= 0) & (lake <= 40)).all()
+    assert not (((lake > 10) & (lake < 20)).all(axis=1)).any(), "a point in the hole"
+    again, _ = georange.labels_from_geojson(fc, samples=50, seed=3)
+    assert np.array_equal(points, again)
+    bow_tie = {"type": "Feature", "properties": {"label": "x"},
+               "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]]}}
+    with pytest.raises(georange.InvalidArgument, match="feature 1 is refused.*crosses itself"):
+        georange.labels_from_geojson([fc["features"][0], bow_tie])
+    with pytest.raises(georange.InvalidArgument, match="feature 0 has no 'label'"):
+        georange.labels_from_geojson([{"type": "Feature", "properties": {}, "geometry": fc["features"][0]["geometry"]}])
+    probe = model.fit_probe(points, labels)
+    assert probe.classes == ["city", "lake"]

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{FitOptions, Kind, Labels, Origin, Prediction, Probe};
 use crate::error::{Error, Result};
+use crate::seeded::splitmix64;
 
 /// How to cut the folds.
 #[derive(Clone, Copy, Debug)]
@@ -49,14 +50,6 @@ pub fn fold_of(lonlat: &[f64], o: &CvOptions) -> Vec<usize> {
             (splitmix64(key ^ o.seed) % o.folds as u64) as usize
         })
         .collect()
-}
-
-/// SplitMix64's output function: a well-mixed hash of `x`.
-pub fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Scores `options`' probe on each fold of the points `lonlat` (their `embeddings`, `rows ×

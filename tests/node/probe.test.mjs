@@ -125,3 +125,38 @@ test("a tiled layer in mode 'probe' paints each cell in its predicted class's co
   layer.remove();
   model.dispose();
 });
+
+test('labelsFromGeoJson: points as given, polygons sampled by area inside their rings, bad features refused by index', async () => {
+  const { labelsFromGeoJson } = await import(pathToFileURL(path.join(root, 'pkg/georange.js')));
+  const square = (w, s, e, n) => [[w, s], [e, s], [e, n], [w, n], [w, s]];
+  const fc = { type: 'FeatureCollection', features: [
+    { type: 'Feature', properties: { label: 'city' }, geometry: { type: 'Point', coordinates: [2.35, 48.86] } },
+    { type: 'Feature', properties: { label: 'lake' }, geometry: { type: 'Polygon', coordinates: [square(0, 0, 40, 40), square(10, 10, 20, 20)] } },
+    { type: 'Feature', properties: { label: 7 }, geometry: { type: 'MultiPolygon', coordinates: [[square(-50, -30, -40, -20)], [square(100, 0, 110, 10)]] } },
+  ] };
+  const { points, labels, feature } = labelsFromGeoJson(fc, { samples: 50, seed: 3 });
+  assert.equal(labels.length, 1 + 50 + 100);
+  assert.deepEqual([points[0], points[1]], [2.35, 48.86]);
+  for (let i = 1; i < labels.length; i++) {
+    const [lon, lat] = [points[2 * i], points[2 * i + 1]];
+    if (feature[i] === 1) {
+      assert.ok(lon >= 0 && lon <= 40 && lat >= 0 && lat <= 40 && !(lon > 10 && lon < 20 && lat > 10 && lat < 20), `${lon}, ${lat} not in the lake`);
+      assert.equal(labels[i], 'lake');
+    } else {
+      assert.ok((lon >= -50 && lon <= -40) || (lon >= 100 && lon <= 110), `${lon}`);
+      assert.equal(labels[i], 7);
+    }
+  }
+  assert.deepEqual(labelsFromGeoJson(fc, { samples: 50, seed: 3 }).points, points, 'the same seed, the same points');
+  assert.notDeepEqual(labelsFromGeoJson(fc, { samples: 50, seed: 4 }).points, points);
+  const bowTie = { type: 'Feature', properties: { label: 'x' }, geometry: { type: 'Polygon', coordinates: [[[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]] } };
+  const refused = (features, pattern) => assert.throws(() => labelsFromGeoJson(features), (e) => e.code === 'invalid_argument' && e.row === features.length - 1 && pattern.test(e.message));
+  refused([fc.features[0], bowTie], /feature 1 .*crosses itself/);
+  refused([{ ...fc.features[0], properties: {} }], /feature 0 has no "label"/);
+  refused([{ type: 'Feature', properties: { label: 'l' }, geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } }], /LineString/);
+  refused([{ type: 'Feature', properties: { label: 'l' }, geometry: { type: 'Point', coordinates: [0, 91] } }], /off the globe/);
+  const model = await GeoRange.load(fixture);
+  const probe = await model.fitProbe({ points, labels: labels.map(String) });
+  assert.deepEqual(probe.classes, ['7', 'city', 'lake']);
+  model.dispose();
+});

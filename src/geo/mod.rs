@@ -1,5 +1,7 @@
 //! Coordinates: validation of query points and unit vectors on the sphere.
 
+pub mod polygon;
+
 use crate::error::{Error, Result};
 
 /// Checks flat `[lon0, lat0, lon1, lat1, …]` degrees and returns them with longitudes wrapped
