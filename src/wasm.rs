@@ -17,7 +17,7 @@ use crate::model::{
     Combined, Compare, DeviceFacts, DeviceRequest, ShardScores, Workers, add_concatenated_parts, plan_device,
 };
 use crate::probe::cv::{CvOptions, cross_validate};
-use crate::probe::{FitOptions, Kind, Labels, Method, Origin, Prediction, Probe};
+use crate::probe::{FitOptions, Kind, Labels, Origin, Prediction, Probe};
 use crate::{Backend, Bank, Compute, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
 fn web_sys_log(message: &str) {
@@ -579,15 +579,6 @@ pub fn sample_polygon_js(
     Ok(js_sys::Float64Array::from(&points[..]))
 }
 
-/// The labels of a probe's points: class names, or numbers (exactly one of the two).
-fn probe_labels(classes: Option<Vec<String>>, values: Option<Vec<f64>>) -> Result<Labels, JsValue> {
-    match (classes, values) {
-        (Some(c), None) => Ok(Labels::Classes(c)),
-        (None, Some(v)) => Ok(Labels::Values(v)),
-        _ => Err(Error::Invalid("a probe takes class labels or numbers, one of the two".into()).into()),
-    }
-}
-
 /// A fitted probe (`crate::probe`): the JS `Probe` (js/probe.js) embeds the points and hands
 /// their rows here.
 #[wasm_bindgen]
@@ -616,10 +607,8 @@ impl WasmProbe {
         variant: String,
         beta: f32,
     ) -> Result<WasmProbe, JsValue> {
-        let kind = Kind::parse(kind)?;
-        let mut options = FitOptions::new(kind, Method::parse(method.as_deref(), kind)?);
-        (options.c, options.alpha, options.k, options.standardize) = (c, alpha, k, standardize);
-        let labels = probe_labels(classes, values)?;
+        let options = FitOptions::parse(kind, method.as_deref(), (c, alpha), k, standardize)?;
+        let labels = Labels::from_parts(classes, values)?;
         let origin = Origin { model, variant, beta };
         Ok(WasmProbe {
             inner: Probe::fit(embeddings, dim, &labels, &options, origin)?,
@@ -672,7 +661,7 @@ impl WasmProbe {
         if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0) {
             return Err(Error::Invalid(format!("seed must be a whole number ≥ 0, got {seed}")).into());
         }
-        let labels = probe_labels(classes, values)?;
+        let labels = Labels::from_parts(classes, values)?;
         let cv = CvOptions {
             block_degrees,
             folds,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use georange::model::LoadOptions;
 use georange::probe::cv::{CvOptions, cross_validate};
-use georange::probe::{FitOptions, Kind, Labels, Method, Origin, Prediction, Probe};
+use georange::probe::{FitOptions, Labels, Origin, Prediction, Probe};
 use georange::{Bank, Compare, Compute, Encoder, Error, Model, Variant};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
@@ -277,17 +277,6 @@ impl Engine {
     }
 }
 
-/// The labels of a probe's points: class names or numbers, one of the two.
-fn probe_labels(classes: Option<Vec<String>>, values: Option<Vec<f64>>) -> Result<Labels, Error> {
-    match (classes, values) {
-        (Some(c), None) => Ok(Labels::Classes(c)),
-        (None, Some(v)) => Ok(Labels::Values(v)),
-        _ => Err(Error::Invalid(
-            "a probe takes class labels or numbers, one of the two".into(),
-        )),
-    }
-}
-
 /// `(N, dim)` float32 rows as one slice and their width.
 fn rows_of(x: &PyReadonlyArray2<'_, f32>) -> PyResult<(Vec<f32>, usize)> {
     Ok((x.as_array().iter().copied().collect(), x.as_array().dim().1))
@@ -326,13 +315,10 @@ impl ProbeCore {
         beta: f32,
     ) -> PyResult<Self> {
         let (x, dim) = rows_of(&embeddings)?;
-        let fitted = (|| {
-            let kind = Kind::parse(kind)?;
-            let mut options = FitOptions::new(kind, Method::parse(method, kind)?);
-            (options.c, options.alpha, options.k, options.standardize) = (c, alpha, k, standardize);
-            let labels = probe_labels(classes, values)?;
+        let fitted = FitOptions::parse(kind, method, (c, alpha), k, standardize).and_then(|options| {
+            let labels = Labels::from_parts(classes, values)?;
             Probe::fit(&x, dim, &labels, &options, Origin { model, variant, beta })
-        })();
+        });
         Ok(ProbeCore {
             inner: fitted.map_err(|e| to_py(py, e))?,
         })
@@ -385,7 +371,7 @@ impl ProbeCore {
     ) -> PyResult<CvRows> {
         let points: Vec<f64> = lonlat.as_array().iter().copied().collect();
         let (x, dim) = rows_of(&embeddings)?;
-        let report = probe_labels(classes, values)
+        let report = Labels::from_parts(classes, values)
             .and_then(|labels| {
                 cross_validate(
                     &points,

@@ -115,6 +115,27 @@ impl FitOptions {
         }
     }
 
+    /// The options the bindings pass by name: `kind` and `method` (`None`: the kind's default)
+    /// parsed, the numbers checked when a probe is fitted.
+    pub fn parse(
+        kind: &str,
+        method: Option<&str>,
+        (c, alpha): (f64, f64),
+        k: usize,
+        standardize: bool,
+    ) -> Result<Self> {
+        let kind = Kind::parse(kind)?;
+        let method = Method::parse(method, kind)?;
+        Ok(FitOptions {
+            kind,
+            method,
+            c,
+            alpha,
+            k,
+            standardize,
+        })
+    }
+
     fn check(&self) -> Result<()> {
         let bad = |what: &str| Err(Error::Invalid(format!("probe: {what}")));
         if !(self.c.is_finite() && self.c > 0.0) {
@@ -138,6 +159,17 @@ pub enum Labels {
 }
 
 impl Labels {
+    /// Class names or numbers, as the bindings pass them: exactly one of the two.
+    pub fn from_parts(classes: Option<Vec<String>>, values: Option<Vec<f64>>) -> Result<Self> {
+        match (classes, values) {
+            (Some(c), None) => Ok(Labels::Classes(c)),
+            (None, Some(v)) => Ok(Labels::Values(v)),
+            _ => Err(Error::Invalid(
+                "a probe takes class labels or numbers, one of the two".into(),
+            )),
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Labels::Classes(c) => c.len(),
