@@ -245,7 +245,7 @@ impl WasmModel {
                 return Err(JsValue::from(Error::Disposed("the model was disposed".into())));
             }
             let variant = Variant::parse(&variant, beta).map_err(JsValue::from)?;
-            let compute = Compute::parse(&compute).map_err(JsValue::from)?;
+            let compute = Compute::parse(compute.as_deref().unwrap_or("exact")).map_err(JsValue::from)?;
             let out = inner
                 .model
                 .embed_async(&lonlat, variant, first_row, compute)
@@ -306,11 +306,12 @@ impl WasmModel {
     /// The most points one `scoreShard` call takes for `variant` (with `beta`) in `compute`'s
     /// arithmetic.
     #[wasm_bindgen(js_name = shardBatch)]
-    pub fn shard_batch(&self, variant: &str, beta: f32, compute: &str) -> Result<usize, JsValue> {
+    pub fn shard_batch(&self, variant: &str, beta: f32, compute: Option<String>) -> Result<usize, JsValue> {
+        let compute = Compute::parse(compute.as_deref().unwrap_or("exact"))?;
         Ok(self
             .inner
             .model
-            .shard_batch_with(Variant::parse(variant, beta)?, Compute::parse(compute)?))
+            .shard_batch_with(Variant::parse(variant, beta)?, compute))
     }
 
     /// What a probe fitted on this model records of it (`Model::identity`).
@@ -338,11 +339,11 @@ impl WasmModel {
         beta: f32,
         exact_geo: Vec<u8>,
         first_row: usize,
-        compute: String,
+        compute: Option<String>,
     ) -> Result<ShardRound, JsValue> {
         self.check_live()?;
         let variant = Variant::parse(&variant, beta)?;
-        let compute = Compute::parse(&compute)?;
+        let compute = Compute::parse(compute.as_deref().unwrap_or("exact"))?;
         let exact: Vec<bool> = exact_geo.iter().map(|&b| b != 0).collect();
         let scores = self
             .inner

@@ -192,7 +192,7 @@ export interface LiveLayerOptions {
   /** Probe mode: the fitted probe whose answers the layer shows (it embeds with the probe's
    * variant and β): a classifier's class in its colour (the legend lists them), or with
    * `probeClass` that class's probability on `ramp`; a regressor's value on `ramp`. */
-  probe?: import('../georange').Probe;
+  probe?: import('../georange.js').Probe;
   /** Probe mode: the class whose probability to show (default: each cell's class colour). */
   probeClass?: string | number;
   /** Similarity: the embedding to compare with (as wide as the layer's `variant` output). */
