@@ -13,13 +13,14 @@ export class GeoRangeError extends Error {
   /**
    * @param {string} message one line
    * @param {string} code one of ERROR_CODES
-   * @param {{row?: number, cause?: unknown}} [details]
+   * @param {{row?: number, column?: string, cause?: unknown}} [details]
    */
-  constructor(message, code, { row, cause } = {}) {
+  constructor(message, code, { row, column, cause } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'GeoRangeError';
     this.code = code;
     if (row !== undefined) this.row = row;
+    if (column !== undefined) this.column = column;
   }
 }
 

@@ -154,6 +154,8 @@ export declare class GeoRangeError extends Error {
   readonly code: ErrorCode;
   /** For `'bad_coordinate'`: the caller's row (0-based) of the first bad point. */
   readonly row?: number;
+  /** For a file's bad value (`labelsFromCsv`): the column it is in. */
+  readonly column?: string;
 }
 
 /** A loaded RANGE / encoder model. */
@@ -161,14 +163,19 @@ export declare class GeoRangeError extends Error {
 export interface ProbeOptions {
   /** [lon0, lat0, lon1, lat1, …] in degrees: the labelled places. */
   points: Float64Array | number[];
-  /** One per point: class names or integers (`kind: 'classify'`), finite numbers (`'regress'`). */
-  labels: ArrayLike<string | number>;
-  /** `'classify'` (default) or `'regress'`. */
-  kind?: 'classify' | 'regress';
-  /** `'logistic'` (classify's default: multinomial, or binomial for two classes, L2, as
-   * scikit-learn's `LogisticRegression(solver='lbfgs')`), `'knn'` (k nearest by cosine, as
-   * `KNeighborsClassifier(metric='cosine')`) or `'ridge'` (regress's default, as `Ridge`). */
-  method?: 'logistic' | 'knn' | 'ridge';
+  /** One per point: class names or integers (`kind: 'classify'`), finite numbers (`'regress'`),
+   * `true` / `false` (or `'like'` / `'unlike'`) for `'similar'`. */
+  labels: ArrayLike<string | number | boolean>;
+  /** `'classify'` (default), `'regress'`, or `'similar'`: "more like these, not like those", a
+   * score per place (the probability of `like`; with no `false` label, the cosine similarity to
+   * the `like` places' mean direction). */
+  kind?: 'classify' | 'regress' | 'similar';
+  /** `'logistic'` (classify's and similar's default: multinomial, or binomial for two classes,
+   * L2, as scikit-learn's `LogisticRegression(solver='lbfgs')`), `'knn'` (k nearest by cosine,
+   * as `KNeighborsClassifier(metric='cosine')`), `'ridge'` (regress's default, as `Ridge`) or
+   * `'centroid'` (similar: cosine to the `like` mean less that to the `unlike` mean; what a
+   * similarity probe with `like` places only is fitted with). */
+  method?: 'logistic' | 'knn' | 'ridge' | 'centroid';
   /** Inverse regularisation strength, as `LogisticRegression`'s `C` (default 1). */
   C?: number;
   /** Regularisation strength, as `Ridge`'s `alpha` (default 1). */
@@ -204,10 +211,23 @@ export interface FoldScore {
 export declare function labelsFromGeoJson(geojson: object | object[], options?: { property?: string; samples?: number; seed?: number }):
   { points: Float64Array; labels: (string | number)[]; feature: Uint32Array };
 
+/**
+ * Labelled points from CSV text (a header, then a place per line) for `fitProbe`: the columns
+ * named by `lon`, `lat` and `label`, or else the first header among the usual names
+ * (lon/lng/long/longitude/x, lat/latitude/y, label/class/value/name; any case). `kind:
+ * 'regress'` wants numeric labels. A missing column, a coordinate off the globe or not a
+ * number, an empty or (regress) non-numeric label throws `invalid_argument` with `row` (the
+ * data line, from 0) and `column`.
+ */
+export declare function labelsFromCsv(text: string, options?: { lon?: string; lat?: string; label?: string; kind?: 'classify' | 'regress' | 'similar' }):
+  { points: Float64Array; labels: (string | number)[]; columns: { lon: string; lat: string; label: string } };
+
 /** A probe fitted on a model's embeddings (`GeoRange.fitProbe`, `GeoRange.loadProbe`). */
 export declare class Probe {
-  readonly kind: 'classify' | 'regress';
-  readonly method: 'logistic' | 'knn' | 'ridge';
+  readonly kind: 'classify' | 'regress' | 'similar';
+  /** Whether it answers with `values` (`regress`, `similar`) rather than classes. */
+  readonly givesValues: boolean;
+  readonly method: 'logistic' | 'knn' | 'ridge' | 'centroid';
   readonly variant: Variant;
   readonly beta: number;
   /** The classes, sorted as scikit-learn sorts them (numbers where the labels were integers);
@@ -224,6 +244,11 @@ export declare class Probe {
    * (default 10) in longitude and latitude, `folds` folds (default 5) by a hash seeded with
    * `seed` (default 0); `score` is the mean of `metric` over the folds. */
   crossValidate(options?: { blockDegrees?: number; folds?: number; seed?: number }): Promise<{ score: number; metric: 'accuracy' | 'r2'; folds: FoldScore[] }>;
+  /** Answers as a GeoJSON FeatureCollection of Points for GIS tools: per point of `points`, from
+   * `predict`'s or `predictEmbeddings`' `answer`, `label` and `probability` (classifier), `value`
+   * (regressor) or `score` (similarity); `skip(i)` true leaves point `i` out. */
+  predictionsGeoJson(points: Float64Array | number[], answer: { classIndex?: ArrayLike<number>; labels?: ArrayLike<string | number>; probabilities?: Float64Array; values?: Float64Array },
+    options?: { skip?: (i: number) => boolean }): { type: 'FeatureCollection'; features: object[] };
   /** The probe as a JSON value, with the model it was fitted on (`GeoRange.loadProbe`). */
   toJSON(): object;
   /** Frees its WebAssembly memory now. */

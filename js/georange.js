@@ -17,7 +17,7 @@ import { ShardedModel, WorkerUnavailable } from './shards.js';
 import { Probe } from './probe.js';
 
 export { GeoRangeError, ERROR_CODES } from './errors.js';
-export { Probe, labelsFromGeoJson } from './probe.js';
+export { Probe, labelsFromCsv, labelsFromGeoJson } from './probe.js';
 export { wasmModuleUrl } from './runtime.js';
 
 /**
@@ -386,7 +386,8 @@ export class GeoRange {
 
   /**
    * Fits a probe on the embeddings of labelled places: a classifier (`kind: 'classify'`,
-   * `method: 'logistic'` (default) or `'knn'`) or a regressor (`'regress'`, `'ridge'`), the
+   * `method: 'logistic'` (default) or `'knn'`), a regressor (`'regress'`, `'ridge'`), or a
+   * similarity score ("more like these, not like those": `'similar'`, labels true / false), the
    * same numbers as scikit-learn's `LogisticRegression`, `KNeighborsClassifier` (cosine) and
    * `Ridge` on `StandardScaler`-standardised inputs.
    * @param {import('./georange').ProbeOptions} options

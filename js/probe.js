@@ -1,5 +1,5 @@
-// Probes (issue 43): a classifier or regressor fitted on the embeddings of labelled places, to
-// map the rest. This file embeds the points with the model and checks what callers pass; the
+// Probes (issue 43): a classifier, regressor or similarity score ("more like these, not like
+// those") fitted on the embeddings of labelled places, to map the rest. This file embeds the points with the model and checks what callers pass; the
 // fitting itself is the core's (src/probe/, through `WasmProbe` in src/wasm.rs), the same
 // numbers as scikit-learn and as the Python package.
 import { WasmProbe, samplePolygon } from './georange_wasm.js';
@@ -25,10 +25,17 @@ function pointsOf(points, what, n) {
 
 /**
  * The labels as the core takes them: class names (strings; integers written as such) for
- * `classify`, a Float64Array for `regress`. A label that is neither is refused with its index.
+ * `classify`, a Float64Array for `regress`, `'like'` / `'unlike'` (from true / false) for
+ * `similar`. A label that is none of these is refused with its index.
  */
 function labelsOf(labels, kind) {
   const list = Array.from(labels ?? []);
+  if (kind === 'similar') {
+    const side = (v) => (v === true || v === 'like' ? 'like' : v === false || v === 'unlike' ? 'unlike' : null);
+    const bad = list.findIndex((v) => side(v) === null);
+    if (bad >= 0) throw new GeoRangeError(`fitProbe: label ${bad} is ${JSON.stringify(list[bad])}; a similarity probe takes true / false or 'like' / 'unlike'`, 'invalid_argument', { row: bad });
+    return { classes: list.map(side), numeric: false };
+  }
   if (kind === 'regress') {
     const bad = list.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
     if (bad >= 0) throw new GeoRangeError(`fitProbe: label ${bad} is ${JSON.stringify(list[bad])}; regression takes finite numbers`, 'invalid_argument', { row: bad });
@@ -87,6 +94,63 @@ export function labelsFromGeoJson(geojson, { property = 'label', samples = 20, s
   return { points: Float64Array.from(points), labels, feature: Uint32Array.from(feature) };
 }
 
+/** The fields of one CSV line (RFC 4180: commas, double quotes, "" for a quote inside). */
+function csvFields(line) {
+  const out = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { out.push(field); field = ''; } else field += c;
+  }
+  out.push(field);
+  return out.map((f) => f.trim());
+}
+
+const LON_NAMES = ['lon', 'lng', 'long', 'longitude', 'x'];
+const LAT_NAMES = ['lat', 'latitude', 'y'];
+const LABEL_NAMES = ['label', 'class', 'value', 'name'];
+
+/**
+ * Labelled points from CSV text (a header line, then one place per line), for `fitProbe`: the
+ * columns `lon`, `lat` and `label` name them, or else the first header among the usual names
+ * (lon/lng/long/longitude/x, lat/latitude/y, label/class/value/name; any case). With `kind:
+ * 'regress'` a label must be a number. A missing column, a coordinate that is not a number or
+ * is off the globe, or an empty or non-numeric label is refused (`invalid_argument`, `row`:
+ * the data line's index from 0, `column`); nothing is returned then.
+ * @returns {{ points: Float64Array, labels: (string|number)[], columns: { lon: string, lat: string, label: string } }}
+ */
+export function labelsFromCsv(text, { lon, lat, label, kind = 'classify' } = {}) {
+  const lines = String(text).split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (!lines.length) throw invalid('labelsFromCsv: the text has no header line');
+  const head = csvFields(lines[0]);
+  const pick = (given, names, what) => {
+    const lower = head.map((h) => h.toLowerCase());
+    const i = given !== undefined ? head.indexOf(given) : lower.findIndex((h) => names.includes(h));
+    if (i < 0) throw new GeoRangeError(`labelsFromCsv: no ${given !== undefined ? JSON.stringify(given) : what} column among ${JSON.stringify(head)}; name it (option ${what})`, 'invalid_argument', { column: what });
+    return i;
+  };
+  const [x, y, l] = [pick(lon, LON_NAMES, 'lon'), pick(lat, LAT_NAMES, 'lat'), pick(label, LABEL_NAMES, 'label')];
+  const points = new Float64Array(2 * (lines.length - 1));
+  const labels = [];
+  lines.slice(1).forEach((line, row) => {
+    const f = csvFields(line);
+    const bad = (why, column) => new GeoRangeError(`labelsFromCsv: row ${row} (line ${row + 2}) ${why}`, 'invalid_argument', { row, column });
+    const [a, b] = [Number(f[x]), Number(f[y])];
+    if (f[x] === '' || f[y] === '' || !(Math.abs(a) <= 180 && Math.abs(b) <= 90)) throw bad(`has no coordinate on the globe: ${JSON.stringify(f[x])}, ${JSON.stringify(f[y])}`, head[Number.isNaN(a) || Math.abs(a) > 180 ? x : y]);
+    const v = f[l] ?? '';
+    if (v === '') throw bad('has an empty label', head[l]);
+    if (kind === 'regress' && !Number.isFinite(Number(v))) throw bad(`has the label ${JSON.stringify(v)}, not a number (regression)`, head[l]);
+    points[2 * row] = a;
+    points[2 * row + 1] = b;
+    labels.push(kind === 'regress' ? Number(v) : v);
+  });
+  return { points, labels, columns: { lon: head[x], lat: head[y], label: head[l] } };
+}
+
 /** A fitted probe: `GeoRange.fitProbe` makes one, `GeoRange.loadProbe` reads one back. */
 export class Probe {
   /** @private */
@@ -100,7 +164,7 @@ export class Probe {
   /** @private The probe `options` ask for, fitted on `model`'s embeddings of `options.points`. */
   static async fit(model, options = {}) {
     const { kind = 'classify', method, C = 1, alpha = 1, k = 5, standardize = true, beta = 0.5 } = options;
-    if (kind !== 'classify' && kind !== 'regress') throw invalid(`fitProbe: kind is 'classify' or 'regress', got ${JSON.stringify(kind)}`);
+    if (!['classify', 'regress', 'similar'].includes(kind)) throw invalid(`fitProbe: kind is 'classify', 'regress' or 'similar', got ${JSON.stringify(kind)}`);
     const variant = variantOf(options, model._defaultVariant(), 'fitProbe');
     const labels = labelsOf(options.labels, kind);
     const n = (labels.classes ?? labels.values).length;
@@ -121,9 +185,11 @@ export class Probe {
     return new Probe(inner, model, { numeric });
   }
 
-  /** `'classify'` or `'regress'`. */
+  /** `'classify'`, `'regress'` or `'similar'`. */
   get kind() { return this._inner.kind; }
-  /** `'logistic'`, `'knn'` or `'ridge'`. */
+  /** Whether it answers with a number per point (`regress`, `similar`) rather than classes. */
+  get givesValues() { return this.kind !== 'classify'; }
+  /** `'logistic'`, `'knn'`, `'ridge'` or `'centroid'`. */
   get method() { return this._inner.method; }
   /** The variant and β whose embeddings it reads. */
   get variant() { return this._inner.variant; }
@@ -142,7 +208,7 @@ export class Probe {
     const p = pointsOf(points, 'Probe.predict');
     const embeddings = await this._model.embed(p, { variant: this.variant, beta: this.beta, batchSize, signal, onProgress });
     const out = core(() => this._inner.predict(embeddings));
-    if (this.kind === 'regress') return { values: out.values };
+    if (this.givesValues) return { values: out.values };
     const classes = this.classes;
     return { labels: Array.from(out.labels, (i) => classes[i]), probabilities: out.probabilities, classIndex: out.labels };
   }
@@ -154,7 +220,7 @@ export class Probe {
    */
   predictEmbeddings(embeddings) {
     const out = core(() => this._inner.predict(embeddings));
-    return this.kind === 'regress' ? { values: out.values } : { classIndex: out.labels, probabilities: out.probabilities };
+    return this.givesValues ? { values: out.values } : { classIndex: out.labels, probabilities: out.probabilities };
   }
 
   /**
@@ -172,6 +238,29 @@ export class Probe {
     for (let i = 0; i < flat.length; i += 4) list.push({ train: flat[i], test: flat[i + 1], [first]: flat[i + 2], [second]: flat[i + 3] });
     const score = list.reduce((s, f) => s + f[first], 0) / list.length;
     return { score, metric: first, folds: list };
+  }
+
+  /**
+   * Answers as a GeoJSON FeatureCollection of Points, for GIS tools: one feature per point of
+   * `points` with `predict`'s (or `predictEmbeddings`') `answer` for it: `label` and
+   * `probability` (the label's) for a classifier, `value` (`score` for a similarity probe)
+   * otherwise; `skip(i)` true leaves point `i` out (e.g. a map cell not embedded yet).
+   */
+  predictionsGeoJson(points, answer, { skip = () => false } = {}) {
+    const p = pointsOf(points, 'Probe.predictionsGeoJson');
+    const n = p.length / 2;
+    const index = answer?.classIndex ?? (answer?.labels ? Array.from(answer.labels, (l) => this.classes.indexOf(l)) : null);
+    if ((index?.length ?? answer?.values?.length) !== n) throw invalid(`Probe.predictionsGeoJson: ${n} points, answers for ${index?.length ?? answer?.values?.length ?? 0}`);
+    const classes = this.classes;
+    const k = classes.length;
+    const name = this.kind === 'similar' ? 'score' : 'value';
+    const features = [];
+    for (let i = 0; i < n; i++) {
+      if (skip(i)) continue;
+      const properties = index ? { label: classes[index[i]], probability: answer.probabilities[i * k + index[i]] } : { [name]: answer.values[i] };
+      features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [p[2 * i], p[2 * i + 1]] }, properties });
+    }
+    return { type: 'FeatureCollection', features };
   }
 
   /** The probe as a JSON value (what `JSON.stringify(probe)` writes), for `GeoRange.loadProbe`. */

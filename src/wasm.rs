@@ -17,7 +17,7 @@ use crate::model::{
     Combined, Compare, DeviceFacts, DeviceRequest, ShardScores, Workers, add_concatenated_parts, plan_device,
 };
 use crate::probe::cv::{CvOptions, cross_validate};
-use crate::probe::{FitOptions, Kind, Labels, Origin, Prediction, Probe};
+use crate::probe::{FitOptions, Labels, Origin, Prediction, Probe};
 use crate::{Backend, Bank, Compute, Encoder, Error, GpuAttention, GpuPrecision, Model, Variant, bank};
 
 fn web_sys_log(message: &str) {
@@ -237,7 +237,7 @@ impl WasmModel {
         variant: String,
         beta: f32,
         first_row: usize,
-        compute: String,
+        compute: Option<String>,
     ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
@@ -680,11 +680,13 @@ impl WasmProbe {
     /// The names of a fold's two scores: `accuracy`, `macroF1` or `r2`, `rmse`.
     #[wasm_bindgen(getter, js_name = scoreNames)]
     pub fn score_names(&self) -> Vec<String> {
-        let names = match self.inner.options.kind {
-            Kind::Classify => ["accuracy", "macroF1"],
-            Kind::Regress => ["r2", "rmse"],
-        };
-        names.iter().map(|n| n.to_string()).collect()
+        self.inner
+            .options
+            .kind
+            .score_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect()
     }
 
     /// The class names, sorted; empty for regression.
@@ -693,16 +695,16 @@ impl WasmProbe {
         self.inner.classes.clone()
     }
 
-    /// `classify` or `regress`.
+    /// `classify`, `regress` or `similar`.
     #[wasm_bindgen(getter)]
     pub fn kind(&self) -> String {
-        format!("{:?}", self.inner.options.kind).to_lowercase()
+        self.inner.options.kind.name().into()
     }
 
-    /// `logistic`, `knn` or `ridge`.
+    /// `logistic`, `knn`, `ridge` or `centroid`.
     #[wasm_bindgen(getter)]
     pub fn method(&self) -> String {
-        format!("{:?}", self.inner.options.method).to_lowercase()
+        self.inner.options.method.name().into()
     }
 
     /// The variant and β whose embeddings the probe reads.

@@ -2,7 +2,8 @@
 //! on seeded inputs in tests/fixtures/probe/): ridge coefficients and predictions within 1e-5
 //! relative, logistic regression's probabilities within 1e-3 and its classes on ≥ 99.5% of
 //! points (two and three classes), k-NN's probabilities exactly, spatial-CV scores within
-//! ±0.005 on the same folds; and the JSON round trip, the model check and bad input.
+//! ±0.005 on the same folds; the similarity probe ("more like these") against the same goldens
+//! and by hand; and the JSON round trip, the model check and bad input.
 
 use crate::common::*;
 use georange::convert::npy::read_npy;
@@ -284,4 +285,130 @@ fn bad_labels_and_options_are_refused_with_their_codes() {
     let mut bad = g.xt.clone();
     bad[5] = f32::NAN;
     assert_eq!(p.predict(&bad).unwrap_err().code(), "invalid_argument");
+}
+
+/// "More like these": the golden two-class labels as `like` (1) and `unlike` (0).
+fn like_labels(g: &Golden) -> Labels {
+    Labels::Classes(
+        strings(&g.g["two"])
+            .iter()
+            .map(|c| if c == "1" { "like" } else { "unlike" }.to_string())
+            .collect(),
+    )
+}
+
+fn values(p: &Probe, xt: &[f32]) -> Vec<f64> {
+    match p.predict(xt).unwrap() {
+        Prediction::Values(v) => v,
+        Prediction::Classes { .. } => panic!("a similarity probe answered classes"),
+    }
+}
+
+#[test]
+fn a_similarity_probe_scores_the_probability_of_like_as_scikit_learn() {
+    let g = golden();
+    let p = fit(&g, like_labels(&g), Kind::Similar, Method::Logistic, |o| o.c = 0.5);
+    assert_eq!(p.classes, ["like", "unlike"]);
+    let got = values(&p, &g.xt);
+    // scikit-learn's probability of class 1 (here `like`), LogisticRegression(C=0.5).
+    let want: Vec<f64> = floats(&g.g["logistic2"]["proba"]).chunks(2).map(|r| r[1]).collect();
+    let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst <= 1e-3, "like's probability differs by {worst:.2e}");
+    // Cross-validated as the classifier of the same labels is (accuracy of like ≥ 0.5).
+    let points = floats(&g.g["points"]);
+    let cv = CvOptions {
+        block_degrees: 30.0,
+        folds: 5,
+        seed: 7,
+    };
+    let mut o = FitOptions::new(Kind::Similar, Method::Logistic);
+    o.c = 0.5;
+    let similar = cross_validate(&points, (&g.x, g.dim), &like_labels(&g), &o, &cv).unwrap();
+    let mut o = FitOptions::new(Kind::Classify, Method::Logistic);
+    o.c = 0.5;
+    let classify = cross_validate(&points, (&g.x, g.dim), &like_labels(&g), &o, &cv).unwrap();
+    assert_eq!(similar.metric, "accuracy");
+    assert_eq!(similar.folds, classify.folds);
+}
+
+#[test]
+fn a_similarity_probe_with_like_places_only_is_the_cosine_to_their_mean() {
+    let g = golden();
+    let like: Vec<usize> = (0..10).map(|i| 3 * i).collect();
+    let rows: Vec<f32> = like
+        .iter()
+        .flat_map(|&i| g.x[i * g.dim..(i + 1) * g.dim].to_vec())
+        .collect();
+    let o = FitOptions::new(Kind::Similar, Method::Logistic);
+    let p = Probe::fit(
+        &rows,
+        g.dim,
+        &Labels::Classes(vec!["like".into(); like.len()]),
+        &o,
+        origin(),
+    )
+    .unwrap();
+    assert_eq!((p.options.method, p.classes.len()), (Method::Centroid, 1));
+    // The mean of the unit rows, by hand.
+    let unit = |r: &[f32]| {
+        let n = r.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
+        r.iter().map(|v| *v as f64 / n).collect::<Vec<f64>>()
+    };
+    let mut mean = vec![0.0; g.dim];
+    for r in rows.chunks(g.dim) {
+        mean.iter_mut().zip(unit(r)).for_each(|(m, v)| *m += v);
+    }
+    let m = unit(&mean.iter().map(|v| *v as f32).collect::<Vec<f32>>());
+    let got = values(&p, &g.xt);
+    for (r, s) in g.xt.chunks(g.dim).zip(&got) {
+        let want: f64 = unit(r).iter().zip(&m).map(|(a, b)| a * b).sum();
+        assert!((s - want).abs() < 1e-6, "score {s} against the cosine {want}");
+    }
+    // Its JSON round trip keeps it; cross-validation without unlike places is refused.
+    assert_eq!(Probe::from_json(&p.to_json().unwrap(), "test model").unwrap(), p);
+    let pts: Vec<f64> = like
+        .iter()
+        .flat_map(|&i| floats(&g.g["points"])[2 * i..2 * i + 2].to_vec())
+        .collect();
+    let cv = CvOptions {
+        block_degrees: 30.0,
+        folds: 2,
+        seed: 0,
+    };
+    let labels = Labels::Classes(vec!["like".into(); like.len()]);
+    let e = cross_validate(&pts, (&rows, g.dim), &labels, &o, &cv).unwrap_err();
+    assert!(e.to_string().contains("unlike"), "{e}");
+}
+
+#[test]
+fn a_similarity_probe_refuses_other_labels_and_no_like() {
+    let g = golden();
+    let n = g.x.len() / g.dim;
+    let o = FitOptions::new(Kind::Similar, Method::Logistic);
+    let mut labels = vec!["like".to_string(); n];
+    labels[4] = "maybe".into();
+    let e = Probe::fit(&g.x, g.dim, &Labels::Classes(labels), &o, origin()).unwrap_err();
+    assert_eq!(e.code(), "invalid_argument");
+    assert!(e.to_string().contains("label 4"), "{e}");
+    let e = Probe::fit(&g.x, g.dim, &Labels::Classes(vec!["unlike".into(); n]), &o, origin()).unwrap_err();
+    assert!(e.to_string().contains("at least one"), "{e}");
+    assert!(Method::parse(Some("centroid"), Kind::Classify).is_err());
+    assert_eq!(Method::parse(None, Kind::Similar).unwrap(), Method::Logistic);
+    assert_eq!(Kind::parse("similar").unwrap(), Kind::Similar);
+    // A tampered probe (an intercept gone) is refused, not a panic later.
+    let p = fit(&g, like_labels(&g), Kind::Similar, Method::Logistic, |_| {});
+    let text = p.to_json().unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let mut t = v.clone();
+    t["intercept"] = serde_json::json!([]);
+    assert_eq!(
+        Probe::from_json(&t.to_string(), "test model").unwrap_err().code(),
+        "bad_file"
+    );
+    let mut t = v;
+    t["classes"] = serde_json::json!(["like", "other"]);
+    assert_eq!(
+        Probe::from_json(&t.to_string(), "test model").unwrap_err().code(),
+        "bad_file"
+    );
 }

@@ -3,7 +3,7 @@
 // package's map layers (georange/layers), and a β slider for RANGE+. On a phone the panel is a bottom
 // sheet (style.css).
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
-import { GeoRange, labelsFromGeoJson, wasmModuleUrl } from './pkg/georange.js';
+import { GeoRange, labelsFromCsv, labelsFromGeoJson, wasmModuleUrl } from './pkg/georange.js';
 import { maplibreLayer } from './pkg/layers/maplibre.js';
 import { CLASS_COLOURS, toCanvas } from './pkg/layers/index.js';
 
@@ -25,7 +25,7 @@ const MODELS = {
   },
 };
 
-const state = { model: null, variants: [], layer: null, labels: [], probe: null };
+const state = { model: null, variants: [], layer: null, labels: [], probe: null, drawing: null };
 const demo = (window.georangeDemo = { ready: false, lastVector: null, lastPoint: null, layerDone: 0, places: null });
 
 // ---- status -------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ const map = new maplibregl.Map({
   minZoom: 0,
   style: {
     version: 8,
-    sources: { countries: { type: 'geojson', data: EMPTY }, rows: { type: 'geojson', data: EMPTY } },
+    sources: { countries: { type: 'geojson', data: EMPTY }, rows: { type: 'geojson', data: EMPTY }, drawing: { type: 'geojson', data: EMPTY } },
     layers: [
       { id: 'sea', type: 'background', paint: { 'background-color': '#bcd3e6' } },
       { id: 'land', type: 'fill', source: 'countries', paint: { 'fill-color': '#eef0e6', 'fill-opacity': 0.35 } },
@@ -64,6 +64,8 @@ const map = new maplibregl.Map({
         id: 'rows', type: 'circle', source: 'rows',
         paint: { 'circle-radius': ['get', 'radius'], 'circle-color': ['get', 'colour'], 'circle-opacity': 0.45, 'circle-stroke-color': ['get', 'colour'], 'circle-stroke-width': 1 },
       },
+      // A polygon being drawn in Label & map.
+      { id: 'drawing', type: 'line', source: 'drawing', paint: { 'line-color': '#d62728', 'line-width': 2, 'line-dasharray': [2, 1] } },
     ],
   },
 });
@@ -189,7 +191,7 @@ map.on('click', async (e) => {
   const { lat } = e.lngLat;
   const lon = e.lngLat.wrap().lng;
   clearError();
-  if (clickMode() === 'label') return addLabel(lon, lat, $('label-class').value.trim());
+  if (clickMode() === 'label') return state.drawing ? addCorner(lon, lat) : addLabel(lon, lat, nextLabel());
   try {
     const t0 = performance.now();
     const v = await state.model.embed([lon, lat], { variant: variant(), beta: beta() });
@@ -301,11 +303,50 @@ function showLabels() {
   demo.labels = state.labels.length;
 }
 
+const probeKind = () => $('probe-kind').value;
+/** The label of the next click: the class box's, or like / unlike for "more like these". */
+const nextLabel = () => (probeKind() === 'similar' ? document.querySelector('input[name=like]:checked').value : $('label-class').value.trim());
+
 function addLabel(lon, lat, label) {
   if (!label) return showError(new Error('Give the class a name first (the box above the buttons).'));
   state.labels.push({ lon, lat, label });
   showLabels();
   summary(`${state.labels.length} labels, ${labelClasses().length} classes`);
+  // "More like these" is refitted as places are added, once it has been fitted.
+  if (state.probe?.kind === 'similar' && probeKind() === 'similar') fitAndMap();
+}
+
+/** Polygons: clicks add corners (a dashed line shows them) until "Finish polygon", which
+ * labels 20 places spread by area inside it (`labelsFromGeoJson`) with the next label. */
+function addCorner(lon, lat) {
+  state.drawing.push([lon, lat]);
+  const ring = [...state.drawing, state.drawing[0]];
+  map.getSource('drawing')?.setData({ type: 'Feature', geometry: { type: 'LineString', coordinates: unwrapRing(ring) } });
+  $('polygon-draw').textContent = `Finish polygon (${state.drawing.length} corners)`;
+  demo.corners = state.drawing.length;
+}
+function togglePolygon() {
+  clearError();
+  if (!state.drawing) {
+    state.drawing = [];
+    demo.corners = 0;
+    $('polygon-draw').textContent = 'Finish polygon (0 corners)';
+    return;
+  }
+  const corners = state.drawing;
+  state.drawing = null;
+  $('polygon-draw').textContent = 'Draw a polygon';
+  map.getSource('drawing')?.setData(EMPTY);
+  if (corners.length < 3) return showError(new Error('A polygon needs at least three corners: click or tap them on the map.'));
+  const label = nextLabel();
+  if (!label) return showError(new Error('Give the class a name first (the box above the buttons).'));
+  try {
+    const feature = { type: 'Feature', properties: { label }, geometry: { type: 'Polygon', coordinates: [[...corners, corners[0]]] } };
+    const { points } = labelsFromGeoJson(feature, { samples: 20, seed: state.labels.length });
+    for (let i = 0; i < points.length; i += 2) state.labels.push({ lon: points[i], lat: points[i + 1], label });
+    showLabels();
+    summary(`${state.labels.length} labels, ${labelClasses().length} classes`);
+  } catch (e) { showError(e); }
 }
 
 /** Fits a probe on the labels, scores it by spatial cross-validation, and maps it. */
@@ -316,8 +357,10 @@ async function fitAndMap() {
     const points = state.labels.flatMap((l) => [l.lon, l.lat]);
     const labels = state.labels.map((l) => l.label);
     const t0 = performance.now();
+    const kind = probeKind();
+    const probe = await state.model.fitProbe({ points, labels, kind, variant: variant(), beta: beta() });
     state.probe?.dispose();
-    state.probe = await state.model.fitProbe({ points, labels, variant: variant(), beta: beta() });
+    state.probe = probe;
     const fitMs = performance.now() - t0;
     let score = 'too few places for cross-validation';
     try {
@@ -327,23 +370,44 @@ async function fitAndMap() {
       score = `cross-validated accuracy ${cv.score.toFixed(2)} ± ${sd.toFixed(2)} over ${cv.folds.length} folds (10° blocks)`;
       demo.cv = cv;
     } catch (e) { if (e.code !== 'invalid_argument') throw e; }
-    $('probe-score').textContent = `${state.labels.length} labels, ${state.probe.classes.length} classes, fitted in ${fitMs.toFixed(0)} ms; ${score}`;
+    const what = kind === 'similar' ? `more like ${labels.filter((l) => l === 'like').length}, not like ${labels.filter((l) => l === 'unlike').length} (${state.probe.method})` : `${state.probe.classes.length} classes`;
+    $('probe-score').textContent = `${state.labels.length} labels, ${what}, fitted in ${fitMs.toFixed(0)} ms; ${score}`;
+    $('probe-export').disabled = false;
     demo.probe = state.probe;
     await renderLayer('probe', { probe: state.probe });
   } catch (e) { showError(e); }
 }
 
-/** The labels as a GeoJSON FeatureCollection file. */
-function exportLabels() {
-  const features = state.labels.map(({ lon, lat, label }) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { label } }));
-  const blob = new Blob([JSON.stringify({ type: 'FeatureCollection', features })], { type: 'application/geo+json' });
-  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'labels.geojson' });
+/** `geojson` downloaded as `name`. */
+function download(geojson, name) {
+  const blob = new Blob([JSON.stringify(geojson)], { type: 'application/geo+json' });
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-/** Labels from a GeoJSON file of Points or Polygons (property `label`, `class` or `name`) or a CSV with
- * lon/lat (any of lon, lng, longitude, x) and label columns. Nothing is added if a row is bad. */
+/** The labels as a GeoJSON FeatureCollection file. */
+function exportLabels() {
+  const features = state.labels.map(({ lon, lat, label }) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { label } }));
+  download({ type: 'FeatureCollection', features }, 'labels.geojson');
+}
+
+/** The probe's answer for every cell of the view embedded so far, as GeoJSON points. */
+function exportPredictions() {
+  const grid = state.layer?.current?.grid;
+  if (!state.probe || !grid) return showError(new Error('Fit & map first: the predictions are those of the cells on the map.'));
+  const { dim, embeddings, points } = grid;
+  const answer = state.probe.predictEmbeddings(embeddings);
+  // A cell not embedded yet is a row of zeros.
+  const skip = (i) => embeddings.subarray(i * dim, (i + 1) * dim).every((v) => v === 0);
+  const geojson = state.probe.predictionsGeoJson(points, answer, { skip });
+  demo.predictions = geojson;
+  download(geojson, 'predictions.geojson');
+}
+
+/** Labels from a GeoJSON file of Points or Polygons (property `label`, `class` or `name`) or a CSV
+ * (`labelsFromCsv`: lon/lng/longitude/x, lat/latitude/y and label/class/value/name columns).
+ * Nothing is added if a row is bad; the error names it. */
 async function importLabels(file) {
   clearError();
   try {
@@ -363,21 +427,25 @@ function geojsonLabels(fc) {
 }
 
 function csvLabels(text) {
-  const [head, ...lines] = text.trim().split(/\r?\n/).map((l) => l.split(','));
-  const find = (names) => head.findIndex((h) => names.includes(h.trim().toLowerCase()));
-  const [x, y, l] = [find(['lon', 'lng', 'longitude', 'x']), find(['lat', 'latitude', 'y']), find(['label', 'class', 'name'])];
-  if (x < 0 || y < 0 || l < 0) throw new Error('the CSV needs lon, lat and label columns');
-  return lines.map((c, i) => {
-    const [lon, lat, label] = [Number(c[x]), Number(c[y]), (c[l] ?? '').trim()];
-    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180) || !label) throw new Error(`row ${i + 1}: a coordinate on the globe and a label are needed`);
-    return { lon, lat, label };
-  });
+  const { points, labels } = labelsFromCsv(text);
+  return labels.map((label, i) => ({ lon: points[2 * i], lat: points[2 * i + 1], label: String(label) }));
 }
 
 $('probe-fit').addEventListener('click', fitAndMap);
 $('label-undo').addEventListener('click', () => { state.labels.pop(); showLabels(); });
 $('label-clear').addEventListener('click', () => { state.labels = []; showLabels(); });
 $('label-export').addEventListener('click', exportLabels);
+$('probe-export').addEventListener('click', exportPredictions);
+$('polygon-draw').addEventListener('click', togglePolygon);
+$('probe-kind').addEventListener('change', () => {
+  const similar = probeKind() === 'similar';
+  $('like-box').hidden = !similar;
+  $('label-class-box').hidden = similar;
+  // Each kind keeps its own labels (classes do not fit "like"); switching back finds them.
+  state.labelsOf = { ...state.labelsOf, [similar ? 'classify' : 'similar']: state.labels };
+  state.labels = state.labelsOf[similar ? 'similar' : 'classify'] ?? [];
+  showLabels();
+});
 $('label-file').addEventListener('change', (e) => e.target.files[0] && importLabels(e.target.files[0]));
 document.querySelectorAll('input[name=click]').forEach((r) => r.addEventListener('change', () => {
   $('label').hidden = clickMode() !== 'label';

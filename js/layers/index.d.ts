@@ -191,7 +191,8 @@ export interface LiveLayerOptions {
   mode?: 'pca' | 'similarity' | 'probe';
   /** Probe mode: the fitted probe whose answers the layer shows (it embeds with the probe's
    * variant and β): a classifier's class in its colour (the legend lists them), or with
-   * `probeClass` that class's probability on `ramp`; a regressor's value on `ramp`. */
+   * `probeClass` that class's probability on `ramp`; a regressor's value, or a similarity
+   * probe's score ("more like these": `like`'s probability, 0–1), on `ramp`. */
   probe?: import('../georange.js').Probe;
   /** Probe mode: the class whose probability to show (default: each cell's class colour). */
   probeClass?: string | number;

@@ -177,14 +177,14 @@ function rowOf(entry, cell, into) {
 
 /**
  * A probe's colours (`mode: 'probe'`): a classifier's predicted class in its class colour (or,
- * with `probeClass`, that class's probability on `ramp`), a regressor's value on `ramp` from
- * `min` to `max`. The legend lists the classes with their colours, or the ramp's stops.
+ * with `probeClass`, that class's probability on `ramp`), a regressor's value or a similarity
+ * probe's score on `ramp` from `min` to `max`. The legend lists the classes with their colours, or the ramp's stops.
  */
 export function probeScale(probe, { probeClass, min = 0, max = 1, ramp = 'viridis' } = {}) {
   const classes = probe.classes;
   const which = probeClass === undefined ? -1 : classes.indexOf(probeClass);
   if (probeClass !== undefined && which < 0) throw new GeoRangeError(`probe layer: probeClass ${JSON.stringify(probeClass)} is not one of ${JSON.stringify(classes)}`, 'invalid_argument');
-  const ramped = probe.kind === 'regress' || which >= 0;
+  const ramped = probe.givesValues || which >= 0;
   const lut = Array.from({ length: 256 }, (_, i) => rampColour(i / 255, ramp));
   const palette = classes.map((_, i) => rgb(CLASS_COLOURS[i % CLASS_COLOURS.length]));
   const span = max - min || 1;
@@ -199,7 +199,7 @@ export function probeScale(probe, { probeClass, min = 0, max = 1, ramp = 'viridi
       if (!ramped) return Number.NaN;
       row = row?.length === entry.dim ? row : new Float32Array(entry.dim);
       const p = probe.predictEmbeddings(rowOf(entry, cell, row));
-      return probe.kind === 'regress' ? p.values[0] : p.probabilities[which];
+      return probe.givesValues ? p.values[0] : p.probabilities[which];
     },
     colour(entry, cell, out, at) {
       if (ramped) {

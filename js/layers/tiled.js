@@ -112,8 +112,10 @@ export function tiledLayer({ geoRange, view: mapView, tileSize = 256, projection
   /** The probe's scale; a ramp's range from the view's cells unless `min`/`max` are given. */
   function probeRange(list) {
     const { probe, probeClass, ramp } = settings;
-    const ramped = probe.kind === 'regress' || probeClass !== undefined;
-    if (!ramped || (settings.min !== undefined && settings.max !== undefined)) {
+    const ramped = probe.givesValues || probeClass !== undefined;
+    // A probability (a class's, or a similarity probe's `like`) keeps 0–1 in every view.
+    const probability = probeClass !== undefined || (probe.kind === 'similar' && probe.method !== 'centroid');
+    if (!ramped || probability || (settings.min !== undefined && settings.max !== undefined)) {
       scale = probeScale(probe, { probeClass, ramp, min: settings.min ?? 0, max: settings.max ?? 1 });
       return true;
     }

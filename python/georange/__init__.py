@@ -231,8 +231,10 @@ class Model:
                   alpha: float = 1.0, k: int = 5, standardize: bool = True, variant: Optional[str] = None,
                   beta: float = 0.5) -> "Probe":
         """Fits a probe on the embeddings of labelled places: ``kind="classify"`` with
-        ``method="logistic"`` (default) or ``"knn"``, or ``kind="regress"`` with ``"ridge"``;
-        ``C``, ``alpha`` and ``k`` as in scikit-learn. Returns a :class:`georange.Probe`."""
+        ``method="logistic"`` (default) or ``"knn"``; ``kind="regress"`` with ``"ridge"``; or
+        ``kind="similar"`` ("more like these, not like those": labels ``True``/``False``, a
+        score per place; ``"logistic"``, ``"knn"``, or ``"centroid"``, which it is with no
+        ``False``); ``C``, ``alpha`` and ``k`` as in scikit-learn. Returns a :class:`georange.Probe`."""
         return Probe.fit(self, points, labels, kind=kind, method=method, C=C, alpha=alpha, k=k,
                          standardize=standardize, variant=variant, beta=beta)
 

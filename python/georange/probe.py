@@ -1,4 +1,5 @@
-"""Probes (issue 43): a classifier or regressor fitted on the embeddings of labelled places.
+"""Probes (issue 43): a classifier, regressor or similarity score fitted on the embeddings of
+labelled places.
 
 The fitting is the Rust core's (``src/probe/``), the same as the browser's ``fitProbe``: a
 probe fitted in a page loads here and the other way round. Its numbers are scikit-learn's
@@ -25,6 +26,17 @@ def _labels(labels, kind: str):
         if len(bad):
             raise InvalidArgument(f"label {bad[0]} is {items[bad[0]]!r}; regression takes finite numbers", "invalid_argument")
         return None, values.tolist(), True
+    if kind == "similar":
+        sides = []
+        for i, v in enumerate(items):
+            if isinstance(v, (bool, np.bool_)):
+                sides.append("like" if v else "unlike")
+            elif v in ("like", "unlike"):
+                sides.append(v)
+            else:
+                raise InvalidArgument(f"label {i} is {v!r}; a similarity probe takes True/False or 'like'/'unlike'",
+                                      "invalid_argument")
+        return sides, None, False
     numeric = bool(items) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items)
     for i, v in enumerate(items):
         if not (isinstance(v, str) and v.strip()) and not isinstance(v, (int, np.integer)):
@@ -95,8 +107,8 @@ class Probe:
     def fit(cls, model, points, labels, *, kind: str = "classify", method: Optional[str] = None, C: float = 1.0,
             alpha: float = 1.0, k: int = 5, standardize: bool = True, variant: Optional[str] = None,
             beta: float = 0.5) -> "Probe":
-        if kind not in ("classify", "regress"):
-            raise InvalidArgument(f"kind is 'classify' or 'regress', got {kind!r}", "invalid_argument")
+        if kind not in ("classify", "regress", "similar"):
+            raise InvalidArgument(f"kind is 'classify', 'regress' or 'similar', got {kind!r}", "invalid_argument")
         classes, values, numeric = _labels(labels, kind)
         points = np.ascontiguousarray(points, dtype=np.float64)
         n = len(classes if classes is not None else values)
@@ -133,7 +145,9 @@ class Probe:
 
     def predict(self, points):
         """``(labels, probabilities)`` for a classifier (a label per point, ``(N, classes)``),
-        ``values`` (``(N,)``) for a regressor."""
+        ``values`` (``(N,)``) for a regressor, and for a similarity probe its score (the
+        probability of ``like``, or with ``like`` places only the cosine similarity to their
+        mean)."""
         embeddings = self._model.embed(np.ascontiguousarray(points, dtype=np.float64), self._core.variant, self._core.beta)
         labels, out = self._core.predict(embeddings)
         if labels is None:

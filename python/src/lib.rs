@@ -401,12 +401,12 @@ impl ProbeCore {
 
     #[getter]
     fn kind(&self) -> String {
-        format!("{:?}", self.inner.options.kind).to_lowercase()
+        self.inner.options.kind.name().into()
     }
 
     #[getter]
     fn method(&self) -> String {
-        format!("{:?}", self.inner.options.method).to_lowercase()
+        self.inner.options.method.name().into()
     }
 
     #[getter]

@@ -142,3 +142,29 @@ def test_labels_from_geojson_sample_polygons_inside_and_refuse_bad_features(mode
         georange.labels_from_geojson([{"type": "Feature", "properties": {}, "geometry": fc["features"][0]["geometry"]}])
     probe = model.fit_probe(points, labels)
     assert probe.classes == ["city", "lake"]
+
+
+def test_a_similarity_probe_is_the_probability_of_like(model):
+    """"More like these": True/False labels score each place by the probability of ``like``,
+    as scikit-learn's LogisticRegression on the same standardised rows; with True labels only,
+    the cosine to their mean direction."""
+    points, held = lattice(200), lattice(60, 40.0)
+    like = points[:, 1] > 30
+    probe = model.fit_probe(points, like, kind="similar", C=0.5)
+    assert (probe.kind, probe.method, probe.classes) == ("similar", "logistic", ["like", "unlike"])
+    x = model.embed(points, "range+", 0.5).astype(np.float64)
+    xt = model.embed(held, "range+", 0.5).astype(np.float64)
+    scaler = StandardScaler().fit(x)
+    sk = LogisticRegression(C=0.5, tol=1e-12, max_iter=100_000).fit(scaler.transform(x), np.where(like, "like", "unlike"))
+    want = sk.predict_proba(scaler.transform(xt))[:, list(sk.classes_).index("like")]
+    got = probe.predict(held)
+    assert got.shape == (60,)
+    assert np.max(np.abs(got - want)) <= 1e-3
+
+    one = model.fit_probe(points[like], [True] * int(like.sum()), kind="similar")
+    assert one.method == "centroid"
+    unit = lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True)
+    centre = unit(unit(x[like]).sum(axis=0))
+    np.testing.assert_allclose(one.predict(held), unit(xt) @ centre, atol=1e-6)
+    with pytest.raises(georange.InvalidArgument):
+        model.fit_probe(points, ["like", "maybe"] * 100, kind="similar")

@@ -1,8 +1,8 @@
 //! Spatial block cross-validation: the globe cut into blocks of `block_degrees` (in longitude
 //! and latitude), each block in one of `folds` folds (a seeded hash of the block: every label in
 //! a block is held out together, so a score is not flattered by near neighbours); for each
-//! fold a probe is fitted on the others and scored on it — accuracy and macro-F1, or R² and
-//! RMSE, as scikit-learn's `accuracy_score`, `f1_score(average='macro')`, `r2_score` and
+//! fold a probe is fitted on the others and scored on it — accuracy and macro-F1 (a similarity
+//! probe's `like` past its cut, [`Probe::like_cut`]), or R² and RMSE, as scikit-learn's `accuracy_score`, `f1_score(average='macro')`, `r2_score` and
 //! `root_mean_squared_error` compute them.
 
 use serde::Serialize;
@@ -76,6 +76,11 @@ pub fn cross_validate(
             embeddings.len()
         )));
     }
+    if options.kind == Kind::Similar && !matches!(labels, Labels::Classes(c) if c.iter().any(|c| c == "unlike")) {
+        return Err(Error::Invalid(
+            "cross-validation of a similarity probe needs \"unlike\" places as well as \"like\" ones".into(),
+        ));
+    }
     let fold = fold_of(lonlat, cv);
     let origin = Origin {
         model: String::new(),
@@ -99,8 +104,10 @@ pub fn cross_validate(
         };
         let probe = match Probe::fit(&rows(&train), dim, &pick(&train), options, origin.clone()) {
             Ok(p) => p,
-            // A fold whose training rows hold one class only cannot be scored.
-            Err(Error::Invalid(m)) if m.contains("at least two classes") => continue,
+            // A fold whose training rows hold one class only (or no `like`) cannot be scored.
+            Err(Error::Invalid(m)) if m.contains("at least two classes") || m.contains("at least one \"like\"") => {
+                continue;
+            }
             Err(e) => return Err(e),
         };
         let scores = match (probe.predict(&rows(&test))?, pick(&test)) {
@@ -110,6 +117,14 @@ pub fn cross_validate(
                 [accuracy(&got, &want), macro_f1(&got, &want)]
             }
             (Prediction::Values(got), Labels::Values(want)) => [r2(&got, &want), rmse(&got, &want)],
+            (Prediction::Values(scores), Labels::Classes(want)) => {
+                let got: Vec<&str> = scores
+                    .iter()
+                    .map(|&s| if s >= probe.like_cut() { "like" } else { "unlike" })
+                    .collect();
+                let want: Vec<&str> = want.iter().map(String::as_str).collect();
+                [accuracy(&got, &want), macro_f1(&got, &want)]
+            }
             _ => {
                 return Err(Error::Invalid(
                     "probe: classify takes class labels, regress numbers".into(),
@@ -128,10 +143,8 @@ pub fn cross_validate(
         ));
     }
     let score = folds.iter().map(|f| f.scores[0]).sum::<f64>() / folds.len() as f64;
-    let (metric, names) = match options.kind {
-        Kind::Classify => ("accuracy", ["accuracy", "macroF1"]),
-        Kind::Regress => ("r2", ["r2", "rmse"]),
-    };
+    let names = options.kind.score_names();
+    let metric = names[0];
     Ok(CvReport {
         metric,
         names,

@@ -4,6 +4,8 @@
 //! - classification: multinomial (or, for two classes, binomial) logistic regression with L2
 //!   ([`logistic`]), or k nearest neighbours by cosine ([`knn`]);
 //! - regression: ridge with an intercept ([`ridge`]);
+//! - similarity ("more like these, not like those"): places marked `like` and `unlike` give a
+//!   score ([`similar`]);
 //!
 //! each on inputs standardised as `StandardScaler` does ([`scaler`]) unless asked not to.
 //! [`cv`] scores a probe by spatial block cross-validation. A probe serialises to JSON with
@@ -18,6 +20,7 @@ mod linalg;
 mod logistic;
 mod ridge;
 mod scaler;
+mod similar;
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +33,9 @@ use scaler::Scaler;
 pub enum Kind {
     Classify,
     Regress,
+    /// A score for how alike each place is to those labelled `like` (and unlike those labelled
+    /// `unlike`).
+    Similar,
 }
 
 /// How a probe is fitted.
@@ -42,6 +48,9 @@ pub enum Method {
     Knn,
     /// Ridge regression (regression; the default there).
     Ridge,
+    /// Cosine similarity to the mean of the `like` places (similarity; what a similarity probe
+    /// with no `unlike` place is fitted with).
+    Centroid,
 }
 
 impl Kind {
@@ -49,10 +58,33 @@ impl Kind {
         match name {
             "classify" => Ok(Kind::Classify),
             "regress" => Ok(Kind::Regress),
+            "similar" => Ok(Kind::Similar),
             other => Err(Error::Invalid(format!(
-                "unknown probe kind {other:?} (expected classify or regress)"
+                "unknown probe kind {other:?} (expected classify, regress or similar)"
             ))),
         }
+    }
+
+    /// The name [`parse`](Self::parse) reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Classify => "classify",
+            Kind::Regress => "regress",
+            Kind::Similar => "similar",
+        }
+    }
+
+    /// The names of the two scores cross-validation gives a probe of this kind.
+    pub fn score_names(self) -> [&'static str; 2] {
+        match self {
+            Kind::Classify | Kind::Similar => ["accuracy", "macroF1"],
+            Kind::Regress => ["r2", "rmse"],
+        }
+    }
+
+    /// Whether the probe answers with a number per point (regression, similarity), not classes.
+    pub fn gives_values(self) -> bool {
+        self != Kind::Classify
     }
 }
 
@@ -61,29 +93,40 @@ impl Method {
     pub fn parse(name: Option<&str>, kind: Kind) -> Result<Self> {
         let method = match name {
             None => {
-                return Ok(if kind == Kind::Classify {
-                    Method::Logistic
-                } else {
-                    Method::Ridge
+                return Ok(match kind {
+                    Kind::Classify | Kind::Similar => Method::Logistic,
+                    Kind::Regress => Method::Ridge,
                 });
             }
             Some("logistic") => Method::Logistic,
             Some("knn") => Method::Knn,
             Some("ridge") => Method::Ridge,
+            Some("centroid") => Method::Centroid,
             Some(other) => {
                 return Err(Error::Invalid(format!(
-                    "unknown probe method {other:?} (expected logistic, knn or ridge)"
+                    "unknown probe method {other:?} (expected logistic, knn, ridge or centroid)"
                 )));
             }
         };
         match (kind, method) {
-            (Kind::Classify, Method::Ridge) | (Kind::Regress, Method::Logistic | Method::Knn) => {
-                Err(Error::Invalid(format!(
-                    "a {} probe cannot be fitted with {method:?} (classify: logistic or knn; regress: ridge)",
-                    if kind == Kind::Classify { "classify" } else { "regress" }
-                )))
-            }
-            _ => Ok(method),
+            (Kind::Classify, Method::Logistic | Method::Knn)
+            | (Kind::Regress, Method::Ridge)
+            | (Kind::Similar, Method::Logistic | Method::Knn | Method::Centroid) => Ok(method),
+            _ => Err(Error::Invalid(format!(
+                "a {} probe cannot be fitted with {} (classify: logistic or knn; regress: ridge; similar: logistic, knn or centroid)",
+                kind.name(),
+                method.name()
+            ))),
+        }
+    }
+
+    /// The name [`parse`](Self::parse) reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Logistic => "logistic",
+            Method::Knn => "knn",
+            Method::Ridge => "ridge",
+            Method::Centroid => "centroid",
         }
     }
 }
@@ -202,7 +245,8 @@ pub struct Probe {
     pub classes: Vec<String>,
     pub dim: usize,
     scaler: Scaler,
-    /// Logistic: `outputs × dim` (one output for two classes); ridge: `dim`; k-NN: empty.
+    /// Logistic: `outputs × dim` (one output for two classes); ridge: `dim`; centroid: a unit
+    /// direction per class (`classes × dim`); k-NN: empty.
     pub coef: Vec<f64>,
     pub intercept: Vec<f64>,
     /// k-NN: the standardised training rows and their classes.
@@ -258,6 +302,7 @@ impl Probe {
                     }
                 }
             }
+            (Kind::Similar, Labels::Classes(names)) => probe.fit_similar(&x, &xs, names)?,
             (Kind::Regress, Labels::Values(values)) => {
                 if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                     return Err(Error::Invalid(format!(
@@ -270,11 +315,48 @@ impl Probe {
             }
             _ => {
                 return Err(Error::Invalid(
-                    "probe: classify takes class labels, regress numbers".into(),
+                    "probe: classify and similar take class labels, regress numbers".into(),
                 ));
             }
         }
         Ok(probe)
+    }
+
+    /// A similarity probe on `x` (and `xs`, standardised) labelled `like` and `unlike`: with no
+    /// `unlike`, or asked for, the centroid method on `x` as it is (the scaler the identity).
+    fn fit_similar(&mut self, x: &[f64], xs: &[f64], names: &[String]) -> Result<()> {
+        let y = similar::sides(names)?;
+        let two = y.contains(&1);
+        self.classes = [similar::LIKE, similar::UNLIKE][..1 + two as usize]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if !two {
+            self.options.method = Method::Centroid;
+        }
+        match self.options.method {
+            Method::Centroid => {
+                self.options.standardize = false;
+                self.scaler = Scaler::fit(x, self.dim, false);
+                self.coef = similar::centroids(x, self.dim, &y, self.classes.len());
+            }
+            Method::Knn => (self.train, self.train_classes) = (xs.to_vec(), y),
+            _ => {
+                let f = logistic::fit(xs, self.dim, &y, 2, self.options.c);
+                (self.coef, self.intercept) = (f.coef, f.intercept);
+            }
+        }
+        Ok(())
+    }
+
+    /// A similarity probe's score above which (or at which, for a probability) a place counts
+    /// as `like`: 0.5 for a probability, 0 for the centroid method with both sides.
+    pub fn like_cut(&self) -> f64 {
+        if self.options.method == Method::Centroid {
+            0.0
+        } else {
+            0.5
+        }
     }
 
     /// The probe's answer for `embeddings` (`rows × dim`).
@@ -286,6 +368,14 @@ impl Probe {
             (Kind::Regress, _) => Prediction::Values(
                 rows.map(|r| self.intercept[0] + r.iter().zip(&self.coef).map(|(a, b)| a * b).sum::<f64>())
                     .collect(),
+            ),
+            (Kind::Similar, method) => Prediction::Values(
+                rows.map(|r| match method {
+                    Method::Centroid => similar::score(&self.coef, r),
+                    Method::Knn => knn::probabilities(&self.train, &self.train_classes, r, self.options.k, 2)[0],
+                    _ => logistic::probabilities(&self.coef, &self.intercept, r, 2)[0],
+                })
+                .collect(),
             ),
             (Kind::Classify, method) => {
                 let k = self.classes.len();
@@ -324,15 +414,32 @@ impl Probe {
                 p.format, p.version
             )));
         }
+        let similar_ok = p.options.kind != Kind::Similar
+            || (p.classes.first().map(String::as_str) == Some(similar::LIKE)
+                && p.classes.len() <= 2
+                && p.classes.get(1).is_none_or(|c| c == similar::UNLIKE)
+                && (p.classes.len() == 2 || p.options.method == Method::Centroid));
         let outputs = match (p.options.kind, p.options.method) {
             (Kind::Regress, _) => 1,
-            (Kind::Classify, Method::Knn) => 0,
-            (Kind::Classify, _) if p.classes.len() == 2 => 1,
-            (Kind::Classify, _) => p.classes.len(),
+            (_, Method::Knn) => 0,
+            (Kind::Similar, Method::Centroid) => p.classes.len(),
+            (_, _) if p.classes.len() == 2 => 1,
+            (_, _) => p.classes.len(),
+        };
+        let intercepts = match (p.options.kind, p.options.method) {
+            (_, Method::Knn) | (Kind::Similar, Method::Centroid) => 0,
+            _ => outputs,
         };
         let knn_ok = p.options.method != Method::Knn
             || (p.train.len() == p.train_classes.len() * p.dim && p.train_classes.iter().all(|&c| c < p.classes.len()));
-        if p.coef.len() != outputs * p.dim || p.scaler.mean.len() != p.dim || p.scaler.scale.len() != p.dim || !knn_ok {
+        if p.coef.len() != outputs * p.dim
+            || p.scaler.mean.len() != p.dim
+            || p.scaler.scale.len() != p.dim
+            || !knn_ok
+            || p.intercept.len() != intercepts
+            || !similar_ok
+            || Method::parse(Some(p.options.method.name()), p.options.kind).is_err()
+        {
             return Err(bad("its numbers do not fit its dimensions".into()));
         }
         if p.origin.model != model {

@@ -241,6 +241,12 @@ try {
       const all = colours.reduce((s, [, n]) => s + n, 0);
       assert(inClass === all && colours.length === 2, `colours: ${JSON.stringify(colours.slice(0, 6))}`);
       await page.screenshot({ path: path.join(shots, 'demo-label-and-map.png') });
+      // The view's predictions as a GeoJSON download: embedded cells only, each its class.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#probe-export')]);
+      const predictions = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+      assert(predictions.type === 'FeatureCollection' && predictions.features.length > 100, `${predictions.features?.length} predictions`);
+      assert(predictions.features.every((f) => ['north', 'south'].includes(f.properties.label) && f.properties.probability >= 0.5 && f.geometry.type === 'Point'),
+        JSON.stringify(predictions.features[0]));
       await page.click('#label-clear');
       await page.check('input[name=click][value=embed]');
     });
@@ -324,6 +330,59 @@ try {
       await page.screenshot({ path: path.join(shots, 'demo-phone-panel.png') });
       await page.locator('#panel-toggle').tap();
       assert((await page.locator('#panel').boundingBox()).height < 60, 'the panel did not collapse');
+      await context.close();
+    });
+    await test('on a phone, Label & map by touch: taps mark places like and not like, taps draw a polygon, Fit & map paints the score', async () => {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      const page = await context.newPage();
+      page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+      await page.goto(`${srv.url}/?nosw`);
+      await page.waitForFunction(() => window.georangeDemo?.ready === true, null, { timeout: 180_000 });
+      const sheet = () => page.locator('#panel-toggle').tap();
+      await sheet();
+      await page.locator('input[name=click][value=label]').tap();
+      await page.selectOption('#probe-kind', 'similar');
+      await page.selectOption('#resolution', '32');
+      await sheet();
+      await page.evaluate(() => georangeMap.jumpTo({ center: [10, 20], zoom: 1 }));
+      const box = await page.locator('#map').boundingBox();
+      const tap = async ([lon, lat], counter) => {
+        const n = await page.evaluate((c) => window.georangeDemo[c] ?? 0, counter);
+        const pt = await page.evaluate(([lon, lat]) => { const p = georangeMap.project([lon, lat]); return [p.x, p.y]; }, [lon, lat]);
+        await page.touchscreen.tap(box.x + pt[0], box.y + pt[1]);
+        await page.waitForFunction(([c, n]) => window.georangeDemo[c] === n + 1, [counter, n], { timeout: 10_000 });
+      };
+      for (const p of [[0, 24], [12, 22], [25, 26], [-8, 20]]) await tap(p, 'labels');
+      await sheet();
+      await page.locator('input[name=like][value=unlike]').tap();
+      await sheet();
+      for (const p of [[20, 48], [25, -5], [-5, 45], [35, 0]]) await tap(p, 'labels');
+      // A polygon of "not like" over central Africa's forest, by taps.
+      await sheet();
+      await page.locator('#polygon-draw').tap();
+      await sheet();
+      for (const p of [[12, -8], [28, -8], [28, 4], [12, 4]]) await tap(p, 'corners');
+      await sheet();
+      await page.locator('#polygon-draw').tap();
+      assert((await page.evaluate(() => window.georangeDemo.labels)) === 8 + 20, 'the polygon adds 20 places');
+      const n = await page.evaluate(() => window.georangeDemo.layerDone);
+      await page.locator('#probe-fit').tap();
+      await page.waitForFunction((n) => window.georangeDemo.layerDone > n && window.georangeDemo.probe, n, { timeout: 300_000 });
+      const score = await page.textContent('#probe-score');
+      assert(/28 labels, more like 4, not like 24 \(logistic\)/.test(score) && /cross-validated accuracy/.test(score), score);
+      assert(!(await page.locator('#legend').isHidden()), 'no legend');
+      // A ramp, not class colours: many colours, and the Sahara scores above the Congo.
+      const { distinct, sahara, congo } = await page.evaluate(() => {
+        const probe = window.georangeDemo.probe;
+        const c = window.georangeDemo.layerCanvas;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3]) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+        return probe.predict([5, 23, 22, -2]).then(({ values }) => ({ distinct: seen.size, sahara: values[0], congo: values[1] }));
+      });
+      assert(distinct > 10 && sahara > congo, JSON.stringify({ distinct, sahara, congo }));
+      await sheet();
+      await page.screenshot({ path: path.join(shots, 'demo-phone-label.png') });
       await context.close();
     });
   } finally { await browser.close(); await srv.close(); }

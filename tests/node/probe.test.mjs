@@ -1,6 +1,6 @@
 // Probes in the npm package (issue 43), on the demo's GeoCLIP model and Blue Marble bank: a
-// classifier and a regressor fitted on labelled places map held-out places as the labels
-// say; spatial cross-validation scores each fold; a probe's JSON loads back with the same
+// classifier, a regressor and a similarity probe ("more like these") fitted on labelled places
+// map held-out places as the labels say; spatial cross-validation scores each fold; a probe's JSON loads back with the same
 // answers, and is refused by another model (`pair_mismatch`) or when it is not a probe
 // (`bad_file`); bad labels are refused with the row they name. The numbers themselves are the
 // core's, held to scikit-learn in tests/probe.rs. Needs build.sh's pkg/ and www/models/.
@@ -38,6 +38,15 @@ test('a classifier and a regressor fitted on labelled places map other places, a
   assert.ok(right >= 85, `${right} of 100 held-out places in the right band`);
   assert.equal(probabilities.length, 300);
   for (let i = 0; i < 100; i++) assert.ok(Math.abs(probabilities[3 * i] + probabilities[3 * i + 1] + probabilities[3 * i + 2] - 1) < 1e-9);
+  // The answers as GeoJSON points for GIS tools: each its label and that label's probability.
+  const answer = await probe.predict(held);
+  const gj = probe.predictionsGeoJson(held, answer, { skip: (i) => i === 4 });
+  assert.equal(gj.features.length, 99, 'the skipped point is left out');
+  const f5 = gj.features[4];
+  assert.deepEqual(f5.geometry.coordinates, [held[10], held[11]]);
+  assert.equal(f5.properties.label, labels[5]);
+  assert.equal(f5.properties.probability, probabilities[3 * 5 + probe.classes.indexOf(labels[5])]);
+  assert.throws(() => probe.predictionsGeoJson(held.subarray(0, 10), answer), (e) => e.code === 'invalid_argument');
 
   const cv = await probe.crossValidate({ blockDegrees: 30, folds: 5, seed: 1 });
   assert.equal(cv.metric, 'accuracy');
@@ -58,6 +67,44 @@ test('a classifier and a regressor fitted on labelled places map other places, a
   assert.deepEqual(knn.classes, [0, 1], 'integer labels come back as numbers');
   const k = await knn.predict(held.subarray(0, 20));
   assert.ok(k.labels.every((l) => l === 0 || l === 1));
+  model.dispose();
+});
+
+test('more like these, not like those: a similarity probe scores like places above unlike ones, and maps as a ramp', async () => {
+  const model = await GeoRange.load(demo);
+  const points = lattice(200);
+  const north = Array.from({ length: 200 }, (_, i) => points[2 * i + 1] > 30);
+  // Two-class (like and unlike): the probability of like; held-out northern places score high.
+  const probe = await model.fitProbe({ points, labels: north, kind: 'similar' });
+  assert.deepEqual([probe.kind, probe.method, probe.givesValues], ['similar', 'logistic', true]);
+  assert.deepEqual(probe.classes, ['like', 'unlike']);
+  const held = lattice(100, 40);
+  const { values } = await probe.predict(held);
+  const right = Array.from(values).filter((v, i) => (v >= 0.5) === (held[2 * i + 1] > 30)).length;
+  assert.ok(right >= 85, `${right} of 100 held-out places on the right side`);
+  assert.ok(values.every((v) => v >= 0 && v <= 1));
+  const cv = await probe.crossValidate({ blockDegrees: 30 });
+  assert.equal(cv.metric, 'accuracy');
+  assert.deepEqual(probe.predictionsGeoJson(held, { values }).features[3].properties, { score: values[3] });
+  // One class (like places only): the cosine to their mean direction, higher near them.
+  const likeOnly = Float64Array.from(Array.from({ length: 200 }, (_, i) => i).filter((i) => north[i]).flatMap((i) => [points[2 * i], points[2 * i + 1]]));
+  const one = await model.fitProbe({ points: likeOnly, labels: Array(likeOnly.length / 2).fill('like'), kind: 'similar' });
+  assert.equal(one.method, 'centroid');
+  const s = (await one.predict(held)).values;
+  const mean = (f) => { const v = Array.from(s).filter((_, i) => f(held[2 * i + 1])); return v.reduce((a, b) => a + b, 0) / v.length; };
+  assert.ok(mean((lat) => lat > 45) > mean((lat) => lat < -45), 'the north scores above the south');
+  await assert.rejects(one.crossValidate(), (e) => e.code === 'invalid_argument' && /unlike/.test(e.message));
+  const back = GeoRange.loadProbe(JSON.stringify(one), model);
+  assert.deepEqual(Array.from((await back.predict(held)).values), Array.from(s));
+  const bad = await model.fitProbe({ points, labels: north.map((v, i) => (i === 9 ? 'maybe' : v)), kind: 'similar' }).catch((e) => e);
+  assert.deepEqual([bad.code, bad.row], ['invalid_argument', 9]);
+  // A tiled layer in probe mode shows the score on a ramp from 0 to 1 (a probability).
+  const layers = await import(pathToFileURL(path.join(root, 'pkg/layers/index.js')));
+  const layer = layers.tiledLayer({ geoRange: model, view: () => ({ bounds: [-40, -50, 40, 80], z: 1 }), cellSize: 64, mode: 'probe', probe });
+  const picture = await layer.refresh();
+  assert.ok(picture.legend.stops?.length || picture.legend.min !== undefined, `a ramp legend: ${JSON.stringify(picture.legend).slice(0, 80)}`);
+  assert.deepEqual([picture.legend.min, picture.legend.max], [0, 1]);
+  layer.remove();
   model.dispose();
 });
 
@@ -124,6 +171,23 @@ test("a tiled layer in mode 'probe' paints each cell in its predicted class's co
   assert.ok(same.length >= 0.95 * cells.length, `${same.length} of ${cells.length} cells in their class's colour`);
   layer.remove();
   model.dispose();
+});
+
+test('labelsFromCsv: usual or named columns, quoted fields, bad rows refused by row and column', async () => {
+  const { labelsFromCsv } = await import(pathToFileURL(path.join(root, 'pkg/georange.js')));
+  const text = 'id,Longitude,LAT,class\n1,2.35,48.86,"city, large"\n2,-0.1,51.5,"the ""old"" town"\n\n3,10,-20,field\n';
+  const { points, labels, columns } = labelsFromCsv(text);
+  assert.deepEqual(Array.from(points), [2.35, 48.86, -0.1, 51.5, 10, -20]);
+  assert.deepEqual(labels, ['city, large', 'the "old" town', 'field']);
+  assert.deepEqual(columns, { lon: 'Longitude', lat: 'LAT', label: 'class' });
+  const named = labelsFromCsv('a,b,t\n1,2,3.5\n', { lon: 'a', lat: 'b', label: 't', kind: 'regress' });
+  assert.deepEqual(named.labels, [3.5]);
+  const refused = (t, options, row, column) => assert.throws(() => labelsFromCsv(t, options), (e) => e.code === 'invalid_argument' && e.row === row && e.column === column, `${t}`);
+  refused('lon,lat,label\n1,2,a\n1,95,b\n', {}, 1, 'lat');
+  refused('lon,lat,label\n1,2,a\nx,2,b\n', {}, 1, 'lon');
+  refused('lon,lat,label\n1,2,\n', {}, 0, 'label');
+  refused('lon,lat,label\n1,2,3\n1,2,high\n', { kind: 'regress' }, 1, 'label');
+  assert.throws(() => labelsFromCsv('east,north,label\n1,2,a\n'), (e) => e.code === 'invalid_argument' && e.column === 'lon' && /east/.test(e.message));
 });
 
 test('labelsFromGeoJson: points as given, polygons sampled by area inside their rings, bad features refused by index', async () => {
