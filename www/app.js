@@ -304,6 +304,9 @@ function showLabels() {
 }
 
 const probeKind = () => $('probe-kind').value;
+const labelSummary = () => (probeKind() === 'similar'
+  ? `${state.labels.length} labels: like ${state.labels.filter((l) => l.label === 'like').length}, not like ${state.labels.filter((l) => l.label === 'unlike').length}`
+  : `${state.labels.length} labels, ${labelClasses().length} classes`);
 /** The label of the next click: the class box's, or like / unlike for "more like these". */
 const nextLabel = () => (probeKind() === 'similar' ? document.querySelector('input[name=like]:checked').value : $('label-class').value.trim());
 
@@ -311,7 +314,7 @@ function addLabel(lon, lat, label) {
   if (!label) return showError(new Error('Give the class a name first (the box above the buttons).'));
   state.labels.push({ lon, lat, label });
   showLabels();
-  summary(`${state.labels.length} labels, ${labelClasses().length} classes`);
+  summary(labelSummary());
   // "More like these" is refitted as places are added, once it has been fitted.
   if (state.probe?.kind === 'similar' && probeKind() === 'similar') fitAndMap();
 }
@@ -345,7 +348,7 @@ function togglePolygon() {
     const { points } = labelsFromGeoJson(feature, { samples: 20, seed: state.labels.length });
     for (let i = 0; i < points.length; i += 2) state.labels.push({ lon: points[i], lat: points[i + 1], label });
     showLabels();
-    summary(`${state.labels.length} labels, ${labelClasses().length} classes`);
+    summary(labelSummary());
   } catch (e) { showError(e); }
 }
 

@@ -268,6 +268,20 @@ mod tests {
     }
 
     #[test]
+    fn gram_is_the_columns_dot_products_at_any_size() {
+        for (rows, cols) in [(1, 1), (13, 7), (8, 9), (5, 12)] {
+            let m: Vec<f64> = (0..rows * cols).map(|i| ((i * 31 % 17) as f64) - 8.0).collect();
+            let g = gram(&m, rows, cols);
+            for p in 0..cols {
+                for q in 0..cols {
+                    let want: f64 = (0..rows).map(|r| m[r * cols + p] * m[r * cols + q]).sum();
+                    assert_eq!(g[p * cols + q], want, "{rows} × {cols}: entry ({p}, {q})");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn solve_normal_reaches_f64_precision_from_an_f32_factor() {
         // M: 60 × 12, a column nearly the sum of two others (ill-conditioned for f32 alone).
         let (rows, cols) = (60, 12);

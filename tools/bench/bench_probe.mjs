@@ -1,7 +1,7 @@
 // How long a probe takes to fit in WebAssembly (one thread, Node.js): 1,000 labelled places
 // on the demo's GeoCLIP model and Blue Marble bank (RANGE+ β = 0.5: 788-d rows), issue 43's
-// targets: ridge ≤ 50 ms, logistic regression ≤ 500 ms, 5-fold spatial CV ≤ 3 s. Prints the
-// Markdown rows of BENCHMARKS.md's "Probes". Needs ./build.sh first (pkg/, www/models/).
+// targets: ridge ≤ 50 ms, logistic regression ≤ 500 ms, 5-fold spatial CV ≤ 3 s, and a probe
+// layer ≤ 5% slower than a PCA one. Prints the Markdown rows of BENCHMARKS.md's "Probes". Needs ./build.sh first (pkg/, www/models/).
 //
 //   node tools/bench/bench_probe.mjs [--points 1000] [--repeat 5]
 import path from 'node:path';
@@ -53,8 +53,38 @@ for (const [what, options, target] of [
   const cv = await median(() => probe.crossValidate({ blockDegrees: 10, folds: 5 }));
   rows.push(`| ${what} | ${fit.toFixed(0)} ms${target ? ` (≤ ${target})` : ''} | ${cv.toFixed(0)} ms (≤ 3,000) |`);
 }
+// 4. What a probe layer adds to a map layer: the same view (a tiled layer, 32 px cells of
+// 256 px tiles over 80° × 100°) painted afresh in `mode: 'pca'` and in `mode: 'probe'` (the
+// logistic probe), alternately, each a fresh layer (nothing cached); the target: ≤ 5% more.
+const layers = await import(pathToFileURL(path.join(root, 'pkg/layers/index.js')));
+const classifier = await model.fitProbe({ points, labels: classes, variant: 'range+', beta: 0.5 });
+const view = { bounds: [-40, -50, 40, 50], z: 2 };
+const paint = async (extra) => {
+  const layer = layers.tiledLayer({ geoRange: model, view: () => view, cellSize: 32, variant: 'range+', beta: 0.5, ...extra });
+  const t = performance.now();
+  const picture = await layer.refresh();
+  const ms = performance.now() - t;
+  const cells = layer.stats.points;
+  layer.remove();
+  if (!picture) throw new Error('bench_probe: the layer painted nothing');
+  return { ms, cells };
+};
+const times = { pca: [], probe: [] };
+let cells = 0;
+for (let r = 0; r < repeat; r++) {
+  times.pca.push((await paint({ mode: 'pca' })).ms);
+  const p = await paint({ mode: 'probe', probe: classifier });
+  times.probe.push(p.ms);
+  cells = p.cells;
+}
+const mid = (t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
+const [pca, probeMs] = [mid(times.pca), mid(times.probe)];
+
 console.log(`${n} points, ${dim}-d rows; embedding them first: ${embedMs.toFixed(0)} ms`);
 console.log('| probe | fit (embedding excluded) | 5-fold spatial CV |');
 console.log('|---|---|---|');
 rows.forEach((r) => console.log(r));
+console.log(`\n| a tiled layer's view (${cells} cells, one worker thread) | PCA colours | probe (logistic, 3 classes) | added |`);
+console.log('|---|---|---|---|');
+console.log(`| fresh, median of ${repeat} | ${pca.toFixed(0)} ms | ${probeMs.toFixed(0)} ms | ${(100 * (probeMs / pca - 1)).toFixed(1)}% (≤ 5%) |`);
 model.dispose();
