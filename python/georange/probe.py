@@ -44,6 +44,11 @@ def _labels(labels, kind: str):
     return [str(v) for v in items], None, numeric
 
 
+def _plain(v):
+    """A numpy scalar as the Python value JSON writes."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def labels_from_geojson(geojson, property: str = "label", samples: int = 20, seed: int = 0):
     """Labelled points from GeoJSON (a FeatureCollection dict, a Feature or a list of
     features) for :meth:`Model.fit_probe`, as the browser's ``labelsFromGeoJson``: each Point's
@@ -164,6 +169,27 @@ class Probe:
         metric, names, rows = self._core.cross_validate(points, embeddings, classes, values, block_degrees, folds, seed)
         folds_out = [{"train": t, "test": s, names[0]: a, names[1]: b} for t, s, a, b in rows]
         return {"score": float(np.mean([f[names[0]] for f in folds_out])), "metric": metric, "folds": folds_out}
+
+    def predictions_geojson(self, points, answer=None) -> dict:
+        """The probe's answers as a GeoJSON FeatureCollection of points (a ``dict`` for
+        ``json.dump``; QGIS, ``ogr2ogr`` and geopandas read it), as the browser's
+        ``probe.predictionsGeoJson``: ``label`` and ``probability`` (the label's) for a
+        classifier, ``value`` for a regressor, ``score`` for a similarity probe. ``answer``:
+        :meth:`predict`'s for ``points`` (predicted here when not given)."""
+        points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 2)
+        answer = self.predict(points) if answer is None else answer
+        if isinstance(answer, tuple):
+            labels, proba = answer
+            classes = self.classes
+            props = [{"label": _plain(l), "probability": float(proba[i, classes.index(_plain(l))])} for i, l in enumerate(labels)]
+        else:
+            name = "score" if self.kind == "similar" else "value"
+            props = [{name: float(v)} for v in np.asarray(answer)]
+        if len(props) != len(points):
+            raise InvalidArgument(f"{len(points)} points, answers for {len(props)}", "invalid_argument")
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(p[0]), float(p[1])]}, "properties": q}
+            for p, q in zip(points, props)]}
 
     def to_json(self) -> str:
         data = json.loads(self._core.to_json())

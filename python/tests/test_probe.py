@@ -161,6 +161,15 @@ def test_a_similarity_probe_is_the_probability_of_like(model):
     assert got.shape == (60,)
     assert np.max(np.abs(got - want)) <= 1e-3
 
+    features = probe.predictions_geojson(held, got)["features"]
+    assert len(features) == 60 and features[2]["properties"] == {"score": float(got[2])}
+    assert features[2]["geometry"]["coordinates"] == [float(held[2, 0]), float(held[2, 1])]
+    classes = model.fit_probe(points, bands(points))
+    labels, proba = classes.predict(held)
+    gj = json.loads(json.dumps(classes.predictions_geojson(held)))
+    assert gj["features"][5]["properties"]["label"] == labels[5]
+    assert abs(gj["features"][5]["properties"]["probability"] - proba[5].max()) < 1e-12
+
     one = model.fit_probe(points[like], [True] * int(like.sum()), kind="similar")
     assert one.method == "centroid"
     unit = lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True)
