@@ -16,6 +16,7 @@ pub mod seeded;
 pub mod attention;
 pub mod bank;
 pub mod encoder;
+pub mod export;
 pub mod format;
 pub mod model;
 pub mod probe;

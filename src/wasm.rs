@@ -580,6 +580,56 @@ pub fn sample_polygon_js(
     Ok(js_sys::Float64Array::from(&points[..]))
 }
 
+/// A GeoTIFF (`export::geotiff`) of `width × height` pixels of `bands` samples, row by row from
+/// the north-west corner: `bytes` (a picture) or `floats`; `crs` `"lonlat"` (EPSG:4326) or
+/// `"mercator"` (EPSG:3857); `geo` = `[x, y, width, height]`: the north-west corner and a
+/// pixel's size in the CRS's units; `metadata` names and values, alternately.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = geoTiff)]
+pub fn geo_tiff(
+    width: usize,
+    height: usize,
+    bands: usize,
+    bytes: Option<Vec<u8>>,
+    floats: Option<Vec<f32>>,
+    crs: &str,
+    geo: &[f64],
+    nodata: Option<String>,
+    metadata: Vec<String>,
+) -> Result<Vec<u8>, JsValue> {
+    use crate::export::geotiff::{Crs, Raster, Samples};
+    let crs = match crs {
+        "lonlat" => Crs::LonLat,
+        "mercator" => Crs::WebMercator,
+        other => {
+            return Err(Error::Invalid(format!("GeoTIFF: unknown projection {other:?} (lonlat or mercator)")).into());
+        }
+    };
+    let samples = match (&bytes, &floats) {
+        (Some(b), None) => Samples::U8(b),
+        (None, Some(f)) => Samples::F32(f),
+        _ => return Err(Error::Invalid("GeoTIFF: bytes or floats, one of the two".into()).into()),
+    };
+    let [x, y, w, h] = geo else {
+        return Err(Error::Invalid("GeoTIFF: geo is [x, y, pixel width, pixel height]".into()).into());
+    };
+    let raster = Raster {
+        width,
+        height,
+        bands,
+        samples,
+        crs,
+        origin: (*x, *y),
+        pixel: (*w, *h),
+        nodata,
+        metadata: metadata
+            .chunks(2)
+            .map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default()))
+            .collect(),
+    };
+    Ok(raster.to_bytes()?)
+}
+
 /// A fitted probe (`crate::probe`): the JS `Probe` (js/probe.js) embeds the points and hands
 /// their rows here.
 #[wasm_bindgen]

@@ -9,7 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["error"],
     &["seeded"],
     &["geo", "layout", "parallel", "backend"],
-    &["format"],
+    &["format", "export"],
     &["encoder", "bank"],
     &["attention"],
     &["probe"],

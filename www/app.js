@@ -6,6 +6,7 @@ import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { GeoRange, labelsFromCsv, labelsFromGeoJson, wasmModuleUrl } from './pkg/georange.js';
 import { maplibreLayer } from './pkg/layers/maplibre.js';
 import { CLASS_COLOURS, toCanvas } from './pkg/layers/index.js';
+import { toGeoTiff } from './pkg/files.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -285,6 +286,22 @@ $('layer-clear').addEventListener('click', () => {
   state.layer?.remove();
   state.layer = null;
 });
+/** What the map shows (`picture`: its colours) or knows (its cells' embeddings) as a GeoTIFF
+ * download, georeferenced in EPSG:3857 as the view, for QGIS or GDAL. */
+async function downloadGeoTiff(picture) {
+  clearError();
+  const current = state.layer?.current;
+  if (!current) return showError(new Error('Embed the map first: the GeoTIFF is the view on the map.'));
+  try {
+    const source = picture ? current : { grid: current.grid };
+    const bytes = await toGeoTiff(source, { model: state.model, variant: variant(), beta: beta(), metadata: { mode: current.mode } });
+    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(new Blob([bytes], { type: 'image/tiff' })), download: picture ? 'georange-map.tif' : 'georange-embeddings.tif' });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  } catch (e) { showError(e); }
+}
+$('layer-geotiff').addEventListener('click', () => downloadGeoTiff(true));
+$('grid-geotiff').addEventListener('click', () => downloadGeoTiff(false));
 $('resolution').addEventListener('change', () => state.layer && renderLayer());
 $('colours').addEventListener('change', () => state.layer && renderLayer());
 

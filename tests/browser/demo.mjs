@@ -261,6 +261,14 @@ try {
         await page.screenshot({ path: path.join(shots, `demo-bluemarble-beta${b}.png`) });
       }
       for (const r of layers) assert(r.distinct > 50 && r.variance.every((v) => v > 50), JSON.stringify({ distinct: r.distinct, variance: r.variance }));
+      // The map and its embeddings as GeoTIFF downloads, as GDAL (rasterio) reads them.
+      for (const [button, bands, dtype] of [['#layer-geotiff', 4, 'uint8'], ['#grid-geotiff', 788, 'float32']]) {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+        const info = JSON.parse(execFileSync(path.join(root, 'target/venv/bin/python'), ['-c',
+          'import json, sys, rasterio\nwith rasterio.open(sys.argv[1]) as d: print(json.dumps([d.crs.to_epsg(), d.count, d.dtypes[0], d.width, d.tags().get("variant")]))',
+          await download.path()], { encoding: 'utf8' }));
+        assert(info[0] === 3857 && info[1] === bands && info[2] === dtype && info[3] > 10 && info[4] === 'range+', `${button}: ${JSON.stringify(info)}`);
+      }
       const [smooth, sharp] = layers.map((r) => r.roughness);
       assert(sharp > 1.2 * smooth, `roughness β=0 ${smooth.toFixed(3)}, β=1 ${sharp.toFixed(3)}`);
     });

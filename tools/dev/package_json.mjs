@@ -25,11 +25,13 @@ const pkg = {
     './georange_worker.js': { types: './georange_worker.d.ts', import: './georange_worker.js' },
     // Map layers: the framework-neutral module and one adapter per map library.
     './layers': { types: './layers/index.d.ts', import: './layers/index.js' },
+    // Files for other tools: GeoTIFF of a layer's picture or a grid's embeddings.
+    './files': { types: './files.d.ts', import: './files.js' },
     ...Object.fromEntries(['maplibre', 'leaflet', 'openlayers', 'deckgl'].map((a) => [`./layers/${a}`, { types: `./layers/${a}.d.ts`, import: `./layers/${a}.js` }])),
     './georange_wasm_bg.wasm': './georange_wasm_bg.wasm',
     './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm',
   },
-  files: ['georange.js', 'probe.js', 'version.js', 'errors.js', 'options.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE'],
+  files: ['georange.js', 'probe.js', 'files.js', 'files.d.ts', 'version.js', 'errors.js', 'options.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE'],
   // What the tests run on (Node.js's worker_threads, fetch of file: paths, the test runner).
   engines: { node: '>=20' },
   sideEffects: false,
