@@ -597,7 +597,7 @@ pub fn geo_tiff(
     nodata: Option<String>,
     metadata: Vec<String>,
 ) -> Result<Vec<u8>, JsValue> {
-    use crate::export::geotiff::{Crs, Raster, Samples};
+    use crate::export::geotiff::{Crs, RasterSpec, SampleKind, Samples};
     let crs = match crs {
         "lonlat" => Crs::LonLat,
         "mercator" => Crs::WebMercator,
@@ -613,11 +613,14 @@ pub fn geo_tiff(
     let [x, y, w, h] = geo else {
         return Err(Error::Invalid("GeoTIFF: geo is [x, y, pixel width, pixel height]".into()).into());
     };
-    let raster = Raster {
+    let spec = RasterSpec {
         width,
         height,
         bands,
-        samples,
+        kind: match samples {
+            Samples::U8(_) => SampleKind::U8,
+            Samples::F32(_) => SampleKind::F32,
+        },
         crs,
         origin: (*x, *y),
         pixel: (*w, *h),
@@ -627,7 +630,7 @@ pub fn geo_tiff(
             .map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default()))
             .collect(),
     };
-    Ok(raster.to_bytes()?)
+    Ok(spec.to_bytes(samples)?)
 }
 
 /// A fitted probe (`crate::probe`): the JS `Probe` (js/probe.js) embeds the points and hands

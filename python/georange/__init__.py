@@ -29,12 +29,13 @@ from .errors import (BY_CODE, CODES, BackendError, BadCoordinate, BadFile, Devic
                      FileUnreadable, GeoRangeError, IntegrityError, InvalidArgument, PairMismatch, Unavailable)
 
 from .probe import Probe, labels_from_geojson
+from .raster import raster
 
 __version__: str = _georange.__version__
 """The package's version: the workspace's (Cargo.toml), as the npm package's and the CLI's."""
 
 __all__ = [
-    "Model", "Probe", "labels_from_geojson", "VARIANTS", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
+    "Model", "Probe", "labels_from_geojson", "raster", "VARIANTS", "MODELS", "GeoRangeError", "BadFile", "PairMismatch", "BadCoordinate", "InvalidArgument",
     "FileUnreadable", "BackendError", "DeviceLost", "Unavailable", "Disposed", "IntegrityError", "CODES", "BY_CODE",
 ]
 

@@ -435,6 +435,103 @@ fn sample_polygon<'py>(
     Ok(rows.into_pyarray(py))
 }
 
+/// A float GeoTIFF in EPSG:4326 written to `path` as its rows come (`export::geotiff`: the
+/// header first, then `write`'s rows in order; memory is a window's), for `georange.raster`.
+#[pyclass]
+struct GeoTiffWriter {
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    path: PathBuf,
+    width: usize,
+    bands: usize,
+    rows_left: usize,
+}
+
+#[pymethods]
+impl GeoTiffWriter {
+    /// `width × height` pixels of `bands` float32 samples, the north-west corner at (`west`,
+    /// `north`) degrees, pixels `cell` degrees square; `metadata` (name, value) pairs.
+    #[new]
+    #[pyo3(signature = (path, width, height, bands, west, north, cell, metadata))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        width: usize,
+        height: usize,
+        bands: usize,
+        west: f64,
+        north: f64,
+        cell: f64,
+        metadata: Vec<(String, String)>,
+    ) -> PyResult<Self> {
+        use georange::export::geotiff::{Crs, RasterSpec, SampleKind};
+        use std::io::Write;
+        let spec = RasterSpec {
+            width,
+            height,
+            bands,
+            kind: SampleKind::F32,
+            crs: Crs::LonLat,
+            origin: (west, north),
+            pixel: (cell, cell),
+            nodata: Some("nan".into()),
+            metadata,
+        };
+        let header = spec.header().map_err(|e| to_py(py, e))?;
+        let mut file = std::fs::File::create(&path)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| to_py(py, Error::io(&path, e)))?;
+        file.write_all(&header).map_err(|e| to_py(py, Error::io(&path, e)))?;
+        Ok(GeoTiffWriter {
+            file: Some(file),
+            path,
+            width,
+            bands,
+            rows_left: height,
+        })
+    }
+
+    /// The next rows: `(rows × width, bands)` float32, row by row from the north.
+    fn write(&mut self, py: Python<'_>, rows: PyReadonlyArray2<'_, f32>) -> PyResult<()> {
+        use std::io::Write;
+        let a = rows.as_array();
+        let (n, bands) = a.dim();
+        if bands != self.bands || n % self.width != 0 || n / self.width > self.rows_left {
+            return Err(to_py(
+                py,
+                Error::Mismatch(format!(
+                    "GeoTIFF: {n} pixels of {bands} bands, for rows of {} pixels of {} bands ({} rows left)",
+                    self.width, self.bands, self.rows_left
+                )),
+            ));
+        }
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| to_py(py, Error::Invalid("GeoTIFF: the file is closed".into())))?;
+        let bytes: Vec<u8> = a.iter().flat_map(|v| v.to_le_bytes()).collect();
+        file.write_all(&bytes)
+            .map_err(|e| to_py(py, Error::io(&self.path, e)))?;
+        self.rows_left -= n / self.width;
+        Ok(())
+    }
+
+    /// Flushes and closes the file; refuses (and leaves it short) if rows are missing.
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        use std::io::Write;
+        if let Some(mut file) = self.file.take() {
+            file.flush().map_err(|e| to_py(py, Error::io(&self.path, e)))?;
+        }
+        if self.rows_left > 0 {
+            return Err(to_py(
+                py,
+                Error::Invalid(format!("GeoTIFF: closed with {} rows not written", self.rows_left)),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The error codes the engine's errors carry (the same as the JS package's).
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
@@ -445,6 +542,7 @@ fn error_codes() -> Vec<&'static str> {
 fn _georange(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<ProbeCore>()?;
+    m.add_class::<GeoTiffWriter>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(sample_polygon, m)?)?;
     // The workspace's version (Cargo.toml): `georange.__version__`.

@@ -4,9 +4,10 @@
 //! (Web Mercator views) by a tie point at the north-west corner and a pixel scale, with GDAL's
 //! no-data value and metadata items (e.g. the model, variant and β).
 //!
-//! Written here, uncompressed and strip by strip: the `tiff` crate's encoder writes fixed
-//! colour types (gray, RGB, RGBA, …), and a raster of 788 float bands is none of them; it reads
-//! these files back in the tests.
+//! Written here, uncompressed, the header first and then the pixels row by row, so that a
+//! raster larger than memory streams to a file ([`RasterSpec::header`]; a BigTIFF past 4 GiB).
+//! The `tiff` crate's encoder writes fixed colour types (gray, RGB, RGBA, …), and a raster of
+//! 788 float bands is none of them; it reads these files back in the tests.
 
 use crate::error::{Error, Result};
 
@@ -19,6 +20,13 @@ pub enum Crs {
     WebMercator,
 }
 
+/// What one sample is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SampleKind {
+    U8,
+    F32,
+}
+
 /// The pixels, row by row from the north-west corner, each pixel's `bands` samples together.
 #[derive(Clone, Copy, Debug)]
 pub enum Samples<'a> {
@@ -26,13 +34,13 @@ pub enum Samples<'a> {
     F32(&'a [f32]),
 }
 
-/// A raster to write.
+/// A raster's shape, georeferencing and metadata: everything but its pixels.
 #[derive(Clone, Debug)]
-pub struct Raster<'a> {
+pub struct RasterSpec {
     pub width: usize,
     pub height: usize,
     pub bands: usize,
-    pub samples: Samples<'a>,
+    pub kind: SampleKind,
     pub crs: Crs,
     /// The north-west corner `(x, y)` in the CRS's units.
     pub origin: (f64, f64),
@@ -49,42 +57,44 @@ const ASCII: u16 = 2;
 const SHORT: u16 = 3;
 const LONG: u16 = 4;
 const DOUBLE: u16 = 12;
+const LONG8: u16 = 16;
 
 /// One IFD entry: tag, type, count and its value's bytes (little-endian).
 struct Entry {
     tag: u16,
     kind: u16,
-    count: u32,
+    count: u64,
     bytes: Vec<u8>,
 }
 
-fn shorts(tag: u16, v: &[u16]) -> Entry {
-    let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+fn entry<const N: usize>(tag: u16, kind: u16, v: impl IntoIterator<Item = [u8; N]>) -> Entry {
+    let bytes: Vec<u8> = v.into_iter().flatten().collect();
     Entry {
         tag,
-        kind: SHORT,
-        count: v.len() as u32,
+        kind,
+        count: (bytes.len() / N) as u64,
         bytes,
     }
+}
+
+fn shorts(tag: u16, v: &[u16]) -> Entry {
+    entry(tag, SHORT, v.iter().map(|x| x.to_le_bytes()))
 }
 
 fn longs(tag: u16, v: &[u32]) -> Entry {
-    let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-    Entry {
-        tag,
-        kind: LONG,
-        count: v.len() as u32,
-        bytes,
-    }
+    entry(tag, LONG, v.iter().map(|x| x.to_le_bytes()))
 }
 
 fn doubles(tag: u16, v: &[f64]) -> Entry {
-    let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-    Entry {
-        tag,
-        kind: DOUBLE,
-        count: v.len() as u32,
-        bytes,
+    entry(tag, DOUBLE, v.iter().map(|x| x.to_le_bytes()))
+}
+
+/// Offsets or byte counts: LONG in a classic TIFF, LONG8 in a BigTIFF.
+fn offsets(tag: u16, v: &[u64], big: bool) -> Entry {
+    if big {
+        entry(tag, LONG8, v.iter().map(|x| x.to_le_bytes()))
+    } else {
+        entry(tag, LONG, v.iter().map(|x| (*x as u32).to_le_bytes()))
     }
 }
 
@@ -94,7 +104,7 @@ fn ascii(tag: u16, s: &str) -> Entry {
     Entry {
         tag,
         kind: ASCII,
-        count: bytes.len() as u32,
+        count: bytes.len() as u64,
         bytes,
     }
 }
@@ -108,7 +118,7 @@ fn xml(s: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-impl Raster<'_> {
+impl RasterSpec {
     fn check(&self) -> Result<()> {
         let bad = |why: String| Err(Error::Invalid(format!("GeoTIFF: {why}")));
         if self.width == 0 || self.height == 0 || self.bands == 0 || self.bands > u16::MAX as usize {
@@ -116,17 +126,6 @@ impl Raster<'_> {
                 "{} × {} pixels of {} bands",
                 self.width, self.height, self.bands
             ));
-        }
-        let want = self.width * self.height * self.bands;
-        let got = match self.samples {
-            Samples::U8(s) => s.len(),
-            Samples::F32(s) => s.len(),
-        };
-        if got != want {
-            return Err(Error::Mismatch(format!(
-                "GeoTIFF: {got} samples for {} × {} pixels of {} bands",
-                self.width, self.height, self.bands
-            )));
         }
         let finite = [self.origin.0, self.origin.1, self.pixel.0, self.pixel.1]
             .iter()
@@ -137,11 +136,18 @@ impl Raster<'_> {
         Ok(())
     }
 
-    fn sample_bytes(&self) -> usize {
-        match self.samples {
-            Samples::U8(_) => 1,
-            Samples::F32(_) => 4,
-        }
+    /// The bytes of one row of pixels.
+    pub fn row_bytes(&self) -> u64 {
+        let sample = match self.kind {
+            SampleKind::U8 => 1,
+            SampleKind::F32 => 4,
+        };
+        (self.width * self.bands * sample) as u64
+    }
+
+    /// Rows per strip: strips of about 64 KiB.
+    fn rows_per_strip(&self) -> usize {
+        ((65_536 / self.row_bytes()) as usize).clamp(1, self.height)
     }
 
     /// The GeoKey directory: model type, raster type (pixel is area), and the EPSG code.
@@ -155,24 +161,32 @@ impl Raster<'_> {
         dir
     }
 
-    /// Every entry but the strips' offsets, sorted by tag once those are added.
-    fn entries(&self, rows_per_strip: u32, byte_counts: &[u32]) -> Vec<Entry> {
+    /// Every entry, sorted by tag, the strips at `first` onwards.
+    fn entries(&self, first: u64, big: bool) -> Vec<Entry> {
         let b = self.bands as u16;
-        let (bits, format) = match self.samples {
-            Samples::U8(_) => (8, 1),
-            Samples::F32(_) => (32, 3),
+        let (bits, format) = match self.kind {
+            SampleKind::U8 => (8, 1),
+            SampleKind::F32 => (32, 3),
         };
-        let rgb = matches!(self.samples, Samples::U8(_)) && b >= 3;
+        let rgb = self.kind == SampleKind::U8 && b >= 3;
         let extra = b - if rgb { 3 } else { 1 };
+        let rows = self.rows_per_strip();
+        let strips = self.height.div_ceil(rows);
+        let strip = |k: usize| self.row_bytes() * rows.min(self.height - k * rows) as u64;
+        let at: Vec<u64> = (0..strips)
+            .map(|k| first + k as u64 * rows as u64 * self.row_bytes())
+            .collect();
+        let counts: Vec<u64> = (0..strips).map(strip).collect();
         let mut e = vec![
             longs(256, &[self.width as u32]),
             longs(257, &[self.height as u32]),
             shorts(258, &vec![bits; self.bands]),
             shorts(259, &[1]),
             shorts(262, &[if rgb { 2 } else { 1 }]),
+            offsets(273, &at, big),
             shorts(277, &[b]),
-            longs(278, &[rows_per_strip]),
-            longs(279, byte_counts),
+            longs(278, &[rows as u32]),
+            offsets(279, &counts, big),
             shorts(284, &[1]),
             shorts(339, &vec![format; self.bands]),
             doubles(33550, &[self.pixel.0, self.pixel.1, 0.0]),
@@ -197,68 +211,95 @@ impl Raster<'_> {
         if let Some(nodata) = &self.nodata {
             e.push(ascii(42113, nodata));
         }
+        e.sort_by_key(|e| e.tag);
         e
     }
 
-    /// The file's bytes: the header, the pixels in strips of about 64 KiB, then the IFD and
-    /// the values that do not fit in its entries. Refuses a file of 4 GiB or more (a classic
-    /// TIFF's offsets are 32-bit).
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+    /// Everything before the pixels: the header, the IFD and the values that do not fit in
+    /// its entries; the pixels follow at its end, rows in order, samples little-endian. A
+    /// BigTIFF where the file reaches 4 GiB (a classic TIFF's offsets are 32-bit).
+    pub fn header(&self) -> Result<Vec<u8>> {
         self.check()?;
-        let row_bytes = self.width * self.bands * self.sample_bytes();
-        let rows_per_strip = (65_536 / row_bytes).clamp(1, self.height);
-        let strips = self.height.div_ceil(rows_per_strip);
-        let pixels = row_bytes * self.height;
-        if pixels as u64 + 16 * strips as u64 + (1 << 20) >= u32::MAX as u64 {
-            return Err(Error::Invalid(format!(
-                "GeoTIFF: {pixels} bytes of pixels; a file of 4 GiB or more is not written (cut it into windows)"
-            )));
+        let pixels = self.row_bytes() * self.height as u64;
+        self.header_as(pixels + (1 << 20) + 16 * self.height as u64 >= u32::MAX as u64)
+    }
+
+    fn header_as(&self, big: bool) -> Result<Vec<u8>> {
+        // Header, IFD entry and count sizes, and the width of a value or offset.
+        let (head, entry, count, word) = if big { (16, 20, 8, 8) } else { (8, 12, 2, 4) };
+        let spill = |e: &[Entry]| -> u64 {
+            e.iter()
+                .filter(|x| x.bytes.len() > word)
+                .map(|x| x.bytes.len().div_ceil(2) as u64 * 2)
+                .sum()
+        };
+        let measured = self.entries(0, big);
+        let ifd_len = count + entry * measured.len() as u64 + word as u64;
+        let first = head + ifd_len + spill(&measured);
+        let entries = self.entries(first, big);
+        let mut out = Vec::with_capacity(first as usize);
+        if big {
+            out.extend_from_slice(b"II+\0");
+            out.extend_from_slice(&8u16.to_le_bytes());
+            out.extend_from_slice(&0u16.to_le_bytes());
+            out.extend_from_slice(&head.to_le_bytes());
+            out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+        } else {
+            out.extend_from_slice(b"II*\0");
+            out.extend_from_slice(&(head as u32).to_le_bytes());
+            out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
         }
-        let mut out = Vec::with_capacity(pixels + 4096 + 8 * strips);
-        out.extend_from_slice(b"II*\0");
-        out.extend_from_slice(&[0; 4]); // the IFD's offset, set below
-        let first = out.len();
-        match self.samples {
-            Samples::U8(s) => out.extend_from_slice(s),
-            Samples::F32(s) => s.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        }
-        let counts: Vec<u32> = (0..strips)
-            .map(|k| (row_bytes * rows_per_strip.min(self.height - k * rows_per_strip)) as u32)
-            .collect();
-        let offsets: Vec<u32> = (0..strips)
-            .map(|k| (first + k * rows_per_strip * row_bytes) as u32)
-            .collect();
-        let mut entries = self.entries(rows_per_strip as u32, &counts);
-        entries.push(longs(273, &offsets));
-        entries.sort_by_key(|e| e.tag);
-        if out.len() % 2 == 1 {
-            out.push(0); // IFDs start on a word boundary
-        }
-        let ifd = out.len();
-        out[4..8].copy_from_slice(&(ifd as u32).to_le_bytes());
-        // After the IFD (count, entries, next-IFD offset 0): the values over 4 bytes.
-        let mut spill = ifd + 2 + 12 * entries.len() + 4;
+        let mut at = head + ifd_len;
         let mut tail = Vec::new();
-        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
         for e in &entries {
             out.extend_from_slice(&e.tag.to_le_bytes());
             out.extend_from_slice(&e.kind.to_le_bytes());
-            out.extend_from_slice(&e.count.to_le_bytes());
-            if e.bytes.len() <= 4 {
-                let mut inline = [0u8; 4];
-                inline[..e.bytes.len()].copy_from_slice(&e.bytes);
-                out.extend_from_slice(&inline);
+            let value = if e.bytes.len() <= word {
+                let mut inline = e.bytes.clone();
+                inline.resize(word, 0);
+                inline
             } else {
-                out.extend_from_slice(&(spill as u32).to_le_bytes());
+                let offset = if big {
+                    at.to_le_bytes().to_vec()
+                } else {
+                    (at as u32).to_le_bytes().to_vec()
+                };
                 tail.extend_from_slice(&e.bytes);
-                if e.bytes.len() % 2 == 1 {
-                    tail.push(0);
-                }
-                spill += e.bytes.len().div_ceil(2) * 2;
+                tail.resize(tail.len().div_ceil(2) * 2, 0);
+                at += e.bytes.len().div_ceil(2) as u64 * 2;
+                offset
+            };
+            if big {
+                out.extend_from_slice(&e.count.to_le_bytes());
+            } else {
+                out.extend_from_slice(&(e.count as u32).to_le_bytes());
             }
+            out.extend_from_slice(&value);
         }
-        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&vec![0; word]); // no next IFD
         out.extend_from_slice(&tail);
+        debug_assert_eq!(out.len() as u64, first, "the pixels start where the strips say");
+        Ok(out)
+    }
+
+    /// The whole file, `samples` its pixels.
+    pub fn to_bytes(&self, samples: Samples<'_>) -> Result<Vec<u8>> {
+        let want = self.width * self.height * self.bands;
+        let (got, kind) = match samples {
+            Samples::U8(s) => (s.len(), SampleKind::U8),
+            Samples::F32(s) => (s.len(), SampleKind::F32),
+        };
+        if got != want || kind != self.kind {
+            return Err(Error::Mismatch(format!(
+                "GeoTIFF: {got} {kind:?} samples for {} × {} pixels of {} {:?} bands",
+                self.width, self.height, self.bands, self.kind
+            )));
+        }
+        let mut out = self.header()?;
+        match samples {
+            Samples::U8(s) => out.extend_from_slice(s),
+            Samples::F32(s) => s.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        }
         Ok(out)
     }
 }
@@ -269,12 +310,12 @@ mod tests {
     use tiff::decoder::{Decoder, DecodingResult};
     use tiff::tags::Tag;
 
-    fn raster(samples: Samples<'_>, bands: usize, crs: Crs) -> Raster<'_> {
-        Raster {
-            width: 3,
-            height: 2,
+    fn spec(width: usize, height: usize, bands: usize, kind: SampleKind, crs: Crs) -> RasterSpec {
+        RasterSpec {
+            width,
+            height,
             bands,
-            samples,
+            kind,
             crs,
             origin: (-10.0, 20.0),
             pixel: (0.5, 0.25),
@@ -286,7 +327,9 @@ mod tests {
     #[test]
     fn an_rgba_picture_reads_back_with_its_georeferencing() {
         let px: Vec<u8> = (0..24).collect();
-        let bytes = raster(Samples::U8(&px), 4, Crs::WebMercator).to_bytes().unwrap();
+        let bytes = spec(3, 2, 4, SampleKind::U8, Crs::WebMercator)
+            .to_bytes(Samples::U8(&px))
+            .unwrap();
         let mut d = Decoder::new(std::io::Cursor::new(bytes)).unwrap();
         assert_eq!(d.dimensions().unwrap(), (3, 2));
         match d.read_image().unwrap() {
@@ -307,30 +350,43 @@ mod tests {
     }
 
     #[test]
-    fn float_bands_read_back_in_strips() {
+    fn float_bands_read_back_in_strips_classic_and_big() {
         // 300 × 200 pixels of 5 bands: several strips.
         let (w, h, b) = (300, 200, 5);
         let px: Vec<f32> = (0..w * h * b).map(|i| i as f32 * 0.5 - 7.0).collect();
-        let mut r = raster(Samples::F32(&px), b, Crs::LonLat);
-        (r.width, r.height, r.nodata) = (w, h, Some("nan".into()));
-        let mut d = Decoder::new(std::io::Cursor::new(r.to_bytes().unwrap())).unwrap();
-        match d.read_image().unwrap() {
-            DecodingResult::F32(v) => assert_eq!(v, px),
-            other => panic!("{other:?}"),
+        let mut s = spec(w, h, b, SampleKind::F32, Crs::LonLat);
+        s.nodata = Some("nan".into());
+        let classic = s.to_bytes(Samples::F32(&px)).unwrap();
+        assert_eq!(&classic[..4], b"II*\0");
+        let mut big = s.header_as(true).unwrap();
+        px.iter().for_each(|v| big.extend_from_slice(&v.to_le_bytes()));
+        assert_eq!(&big[..4], b"II+\0");
+        for bytes in [classic, big] {
+            let mut d = Decoder::new(std::io::Cursor::new(bytes)).unwrap();
+            match d.read_image().unwrap() {
+                DecodingResult::F32(v) => assert_eq!(v, px),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(d.get_tag_ascii_string(Tag::Unknown(42113)).unwrap(), "nan");
+            let keys = d.get_tag_u16_vec(Tag::Unknown(34735)).unwrap();
+            assert!(keys.chunks(4).any(|k| k == [2048, 0, 1, 4326]));
         }
-        assert_eq!(d.get_tag_ascii_string(Tag::Unknown(42113)).unwrap(), "nan");
-        let keys = d.get_tag_u16_vec(Tag::Unknown(34735)).unwrap();
-        assert!(keys.chunks(4).any(|k| k == [2048, 0, 1, 4326]));
     }
 
     #[test]
     fn bad_rasters_are_refused() {
         let px = [0u8; 10];
-        let e = raster(Samples::U8(&px), 4, Crs::LonLat).to_bytes().unwrap_err();
-        assert_eq!(e.code(), "pair_mismatch");
-        let px = [0u8; 24];
-        let mut r = raster(Samples::U8(&px), 4, Crs::LonLat);
-        r.pixel = (0.0, 1.0);
-        assert_eq!(r.to_bytes().unwrap_err().code(), "invalid_argument");
+        let s = spec(3, 2, 4, SampleKind::U8, Crs::LonLat);
+        assert_eq!(s.to_bytes(Samples::U8(&px)).unwrap_err().code(), "pair_mismatch");
+        assert_eq!(
+            s.to_bytes(Samples::F32(&[0.0; 24])).unwrap_err().code(),
+            "pair_mismatch"
+        );
+        let mut s = spec(3, 2, 4, SampleKind::U8, Crs::LonLat);
+        s.pixel = (0.0, 1.0);
+        assert_eq!(
+            s.to_bytes(Samples::U8(&[0; 24])).unwrap_err().code(),
+            "invalid_argument"
+        );
     }
 }
