@@ -55,12 +55,27 @@ pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     acc.iter().fold(sum, |s, v| s + *v)
 }
 
-/// `MᵀM` for `m` (`rows × cols`): `cols × cols`. Each row adds its outer product to the upper
-/// triangle (half the work), mirrored at the end.
+/// `MᵀM` for `m` (`rows × cols`): `cols × cols`. Each group of four rows adds its outer
+/// products to the upper triangle (half the work; one load and store of the triangle for four
+/// rows' multiply-adds), mirrored at the end.
 pub fn gram<T: Real>(m: &[T], rows: usize, cols: usize) -> Vec<T> {
     let d = cols;
     let mut g = vec![T::default(); d * d];
-    for row in m[..rows * d].chunks_exact(d) {
+    let mut quads = m[..rows * d].chunks_exact(4 * d);
+    for q in &mut quads {
+        let (r0, rest) = q.split_at(d);
+        let (r1, rest) = rest.split_at(d);
+        let (r2, r3) = rest.split_at(d);
+        for i in 0..d {
+            let (a, b, c, e) = (r0[i], r1[i], r2[i], r3[i]);
+            let out = &mut g[i * d + i..(i + 1) * d];
+            let lanes = out.iter_mut().zip(&r0[i..]).zip(&r1[i..]).zip(&r2[i..]).zip(&r3[i..]);
+            for ((((o, x0), x1), x2), x3) in lanes {
+                *o += a * *x0 + b * *x1 + c * *x2 + e * *x3;
+            }
+        }
+    }
+    for row in quads.remainder().chunks_exact(d) {
         for i in 0..d {
             let v = row[i];
             g[i * d + i..(i + 1) * d]
