@@ -73,7 +73,7 @@ for m in pkg/georange_wasm_bg.wasm pkg/georange_wasm_relaxed_bg.wasm; do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done   # both at once: wasm-opt runs on one core
-cp js/georange.js js/probe.js js/files.js js/files.d.ts js/errors.js js/options.js js/fetch.js js/runtime.js js/shards.js js/threads.js js/georange_worker.js js/georange_worker.d.ts js/georange.d.ts README.md LICENSE-MIT LICENSE-APACHE pkg/
+cp js/georange.js js/probe.js js/csv.js js/geojson.js js/files.js js/embed_file.js js/files.d.ts js/errors.js js/options.js js/fetch.js js/runtime.js js/shards.js js/threads.js js/georange_worker.js js/georange_worker.d.ts js/georange.d.ts README.md LICENSE-MIT LICENSE-APACHE pkg/
 cp -r js/layers pkg/layers
 node tools/dev/package_json.mjs > pkg/package.json
 node tools/dev/package_json.mjs --version-module > pkg/version.js

@@ -39,3 +39,53 @@ export interface GeoTiffOptions {
  * the model, variant and β in its metadata. GDAL, QGIS and rasterio open it.
  */
 export declare function toGeoTiff(source: GeoTiffSource, options?: GeoTiffOptions): Promise<ArrayBuffer>;
+
+/** What `embedFile` reports after each batch. */
+export interface EmbedFileProgress {
+  /** Rows written so far. */
+  rows: number;
+  /** Bytes of the input read so far, and in all (a File or Blob's size). */
+  bytes: number;
+  totalBytes?: number;
+  pointsPerSecond: number;
+  /** From the bytes read so far (a File or Blob only). */
+  secondsLeft?: number;
+}
+
+export interface EmbedFileOptions {
+  /** Where to write: a path (Node.js), a WritableStream or FileSystemWritableFileStream (a
+   * `.npy` needs one that can seek: File System Access or the origin-private file system), or
+   * left out: the result's `blob`. */
+  output?: string | URL | WritableStream;
+  /** `'npy'` (default: float32, rows × dim) or `'csv'` (the input's columns, then `emb_0…`). */
+  format?: 'npy' | 'csv';
+  /** The longitude and latitude columns (default: lon/lng/long/longitude/x and lat/latitude/y, any case). */
+  lon?: string;
+  lat?: string;
+  variant?: 'encoder' | 'range' | 'range+';
+  beta?: number;
+  /** Rows per batch (default 1024): memory is about a batch's. */
+  batchSize?: number;
+  /** `'csv'` or `'geojson'` (default: by the file's name: .geojson / .json is GeoJSON). */
+  inputFormat?: 'csv' | 'geojson';
+  /** GeoJSON: points spread by area inside each polygon (default 20), seeded by `seed` (0); the
+   * polygon's embedding is their mean. */
+  samples?: number;
+  seed?: number;
+  /** Leave out rows whose coordinate is not on the globe (listed in `skipped`) instead of stopping. */
+  skipBadRows?: boolean;
+  onProgress?: (p: EmbedFileProgress) => void;
+  /** Stops after the batch in flight; what is written stays readable (code `aborted`). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Embeds every place of a file (a File / Blob, a ReadableStream, or a path in Node.js) and
+ * writes the embeddings as they come. A CSV is streamed (memory a batch's whatever the file's
+ * size); GeoJSON is read whole, a Point embedded, a MultiPoint / Polygon / MultiPolygon the mean
+ * embedding of its points or of `samples` points spread inside. A bad coordinate (or a feature
+ * it cannot embed) stops the run with its `row` (data rows / features from 0) and code, the rows
+ * before it written and readable; `skipBadRows` lists such rows in `skipped` instead.
+ */
+export declare function embedFile(model: object, input: Blob | ReadableStream<Uint8Array> | string | URL, options?: EmbedFileOptions):
+  Promise<{ rows: number; dim: number; skipped: { row: number; code: string; message: string }[]; seconds: number; samples?: number; blob?: Blob }>;

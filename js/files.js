@@ -1,10 +1,13 @@
-// georange/files: what the package writes for other tools (issue 44). `toGeoTiff` turns what a
+// georange/files: files in and out (issue 44). `embedFile` (embed_file.js) embeds a whole file
+// of places, streamed. `toGeoTiff` turns what a
 // map layer shows (a picture) or what it knows (a grid's embeddings, or per-cell scores) into a
 // GeoTIFF that GDAL, QGIS and rasterio open, georeferenced as the grid is; the bytes are the
 // core's (src/export/geotiff.rs, through `geoTiff` in src/wasm.rs).
 import { geoTiff } from './georange_wasm.js';
 import { asGeoRangeError, invalid } from './errors.js';
 import { initWasm } from './runtime.js';
+
+export { embedFile } from './embed_file.js';
 
 const RAD = Math.PI / 180;
 const RADIUS = 6378137; // EPSG:3857's sphere, metres

@@ -207,6 +207,7 @@ export interface FoldScore {
  * `seed`, default 0), labelled with the feature's `property` (default `'label'`). A feature
  * without a label, with another geometry, a polygon that crosses itself or a position off the
  * globe throws (`invalid_argument`, `row`: the feature's index). `feature`: each point's feature.
+ * Polygons are sampled by the WebAssembly module: load a model first (else `unavailable`).
  */
 export declare function labelsFromGeoJson(geojson: object | object[], options?: { property?: string; samples?: number; seed?: number }):
   { points: Float64Array; labels: (string | number)[]; feature: Uint32Array };

@@ -2,9 +2,11 @@
 // those") fitted on the embeddings of labelled places, to map the rest. This file embeds the points with the model and checks what callers pass; the
 // fitting itself is the core's (src/probe/, through `WasmProbe` in src/wasm.rs), the same
 // numbers as scikit-learn and as the Python package.
-import { WasmProbe, samplePolygon } from './georange_wasm.js';
+import { WasmProbe } from './georange_wasm.js';
 import { GeoRangeError, asGeoRangeError, invalid } from './errors.js';
 import { variantOf } from './options.js';
+import { columnOf, csvFields } from './csv.js';
+import { featureError, featuresOf, geometryPoints } from './geojson.js';
 
 /** Runs `f`, its error a GeoRangeError with the core's code. */
 function core(f) {
@@ -56,63 +58,18 @@ function labelsOf(labels, kind) {
  * @returns {{ points: Float64Array, labels: (string|number)[], feature: Uint32Array }}
  */
 export function labelsFromGeoJson(geojson, { property = 'label', samples = 20, seed = 0 } = {}) {
-  const features = Array.isArray(geojson) ? geojson : geojson?.type === 'FeatureCollection' ? geojson.features : [geojson];
-  if (!Array.isArray(features)) throw invalid('labelsFromGeoJson: expected a FeatureCollection, a Feature or an array of features');
+  const features = featuresOf(geojson, 'labelsFromGeoJson');
   const points = [];
   const labels = [];
   const feature = [];
   features.forEach((f, i) => {
-    const bad = (why) => new GeoRangeError(`labelsFromGeoJson: feature ${i} ${why}`, 'invalid_argument', { row: i });
     const label = f?.properties?.[property];
-    if (!(typeof label === 'number' && Number.isFinite(label)) && !(typeof label === 'string' && label.trim() !== '')) throw bad(`has no ${JSON.stringify(property)} property to label it`);
-    const g = f?.geometry;
-    const add = (xy) => { points.push(xy[0], xy[1]); labels.push(label); feature.push(i); };
-    const position = (p) => {
-      if (!(Array.isArray(p) && Math.abs(p[0]) <= 180 && Math.abs(p[1]) <= 90)) throw bad(`has a position off the globe: ${JSON.stringify(p)}`);
-      return p;
-    };
-    const polygon = (rings, part) => {
-      if (!Array.isArray(rings) || !rings.length) throw bad('has a polygon without rings');
-      const flat = Float64Array.from(rings.flatMap((r) => (Array.isArray(r) ? r : []).flatMap((p) => position(p).slice(0, 2))));
-      const lengths = Uint32Array.from(rings.map((r) => 2 * (Array.isArray(r) ? r.length : 0)));
-      let sampled;
-      try {
-        sampled = samplePolygon(flat, lengths, samples, seed + 1_000_003 * i + part);
-      } catch (e) {
-        throw bad(`is refused: ${asGeoRangeError(e).message}`);
-      }
-      for (let k = 0; k < sampled.length; k += 2) add([sampled[k], sampled[k + 1]]);
-    };
-    switch (g?.type) {
-      case 'Point': add(position(g.coordinates)); break;
-      case 'MultiPoint': g.coordinates.forEach((p) => add(position(p))); break;
-      case 'Polygon': polygon(g.coordinates, 0); break;
-      case 'MultiPolygon': g.coordinates.forEach((rings, part) => polygon(rings, part)); break;
-      default: throw bad(`is a ${g?.type ?? 'feature without geometry'}; labels come from Points, MultiPoints, Polygons and MultiPolygons`);
-    }
+    if (!(typeof label === 'number' && Number.isFinite(label)) && !(typeof label === 'string' && label.trim() !== '')) throw featureError('labelsFromGeoJson', i, `has no ${JSON.stringify(property)} property to label it`);
+    const p = geometryPoints(f, i, { samples, seed, caller: 'labelsFromGeoJson' });
+    for (let k = 0; k < p.length; k += 2) { points.push(p[k], p[k + 1]); labels.push(label); feature.push(i); }
   });
   return { points: Float64Array.from(points), labels, feature: Uint32Array.from(feature) };
 }
-
-/** The fields of one CSV line (RFC 4180: commas, double quotes, "" for a quote inside). */
-function csvFields(line) {
-  const out = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { out.push(field); field = ''; } else field += c;
-  }
-  out.push(field);
-  return out.map((f) => f.trim());
-}
-
-const LON_NAMES = ['lon', 'lng', 'long', 'longitude', 'x'];
-const LAT_NAMES = ['lat', 'latitude', 'y'];
-const LABEL_NAMES = ['label', 'class', 'value', 'name'];
 
 /**
  * Labelled points from CSV text (a header line, then one place per line), for `fitProbe`: the
@@ -127,13 +84,7 @@ export function labelsFromCsv(text, { lon, lat, label, kind = 'classify' } = {})
   const lines = String(text).split(/\r?\n/).filter((l) => l.trim() !== '');
   if (!lines.length) throw invalid('labelsFromCsv: the text has no header line');
   const head = csvFields(lines[0]);
-  const pick = (given, names, what) => {
-    const lower = head.map((h) => h.toLowerCase());
-    const i = given !== undefined ? head.indexOf(given) : lower.findIndex((h) => names.includes(h));
-    if (i < 0) throw new GeoRangeError(`labelsFromCsv: no ${given !== undefined ? JSON.stringify(given) : what} column among ${JSON.stringify(head)}; name it (option ${what})`, 'invalid_argument', { column: what });
-    return i;
-  };
-  const [x, y, l] = [pick(lon, LON_NAMES, 'lon'), pick(lat, LAT_NAMES, 'lat'), pick(label, LABEL_NAMES, 'label')];
+  const [x, y, l] = [columnOf(head, lon, 'lon', 'labelsFromCsv'), columnOf(head, lat, 'lat', 'labelsFromCsv'), columnOf(head, label, 'label', 'labelsFromCsv')];
   const points = new Float64Array(2 * (lines.length - 1));
   const labels = [];
   lines.slice(1).forEach((line, row) => {

@@ -70,6 +70,8 @@ let memory = null;
 /** The size of this thread's WebAssembly heap in bytes (0 before the first load). It grows
  * and never shrinks, so a heap that stops growing is what "no leak" looks like. */
 export const wasmHeapBytes = () => memory?.buffer.byteLength ?? 0;
+/** Whether the wasm module is initialised (a model loaded, or `initWasm` resolved). */
+export const wasmReady = () => memory !== null;
 /** The URL the page's module came from, once one is compiled. */
 let moduleUrl = '';
 

@@ -6,7 +6,7 @@ import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { GeoRange, labelsFromCsv, labelsFromGeoJson, wasmModuleUrl } from './pkg/georange.js';
 import { maplibreLayer } from './pkg/layers/maplibre.js';
 import { CLASS_COLOURS, toCanvas } from './pkg/layers/index.js';
-import { toGeoTiff } from './pkg/files.js';
+import { embedFile, toGeoTiff } from './pkg/files.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -300,6 +300,35 @@ async function downloadGeoTiff(picture) {
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   } catch (e) { showError(e); }
 }
+// ---- embed a file ---------------------------------------------------------------------------
+let embedding = null;
+/** Embeds the chosen CSV file in this page (`embedFile`, streamed) and downloads the result. */
+async function embedChosenFile() {
+  clearError();
+  const file = $('embed-file').files[0];
+  if (!state.model || !file) return showError(new Error('Choose a CSV file of places first.'));
+  const format = $('embed-format').value;
+  embedding = new AbortController();
+  const status = (t) => { $('embed-file-status').textContent = t; };
+  try {
+    const done = await embedFile(state.model, file, {
+      format, variant: variant(), beta: beta(), signal: embedding.signal,
+      onProgress: (p) => status(`${p.rows.toLocaleString()} rows, ${Math.round(p.pointsPerSecond)} points/s${p.secondsLeft !== undefined ? `, about ${Math.ceil(p.secondsLeft)} s left` : ''}`),
+    });
+    status(`${done.rows.toLocaleString()} rows of ${done.dim} values in ${done.seconds.toFixed(1)} s`);
+    demo.embeddedFile = { rows: done.rows, dim: done.dim };
+    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(done.blob), download: file.name.replace(/\.csv$/i, '') + (format === 'npy' ? '.embeddings.npy' : '.embeddings.csv') });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  } catch (e) {
+    status('');
+    showError(e);
+  } finally {
+    embedding = null;
+  }
+}
+$('embed-file-go').addEventListener('click', embedChosenFile);
+$('embed-file-stop').addEventListener('click', () => embedding?.abort());
 $('layer-geotiff').addEventListener('click', () => downloadGeoTiff(true));
 $('grid-geotiff').addEventListener('click', () => downloadGeoTiff(false));
 $('resolution').addEventListener('change', () => state.layer && renderLayer());

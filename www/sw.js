@@ -8,7 +8,7 @@ const asked = new URL(location.href).searchParams.get('wasm') ?? '';
 const WASM = /^georange_wasm(_relaxed)?_bg\.wasm$/.test(asked) ? asked : 'georange_wasm_bg.wasm';
 const PRECACHE = ['./', 'index.html', 'app.js', 'style.css', 'vendor/maplibre-gl/maplibre-gl.mjs',
   'vendor/maplibre-gl/maplibre-gl-worker.mjs', 'vendor/maplibre-gl/maplibre-gl.css', 'vendor/topojson-client.min.js', 'vendor/countries-110m.json', 'pkg/georange.js', 'pkg/errors.js', 'pkg/fetch.js', 'pkg/runtime.js', 'pkg/shards.js', 'pkg/threads.js', 'pkg/georange_worker.js', 'pkg/georange_wasm.js',
-  'pkg/options.js', 'pkg/version.js', 'pkg/probe.js', 'pkg/files.js',
+  'pkg/options.js', 'pkg/version.js', 'pkg/probe.js', 'pkg/csv.js', 'pkg/geojson.js', 'pkg/files.js', 'pkg/embed_file.js',
   'pkg/layers/index.js', 'pkg/layers/grid.js', 'pkg/layers/pca.js', 'pkg/layers/colour.js', 'pkg/layers/live.js',
   'pkg/layers/tiles.js', 'pkg/layers/tiled.js', 'pkg/layers/tile_store.js',
   'pkg/layers/canvas.js', 'pkg/layers/maplibre.js', `pkg/${WASM}`, 'models/pins.json', 'models/geoclip/encoder.safetensors'];

@@ -250,6 +250,22 @@ try {
       await page.click('#label-clear');
       await page.check('input[name=click][value=embed]');
     });
+    await test('embed a file: a CSV chosen in the page is embedded there, streamed, and downloads as .npy, as the native CLI embeds it', async () => {
+      const page = browser.contexts()[0].pages()[0];
+      const rows = ['name,lng,latitude', 'Cairo,31.24,30.04', 'Lima,-77.04,-12.05', '"Rio, BR",-43.2,-22.9'];
+      await page.setInputFiles('#embed-file', { name: 'places.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+      await page.selectOption('#embed-format', 'npy');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#embed-file-go')]);
+      assert(download.suggestedFilename() === 'places.embeddings.npy', download.suggestedFilename());
+      const got = readNpy(await download.path());
+      assert(got.shape[0] === 3 && got.shape[1] === 788, `shape ${got.shape}`);
+      const beta = Number(await page.inputValue('#beta'));
+      const native = nativeEmbedding(GEOCLIP, BLUE_MARBLE, 'range+', beta, [-43.2, -22.9]);
+      const row = got.data.slice(2 * 788, 3 * 788);
+      const worst = row.reduce((m, v, i) => Math.max(m, Math.abs(v - native[i])), 0);
+      assert(worst <= 1e-5, `largest difference from the CLI ${worst}`);
+      assert(/3 rows of 788 values/.test(await page.textContent('#embed-file-status')), await page.textContent('#embed-file-status'));
+    });
     await test('the Blue Marble layer (CPU) is colourful, and sharper at β = 1 than at β = 0', async () => {
       const page = browser.contexts()[0].pages()[0];
       await page.selectOption('#resolution', '32');

@@ -192,6 +192,8 @@ test('labelsFromCsv: usual or named columns, quoted fields, bad rows refused by 
 
 test('labelsFromGeoJson: points as given, polygons sampled by area inside their rings, bad features refused by index', async () => {
   const { labelsFromGeoJson } = await import(pathToFileURL(path.join(root, 'pkg/georange.js')));
+  // Polygons are sampled by the wasm module: loading a model initialises it.
+  (await GeoRange.load(fixture)).dispose();
   const square = (w, s, e, n) => [[w, s], [e, s], [e, n], [w, n], [w, s]];
   const fc = { type: 'FeatureCollection', features: [
     { type: 'Feature', properties: { label: 'city' }, geometry: { type: 'Point', coordinates: [2.35, 48.86] } },

@@ -31,7 +31,7 @@ const pkg = {
     './georange_wasm_bg.wasm': './georange_wasm_bg.wasm',
     './georange_wasm_relaxed_bg.wasm': './georange_wasm_relaxed_bg.wasm',
   },
-  files: ['georange.js', 'probe.js', 'files.js', 'files.d.ts', 'version.js', 'errors.js', 'options.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE'],
+  files: ['georange.js', 'probe.js', 'csv.js', 'geojson.js', 'files.js', 'embed_file.js', 'files.d.ts', 'version.js', 'errors.js', 'options.js', 'fetch.js', 'runtime.js', 'shards.js', 'threads.js', 'georange_worker.js', 'georange_worker.d.ts', 'georange.d.ts', 'georange_wasm.js', 'georange_wasm.d.ts', 'georange_wasm_bg.wasm', 'georange_wasm_relaxed_bg.wasm', 'georange_wasm_bg.wasm.d.ts', 'layers/', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE'],
   // What the tests run on (Node.js's worker_threads, fetch of file: paths, the test runner).
   engines: { node: '>=20' },
   sideEffects: false,
