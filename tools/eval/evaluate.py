@@ -186,13 +186,18 @@ def interval(scores):
     return float(s.mean()), float(stats.t.ppf(0.975, len(s) - 1) * s.std(ddof=1) / math.sqrt(len(s)))
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_arguments(p):
+    """The CLI, the model files and the country atlas: arguments of this tool and probe_eval.py."""
     p.add_argument("--bin", type=Path, default=Path("target/release/georange"))
     p.add_argument("--encoder", type=Path, default=Path("www/models/geoclip/encoder.safetensors"))
     p.add_argument("--bank", type=Path, default=Path("www/models/geoclip/bluemarble-bank.safetensors"))
-    p.add_argument("--image", type=Path, default=Path("target/bluemarble/bmng.jpg"))
     p.add_argument("--atlas", type=Path, default=Path("node_modules/world-atlas/countries-50m.json"))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_arguments(p)
+    p.add_argument("--image", type=Path, default=Path("target/bluemarble/bmng.jpg"))
     p.add_argument("--points", type=int, default=10000, help="points per task")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--out", type=Path, default=Path("out/eval"))

