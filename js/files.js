@@ -6,12 +6,9 @@
 import { geoTiff } from './georange_wasm.js';
 import { asGeoRangeError, invalid } from './errors.js';
 import { initWasm } from './runtime.js';
+import { mercatorExtent } from './layers/grid.js';
 
 export { embedFile } from './embed_file.js';
-
-const RAD = Math.PI / 180;
-const RADIUS = 6378137; // EPSG:3857's sphere, metres
-const mercatorY = (lat) => RADIUS * Math.log(Math.tan(Math.PI / 4 + (lat * RAD) / 2));
 
 /** The north-west corner and a pixel's size of `grid`, in its projection's units. */
 function georeference({ bounds, projection, cols, rows }) {
@@ -19,7 +16,7 @@ function georeference({ bounds, projection, cols, rows }) {
   const [west, south, east, north] = Array.from(bounds, Number);
   if (projection === 'lonlat') return { crs: 'lonlat', geo: [west, north, (east - west) / cols, (north - south) / rows] };
   if (projection === 'mercator') {
-    const [x0, x1, yn, ys] = [RADIUS * west * RAD, RADIUS * east * RAD, mercatorY(north), mercatorY(south)];
+    const [x0, ys, x1, yn] = mercatorExtent([west, south, east, north]);
     return { crs: 'mercator', geo: [x0, yn, (x1 - x0) / cols, (yn - ys) / rows] };
   }
   throw invalid(`toGeoTiff: unknown projection ${JSON.stringify(projection)} (mercator or lonlat)`);

@@ -23,16 +23,16 @@ export const featureError = (caller, i, why) => new GeoRangeError(`${caller}: fe
 export function geometryPoints(f, i, { samples = 20, seed = 0, caller }) {
   const bad = (why) => featureError(caller, i, why);
   const out = [];
-  const position = (p) => {
+  const onGlobe = (p) => {
     if (!(Array.isArray(p) && Math.abs(p[0]) <= 180 && Math.abs(p[1]) <= 90)) throw bad(`has a position off the globe: ${JSON.stringify(p)}`);
-    out.push(p[0], p[1]);
+    return p;
   };
+  const position = (p) => out.push(...onGlobe(p).slice(0, 2));
   const polygon = (rings, part) => {
     if (!Array.isArray(rings) || !rings.length) throw bad('has a polygon without rings');
     if (!wasmReady()) throw new GeoRangeError(`${caller}: polygons are sampled by the WebAssembly module: load a model first (GeoRange.load)`, 'unavailable');
     const ring = (r) => (Array.isArray(r) ? r : []);
-    rings.forEach((r) => ring(r).forEach((p) => { if (!(Array.isArray(p) && Math.abs(p[0]) <= 180 && Math.abs(p[1]) <= 90)) throw bad(`has a position off the globe: ${JSON.stringify(p)}`); }));
-    const flat = Float64Array.from(rings.flatMap((r) => ring(r).flatMap((p) => p.slice(0, 2))));
+    const flat = Float64Array.from(rings.flatMap((r) => ring(r).flatMap((p) => onGlobe(p).slice(0, 2))));
     const lengths = Uint32Array.from(rings.map((r) => 2 * ring(r).length));
     let sampled;
     try {

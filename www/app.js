@@ -40,6 +40,12 @@ function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 function progress(text) { $('progress').textContent = text; }
 function summary(text) { $('panel-summary').textContent = text; }
 const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
+/** `blob` saved as the file `name` (the browser's download). */
+function saveBlob(blob, name) {
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
 
 // ---- panel (a bottom sheet on phones) -------------------------------------------------------
 $('panel-toggle').addEventListener('click', () => {
@@ -295,9 +301,7 @@ async function downloadGeoTiff(picture) {
   try {
     const source = picture ? current : { grid: current.grid };
     const bytes = await toGeoTiff(source, { model: state.model, variant: variant(), beta: beta(), metadata: { mode: current.mode } });
-    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(new Blob([bytes], { type: 'image/tiff' })), download: picture ? 'georange-map.tif' : 'georange-embeddings.tif' });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    saveBlob(new Blob([bytes], { type: 'image/tiff' }), picture ? 'georange-map.tif' : 'georange-embeddings.tif');
   } catch (e) { showError(e); }
 }
 // ---- embed a file ---------------------------------------------------------------------------
@@ -317,9 +321,7 @@ async function embedChosenFile() {
     });
     status(`${done.rows.toLocaleString()} rows of ${done.dim} values in ${done.seconds.toFixed(1)} s`);
     demo.embeddedFile = { rows: done.rows, dim: done.dim };
-    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(done.blob), download: file.name.replace(/\.csv$/i, '') + (format === 'npy' ? '.embeddings.npy' : '.embeddings.csv') });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    saveBlob(done.blob, file.name.replace(/\.csv$/i, '') + (format === 'npy' ? '.embeddings.npy' : '.embeddings.csv'));
   } catch (e) {
     status('');
     showError(e);
@@ -429,10 +431,7 @@ async function fitAndMap() {
 
 /** `geojson` downloaded as `name`. */
 function download(geojson, name) {
-  const blob = new Blob([JSON.stringify(geojson)], { type: 'application/geo+json' });
-  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  saveBlob(new Blob([JSON.stringify(geojson)], { type: 'application/geo+json' }), name);
 }
 
 /** The labels as a GeoJSON FeatureCollection file. */

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::similar::{LIKE, UNLIKE};
 use super::{FitOptions, Kind, Labels, Origin, Prediction, Probe};
 use crate::error::{Error, Result};
 use crate::seeded::splitmix64;
@@ -76,7 +77,7 @@ pub fn cross_validate(
             embeddings.len()
         )));
     }
-    if options.kind == Kind::Similar && !matches!(labels, Labels::Classes(c) if c.iter().any(|c| c == "unlike")) {
+    if options.kind == Kind::Similar && !matches!(labels, Labels::Classes(c) if c.iter().any(|c| c == UNLIKE)) {
         return Err(Error::Invalid(
             "cross-validation of a similarity probe needs \"unlike\" places as well as \"like\" ones".into(),
         ));
@@ -120,7 +121,7 @@ pub fn cross_validate(
             (Prediction::Values(scores), Labels::Classes(want)) => {
                 let got: Vec<&str> = scores
                     .iter()
-                    .map(|&s| if s >= probe.like_cut() { "like" } else { "unlike" })
+                    .map(|&s| if s >= probe.like_cut() { LIKE } else { UNLIKE })
                     .collect();
                 let want: Vec<&str> = want.iter().map(String::as_str).collect();
                 [accuracy(&got, &want), macro_f1(&got, &want)]

@@ -10,9 +10,8 @@ import { readNpy } from '../../tests/browser/npy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const [jobsFile, outFile] = process.argv.slice(2);
-const { GeoRange } = await import(pathToFileURL(path.join(root, 'pkg/georange.js')));
-// Loading a model initialises the WebAssembly module the probes run in.
-const model = await GeoRange.load({ encoder: `${root}/www/models/fixture/encoder.safetensors`, workers: 1 });
+const { initWasm } = await import(pathToFileURL(path.join(root, 'pkg/runtime.js')));
+await initWasm();
 const { WasmProbe } = await import(pathToFileURL(path.join(root, 'pkg/georange_wasm.js')));
 
 const jobs = JSON.parse(fs.readFileSync(jobsFile, 'utf8'));
@@ -37,4 +36,3 @@ for (const job of jobs) {
   console.log(`${job.task.padEnd(14)} ${job.feature.padEnd(22)} fitted in ${fitMs.toFixed(0)} ms (${shape[0]} × ${dim})`);
 }
 fs.writeFileSync(outFile, JSON.stringify(results));
-model.dispose();
